@@ -1,0 +1,58 @@
+# Two commands for people: `make run` and `make test`. Both start with `make setup`,
+# which only does what is missing and is safe to run again.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PO_FILES := $(wildcard translations/*/LC_MESSAGES/messages.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+HTMX := helpdesk/static/vendor/htmx.min.js
+
+.PHONY: setup run test lint format i18n-extract clean-instance help
+
+help:
+	@echo "make run     set everything up and serve on http://127.0.0.1:5000 with demo data"
+	@echo "make test    set everything up and run the whole test suite"
+	@echo "make setup   create .venv, install packages, htmx and translations (idempotent)"
+	@echo "make lint    ruff check and format check"
+
+setup: $(BIN)/.installed $(HTMX) $(MO_FILES)
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(BIN)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+node_modules/.installed: package.json
+	npm install --no-audit --no-fund --no-package-lock --loglevel=error
+	touch $@
+
+$(HTMX): node_modules/.installed
+	mkdir -p $(dir $@)
+	cp node_modules/htmx.org/dist/htmx.min.js $@
+
+translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po | $(BIN)/.installed
+	$(BIN)/pybabel -q compile -i $< -o $@ -l $*
+
+run: setup
+	$(BIN)/helpdesk init
+	$(BIN)/helpdesk demo --if-empty
+	$(BIN)/helpdesk serve
+
+test: setup
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: setup
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+# Refresh the catalogs from the code and templates; then translate the new Arabic entries.
+i18n-extract: setup
+	$(BIN)/pybabel extract -F babel.cfg --ignore-dirs=".* __pycache__ node_modules .venv" -k _l -k lazy_gettext -o translations/messages.pot --no-location --sort-output --omit-header .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete

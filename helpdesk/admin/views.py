@@ -1,0 +1,51 @@
+"""Administration pages: staff and roles, the audit log."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from helpdesk.admin import service
+from helpdesk.admin.forms import ROLE_LABELS, RoleForm
+from helpdesk.audit.models import AuditEvent
+from helpdesk.auth.models import Role, StaffUser
+from helpdesk.auth.permissions import staff_required
+from helpdesk.extensions import db
+from helpdesk.tickets.errors import DomainError
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.get("")
+@staff_required(Role.ADMIN)
+def staff():
+    users = db.session.scalars(select(StaffUser).order_by(StaffUser.role.desc(), StaffUser.email)).all()
+    forms = {u.id: RoleForm(prefix=f"u{u.id}", role=u.role.value) for u in users}
+    return render_template("admin/staff.html", users=users, forms=forms, role_labels=ROLE_LABELS)
+
+
+@bp.post("/staff/<int:staff_id>/role")
+@staff_required(Role.ADMIN)
+def change_role(staff_id: int):
+    user = db.session.get(StaffUser, staff_id) or abort(404)
+    form = RoleForm(prefix=f"u{user.id}")
+    if not form.validate_on_submit():
+        abort(400, description=_("Choose a valid role."))
+    try:
+        service.change_role(user, Role(form.role.data), actor=current_user, ip=request.remote_addr)
+        flash(_("%(name)s is now %(role)s.", name=user.name, role=ROLE_LABELS[user.role]), "success")
+    except DomainError as error:
+        flash(error.message, "error")
+    return redirect(url_for("admin.staff"), 303)
+
+
+@bp.get("/audit")
+@staff_required(Role.ADMIN)
+def audit_log():
+    action = request.args.get("action", "").strip()
+    query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(200)
+    if action:
+        query = query.where(AuditEvent.action.startswith(action))
+    return render_template("admin/audit.html", events=db.session.scalars(query).all(), action=action)

@@ -1,0 +1,145 @@
+"""Application assembly: config, extensions, blueprints, CLI, error pages."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, render_template, request
+from flask_babel import format_datetime
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from werkzeug.exceptions import HTTPException
+
+from helpdesk.config import MIGRATIONS_DIR, PACKAGE_DIR, TEMPLATES_DIR, load_config
+from helpdesk.extensions import babel, csrf, db, htmx, login_manager, mail, migrate
+from helpdesk.i18n import current_language, select_locale, text_direction
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    """WAL for concurrent readers, enforced foreign keys, and a busy timeout rather than
+    'database is locked' errors."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+def build_app(overrides: dict[str, Any] | None = None) -> Flask:
+    config = load_config(overrides)
+    app = Flask(
+        "helpdesk",
+        instance_path=config["INSTANCE_PATH"],
+        template_folder=str(TEMPLATES_DIR),
+        static_folder=str(PACKAGE_DIR / "static"),
+    )
+    app.config.update(config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
+    login_manager.init_app(app)
+    mail.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    csrf.init_app(app)
+    htmx.init_app(app)
+
+    _import_models()
+    _configure_login()
+    _register_blueprints(app)
+    _register_template_helpers(app)
+    _register_error_pages(app)
+    _register_security_headers(app)
+
+    from helpdesk.cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+def _import_models() -> None:
+    """Every feature's models, so the metadata (and Alembic autogenerate) sees all tables."""
+    import helpdesk.audit.models
+    import helpdesk.auth.models
+    import helpdesk.customers.models
+    import helpdesk.kb.models
+    import helpdesk.tickets.models  # noqa: F401
+
+
+def _configure_login() -> None:
+    from helpdesk.auth.service import load_user
+
+    login_manager.user_loader(load_user)
+    login_manager.session_protection = "strong"
+
+
+def _register_blueprints(app: Flask) -> None:
+    from helpdesk.admin.views import bp as admin_bp
+    from helpdesk.agents.views import bp as agents_bp
+    from helpdesk.auth.views import bp as auth_bp
+    from helpdesk.portal.views import bp as portal_bp
+
+    for blueprint in (auth_bp, portal_bp, agents_bp, admin_bp):
+        app.register_blueprint(blueprint)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from helpdesk.auth.models import Role
+    from helpdesk.tickets.service import CHANNEL_LABELS, PRIORITY_LABELS, STATUS_LABELS
+
+    @app.context_processor
+    def inject_shell() -> dict[str, Any]:
+        language = current_language()
+        return {
+            "lang": language,
+            "dir": text_direction(language),
+            "other_language": "en" if language == "ar" else "ar",
+            "Role": Role,
+            "STATUS_LABELS": STATUS_LABELS,
+            "PRIORITY_LABELS": PRIORITY_LABELS,
+            "CHANNEL_LABELS": CHANNEL_LABELS,
+        }
+
+    @app.template_filter("localtime")
+    def localtime(value, format: str = "medium") -> str:
+        return format_datetime(value, format) if value else ""
+
+
+def _register_error_pages(app: Flask) -> None:
+    def render_error(code: int, message: str | None = None):
+        return render_template("errors/error.html", code=code, message=message), code
+
+    def http_error(error: HTTPException):
+        # Show a description only when the code gave one of its own (already translated).
+        custom = error.description if error.description != type(error).description else None
+        return render_error(error.code or 500, custom)
+
+    for code in (400, 403, 404, 405, 413, 429):
+        app.register_error_handler(code, http_error)
+    app.register_error_handler(500, lambda error: render_error(500))
+
+    @app.errorhandler(CSRFError)
+    def csrf_failed(error: CSRFError):
+        return render_error(400, "csrf")
+
+
+def _register_security_headers(app: Flask) -> None:
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+        )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if request.path.startswith(("/agent", "/admin", "/portal")):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response

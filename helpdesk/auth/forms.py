@@ -1,0 +1,28 @@
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField
+from wtforms.validators import DataRequired, Length, ValidationError
+
+
+class EmailAddress:
+    """A syntactically valid address. No DNS look-up, and the reserved ``.test`` domain is allowed
+    (demo data and tests use it); delivery problems show up as bounces instead."""
+
+    def __call__(self, form, field) -> None:
+        try:
+            validate_email(field.data or "", check_deliverability=False, test_environment=True)
+        except EmailNotValidError as exc:
+            raise ValidationError(_l("Enter a valid email address.")) from exc
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(), EmailAddress(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+    remember = BooleanField(_l("Keep me signed in"))
+    next = HiddenField()
+
+
+class LanguageForm(FlaskForm):
+    language = SelectField(choices=[("ar", "العربية"), ("en", "English")])
+    next = HiddenField()

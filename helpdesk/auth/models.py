@@ -1,0 +1,61 @@
+"""Staff users. Customers live in ``helpdesk.customers.models``; both can sign in."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from helpdesk.dbtypes import UTCDateTime, enum_type, utcnow
+from helpdesk.extensions import db
+
+
+class Role(enum.StrEnum):
+    AGENT = "agent"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+
+    @property
+    def rank(self) -> int:
+        return {"agent": 1, "supervisor": 2, "admin": 3}[self.value]
+
+
+class PasswordMixin:
+    password_hash: Mapped[str | None]
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+
+
+class StaffUser(PasswordMixin, UserMixin, db.Model):
+    __tablename__ = "staff_users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(enum_type(Role), default=Role.AGENT)
+    language: Mapped[str | None] = mapped_column(String(5))
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    is_staff = True
+    is_customer = False
+
+    def get_id(self) -> str:
+        return f"s:{self.id}"
+
+    def has_role(self, role: Role) -> bool:
+        """Roles are ordered: an admin can do what a supervisor can, who can do what an agent can."""
+        return self.role.rank >= role.rank
+
+    def __repr__(self) -> str:
+        return f"<StaffUser {self.email} {self.role}>"

@@ -1,0 +1,70 @@
+"""Sign-in rules shared by the staff and customer login pages (and later the API)."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from helpdesk.audit import service as audit
+from helpdesk.auth.models import StaffUser
+from helpdesk.customers.models import Customer, CustomerEmail
+from helpdesk.dbtypes import utcnow
+from helpdesk.extensions import db
+
+# Checked against when the account does not exist, so a missing account takes as long as a wrong password.
+_DUMMY_HASH: str | None = None
+
+
+def _spend_hash_time(password: str) -> None:
+    global _DUMMY_HASH
+    from werkzeug.security import check_password_hash, generate_password_hash
+
+    if _DUMMY_HASH is None:
+        _DUMMY_HASH = generate_password_hash("not-a-real-password")
+    check_password_hash(_DUMMY_HASH, password)
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def find_staff(email: str) -> StaffUser | None:
+    return db.session.scalar(select(StaffUser).where(func.lower(StaffUser.email) == normalise_email(email)))
+
+
+def find_customer(email: str) -> Customer | None:
+    return db.session.scalar(
+        select(Customer).join(CustomerEmail).where(CustomerEmail.email == normalise_email(email))
+    )
+
+
+def authenticate_staff(email: str, password: str, ip: str | None = None) -> StaffUser | None:
+    user = find_staff(email)
+    return _check(user, email, password, ip, kind="staff")
+
+
+def authenticate_customer(email: str, password: str, ip: str | None = None) -> Customer | None:
+    user = find_customer(email)
+    return _check(user, email, password, ip, kind="customer")
+
+
+def _check(user, email: str, password: str, ip: str | None, kind: str):
+    if user is None:
+        _spend_hash_time(password)
+    ok = user is not None and user.is_active and user.check_password(password)
+    if ok:
+        user.last_login_at = utcnow()
+        audit.record("auth.sign_in", actor=user, ip=ip, kind=kind)
+    else:
+        audit.record("auth.sign_in_failed", actor_label=normalise_email(email), ip=ip, kind=kind)
+    db.session.commit()
+    return user if ok else None
+
+
+def load_user(user_id: str) -> StaffUser | Customer | None:
+    """Flask-Login loader for the prefixed ids in the session: ``s:12`` staff, ``c:34`` customer."""
+    prefix, _, raw_id = user_id.partition(":")
+    if not raw_id.isdigit():
+        return None
+    model = {"s": StaffUser, "c": Customer}.get(prefix)
+    user = db.session.get(model, int(raw_id)) if model else None
+    return user if user is not None and user.is_active else None

@@ -1,0 +1,74 @@
+"""Sign-in and sign-out for staff and customers, and the language switch."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from helpdesk.auth import service
+from helpdesk.auth.forms import LanguageForm, LoginForm
+from helpdesk.extensions import db
+
+bp = Blueprint("auth", __name__)
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """Only follow same-site relative redirects after sign-in (no open redirect)."""
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
+            return target
+    return default
+
+
+def _login_page(kind: str):
+    form = LoginForm(next=request.args.get("next", ""))
+    default_next = url_for("agents.queue") if kind == "staff" else url_for("portal.cases")
+    if form.validate_on_submit():
+        authenticate = service.authenticate_staff if kind == "staff" else service.authenticate_customer
+        user = authenticate(form.email.data, form.password.data, ip=request.remote_addr)
+        if user is not None:
+            if session.get("lang") and not user.language:
+                user.language = session["lang"]
+                db.session.commit()
+            login_user(user, remember=form.remember.data)
+            return redirect(safe_next(form.next.data, default_next))
+        flash(_("The email or password is not correct."), "error")
+        return render_template("auth/login.html", form=form, kind=kind), 401
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/login.html", form=form, kind=kind), status
+
+
+@bp.route("/staff/login", methods=["GET", "POST"])
+def staff_login():
+    return _login_page("staff")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def customer_login():
+    return _login_page("customer")
+
+
+@bp.post("/logout")
+def logout():
+    was_staff = current_user.is_authenticated and current_user.is_staff
+    logout_user()
+    flash(_("You have signed out."), "info")
+    return redirect(url_for("auth.staff_login") if was_staff else url_for("portal.home"))
+
+
+@bp.post("/language")
+def set_language():
+    """Remember the chosen language: on the account when signed in, in the session otherwise."""
+    form = LanguageForm()
+    if not form.validate_on_submit():
+        flash(_("Unknown language."), "error")
+        return redirect(url_for("portal.home")), 303
+    session["lang"] = form.language.data
+    if current_user.is_authenticated:
+        current_user.language = form.language.data
+        db.session.commit()
+    return redirect(safe_next(form.next.data, url_for("portal.home")), 303)

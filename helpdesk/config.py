@@ -1,0 +1,97 @@
+"""Settings from ``HELPDESK_*`` environment variables, with defaults for the embedded set-up."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def _resource_dir(name: str) -> Path:
+    """A top-level folder (templates, translations, migrations) in a checkout or in the wheel."""
+    in_checkout = PACKAGE_DIR.parent / name
+    return in_checkout if in_checkout.is_dir() else PACKAGE_DIR / "_shipped" / name
+
+
+TEMPLATES_DIR = _resource_dir("templates")
+TRANSLATIONS_DIR = _resource_dir("translations")
+MIGRATIONS_DIR = _resource_dir("migrations")
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise RuntimeError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def _secret_key(instance_path: Path) -> str:
+    """The secret key from the environment, else one generated once and kept in the instance folder."""
+    key = os.environ.get("HELPDESK_SECRET_KEY")
+    if key:
+        return key
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+def load_config(overrides: dict | None = None) -> dict:
+    """Build the Flask config mapping. ``overrides`` wins over the environment (used by tests)."""
+    overrides = dict(overrides or {})
+    instance_path = Path(
+        overrides.pop("INSTANCE_PATH", None)
+        or os.environ.get("HELPDESK_INSTANCE_PATH")
+        or Path.cwd() / "instance"
+    ).resolve()
+    database_url = os.environ.get("HELPDESK_DATABASE_URL") or f"sqlite:///{instance_path / 'helpdesk.db'}"
+    production = _bool(os.environ.get("HELPDESK_PRODUCTION"))
+    config = {
+        "INSTANCE_PATH": str(instance_path),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "BABEL_DEFAULT_LOCALE": os.environ.get("HELPDESK_DEFAULT_LOCALE", "ar"),
+        "BABEL_DEFAULT_TIMEZONE": os.environ.get("HELPDESK_TIMEZONE", "Asia/Riyadh"),
+        "BABEL_TRANSLATION_DIRECTORIES": str(TRANSLATIONS_DIR),
+        "LANGUAGES": ("ar", "en"),
+        "BASE_URL": os.environ.get("HELPDESK_BASE_URL", "http://127.0.0.1:5000"),
+        "HELPDESK_NAME": os.environ.get("HELPDESK_NAME", "Helpdesk"),
+        "MAIL_SERVER": os.environ.get("HELPDESK_MAIL_SERVER", "127.0.0.1"),
+        "MAIL_PORT": _int("HELPDESK_MAIL_PORT", 25),
+        "MAIL_USE_TLS": _bool(os.environ.get("HELPDESK_MAIL_USE_TLS")),
+        "MAIL_USE_SSL": _bool(os.environ.get("HELPDESK_MAIL_USE_SSL")),
+        "MAIL_USERNAME": os.environ.get("HELPDESK_MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": os.environ.get("HELPDESK_MAIL_PASSWORD") or None,
+        "MAIL_DEFAULT_SENDER": os.environ.get("HELPDESK_MAIL_FROM", "support@helpdesk.localhost"),
+        "MAX_CONTENT_LENGTH": _int("HELPDESK_MAX_UPLOAD_MB", 25) * 1024 * 1024,
+        "WORKER_INTERVAL_SECONDS": _int("HELPDESK_WORKER_INTERVAL", 10),
+        "AUTO_CLOSE_SOLVED_AFTER_DAYS": _int("HELPDESK_AUTO_CLOSE_DAYS", 4),
+        "PAGE_SIZE": 50,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": production,
+        "PRODUCTION": production,
+    }
+    config.update(overrides)
+    if "SECRET_KEY" not in config:
+        config["SECRET_KEY"] = _secret_key(instance_path)
+    return config

@@ -1,0 +1,38 @@
+"""Language choice: the user's saved language, then the session's, then Accept-Language, then Arabic."""
+
+from __future__ import annotations
+
+from flask import current_app, has_request_context, request, session
+from flask_babel import get_locale
+from flask_login import current_user
+
+RTL_LANGUAGES = {"ar"}
+
+
+def select_locale() -> str:
+    """Outside a request (worker, CLI) the default; callers that write to a customer force theirs."""
+    languages = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    user_language = getattr(current_user, "language", None) if current_user else None
+    for choice in (user_language, session.get("lang")):
+        if choice in languages:
+            return choice
+    return browser_language(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def browser_language(languages: tuple[str, ...]) -> str | None:
+    """The highest-quality Accept-Language entry whose primary tag we speak (``ar-SA`` → ``ar``)."""
+    for value, _quality in request.accept_languages:  # already sorted by quality
+        primary = value.split("-")[0].split("_")[0].lower()
+        if primary in languages:
+            return primary
+    return None
+
+
+def current_language() -> str:
+    return str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
+def text_direction(language: str | None = None) -> str:
+    return "rtl" if (language or current_language()) in RTL_LANGUAGES else "ltr"

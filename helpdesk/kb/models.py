@@ -1,0 +1,62 @@
+"""Knowledge-base categories and articles (one row per language, linked as translations)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from helpdesk.dbtypes import UTCDateTime, enum_type, utcnow
+from helpdesk.extensions import db
+
+
+class ArticleStatus(enum.StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+
+
+class Category(db.Model):
+    __tablename__ = "kb_categories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name_en: Mapped[str] = mapped_column(String(120))
+    name_ar: Mapped[str] = mapped_column(String(120))
+    description_en: Mapped[str | None] = mapped_column(Text)
+    description_ar: Mapped[str | None] = mapped_column(Text)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    articles: Mapped[list[Article]] = relationship(back_populates="category")
+
+    def name_for(self, locale: str) -> str:
+        return self.name_ar if locale == "ar" else self.name_en
+
+    def description_for(self, locale: str) -> str | None:
+        return self.description_ar if locale == "ar" else self.description_en
+
+
+class Article(db.Model):
+    __tablename__ = "kb_articles"
+    __table_args__ = (Index("ix_kb_articles_locale_status", "locale", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(160), unique=True)
+    locale: Mapped[str] = mapped_column(String(5))
+    title: Mapped[str] = mapped_column(String(255))
+    body_md: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[ArticleStatus] = mapped_column(enum_type(ArticleStatus), default=ArticleStatus.DRAFT)
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("kb_categories.id"), index=True)
+    translation_of_id: Mapped[int | None] = mapped_column(ForeignKey("kb_articles.id"), index=True)
+    tags: Mapped[list] = mapped_column(JSON, default=list)
+    view_count: Mapped[int] = mapped_column(Integer, default=0)
+    helpful_yes: Mapped[int] = mapped_column(Integer, default=0)
+    helpful_no: Mapped[int] = mapped_column(Integer, default=0)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    category: Mapped[Category | None] = relationship(back_populates="articles")
+    translation_of: Mapped[Article | None] = relationship(remote_side=[id])

@@ -1,0 +1,72 @@
+"""The JSON-lines ticket export: a backup and migration format, one ticket per line."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+
+from helpdesk.customers.models import Customer
+from helpdesk.extensions import db
+from helpdesk.tickets.models import Message, Ticket
+
+
+def ticket_record(ticket: Ticket) -> dict[str, Any]:
+    return {
+        "number": ticket.number,
+        "subject": ticket.subject,
+        "status": ticket.status.value,
+        "priority": ticket.priority.value,
+        "channel": ticket.channel.value,
+        "queue": ticket.queue.slug if ticket.queue else None,
+        "customer": {"name": ticket.customer.name, "email": ticket.customer.email},
+        "created_at": ticket.created_at.isoformat(),
+        "tags": [t.name for t in ticket.tags],
+        "messages": [
+            {
+                "kind": m.kind.value,
+                "author_email": m.author_email,
+                "created_at": m.created_at.isoformat(),
+                "text": m.body_text,
+                "attachments": [
+                    {"filename": a.filename, "size": a.size, "content_type": a.content_type}
+                    for a in m.attachments
+                ],
+            }
+            for m in ticket.messages
+        ],
+    }
+
+
+def iter_ticket_records(batch_size: int = 500) -> Iterator[dict[str, Any]]:
+    """All tickets in number order, loaded in batches with a fixed number of queries per batch."""
+    last_id = 0
+    while True:
+        batch = (
+            db.session.scalars(
+                select(Ticket)
+                .where(Ticket.id > last_id)
+                .order_by(Ticket.id)
+                .limit(batch_size)
+                .options(
+                    joinedload(Ticket.queue),
+                    joinedload(Ticket.customer).selectinload(Customer.emails),
+                    selectinload(Ticket.tags),
+                    selectinload(Ticket.messages).options(
+                        joinedload(Message.author_staff),
+                        joinedload(Message.author_customer).selectinload(Customer.emails),
+                        selectinload(Message.attachments),
+                    ),
+                )
+            )
+            .unique()
+            .all()
+        )
+        if not batch:
+            return
+        for ticket in batch:
+            yield ticket_record(ticket)
+        last_id = batch[-1].id
+        db.session.expunge_all()

@@ -1,0 +1,326 @@
+"""Ticket operations: open, reply, note, status changes, assignment. One transaction per call.
+
+Every channel (portal, agent UI, email, API, CLI) goes through these functions, so the rules
+(legal status transitions, first-response time, system events) hold everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, update
+
+from helpdesk.auth.models import StaffUser
+from helpdesk.customers.models import Customer, Order
+from helpdesk.dbtypes import utcnow
+from helpdesk.extensions import db
+from helpdesk.sanitize import clean_html
+from helpdesk.tickets.errors import IllegalTransition, StaleTicket
+from helpdesk.tickets.models import (
+    Channel,
+    Counter,
+    Message,
+    MessageKind,
+    Priority,
+    Queue,
+    Status,
+    Tag,
+    Ticket,
+)
+
+TICKET_NUMBER_PREFIX = "HD-"
+FIRST_TICKET_NUMBER = 1001
+
+# Allowed status changes. A closed ticket is final: a new message opens a follow-up ticket instead.
+TRANSITIONS: dict[Status, frozenset[Status]] = {
+    Status.NEW: frozenset({Status.OPEN, Status.PENDING, Status.ON_HOLD, Status.SOLVED, Status.CLOSED}),
+    Status.OPEN: frozenset({Status.PENDING, Status.ON_HOLD, Status.SOLVED, Status.CLOSED}),
+    Status.PENDING: frozenset({Status.OPEN, Status.ON_HOLD, Status.SOLVED, Status.CLOSED}),
+    Status.ON_HOLD: frozenset({Status.OPEN, Status.PENDING, Status.SOLVED, Status.CLOSED}),
+    Status.SOLVED: frozenset({Status.OPEN, Status.CLOSED}),
+    Status.CLOSED: frozenset(),
+}
+
+STATUS_LABELS = {
+    Status.NEW: _l("New"),
+    Status.OPEN: _l("Open"),
+    Status.PENDING: _l("Pending"),
+    Status.ON_HOLD: _l("On hold"),
+    Status.SOLVED: _l("Solved"),
+    Status.CLOSED: _l("Closed"),
+}
+PRIORITY_LABELS = {
+    Priority.LOW: _l("Low"),
+    Priority.NORMAL: _l("Normal"),
+    Priority.HIGH: _l("High"),
+    Priority.URGENT: _l("Urgent"),
+}
+CHANNEL_LABELS = {
+    Channel.EMAIL: _l("Email"),
+    Channel.PORTAL: _l("Portal"),
+    Channel.AGENT: _l("Agent"),
+    Channel.API: _l("API"),
+}
+
+
+def next_ticket_number() -> str:
+    """Hand out the next ``HD-…`` number atomically (one UPDATE … RETURNING; safe under concurrency)."""
+    value = db.session.execute(
+        update(Counter)
+        .where(Counter.name == "ticket")
+        .values(value=Counter.value + 1)
+        .returning(Counter.value)
+    ).scalar()
+    if value is None:
+        db.session.add(Counter(name="ticket", value=FIRST_TICKET_NUMBER))
+        db.session.flush()
+        value = FIRST_TICKET_NUMBER
+    return f"{TICKET_NUMBER_PREFIX}{value}"
+
+
+def check_version(ticket: Ticket, expected_version: int | None) -> None:
+    """Refuse a write based on a stale copy of the ticket, saying what changed since."""
+    if expected_version is None or expected_version == ticket.version:
+        return
+    changes = db.session.scalars(
+        select(Message.event)
+        .where(Message.ticket_id == ticket.id, Message.kind == MessageKind.EVENT)
+        .order_by(Message.id.desc())
+        .limit(max(ticket.version - expected_version, 1))
+    ).all()
+    described = ", ".join(filter(None, changes))
+    raise StaleTicket(
+        str(
+            _l(
+                "Ticket %(number)s was changed by someone else while you were working on it "
+                "(%(changes)s). Reload it and try again.",
+                number=ticket.number,
+                changes=described or _l("new activity"),
+            )
+        )
+    )
+
+
+def _touch(ticket: Ticket, when: datetime | None = None) -> None:
+    ticket.updated_at = when or utcnow()
+
+
+def _event(ticket: Ticket, event: str, text: str, actor: StaffUser | Customer | None) -> Message:
+    message = Message(
+        ticket=ticket,
+        kind=MessageKind.EVENT,
+        event=event,
+        body_text=text,
+        channel=Channel.AGENT,
+        author_staff=actor if isinstance(actor, StaffUser) else None,
+        author_customer=actor if isinstance(actor, Customer) else None,
+    )
+    db.session.add(message)
+    return message
+
+
+def open_ticket(
+    *,
+    customer: Customer,
+    subject: str,
+    body: str,
+    channel: Channel = Channel.PORTAL,
+    queue: Queue | None = None,
+    priority: Priority = Priority.NORMAL,
+    order: Order | None = None,
+    author: StaffUser | Customer | None = None,
+    body_html: str | None = None,
+    tags: Iterable[str] = (),
+    created_at: datetime | None = None,
+    commit: bool = True,
+) -> Ticket:
+    """Open a ticket with its first public message (written by the customer unless an agent opens it)."""
+    now = created_at or utcnow()
+    ticket = Ticket(
+        number=next_ticket_number(),
+        subject=subject.strip()[:255] or str(_l("(no subject)")),
+        status=Status.NEW,
+        priority=priority,
+        channel=channel,
+        queue=queue,
+        customer=customer,
+        order=order,
+        language=customer.language,
+        created_at=now,
+        updated_at=now,
+    )
+    db.session.add(ticket)
+    set_tags(ticket, tags)
+    author = author or customer
+    db.session.add(
+        Message(
+            ticket=ticket,
+            kind=MessageKind.REPLY,
+            channel=channel,
+            body_text=body,
+            body_html=clean_html(body_html) if body_html else None,
+            author_staff=author if isinstance(author, StaffUser) else None,
+            author_customer=author if isinstance(author, Customer) else None,
+            created_at=now,
+        )
+    )
+    if commit:
+        db.session.commit()
+    return ticket
+
+
+def add_message(
+    ticket: Ticket,
+    *,
+    author: StaffUser | Customer,
+    body: str,
+    kind: MessageKind = MessageKind.REPLY,
+    channel: Channel | None = None,
+    expected_version: int | None = None,
+    body_html: str | None = None,
+    created_at: datetime | None = None,
+    commit: bool = True,
+) -> Message:
+    """A public reply or an internal note. A staff reply is the first response if none was given yet;
+    a customer reply brings a pending or solved ticket back to open."""
+    check_version(ticket, expected_version)
+    if kind == MessageKind.NOTE and not isinstance(author, StaffUser):
+        raise IllegalTransition(str(_l("Only staff can write internal notes.")))
+    if ticket.status == Status.CLOSED:
+        raise IllegalTransition(str(_l("This ticket is closed; open a follow-up ticket instead.")))
+    now = created_at or utcnow()
+    is_staff = isinstance(author, StaffUser)
+    message = Message(
+        ticket=ticket,
+        kind=kind,
+        channel=channel or (Channel.AGENT if is_staff else Channel.PORTAL),
+        body_text=body,
+        body_html=clean_html(body_html) if body_html else None,
+        author_staff=author if is_staff else None,
+        author_customer=None if is_staff else author,
+        created_at=now,
+    )
+    db.session.add(message)
+    if kind == MessageKind.REPLY:
+        if is_staff:
+            if ticket.first_response_at is None:
+                ticket.first_response_at = now
+            if ticket.status == Status.NEW:
+                ticket.status = Status.OPEN
+        elif ticket.status in (Status.PENDING, Status.SOLVED):
+            _set_status(ticket, Status.OPEN, actor=author)
+    _touch(ticket, now)
+    if commit:
+        db.session.commit()
+    return message
+
+
+def _set_status(ticket: Ticket, status: Status, actor: StaffUser | Customer | None) -> None:
+    if status == ticket.status:
+        return
+    if status not in TRANSITIONS[ticket.status]:
+        raise IllegalTransition(
+            str(
+                _l(
+                    "A ticket cannot go from %(old)s to %(new)s.",
+                    old=STATUS_LABELS[ticket.status],
+                    new=STATUS_LABELS[status],
+                )
+            )
+        )
+    now = utcnow()
+    old = ticket.status
+    ticket.status = status
+    if status == Status.SOLVED:
+        ticket.solved_at = now
+    elif status == Status.CLOSED:
+        ticket.closed_at = now
+        ticket.solved_at = ticket.solved_at or now
+    elif old == Status.SOLVED:
+        ticket.solved_at = None
+    _event(ticket, "status_changed", f"{old.value} → {status.value}", actor)
+    _touch(ticket, now)
+
+
+def change_status(
+    ticket: Ticket,
+    status: Status,
+    *,
+    actor: StaffUser | Customer | None,
+    expected_version: int | None = None,
+    commit: bool = True,
+) -> Ticket:
+    check_version(ticket, expected_version)
+    _set_status(ticket, status, actor)
+    if commit:
+        db.session.commit()
+    return ticket
+
+
+def change_priority(
+    ticket: Ticket, priority: Priority, *, actor: StaffUser, expected_version: int | None = None
+) -> Ticket:
+    check_version(ticket, expected_version)
+    if priority != ticket.priority:
+        _event(ticket, "priority_changed", f"{ticket.priority.value} → {priority.value}", actor)
+        ticket.priority = priority
+        _touch(ticket)
+    db.session.commit()
+    return ticket
+
+
+def assign(
+    ticket: Ticket,
+    assignee: StaffUser | None,
+    *,
+    actor: StaffUser | None,
+    expected_version: int | None = None,
+    commit: bool = True,
+) -> Ticket:
+    check_version(ticket, expected_version)
+    if assignee is not None and not assignee.is_active:
+        raise IllegalTransition(str(_l("%(name)s is not an active agent.", name=assignee.name)))
+    if ticket.assignee_id != (assignee.id if assignee else None):
+        ticket.assignee = assignee
+        _event(ticket, "assigned", assignee.email if assignee else "-", actor)
+        if ticket.status == Status.NEW and assignee is not None:
+            ticket.status = Status.OPEN
+        _touch(ticket)
+    if commit:
+        db.session.commit()
+    return ticket
+
+
+def set_tags(ticket: Ticket, names: Iterable[str]) -> None:
+    """Replace the ticket's tags, creating tags that don't exist yet (names are lower-cased)."""
+    wanted = sorted({n.strip().lower()[:60] for n in names if n and n.strip()})
+    if not wanted:
+        ticket.tags = []
+        return
+    existing = {t.name: t for t in db.session.scalars(select(Tag).where(Tag.name.in_(wanted)))}
+    for name in wanted:
+        if name not in existing:
+            existing[name] = Tag(name=name)
+            db.session.add(existing[name])
+    ticket.tags = [existing[n] for n in wanted]
+
+
+def close_solved_tickets(*, older_than: timedelta, batch_size: int = 500) -> int:
+    """Close tickets solved longer ago than ``older_than`` (a reply after that opens a follow-up)."""
+    cutoff = utcnow() - older_than
+    closed = 0
+    while True:
+        batch = db.session.scalars(
+            select(Ticket)
+            .where(Ticket.status == Status.SOLVED, Ticket.solved_at < cutoff)
+            .order_by(Ticket.id)
+            .limit(batch_size)
+        ).all()
+        for ticket in batch:
+            _set_status(ticket, Status.CLOSED, actor=None)
+        db.session.commit()
+        closed += len(batch)
+        if len(batch) < batch_size:
+            return closed

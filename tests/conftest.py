@@ -1,0 +1,242 @@
+"""Shared fixtures: a fresh app and database per test, a browser-like client, factories.
+
+SQLite (default): the schema is built once by running the real migrations into a template file,
+which each test copies. PostgreSQL (``HELPDESK_TEST_DATABASE_URL``): the migrations run once on
+that database and every table is truncated after each test.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.globals import _cv_app
+from flask.testing import FlaskClient
+from sqlalchemy import event, text
+from werkzeug.security import generate_password_hash
+
+from helpdesk import create_app
+from helpdesk.auth.models import Role, StaffUser
+from helpdesk.customers.models import Customer, CustomerEmail
+from helpdesk.extensions import db
+from helpdesk.tickets import service as ticket_service
+from helpdesk.tickets.models import Channel, Queue, Ticket
+
+PASSWORD = "correct horse battery"
+POSTGRES_URL = os.environ.get("HELPDESK_TEST_DATABASE_URL")
+
+
+@cache
+def password_hash() -> str:
+    """Hashing is deliberately slow; factories reuse one hash of ``PASSWORD``."""
+    return generate_password_hash(PASSWORD)
+
+
+def _base_config(instance: Path, database_url: str) -> dict:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "INSTANCE_PATH": str(instance),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SERVER_NAME": None,
+    }
+
+
+def _migrate(config: dict) -> None:
+    from flask_migrate import upgrade
+
+    app = create_app(config)
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_template(tmp_path_factory) -> Path | None:
+    if POSTGRES_URL:
+        with_schema = tmp_path_factory.mktemp("pg-instance")
+        app = create_app(_base_config(with_schema, POSTGRES_URL))
+        with app.app_context():
+            db.drop_all()
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+            db.engine.dispose()
+        _migrate(_base_config(with_schema, POSTGRES_URL))
+        return None
+    folder = tmp_path_factory.mktemp("template")
+    _migrate(_base_config(folder, f"sqlite:///{folder / 'helpdesk.db'}"))
+    return folder / "helpdesk.db"
+
+
+@pytest.fixture
+def app_config(tmp_path, database_template) -> dict:
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    if POSTGRES_URL:
+        return _base_config(instance, POSTGRES_URL)
+    shutil.copy(database_template, instance / "helpdesk.db")
+    return _base_config(instance, f"sqlite:///{instance / 'helpdesk.db'}")
+
+
+@pytest.fixture
+def app(app_config) -> Iterator[Flask]:
+    app = create_app(app_config)
+    with app.app_context():
+        yield app
+        db.session.remove()
+        if POSTGRES_URL:
+            tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+            with db.engine.begin() as conn:
+                conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        db.engine.dispose()
+
+
+class Browser(FlaskClient):
+    """A test client that submits forms the way a browser does: with the page's CSRF token.
+
+    Each request runs in its own app context and database session, as in production (the test's
+    own app context would otherwise share ``g`` and the session with every request). Afterwards the
+    test's session starts a new transaction, so it sees what the request wrote.
+    """
+
+    def open(self, *args, **kwargs):
+        def in_fresh_context():
+            _cv_app.set(None)
+            return FlaskClient.open(self, *args, **kwargs)
+
+        response = contextvars.copy_context().run(in_fresh_context)
+        db.session.commit()
+        return response
+
+    def csrf_token(self) -> str:
+        page = self.get("/").get_data(as_text=True)
+        match = re.search(r'name="csrf-token" content="([^"]+)"', page)
+        assert match, "no CSRF token on the home page"
+        return match.group(1)
+
+    def submit(self, url: str, data: dict | None = None, **kwargs):
+        data = dict(data or {})
+        data.setdefault("csrf_token", self.csrf_token())
+        return self.post(url, data=data, **kwargs)
+
+
+@pytest.fixture
+def client(app) -> Browser:
+    app.test_client_class = Browser
+    return app.test_client()
+
+
+# --- factories -------------------------------------------------------------------------------
+
+_counter = iter(range(1, 10**9))
+
+
+def make_staff(role: Role = Role.AGENT, email: str | None = None, **fields) -> StaffUser:
+    n = next(_counter)
+    user = StaffUser(
+        email=email or f"{role.value}{n}@staff.test",
+        name=fields.pop("name", f"{role.value.title()} {n}"),
+        role=role,
+        password_hash=password_hash(),
+        **fields,
+    )
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def make_customer(email: str | None = None, **fields) -> Customer:
+    n = next(_counter)
+    customer = Customer(
+        name=fields.pop("name", f"Customer {n}"),
+        password_hash=fields.pop("password_hash", password_hash()),
+        **fields,
+    )
+    customer.emails.append(
+        CustomerEmail(email=(email or f"customer{n}@example.test").lower(), is_primary=True)
+    )
+    db.session.add(customer)
+    db.session.commit()
+    return customer
+
+
+def make_queue(slug: str = "general", **fields) -> Queue:
+    queue = Queue(
+        slug=slug, name_en=fields.pop("name_en", slug.title()), name_ar=fields.pop("name_ar", slug), **fields
+    )
+    db.session.add(queue)
+    db.session.commit()
+    return queue
+
+
+def make_ticket(
+    customer: Customer | None = None,
+    subject: str = "Where is my order?",
+    body: str = "It has not arrived.",
+    status=None,
+    **fields,
+) -> Ticket:
+    ticket = ticket_service.open_ticket(
+        customer=customer or make_customer(),
+        subject=subject,
+        body=body,
+        channel=fields.pop("channel", Channel.PORTAL),
+        **fields,
+    )
+    if status is not None and status != ticket.status:
+        ticket_service.change_status(ticket, status, actor=None)
+    return ticket
+
+
+@pytest.fixture
+def login(client):
+    """Sign a user in through the real login form; returns the client."""
+
+    def sign_in(user: StaffUser | Customer) -> Browser:
+        url = "/staff/login" if user.is_staff else "/login"
+        response = client.submit(url, {"email": user.email, "password": PASSWORD})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return client
+
+    return sign_in
+
+
+@pytest.fixture
+def login_as(login):
+    """``login_as("agent")`` / ``login_as("customer")``: a new user of that kind, signed in."""
+
+    def sign_in(kind: str) -> StaffUser | Customer:
+        user = make_customer() if kind == "customer" else make_staff(Role(kind))
+        login(user)
+        return user
+
+    return sign_in
+
+
+@contextmanager
+def count_queries() -> Iterator[list[str]]:
+    """Collect the SQL statements run inside the block (for query budgets)."""
+    statements: list[str] = []
+
+    def before_execute(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", before_execute)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", before_execute)
+
+
+@pytest.fixture
+def queries():
+    return count_queries
