@@ -32,7 +32,7 @@ def init_command() -> None:
     """Create the instance folder and bring the database schema up to date (safe to run again)."""
     from flask_migrate import upgrade
 
-    upgrade()
+    upgrade(revision="heads")
     click.echo(f"Database ready: {current_app.config['SQLALCHEMY_DATABASE_URI']}")
 
 

@@ -55,7 +55,7 @@ def _migrate(config: dict) -> None:
 
     app = create_app(config)
     with app.app_context():
-        upgrade()
+        upgrade(revision="heads")
         db.engine.dispose()
 
 
