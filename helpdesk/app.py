@@ -69,6 +69,7 @@ def _import_models() -> None:
     import helpdesk.auth.models
     import helpdesk.customers.models
     import helpdesk.kb.models
+    import helpdesk.mail.models
     import helpdesk.tickets.models  # noqa: F401
 
 

@@ -77,8 +77,10 @@ def load_config(overrides: dict | None = None) -> dict:
         "MAIL_USE_SSL": _bool(os.environ.get("HELPDESK_MAIL_USE_SSL")),
         "MAIL_USERNAME": os.environ.get("HELPDESK_MAIL_USERNAME") or None,
         "MAIL_PASSWORD": os.environ.get("HELPDESK_MAIL_PASSWORD") or None,
+        "MAIL_SUPPRESS_SEND": False,  # tests talk to a real SMTP server too
         "MAIL_DEFAULT_SENDER": os.environ.get("HELPDESK_MAIL_FROM", "support@helpdesk.localhost"),
         "MAX_CONTENT_LENGTH": _int("HELPDESK_MAX_UPLOAD_MB", 25) * 1024 * 1024,
+        "MAX_ATTACHMENT_BYTES": _int("HELPDESK_MAX_ATTACHMENT_MB", 20) * 1024 * 1024,
         "WORKER_INTERVAL_SECONDS": _int("HELPDESK_WORKER_INTERVAL", 10),
         "AUTO_CLOSE_SOLVED_AFTER_DAYS": _int("HELPDESK_AUTO_CLOSE_DAYS", 4),
         "PAGE_SIZE": 50,

@@ -240,3 +240,16 @@ def count_queries() -> Iterator[list[str]]:
 @pytest.fixture
 def queries():
     return count_queries
+
+
+@pytest.fixture
+def smtp_sink(app):
+    """A real SMTP server on loopback; the app's mail settings point at it."""
+    from tests.smtp_sink import SmtpSink
+
+    sink = SmtpSink().start()
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=sink.port, MAIL_USE_TLS=False, MAIL_USE_SSL=False)
+    app.extensions["mail"].server = "127.0.0.1"
+    app.extensions["mail"].port = sink.port
+    yield sink
+    sink.stop()

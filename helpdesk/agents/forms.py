@@ -1,5 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import MultipleFileField
 from wtforms import IntegerField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length
 from wtforms.widgets import HiddenInput
@@ -18,6 +19,7 @@ class ReplyForm(FlaskForm):
         ],
         default=MessageKind.REPLY.value,
     )
+    files = MultipleFileField(_l("Attachments"))
     version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
 
 

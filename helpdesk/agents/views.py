@@ -15,8 +15,9 @@ from helpdesk.agents.forms import ClaimForm, ReplyForm, StatusForm
 from helpdesk.auth.permissions import staff_required
 from helpdesk.extensions import db
 from helpdesk.tickets import queries, service
+from helpdesk.tickets.attachments import files_from_upload, send_attachment
 from helpdesk.tickets.errors import DomainError
-from helpdesk.tickets.models import MessageKind, Status, Ticket
+from helpdesk.tickets.models import Attachment, MessageKind, Status, Ticket
 
 bp = Blueprint("agents", __name__, url_prefix="/agent")
 
@@ -120,6 +121,7 @@ def reply(number: str):
             body=form.body.data,
             kind=MessageKind(form.kind.data),
             expected_version=form.version.data,
+            attachments=files_from_upload(form.files.data or []),
         )
     except DomainError as error:
         db.session.rollback()
@@ -158,3 +160,10 @@ def claim(number: str):
         db.session.rollback()
         flash(error.message, "error")
     return redirect(url_for("agents.ticket", number=number), 303)
+
+
+@bp.get("/attachments/<int:attachment_id>")
+@staff_required()
+def attachment(attachment_id: int):
+    found = db.session.get(Attachment, attachment_id) or abort(404)
+    return send_attachment(found)

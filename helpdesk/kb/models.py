@@ -60,3 +60,59 @@ class Article(db.Model):
 
     category: Mapped[Category | None] = relationship(back_populates="articles")
     translation_of: Mapped[Article | None] = relationship(remote_side=[id])
+
+
+class SearchEvent(db.Model):
+    """A knowledge-base search and how many results it found (zero-result queries are content gaps)."""
+
+    __tablename__ = "kb_search_events"
+    __table_args__ = (Index("ix_kb_search_events_created", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    query: Mapped[str] = mapped_column(String(500))
+    locale: Mapped[str | None] = mapped_column(String(5))
+    source: Mapped[str] = mapped_column(String(20), default="portal")  # portal, case_form, agent, api
+    result_count: Mapped[int] = mapped_column(Integer, default=0)
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ArticleView(db.Model):
+    """An article opened, and from where (the case form counts towards deflection figures)."""
+
+    __tablename__ = "kb_article_views"
+    __table_args__ = (Index("ix_kb_article_views_created", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("kb_articles.id", ondelete="CASCADE"), index=True)
+    source: Mapped[str] = mapped_column(String(20), default="portal")
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Deflection(db.Model):
+    """A customer said an article solved their problem, so no case was opened."""
+
+    __tablename__ = "kb_deflections"
+    __table_args__ = (Index("ix_kb_deflections_created", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("kb_articles.id", ondelete="CASCADE"), index=True)
+    customer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("customers.id", ondelete="SET NULL"), index=True
+    )
+    query: Mapped[str | None] = mapped_column(String(500))  # what they had typed
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ArticleFeedback(db.Model):
+    """'Was this helpful?' answers, with an optional comment."""
+
+    __tablename__ = "kb_article_feedback"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("kb_articles.id", ondelete="CASCADE"), index=True)
+    helpful: Mapped[bool] = mapped_column()
+    comment: Mapped[str | None] = mapped_column(Text)
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -10,8 +10,9 @@ from helpdesk.auth.permissions import customer_required
 from helpdesk.extensions import db
 from helpdesk.portal.forms import CaseReplyForm, NewCaseForm
 from helpdesk.tickets import queries, service
+from helpdesk.tickets.attachments import files_from_upload, send_attachment
 from helpdesk.tickets.errors import DomainError
-from helpdesk.tickets.models import Channel, Ticket
+from helpdesk.tickets.models import Attachment, Channel, MessageKind, Ticket
 
 bp = Blueprint("portal", __name__)
 
@@ -41,9 +42,18 @@ def cases():
 def new_case():
     form = NewCaseForm()
     if form.validate_on_submit():
-        ticket = service.open_ticket(
-            customer=current_user, subject=form.subject.data, body=form.body.data, channel=Channel.PORTAL
-        )
+        try:
+            ticket = service.open_ticket(
+                customer=current_user,
+                subject=form.subject.data,
+                body=form.body.data,
+                channel=Channel.PORTAL,
+                attachments=files_from_upload(form.files.data or []),
+            )
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+            return render_template("portal/new_case.html", form=form), 400
         flash(_("Your case %(number)s has been opened.", number=ticket.number), "success")
         return redirect(url_for("portal.case", number=ticket.number), 303)
     return render_template("portal/new_case.html", form=form), 400 if form.errors else 200
@@ -70,7 +80,28 @@ def reply(number: str):
         messages = queries.thread(ticket, public_only=True)
         return render_template("portal/case.html", ticket=ticket, messages=messages, form=form), 400
     try:
-        service.add_message(ticket, author=current_user, body=form.body.data, channel=Channel.PORTAL)
+        service.add_message(
+            ticket,
+            author=current_user,
+            body=form.body.data,
+            channel=Channel.PORTAL,
+            attachments=files_from_upload(form.files.data or []),
+        )
     except DomainError as error:
+        db.session.rollback()
         flash(error.message, "error")
     return redirect(url_for("portal.case", number=ticket.number), 303)
+
+
+@bp.get("/portal/attachments/<int:attachment_id>")
+@customer_required
+def attachment(attachment_id: int):
+    """Only files on the customer's own tickets, and only on public replies."""
+    found = db.session.get(Attachment, attachment_id)
+    if (
+        found is None
+        or found.message.kind != MessageKind.REPLY
+        or found.message.ticket.customer_id != current_user.id
+    ):
+        abort(404)
+    return send_attachment(found)

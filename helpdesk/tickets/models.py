@@ -138,6 +138,9 @@ class Ticket(db.Model):
     solved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    # Portal: how many KB articles the customer opened from the case form before submitting it.
+    articles_viewed_before: Mapped[int] = mapped_column(Integer, default=0)
+
     version: Mapped[int] = mapped_column(Integer, default=1)
     __mapper_args__ = {"version_id_col": version}
 
@@ -217,3 +220,19 @@ class Attachment(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     message: Mapped[Message] = relationship(back_populates="attachments")
+
+
+class CsatRating(db.Model):
+    """The customer's satisfaction rating (1–5) of a solved ticket; one per ticket, can be revised."""
+
+    __tablename__ = "csat_ratings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), index=True)
+    score: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    ticket: Mapped[Ticket] = relationship()

@@ -6,7 +6,7 @@ Every channel (portal, agent UI, email, API, CLI) goes through these functions, 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
@@ -17,6 +17,7 @@ from helpdesk.customers.models import Customer, Order
 from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db
 from helpdesk.sanitize import clean_html
+from helpdesk.tickets.attachments import IncomingFile, attach_files
 from helpdesk.tickets.errors import IllegalTransition, StaleTicket
 from helpdesk.tickets.models import (
     Channel,
@@ -133,6 +134,7 @@ def open_ticket(
     author: StaffUser | Customer | None = None,
     body_html: str | None = None,
     tags: Iterable[str] = (),
+    attachments: Sequence[IncomingFile] = (),
     created_at: datetime | None = None,
     commit: bool = True,
 ) -> Ticket:
@@ -154,18 +156,18 @@ def open_ticket(
     db.session.add(ticket)
     set_tags(ticket, tags)
     author = author or customer
-    db.session.add(
-        Message(
-            ticket=ticket,
-            kind=MessageKind.REPLY,
-            channel=channel,
-            body_text=body,
-            body_html=clean_html(body_html) if body_html else None,
-            author_staff=author if isinstance(author, StaffUser) else None,
-            author_customer=author if isinstance(author, Customer) else None,
-            created_at=now,
-        )
+    message = Message(
+        ticket=ticket,
+        kind=MessageKind.REPLY,
+        channel=channel,
+        body_text=body,
+        body_html=clean_html(body_html) if body_html else None,
+        author_staff=author if isinstance(author, StaffUser) else None,
+        author_customer=author if isinstance(author, Customer) else None,
+        created_at=now,
     )
+    db.session.add(message)
+    attach_files(message, attachments)
     if commit:
         db.session.commit()
     return ticket
@@ -180,6 +182,7 @@ def add_message(
     channel: Channel | None = None,
     expected_version: int | None = None,
     body_html: str | None = None,
+    attachments: Sequence[IncomingFile] = (),
     created_at: datetime | None = None,
     commit: bool = True,
 ) -> Message:
@@ -203,6 +206,7 @@ def add_message(
         created_at=now,
     )
     db.session.add(message)
+    attach_files(message, attachments)
     if kind == MessageKind.REPLY:
         if is_staff:
             if ticket.first_response_at is None:

@@ -46,7 +46,8 @@ def registered_jobs() -> list[Job]:
 
 
 def _load_job_modules() -> None:
-    import helpdesk.tickets.jobs  # noqa: F401  (registers its jobs on import)
+    import helpdesk.mail.outbox
+    import helpdesk.tickets.jobs  # noqa: F401  (each registers its jobs on import)
 
 
 def run_once(app: Flask, *, only_due: bool = False) -> dict[str, object]:

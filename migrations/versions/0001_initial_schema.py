@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 21:07:40.743219
+Create Date: 2026-11-24 21:15:36.939409
 
 """
 from alembic import op
@@ -125,6 +125,20 @@ def upgrade():
         batch_op.create_index('ix_kb_articles_locale_status', ['locale', 'status'], unique=False)
         batch_op.create_index(batch_op.f('ix_kb_articles_translation_of_id'), ['translation_of_id'], unique=False)
 
+    op.create_table('kb_search_events',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('query', sa.String(length=500), nullable=False),
+    sa.Column('locale', sa.String(length=5), nullable=True),
+    sa.Column('source', sa.String(length=20), nullable=False),
+    sa.Column('result_count', sa.Integer(), nullable=False),
+    sa.Column('customer_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', helpdesk.dbtypes.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_kb_search_events_customer_id_customers'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_kb_search_events'))
+    )
+    with op.batch_alter_table('kb_search_events', schema=None) as batch_op:
+        batch_op.create_index('ix_kb_search_events_created', ['created_at'], unique=False)
+
     op.create_table('orders',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('customer_id', sa.Integer(), nullable=False),
@@ -160,6 +174,49 @@ def upgrade():
     sa.UniqueConstraint('email_address', name=op.f('uq_queues_email_address')),
     sa.UniqueConstraint('slug', name=op.f('uq_queues_slug'))
     )
+    op.create_table('kb_article_feedback',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('article_id', sa.Integer(), nullable=False),
+    sa.Column('helpful', sa.Boolean(), nullable=False),
+    sa.Column('comment', sa.Text(), nullable=True),
+    sa.Column('customer_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', helpdesk.dbtypes.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['article_id'], ['kb_articles.id'], name=op.f('fk_kb_article_feedback_article_id_kb_articles'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_kb_article_feedback_customer_id_customers'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_kb_article_feedback'))
+    )
+    with op.batch_alter_table('kb_article_feedback', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_kb_article_feedback_article_id'), ['article_id'], unique=False)
+
+    op.create_table('kb_article_views',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('article_id', sa.Integer(), nullable=False),
+    sa.Column('source', sa.String(length=20), nullable=False),
+    sa.Column('customer_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', helpdesk.dbtypes.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['article_id'], ['kb_articles.id'], name=op.f('fk_kb_article_views_article_id_kb_articles'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_kb_article_views_customer_id_customers'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_kb_article_views'))
+    )
+    with op.batch_alter_table('kb_article_views', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_kb_article_views_article_id'), ['article_id'], unique=False)
+        batch_op.create_index('ix_kb_article_views_created', ['created_at'], unique=False)
+
+    op.create_table('kb_deflections',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('article_id', sa.Integer(), nullable=False),
+    sa.Column('customer_id', sa.Integer(), nullable=True),
+    sa.Column('query', sa.String(length=500), nullable=True),
+    sa.Column('created_at', helpdesk.dbtypes.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['article_id'], ['kb_articles.id'], name=op.f('fk_kb_deflections_article_id_kb_articles'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_kb_deflections_customer_id_customers'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_kb_deflections'))
+    )
+    with op.batch_alter_table('kb_deflections', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_kb_deflections_article_id'), ['article_id'], unique=False)
+        batch_op.create_index('ix_kb_deflections_created', ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_kb_deflections_customer_id'), ['customer_id'], unique=False)
+
     op.create_table('queue_members',
     sa.Column('queue_id', sa.Integer(), nullable=False),
     sa.Column('staff_id', sa.Integer(), nullable=False),
@@ -190,6 +247,7 @@ def upgrade():
     sa.Column('first_response_at', helpdesk.dbtypes.UTCDateTime(timezone=True), nullable=True),
     sa.Column('solved_at', helpdesk.dbtypes.UTCDateTime(timezone=True), nullable=True),
     sa.Column('closed_at', helpdesk.dbtypes.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('articles_viewed_before', sa.Integer(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['assignee_id'], ['staff_users.id'], name=op.f('fk_tickets_assignee_id_staff_users')),
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_tickets_customer_id_customers')),
@@ -207,6 +265,25 @@ def upgrade():
         batch_op.create_index('ix_tickets_status_assignee', ['status', 'assignee_id'], unique=False)
         batch_op.create_index('ix_tickets_status_due', ['status', 'next_due_at', 'id'], unique=False)
         batch_op.create_index('ix_tickets_status_updated', ['status', 'updated_at', 'id'], unique=False)
+
+    op.create_table('csat_ratings',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('ticket_id', sa.Integer(), nullable=False),
+    sa.Column('customer_id', sa.Integer(), nullable=False),
+    sa.Column('agent_id', sa.Integer(), nullable=True),
+    sa.Column('score', sa.Integer(), nullable=False),
+    sa.Column('comment', sa.Text(), nullable=True),
+    sa.Column('created_at', helpdesk.dbtypes.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['agent_id'], ['staff_users.id'], name=op.f('fk_csat_ratings_agent_id_staff_users')),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_csat_ratings_customer_id_customers'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['ticket_id'], ['tickets.id'], name=op.f('fk_csat_ratings_ticket_id_tickets'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_csat_ratings')),
+    sa.UniqueConstraint('ticket_id', name=op.f('uq_csat_ratings_ticket_id'))
+    )
+    with op.batch_alter_table('csat_ratings', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_csat_ratings_agent_id'), ['agent_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_csat_ratings_created_at'), ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_csat_ratings_customer_id'), ['customer_id'], unique=False)
 
     op.create_table('messages',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -259,11 +336,43 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_attachments_message_id'), ['message_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_attachments_sha256'), ['sha256'], unique=False)
 
+    op.create_table('outbound_emails',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=40), nullable=False),
+    sa.Column('to', sa.String(length=998), nullable=False),
+    sa.Column('subject', sa.String(length=998), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('html', sa.Text(), nullable=True),
+    sa.Column('headers', sa.JSON(), nullable=False),
+    sa.Column('message_id', sa.String(length=998), nullable=True),
+    sa.Column('ticket_id', sa.Integer(), nullable=True),
+    sa.Column('ticket_message_id', sa.Integer(), nullable=True),
+    sa.Column('status', sa.Enum('queued', 'sent', 'failed', name='outboxstatus', native_enum=False), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', helpdesk.dbtypes.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('created_at', helpdesk.dbtypes.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', helpdesk.dbtypes.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['ticket_id'], ['tickets.id'], name=op.f('fk_outbound_emails_ticket_id_tickets'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['ticket_message_id'], ['messages.id'], name=op.f('fk_outbound_emails_ticket_message_id_messages'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbound_emails'))
+    )
+    with op.batch_alter_table('outbound_emails', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_outbound_emails_message_id'), ['message_id'], unique=False)
+        batch_op.create_index('ix_outbound_emails_status_next', ['status', 'next_attempt_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_outbound_emails_ticket_id'), ['ticket_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('outbound_emails', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_outbound_emails_ticket_id'))
+        batch_op.drop_index('ix_outbound_emails_status_next')
+        batch_op.drop_index(batch_op.f('ix_outbound_emails_message_id'))
+
+    op.drop_table('outbound_emails')
     with op.batch_alter_table('attachments', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_attachments_sha256'))
         batch_op.drop_index(batch_op.f('ix_attachments_message_id'))
@@ -278,6 +387,12 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_messages_email_message_id'))
 
     op.drop_table('messages')
+    with op.batch_alter_table('csat_ratings', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_csat_ratings_customer_id'))
+        batch_op.drop_index(batch_op.f('ix_csat_ratings_created_at'))
+        batch_op.drop_index(batch_op.f('ix_csat_ratings_agent_id'))
+
+    op.drop_table('csat_ratings')
     with op.batch_alter_table('tickets', schema=None) as batch_op:
         batch_op.drop_index('ix_tickets_status_updated')
         batch_op.drop_index('ix_tickets_status_due')
@@ -288,12 +403,31 @@ def downgrade():
 
     op.drop_table('tickets')
     op.drop_table('queue_members')
+    with op.batch_alter_table('kb_deflections', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_kb_deflections_customer_id'))
+        batch_op.drop_index('ix_kb_deflections_created')
+        batch_op.drop_index(batch_op.f('ix_kb_deflections_article_id'))
+
+    op.drop_table('kb_deflections')
+    with op.batch_alter_table('kb_article_views', schema=None) as batch_op:
+        batch_op.drop_index('ix_kb_article_views_created')
+        batch_op.drop_index(batch_op.f('ix_kb_article_views_article_id'))
+
+    op.drop_table('kb_article_views')
+    with op.batch_alter_table('kb_article_feedback', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_kb_article_feedback_article_id'))
+
+    op.drop_table('kb_article_feedback')
     op.drop_table('queues')
     with op.batch_alter_table('orders', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_orders_number'))
         batch_op.drop_index('ix_orders_customer_ordered')
 
     op.drop_table('orders')
+    with op.batch_alter_table('kb_search_events', schema=None) as batch_op:
+        batch_op.drop_index('ix_kb_search_events_created')
+
+    op.drop_table('kb_search_events')
     with op.batch_alter_table('kb_articles', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_kb_articles_translation_of_id'))
         batch_op.drop_index('ix_kb_articles_locale_status')

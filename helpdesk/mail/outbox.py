@@ -1,0 +1,134 @@
+"""Queue emails in the caller's transaction; the worker sends them with retries and backoff.
+
+An email is never sent from a request: if the SMTP server is down, the row waits and is retried,
+so nothing is lost and a slow server never slows a page.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from flask import Flask, current_app
+from flask_mail import Message as MailMessage
+from sqlalchemy import select, update
+
+from helpdesk.dbtypes import utcnow
+from helpdesk.extensions import db, mail
+from helpdesk.mail.models import OutboundEmail, OutboxStatus
+from helpdesk.tickets.models import Message, Ticket
+from helpdesk.worker.runner import register_job
+
+log = logging.getLogger("helpdesk.mail.outbox")
+
+MAX_ATTEMPTS = 10
+FIRST_RETRY = timedelta(minutes=1)
+LONGEST_RETRY = timedelta(hours=6)
+CLAIM_LEASE = timedelta(minutes=5)
+
+
+def queue_email(
+    *,
+    to: str,
+    subject: str,
+    text: str,
+    html: str | None = None,
+    kind: str = "notification",
+    ticket: Ticket | None = None,
+    message: Message | None = None,
+    headers: dict[str, str] | None = None,
+    message_id: str | None = None,
+) -> OutboundEmail:
+    """Add an email to the outbox. Joins the caller's transaction: it is sent only if that commits."""
+    email = OutboundEmail(
+        kind=kind,
+        to=to,
+        subject=subject,
+        text=text,
+        html=html,
+        headers=dict(headers or {}),
+        message_id=message_id,
+        ticket_id=ticket.id if ticket is not None and ticket.id else None,
+        ticket_message_id=message.id if message is not None and message.id else None,
+        next_attempt_at=utcnow(),
+    )
+    if ticket is not None and not ticket.id:
+        db.session.flush()
+        email.ticket_id = ticket.id
+    db.session.add(email)
+    return email
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Exponential backoff: 1, 2, 4, 8 … minutes, at most six hours."""
+    return min(FIRST_RETRY * (2 ** max(attempts - 1, 0)), LONGEST_RETRY)
+
+
+def _claim(email_id: int, seen_attempts: int) -> bool:
+    """Take one email for sending; a compare-and-set, so two workers never both send it."""
+    result = db.session.execute(
+        update(OutboundEmail)
+        .where(
+            OutboundEmail.id == email_id,
+            OutboundEmail.attempts == seen_attempts,
+            OutboundEmail.status == OutboxStatus.QUEUED,
+        )
+        .values(attempts=seen_attempts + 1, next_attempt_at=utcnow() + CLAIM_LEASE)
+    )
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def _to_mail_message(email: OutboundEmail) -> MailMessage:
+    msg = MailMessage(
+        subject=email.subject,
+        recipients=[email.to],
+        body=email.text,
+        html=email.html,
+        sender=current_app.config["MAIL_DEFAULT_SENDER"],
+        extra_headers=dict(email.headers or {}),
+    )
+    if email.message_id:
+        msg.msgId = email.message_id
+    return msg
+
+
+def send_due_emails(limit: int = 100) -> dict[str, int]:
+    """Send what is due. Returns counts of sent and failed attempts."""
+    query = (
+        select(OutboundEmail.id, OutboundEmail.attempts)
+        .where(OutboundEmail.status == OutboxStatus.QUEUED, OutboundEmail.next_attempt_at <= utcnow())
+        .order_by(OutboundEmail.next_attempt_at, OutboundEmail.id)
+        .limit(limit)
+    )
+    if db.engine.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    candidates = db.session.execute(query).all()
+    db.session.commit()
+    sent = failed = 0
+    for email_id, attempts in candidates:
+        if not _claim(email_id, attempts):
+            continue
+        email = db.session.get(OutboundEmail, email_id)
+        try:
+            mail.send(_to_mail_message(email))
+        except Exception as exc:  # any SMTP or network failure: keep it and retry later
+            failed += 1
+            email.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+            if email.attempts >= MAX_ATTEMPTS:
+                email.status = OutboxStatus.FAILED
+            else:
+                email.next_attempt_at = utcnow() + retry_delay(email.attempts)
+            log.warning("sending email %s failed (attempt %s): %s", email.id, email.attempts, exc)
+        else:
+            sent += 1
+            email.status = OutboxStatus.SENT
+            email.sent_at = utcnow()
+            email.last_error = None
+        db.session.commit()
+    return {"sent": sent, "failed": failed}
+
+
+@register_job("mail.send_outbox", every_seconds=5)
+def send_outbox(app: Flask) -> dict[str, int]:
+    return send_due_emails()
