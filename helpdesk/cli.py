@@ -85,10 +85,18 @@ def serve_command(host: str, port: int, threads: int, no_worker: bool) -> None:
         threading.Thread(target=run_forever, args=(app, stop), name="helpdesk-worker", daemon=True).start()
     _print_demo_logins()
     click.echo(f"\nHelpdesk is running on http://{host}:{port}/  (Ctrl-C to stop)")
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         serve(app, host=host, port=port, threads=threads, ident="helpdesk")
+    except KeyboardInterrupt:
+        click.echo("Stopping…", err=True)
     finally:
         stop.set()
+
+
+def _interrupt(signum, _frame) -> None:
+    """SIGTERM stops the server the way Ctrl-C does."""
+    raise KeyboardInterrupt
 
 
 @click.command("worker")

@@ -1,0 +1,103 @@
+"""Access rules for every route, enumerated from ``app.url_map`` so new routes are covered automatically.
+
+A route must either be listed here as public or carry a guard (``staff_required`` / ``customer_required``).
+"""
+
+import re
+
+import pytest
+
+from helpdesk.auth.models import Role
+from tests.conftest import make_customer, make_staff, make_ticket
+
+# Endpoints anyone may reach (sign-in pages, the portal home, static files, the language switch).
+PUBLIC = {
+    "static",
+    "portal.home",
+    "auth.staff_login",
+    "auth.customer_login",
+    "auth.logout",
+    "auth.set_language",
+}
+
+
+def _guarded_routes(app):
+    for rule in app.url_map.iter_rules():
+        view = app.view_functions[rule.endpoint]
+        yield rule, getattr(view, "required_role", None), getattr(view, "customer_only", False)
+
+
+def _url(rule, values: dict) -> str:
+    url = rule.rule
+    for name in rule.arguments:
+        url = re.sub(rf"<(?:[a-z]+:)?{name}>", str(values.get(name, 1)), url)
+    return url
+
+
+def _method(rule) -> str:
+    return "GET" if "GET" in rule.methods else sorted(rule.methods - {"OPTIONS", "HEAD"})[0]
+
+
+def test_every_route_is_public_or_guarded(app):
+    unguarded = [
+        rule.rule
+        for rule, role, customer_only in _guarded_routes(app)
+        if rule.endpoint not in PUBLIC and role is None and not customer_only
+    ]
+    assert unguarded == []
+
+
+@pytest.fixture
+def values(app):
+    ticket = make_ticket()
+    return {"number": ticket.number, "staff_id": make_staff().id, "attachment_id": 1}
+
+
+def test_staff_routes_refuse_anonymous_users_and_customers(app, client, login, values):
+    staff_rules = [(r, role) for r, role, _c in _guarded_routes(app) if role is not None]
+    assert staff_rules
+    for rule, _role in staff_rules:
+        response = client.open(_url(rule, values), method=_method(rule))
+        assert response.status_code in (302, 400), rule.rule  # 400: POST refused for its missing CSRF token
+        if response.status_code == 302:
+            assert response.headers["Location"].startswith("/staff/login"), rule.rule
+    login(make_customer())
+    for rule, _role in staff_rules:
+        if _method(rule) == "GET":
+            assert client.get(_url(rule, values)).status_code == 403, rule.rule
+
+
+def test_admin_routes_refuse_agents_and_supervisors(app, client, login, values):
+    admin_rules = [r for r, role, _c in _guarded_routes(app) if role == Role.ADMIN and _method(r) == "GET"]
+    assert admin_rules
+    for kind in (Role.AGENT, Role.SUPERVISOR):
+        login(make_staff(kind))
+        for rule in admin_rules:
+            assert client.get(_url(rule, values)).status_code == 403, (kind, rule.rule)
+        client.submit("/logout")
+
+
+def test_customer_routes_send_anonymous_users_to_customer_login_and_refuse_staff(app, client, login, values):
+    customer_rules = [r for r, _role, customer_only in _guarded_routes(app) if customer_only]
+    assert customer_rules
+    for rule in customer_rules:
+        if _method(rule) == "GET":
+            response = client.get(_url(rule, values))
+            assert response.status_code == 302 and response.headers["Location"].startswith("/login"), (
+                rule.rule
+            )
+    login(make_staff(Role.ADMIN))
+    for rule in customer_rules:
+        if _method(rule) == "GET":
+            assert client.get(_url(rule, values)).status_code == 403, rule.rule
+
+
+def test_customer_routes_hide_other_customers_objects(app, client, login, values):
+    """Another customer's case number in any customer route is a 404, never a 403 (no enumeration)."""
+    login(make_customer())
+    customer_rules = [r for r, _role, customer_only in _guarded_routes(app) if customer_only and r.arguments]
+    for rule in customer_rules:
+        response = client.open(_url(rule, values), method=_method(rule))
+        if _method(rule) != "GET":
+            response = client.submit(_url(rule, values), {"body": "x"})
+        assert response.status_code == 404, rule.rule
