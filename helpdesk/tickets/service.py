@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from helpdesk.auth.models import StaffUser
 from helpdesk.customers.models import Customer, Order
@@ -68,16 +69,23 @@ CHANNEL_LABELS = {
 
 def next_ticket_number() -> str:
     """Hand out the next ``HD-…`` number atomically (one UPDATE … RETURNING; safe under concurrency)."""
-    value = db.session.execute(
-        update(Counter)
-        .where(Counter.name == "ticket")
-        .values(value=Counter.value + 1)
-        .returning(Counter.value)
-    ).scalar()
-    if value is None:
-        db.session.add(Counter(name="ticket", value=FIRST_TICKET_NUMBER))
-        db.session.flush()
-        value = FIRST_TICKET_NUMBER
+
+    def bump() -> int | None:
+        return db.session.execute(
+            update(Counter)
+            .where(Counter.name == "ticket")
+            .values(value=Counter.value + 1)
+            .returning(Counter.value)
+        ).scalar()
+
+    value = bump()
+    if value is None:  # the very first ticket: create the counter (another writer may win that race)
+        try:
+            with db.session.begin_nested():
+                db.session.add(Counter(name="ticket", value=FIRST_TICKET_NUMBER - 1))
+        except IntegrityError:
+            pass
+        value = bump()
     return f"{TICKET_NUMBER_PREFIX}{value}"
 
 

@@ -148,3 +148,33 @@ def test_datetimes_come_back_timezone_aware(app):
     fresh = db.session.get(Ticket, ticket.id)
     assert fresh.created_at.tzinfo is not None
     assert fresh.created_at.utcoffset() == timedelta(0)
+
+
+def test_ticket_numbers_stay_unique_under_concurrent_writers(app):
+    import threading
+
+    customer_id = make_customer().id
+    numbers: list[str] = []
+    errors: list[BaseException] = []
+
+    def open_many() -> None:
+        with app.app_context():
+            try:
+                from helpdesk.customers.models import Customer
+
+                customer = db.session.get(Customer, customer_id)
+                for _ in range(10):
+                    numbers.append(service.open_ticket(customer=customer, subject="s", body="b").number)
+            except BaseException as exc:  # collected and asserted below
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=open_many) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(numbers) == len(set(numbers)) == 30
+    assert sorted(numbers) == [f"HD-{n}" for n in range(1001, 1031)]
