@@ -70,6 +70,7 @@ def _import_models() -> None:
     import helpdesk.customers.models
     import helpdesk.kb.models
     import helpdesk.mail.models
+    import helpdesk.sla.models
     import helpdesk.tickets.models  # noqa: F401
 
 
@@ -92,6 +93,7 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_template_helpers(app: Flask) -> None:
     from helpdesk.auth.models import Role
+    from helpdesk.sla.badges import register_template_helpers as register_sla_helpers
     from helpdesk.tickets.service import CHANNEL_LABELS, PRIORITY_LABELS, STATUS_LABELS
 
     @app.context_processor
@@ -106,6 +108,8 @@ def _register_template_helpers(app: Flask) -> None:
             "PRIORITY_LABELS": PRIORITY_LABELS,
             "CHANNEL_LABELS": CHANNEL_LABELS,
         }
+
+    register_sla_helpers(app)
 
     @app.template_filter("localtime")
     def localtime(value, format: str = "medium") -> str:
