@@ -35,7 +35,7 @@ def timezone_names() -> list[str]:
 
 @cache
 def holiday_countries() -> list[str]:
-    return sorted(holidays.list_supported_countries())
+    return sorted(holidays.list_supported_countries(include_aliases=False))
 
 
 def schedule_for(calendar: BusinessCalendar) -> WorkingCalendar:
