@@ -70,6 +70,7 @@ def _import_models() -> None:
     import helpdesk.customers.models
     import helpdesk.kb.models
     import helpdesk.mail.models
+    import helpdesk.reports.models
     import helpdesk.sla.models
     import helpdesk.tickets.models  # noqa: F401
 

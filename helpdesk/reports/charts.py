@@ -4,7 +4,7 @@ pygal's JavaScript is never loaded (``js=[]``) and the inline configuration scri
 is removed, as are the tooltip layers that only that script would use. Each SVG gets a ``<title>`` and
 a ``<desc>`` listing the data as its first children and ``role="img"``, so screen readers announce it.
 For right-to-left pages the drawing is mirrored (axes, bars and legend run from the right) while the
-text is kept readable.
+text is kept readable and set right-to-left.
 """
 
 from __future__ import annotations
@@ -38,11 +38,10 @@ STYLE = Style(
     legend_font_size=13,
     value_font_size=13,
 )
-# After mirroring, text that hung to the left of its anchor must hang to the right, and vice versa.
+# Mirrored charts set their text right-to-left: that also swaps what text-anchor start and end mean,
+# so labels that hung left of the y axis now hang right of it, and Arabic punctuation sits right.
 MIRRORED_CSS = """
-{id} .axis.y text {{ text-anchor: start !important; }}
-{id} .axis.y2 text {{ text-anchor: end !important; }}
-{id} .legends .legend text {{ text-anchor: end !important; }}
+{id} text {{ direction: rtl; }}
 """
 
 

@@ -181,7 +181,7 @@ class SlaBreach(db.Model):
         UniqueConstraint(
             "ticket_id", "metric", "kind", "clock_started_at", name="uq_sla_breaches_ticket_metric_kind_clock"
         ),
-        Index("ix_sla_breaches_kind_created", "kind", "created_at"),
+        Index("ix_sla_breaches_kind_due", "kind", "due_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
