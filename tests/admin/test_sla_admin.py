@@ -329,3 +329,35 @@ def test_admin_lists_use_a_fixed_number_of_queries(client, admin):
         with count_queries() as statements:
             client.get(url)
         assert len(statements) == before[url], url
+
+
+def test_admin_edit_pages_use_a_fixed_number_of_queries(client, admin):
+    calendar = sla.ensure_default_setup()
+    queue = make_queue("billing")
+    policy = db.session.scalar(select(SlaPolicy))
+    urls = [f"/admin/calendars/{calendar.id}", f"/admin/sla/{policy.id}", f"/admin/queues/{queue.id}"]
+    before = {}
+    for url in urls:
+        with count_queries() as statements:
+            assert client.get(url).status_code == 200
+        before[url] = len(statements)
+    for i in range(5):
+        db.session.add(CalendarHoliday(calendar=calendar, day=date(2030, 1, i + 1), name=f"Day {i}"))
+        db.session.add(
+            CalendarOverride(
+                calendar=calendar,
+                name=f"O{i}",
+                first_day=date(2031, 1, i + 1),
+                last_day=date(2031, 1, i + 1),
+                intervals=[[600, 720]],
+            )
+        )
+        db.session.add(
+            SlaPolicy(name=f"Q{i}", calendar=calendar, match_queue_id=queue.id, first_response_minutes=5)
+        )
+        make_staff()
+    db.session.commit()
+    for url in urls:
+        with count_queries() as statements:
+            client.get(url)
+        assert len(statements) == before[url], url
