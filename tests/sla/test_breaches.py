@@ -138,3 +138,19 @@ def test_breach_can_raise_priority_and_reassign(app):
 
 def test_the_worker_runs_the_sla_check(app):
     assert "sla.check_breaches" in {job.name for job in registered_jobs()}
+
+
+def test_a_second_worker_that_saw_the_same_breach_does_nothing(app):
+    """Two workers can both select a clock before either commits; the unique key lets one win."""
+    from helpdesk.sla.breaches import _record
+
+    sla.ensure_default_setup()
+    supervisor = make_staff(Role.SUPERVISOR)
+    ticket = open_at(riyadh(2026, 11, 22, 9, 0), queue=make_queue("q", supervisor_id=supervisor.id))
+    due, now = riyadh(2026, 11, 22, 11, 0), riyadh(2026, 11, 22, 11, 1)
+    assert _record(ticket.id, SlaMetric.FIRST_RESPONSE, BreachKind.BREACH, due, ticket.created_at, now)
+    db.session.commit()
+    assert not _record(ticket.id, SlaMetric.FIRST_RESPONSE, BreachKind.BREACH, due, ticket.created_at, now)
+    db.session.commit()
+    assert len(events(ticket, "sla_breached")) == 1
+    assert len(emails()) == 1
