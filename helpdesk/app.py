@@ -70,6 +70,8 @@ def _import_models() -> None:
     import helpdesk.customers.models
     import helpdesk.kb.models
     import helpdesk.mail.models
+    import helpdesk.reports.models
+    import helpdesk.sla.models
     import helpdesk.tickets.models  # noqa: F401
 
 
@@ -85,13 +87,15 @@ def _register_blueprints(app: Flask) -> None:
     from helpdesk.agents.views import bp as agents_bp
     from helpdesk.auth.views import bp as auth_bp
     from helpdesk.portal.views import bp as portal_bp
+    from helpdesk.reports.views import bp as reports_bp
 
-    for blueprint in (auth_bp, portal_bp, agents_bp, admin_bp):
+    for blueprint in (auth_bp, portal_bp, agents_bp, admin_bp, reports_bp):
         app.register_blueprint(blueprint)
 
 
 def _register_template_helpers(app: Flask) -> None:
     from helpdesk.auth.models import Role
+    from helpdesk.sla.badges import register_template_helpers as register_sla_helpers
     from helpdesk.tickets.service import CHANNEL_LABELS, PRIORITY_LABELS, STATUS_LABELS
 
     @app.context_processor
@@ -106,6 +110,8 @@ def _register_template_helpers(app: Flask) -> None:
             "PRIORITY_LABELS": PRIORITY_LABELS,
             "CHANNEL_LABELS": CHANNEL_LABELS,
         }
+
+    register_sla_helpers(app)
 
     @app.template_filter("localtime")
     def localtime(value, format: str = "medium") -> str:

@@ -22,7 +22,9 @@ def main() -> None:
 
 
 def register_commands(app: Flask) -> None:
-    for command in (init_command, demo_command, serve_command, worker_command, export_command):
+    from helpdesk.sla.commands import sla_command
+
+    for command in (init_command, demo_command, serve_command, worker_command, export_command, sla_command):
         app.cli.add_command(command)
 
 

@@ -1,5 +1,7 @@
 """Every state-changing route refuses a form without a valid CSRF token."""
 
+import re
+
 import pytest
 
 from helpdesk.auth.models import Role
@@ -22,6 +24,7 @@ def test_every_post_route_needs_a_csrf_token(app, client, login):
     assert len(rules) >= 7
     for rule in rules:
         url = rule.replace("<number>", ticket.number).replace("<int:staff_id>", str(admin.id))
+        url = re.sub(r"<int:\w+>", "1", url)
         for token in (None, "forged-token"):
             data = {
                 "email": admin.email,

@@ -1,4 +1,4 @@
-"""Administration: staff roles (audited)."""
+"""Administration: staff accounts and roles, queues (all audited)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from helpdesk.audit import service as audit
 from helpdesk.auth.models import Role, StaffUser
 from helpdesk.extensions import db
 from helpdesk.tickets.errors import NotAllowed
+from helpdesk.tickets.models import Queue
 
 
 def change_role(staff: StaffUser, role: Role, *, actor: StaffUser, ip: str | None = None) -> None:
@@ -33,3 +34,93 @@ def change_role(staff: StaffUser, role: Role, *, actor: StaffUser, ip: str | Non
     )
     staff.role = role
     db.session.commit()
+
+
+def create_staff(
+    *,
+    name: str,
+    email: str,
+    role: Role,
+    password: str,
+    language: str | None,
+    actor: StaffUser,
+    ip: str | None = None,
+) -> StaffUser:
+    """Add a staff member who can sign in at once with the given password."""
+    from flask_babel import gettext as _
+
+    email = email.strip().lower()
+    if db.session.scalar(select(StaffUser.id).where(func.lower(StaffUser.email) == email)) is not None:
+        raise NotAllowed(_("A staff member with this email address already exists."))
+    staff = StaffUser(name=name.strip(), email=email, role=role, language=language or None)
+    staff.set_password(password)
+    db.session.add(staff)
+    db.session.flush()
+    audit.record(
+        "staff.created", actor=actor, target=f"staff:{staff.id}", ip=ip, email=email, role=role.value
+    )
+    db.session.commit()
+    return staff
+
+
+def set_active(staff: StaffUser, active: bool, *, actor: StaffUser, ip: str | None = None) -> None:
+    """Deactivate (no more sign-ins, not offered for assignment) or reactivate a staff member."""
+    from flask_babel import gettext as _
+
+    if staff.is_active == active:
+        return
+    if not active:
+        if staff.id == actor.id:
+            raise NotAllowed(_("You cannot deactivate your own account."))
+        if staff.role == Role.ADMIN:
+            admins = db.session.scalar(
+                select(func.count(StaffUser.id)).where(StaffUser.role == Role.ADMIN, StaffUser.is_active)
+            )
+            if admins <= 1:
+                raise NotAllowed(_("At least one administrator must remain."))
+    staff.is_active = active
+    audit.record(
+        "staff.reactivated" if active else "staff.deactivated",
+        actor=actor,
+        target=f"staff:{staff.id}",
+        ip=ip,
+        email=staff.email,
+    )
+    db.session.commit()
+
+
+def save_queue(queue: Queue | None, *, actor: StaffUser, members: list[StaffUser], **fields) -> Queue:
+    """Create or update a queue: slug, names, inbound address, supervisor, active flag, members."""
+    from flask_babel import gettext as _
+
+    fields["slug"] = fields["slug"].strip().lower()
+    address = (fields.get("email_address") or "").strip().lower() or None
+    fields["email_address"] = address
+    for column, value, message in (
+        (Queue.slug, fields["slug"], _("Another queue already uses this short name.")),
+        (Queue.email_address, address, _("Another queue already uses this email address.")),
+    ):
+        if value is None:
+            continue
+        clash = db.session.scalar(select(Queue.id).where(column == value))
+        if clash is not None and (queue is None or clash != queue.id):
+            raise NotAllowed(message)
+    created = queue is None
+    if queue is None:
+        queue = Queue(**fields)
+        db.session.add(queue)
+    else:
+        for name, value in fields.items():
+            setattr(queue, name, value)
+    queue.members = members
+    db.session.flush()
+    audit.record(
+        "queue.created" if created else "queue.changed",
+        actor=actor,
+        target=f"queue:{queue.id}",
+        slug=queue.slug,
+        email_address=queue.email_address,
+        supervisor_id=queue.supervisor_id,
+        members=[m.id for m in members],
+    )
+    return queue

@@ -1,4 +1,7 @@
-"""Administration pages: staff and roles, the audit log."""
+"""Administration pages: staff accounts and roles, the audit log.
+
+Queues, business calendars and SLA policies have their own modules on the same blueprint.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from helpdesk.admin import service
-from helpdesk.admin.forms import ROLE_LABELS, RoleForm
+from helpdesk.admin.forms import ROLE_LABELS, ActiveForm, NewStaffForm, RoleForm
 from helpdesk.audit.models import AuditEvent
 from helpdesk.auth.models import Role, StaffUser
 from helpdesk.auth.permissions import staff_required
@@ -21,9 +24,65 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 @bp.get("")
 @staff_required(Role.ADMIN)
 def staff():
-    users = db.session.scalars(select(StaffUser).order_by(StaffUser.role.desc(), StaffUser.email)).all()
+    return _render_staff(NewStaffForm(prefix="new"))
+
+
+def _render_staff(new_form: NewStaffForm, status: int = 200):
+    users = db.session.scalars(
+        select(StaffUser).order_by(StaffUser.is_active.desc(), StaffUser.role.desc(), StaffUser.email)
+    ).all()
     forms = {u.id: RoleForm(prefix=f"u{u.id}", role=u.role.value) for u in users}
-    return render_template("admin/staff.html", users=users, forms=forms, role_labels=ROLE_LABELS)
+    return render_template(
+        "admin/staff.html",
+        users=users,
+        forms=forms,
+        role_labels=ROLE_LABELS,
+        new_form=new_form,
+        active_form=ActiveForm(),
+    ), status
+
+
+@bp.post("/staff")
+@staff_required(Role.ADMIN)
+def create_staff():
+    form = NewStaffForm(prefix="new")
+    if not form.validate_on_submit():
+        return _render_staff(form, 400)
+    try:
+        user = service.create_staff(
+            name=form.name.data,
+            email=form.email.data,
+            role=Role(form.role.data),
+            password=form.password.data,
+            language=form.language.data,
+            actor=current_user,
+            ip=request.remote_addr,
+        )
+    except DomainError as error:
+        form.email.errors.append(error.message)
+        return _render_staff(form, 400)
+    flash(_("%(name)s can now sign in.", name=user.name), "success")
+    return redirect(url_for("admin.staff"), 303)
+
+
+@bp.post("/staff/<int:staff_id>/active")
+@staff_required(Role.ADMIN)
+def set_active(staff_id: int):
+    user = db.session.get(StaffUser, staff_id) or abort(404)
+    if not ActiveForm().validate_on_submit():
+        abort(400, description=_("The form was incomplete."))
+    active = request.form.get("active") == "1"
+    try:
+        service.set_active(user, active, actor=current_user, ip=request.remote_addr)
+        message = (
+            _("%(name)s is active again.", name=user.name)
+            if active
+            else _("%(name)s can no longer sign in.", name=user.name)
+        )
+        flash(message, "success")
+    except DomainError as error:
+        flash(error.message, "error")
+    return redirect(url_for("admin.staff"), 303)
 
 
 @bp.post("/staff/<int:staff_id>/role")
@@ -49,3 +108,7 @@ def audit_log():
     if action:
         query = query.where(AuditEvent.action.startswith(action))
     return render_template("admin/audit.html", events=db.session.scalars(query).all(), action=action)
+
+
+# The other admin pages register their routes on ``bp`` when imported.
+from helpdesk.admin import calendar_views, policy_views, queue_views  # noqa: E402, F401

@@ -13,7 +13,9 @@ from sqlalchemy.orm import joinedload
 
 from helpdesk.agents.forms import ClaimForm, ReplyForm, StatusForm
 from helpdesk.auth.permissions import staff_required
+from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db
+from helpdesk.sla import queries as sla_queries
 from helpdesk.tickets import queries, service
 from helpdesk.tickets.attachments import files_from_upload, send_attachment
 from helpdesk.tickets.errors import DomainError
@@ -25,6 +27,7 @@ VIEWS = {
     "unassigned": _l("Unassigned"),
     "mine": _l("Mine"),
     "open": _l("All open"),
+    "breaching": _l("Breaching soon"),
     "solved": _l("Recently solved"),
 }
 
@@ -34,6 +37,8 @@ def _view_filter(view: str):
         return and_(Ticket.status.in_(queries.ACTIVE_STATUSES), Ticket.assignee_id.is_(None))
     if view == "mine":
         return and_(Ticket.status.in_(queries.ACTIVE_STATUSES), Ticket.assignee_id == current_user.id)
+    if view == "breaching":
+        return sla_queries.breaching_soon(utcnow())
     if view == "solved":
         return Ticket.status.in_([Status.SOLVED, Status.CLOSED])
     return Ticket.status.in_(queries.ACTIVE_STATUSES)

@@ -125,6 +125,10 @@ def load_demo(
             if i % 200 == 199:
                 db.session.commit()
     db.session.commit()
+    from helpdesk.sla.service import ensure_default_setup, recompute_all_open
+
+    ensure_default_setup()
+    recompute_all_open()
     return {
         "queues": len(queues),
         "staff": len(staff),

@@ -18,6 +18,7 @@ from helpdesk.customers.models import Customer, Order
 from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db
 from helpdesk.sanitize import clean_html
+from helpdesk.sla.service import recompute_due_times
 from helpdesk.tickets.attachments import IncomingFile, attach_files
 from helpdesk.tickets.errors import IllegalTransition, StaleTicket
 from helpdesk.tickets.models import (
@@ -176,6 +177,7 @@ def open_ticket(
     )
     db.session.add(message)
     attach_files(message, attachments)
+    recompute_due_times(ticket)
     if commit:
         db.session.commit()
     return ticket
@@ -224,12 +226,15 @@ def add_message(
         elif ticket.status in (Status.PENDING, Status.SOLVED):
             _set_status(ticket, Status.OPEN, actor=author)
     _touch(ticket, now)
+    recompute_due_times(ticket)
     if commit:
         db.session.commit()
     return message
 
 
-def _set_status(ticket: Ticket, status: Status, actor: StaffUser | Customer | None) -> None:
+def _set_status(
+    ticket: Ticket, status: Status, actor: StaffUser | Customer | None, at: datetime | None = None
+) -> None:
     if status == ticket.status:
         return
     if status not in TRANSITIONS[ticket.status]:
@@ -242,7 +247,7 @@ def _set_status(ticket: Ticket, status: Status, actor: StaffUser | Customer | No
                 )
             )
         )
-    now = utcnow()
+    now = at or utcnow()
     old = ticket.status
     ticket.status = status
     if status == Status.SOLVED:
@@ -263,23 +268,33 @@ def change_status(
     actor: StaffUser | Customer | None,
     expected_version: int | None = None,
     commit: bool = True,
+    at: datetime | None = None,
 ) -> Ticket:
+    """Move the ticket to ``status``; ``at`` backdates the change (imports, demo data)."""
     check_version(ticket, expected_version)
-    _set_status(ticket, status, actor)
+    _set_status(ticket, status, actor, at)
+    recompute_due_times(ticket)
     if commit:
         db.session.commit()
     return ticket
 
 
 def change_priority(
-    ticket: Ticket, priority: Priority, *, actor: StaffUser, expected_version: int | None = None
+    ticket: Ticket,
+    priority: Priority,
+    *,
+    actor: StaffUser | None,
+    expected_version: int | None = None,
+    commit: bool = True,
 ) -> Ticket:
     check_version(ticket, expected_version)
     if priority != ticket.priority:
         _event(ticket, "priority_changed", f"{ticket.priority.value} → {priority.value}", actor)
         ticket.priority = priority
         _touch(ticket)
-    db.session.commit()
+        recompute_due_times(ticket)
+    if commit:
+        db.session.commit()
     return ticket
 
 

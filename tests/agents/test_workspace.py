@@ -21,7 +21,7 @@ def test_views_show_counts_and_the_right_tickets(client, login):
     solved = client.get("/agent?view=solved").get_data(as_text=True)
     assert "all done" in solved
     counts = dict(re.findall(r'view=(\w+)"[^>]*>\s*[^<]+<span class="count">(\d+)</span>', unassigned))
-    assert counts == {"unassigned": "1", "mine": "1", "open": "2", "solved": "1"}
+    assert counts == {"unassigned": "1", "mine": "1", "open": "2", "breaching": "0", "solved": "1"}
 
 
 def test_unknown_view_is_404(client, login_as):

@@ -1,0 +1,1 @@
+"""Supervisor dashboard: SLA compliance, response times, backlog, agents, CSAT, deflection, volume."""

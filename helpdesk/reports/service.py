@@ -1,0 +1,469 @@
+"""Supervisor figures over a date range, computed with SQL aggregates where SQL can do it.
+
+Medians and 90th percentiles are computed in Python over one column each (portable across SQLite
+and PostgreSQL). Every figure comes back as a ``Table`` so the page, the charts and the CSV export
+show the same numbers. Definitions:
+
+* tickets "in the period" were created in it (local days of the helpdesk's time zone);
+* first-response compliance = met ÷ (met + missed), where missed means answered late or unanswered
+  past the due time; tickets still inside their target are not counted yet (same for resolution);
+* median = middle value (mean of the two middle ones); p90 = nearest rank (the ⌈0.9·n⌉-th value);
+* backlog = active tickets now, by queue and age; deflection rate = deflections ÷ (deflections +
+  portal cases), over the period only (queue and agent filters do not apply to it).
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, case, func, or_, select
+
+from helpdesk.auth.models import StaffUser
+from helpdesk.extensions import db
+from helpdesk.kb.models import Deflection
+from helpdesk.sla.models import BreachKind, SlaBreach, SlaMetric, TicketSla
+from helpdesk.tickets.models import Channel, CsatRating, Queue, Status, Ticket
+
+ACTIVE = [s for s in Status if s.is_active]
+DONE = [Status.SOLVED, Status.CLOSED]
+AGE_BUCKETS: tuple[tuple[str, Any, int, int | None], ...] = (
+    ("under_1d", _l("Under 1 day"), 0, 1),
+    ("1_3d", _l("1–3 days"), 1, 3),
+    ("3_7d", _l("3–7 days"), 3, 7),
+    ("over_7d", _l("Over 7 days"), 7, None),
+)
+CHANNEL_NAMES = {
+    Channel.EMAIL: _l("Email"),
+    Channel.PORTAL: _l("Portal"),
+    Channel.AGENT: _l("Agent"),
+    Channel.API: _l("API"),
+}
+METRIC_NAMES = {
+    SlaMetric.FIRST_RESPONSE: _l("First response"),
+    SlaMetric.NEXT_RESPONSE: _l("Next response"),
+    SlaMetric.RESOLUTION: _l("Resolution"),
+}
+
+
+@dataclass(frozen=True)
+class ReportFilters:
+    start: date
+    end: date  # inclusive
+    timezone: ZoneInfo
+    queue_id: int | None = None
+    agent_id: int | None = None
+
+    @property
+    def since(self) -> datetime:
+        return datetime.combine(self.start, time(), self.timezone)
+
+    @property
+    def until(self) -> datetime:
+        return datetime.combine(self.end + timedelta(days=1), time(), self.timezone)
+
+    def days(self) -> list[date]:
+        return [self.start + timedelta(days=i) for i in range((self.end - self.start).days + 1)]
+
+
+@dataclass
+class Table:
+    """Rows of raw values; ``kinds`` says how to show each column: text, int, percent, minutes,
+    number or datetime. ``None`` is "no data"."""
+
+    title: Any
+    headers: list[Any]
+    kinds: list[str]
+    rows: list[list[Any]] = field(default_factory=list)
+    note: Any = None
+
+
+# --- shared filters -----------------------------------------------------------------------------
+
+
+def _ticket_scope(f: ReportFilters) -> list:
+    conditions = [Ticket.merged_into_id.is_(None)]
+    if f.queue_id is not None:
+        conditions.append(Ticket.queue_id == f.queue_id)
+    if f.agent_id is not None:
+        conditions.append(Ticket.assignee_id == f.agent_id)
+    return conditions
+
+
+def _created_in_period(f: ReportFilters) -> list:
+    return [*_ticket_scope(f), Ticket.created_at >= f.since, Ticket.created_at < f.until]
+
+
+def _count_if(condition) -> Any:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def median(values: Sequence[float]) -> float | None:
+    return float(statistics.median(values)) if values else None
+
+
+def p90(values: Sequence[float]) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return float(ordered[math.ceil(0.9 * len(ordered)) - 1])
+
+
+def _percent(part: int, whole: int) -> float | None:
+    return round(100 * part / whole, 1) if whole else None
+
+
+# --- figures ------------------------------------------------------------------------------------
+
+
+def compliance(f: ReportFilters, now: datetime) -> Table:
+    """Met and missed first-response and resolution targets of the period's tickets."""
+    fr_due, fr_at = Ticket.first_response_due_at, Ticket.first_response_at
+    res_due, solved_at = Ticket.resolution_due_at, Ticket.solved_at
+    solved = Ticket.status.in_(DONE)
+    row = db.session.execute(
+        select(
+            _count_if(and_(fr_due.is_not(None), fr_at.is_not(None), fr_at <= fr_due)),
+            _count_if(and_(fr_due.is_not(None), or_(fr_at > fr_due, and_(fr_at.is_(None), fr_due < now)))),
+            _count_if(and_(res_due.is_not(None), solved, solved_at <= res_due)),
+            _count_if(
+                and_(
+                    res_due.is_not(None),
+                    or_(and_(solved, solved_at > res_due), and_(Ticket.status.in_(ACTIVE), res_due < now)),
+                )
+            ),
+        ).where(*_created_in_period(f))
+    ).one()
+    fr_met, fr_missed, res_met, res_missed = (int(v) for v in row)
+    return Table(
+        _l("SLA compliance"),
+        [_l("Target"), _l("Met"), _l("Missed"), _l("Compliance (%)")],
+        ["text", "int", "int", "percent"],
+        [
+            [METRIC_NAMES[SlaMetric.FIRST_RESPONSE], fr_met, fr_missed, _percent(fr_met, fr_met + fr_missed)],
+            [
+                METRIC_NAMES[SlaMetric.RESOLUTION],
+                res_met,
+                res_missed,
+                _percent(res_met, res_met + res_missed),
+            ],
+        ],
+        note=_l("Tickets created in the period; those still within their target are not counted yet."),
+    )
+
+
+def response_times(f: ReportFilters) -> Table:
+    """Median and p90 first-response and resolution times, in business and in calendar minutes."""
+    first = db.session.execute(
+        select(Ticket.created_at, Ticket.first_response_at, TicketSla.first_response_business_minutes)
+        .outerjoin(TicketSla, TicketSla.ticket_id == Ticket.id)
+        .where(*_created_in_period(f), Ticket.first_response_at.is_not(None))
+    ).all()
+    resolved = db.session.execute(
+        select(Ticket.created_at, Ticket.solved_at, TicketSla.resolution_business_minutes)
+        .outerjoin(TicketSla, TicketSla.ticket_id == Ticket.id)
+        .where(*_created_in_period(f), Ticket.status.in_(DONE), Ticket.solved_at.is_not(None))
+    ).all()
+    rows = []
+    for metric, spans in ((SlaMetric.FIRST_RESPONSE, first), (SlaMetric.RESOLUTION, resolved)):
+        calendar = [(end - start) / timedelta(minutes=1) for start, end, _b in spans]
+        business = [b for _s, _e, b in spans if b is not None]
+        rows.append(
+            [
+                METRIC_NAMES[metric],
+                len(spans),
+                median(business),
+                p90(business),
+                median(calendar),
+                p90(calendar),
+            ]
+        )
+    return Table(
+        _l("Response and resolution times"),
+        [
+            _l("Measure"),
+            _l("Tickets"),
+            _l("Median (business time)"),
+            _l("p90 (business time)"),
+            _l("Median (calendar time)"),
+            _l("p90 (calendar time)"),
+        ],
+        ["text", "int", "minutes", "minutes", "minutes", "minutes"],
+        rows,
+    )
+
+
+def backlog(f: ReportFilters, now: datetime) -> Table:
+    """Active tickets now, by queue and by age."""
+    # case() takes the first true branch, so test the youngest bucket first.
+    bucket = case(
+        *[
+            (Ticket.created_at > now - timedelta(days=high), key)
+            for key, _label, _low, high in AGE_BUCKETS
+            if high is not None
+        ],
+        else_=AGE_BUCKETS[-1][0],
+    )
+    counts = db.session.execute(
+        select(Ticket.queue_id, bucket.label("bucket"), func.count(Ticket.id))
+        .where(*_ticket_scope(f), Ticket.status.in_(ACTIVE))
+        .group_by(Ticket.queue_id, bucket)
+    ).all()
+    queue_names = _queue_names({queue_id for queue_id, _b, _n in counts})
+    by_queue: dict[int | None, Counter] = {}
+    for queue_id, key, n in counts:
+        by_queue.setdefault(queue_id, Counter())[key] = n
+    rows = []
+    for queue_id in sorted(by_queue, key=lambda q: (q is None, str(queue_names.get(q, "")))):
+        cells = [by_queue[queue_id][key] for key, *_rest in AGE_BUCKETS]
+        rows.append([queue_names.get(queue_id, _l("No queue")), *cells, sum(cells)])
+    return Table(
+        _l("Backlog by queue and age"),
+        [_l("Queue"), *[label for _key, label, *_rest in AGE_BUCKETS], _l("Total")],
+        ["text", *["int"] * len(AGE_BUCKETS), "int"],
+        rows,
+        note=_l("Open tickets now; the date range does not apply."),
+    )
+
+
+def _queue_names(ids: set) -> dict[int | None, str]:
+    from flask_babel import get_locale
+
+    locale = str(get_locale() or "ar")
+    found = [i for i in ids if i is not None]
+    queues = db.session.scalars(select(Queue).where(Queue.id.in_(found))) if found else []
+    return {q.id: q.name_for(locale) for q in queues}
+
+
+def breaches(f: ReportFilters, limit: int | None = None) -> Table:
+    """Missed targets whose due time fell in the period, newest first."""
+    query = (
+        select(SlaBreach, Ticket)
+        .join(Ticket, Ticket.id == SlaBreach.ticket_id)
+        .where(
+            *_ticket_scope(f),
+            SlaBreach.kind == BreachKind.BREACH,
+            SlaBreach.due_at >= f.since,
+            SlaBreach.due_at < f.until,
+        )
+        .order_by(SlaBreach.due_at.desc(), SlaBreach.id.desc())
+    )
+    if limit:
+        query = query.limit(limit)
+    found = db.session.execute(query).all()
+    staff = _staff_names({t.assignee_id for _b, t in found})
+    queues = _queue_names({t.queue_id for _b, t in found})
+    rows = [
+        [
+            ticket.number,
+            ticket.subject,
+            METRIC_NAMES[breach.metric],
+            breach.due_at,
+            queues.get(ticket.queue_id, "—"),
+            staff.get(ticket.assignee_id, "—"),
+        ]
+        for breach, ticket in found
+    ]
+    return Table(
+        _l("Breaches"),
+        [_l("Ticket"), _l("Subject"), _l("Target"), _l("Due"), _l("Queue"), _l("Assignee")],
+        ["ticket", "text", "text", "datetime", "text", "text"],
+        rows,
+    )
+
+
+def _staff_names(ids: set) -> dict[int, str]:
+    found = [i for i in ids if i is not None]
+    if not found:
+        return {}
+    return dict(db.session.execute(select(StaffUser.id, StaffUser.name).where(StaffUser.id.in_(found))).all())
+
+
+def agents(f: ReportFilters) -> Table:
+    """Per agent: tickets assigned (created in the period), solved in the period, median first
+    response (business minutes) of their tickets, and CSAT average of ratings given in the period."""
+    assigned = dict(
+        db.session.execute(
+            select(Ticket.assignee_id, func.count(Ticket.id))
+            .where(*_created_in_period(f), Ticket.assignee_id.is_not(None))
+            .group_by(Ticket.assignee_id)
+        ).all()
+    )
+    solved = dict(
+        db.session.execute(
+            select(Ticket.assignee_id, func.count(Ticket.id))
+            .where(
+                *_ticket_scope(f),
+                Ticket.assignee_id.is_not(None),
+                Ticket.status.in_(DONE),
+                Ticket.solved_at >= f.since,
+                Ticket.solved_at < f.until,
+            )
+            .group_by(Ticket.assignee_id)
+        ).all()
+    )
+    first_responses: dict[int, list[float]] = {}
+    for agent_id, minutes in db.session.execute(
+        select(Ticket.assignee_id, TicketSla.first_response_business_minutes)
+        .join(TicketSla, TicketSla.ticket_id == Ticket.id)
+        .where(
+            *_created_in_period(f),
+            Ticket.assignee_id.is_not(None),
+            TicketSla.first_response_business_minutes.is_not(None),
+        )
+    ):
+        first_responses.setdefault(agent_id, []).append(minutes)
+    csat = {
+        agent_id: (float(avg), n)
+        for agent_id, avg, n in db.session.execute(
+            select(CsatRating.agent_id, func.avg(CsatRating.score), func.count(CsatRating.id))
+            .join(Ticket, Ticket.id == CsatRating.ticket_id)
+            .where(*_csat_scope(f), CsatRating.agent_id.is_not(None))
+            .group_by(CsatRating.agent_id)
+        )
+    }
+    ids = set(assigned) | set(solved) | set(first_responses) | set(csat)
+    if f.agent_id is not None:
+        ids &= {f.agent_id}
+    names = _staff_names(ids)
+    rows = [
+        [
+            names.get(agent_id, "—"),
+            assigned.get(agent_id, 0),
+            solved.get(agent_id, 0),
+            median(first_responses.get(agent_id, [])),
+            round(csat[agent_id][0], 2) if agent_id in csat else None,
+            csat[agent_id][1] if agent_id in csat else 0,
+        ]
+        for agent_id in sorted(ids, key=lambda i: names.get(i, ""))
+    ]
+    return Table(
+        _l("Agents"),
+        [
+            _l("Agent"),
+            _l("Assigned"),
+            _l("Solved"),
+            _l("Median first response (business time)"),
+            _l("CSAT average"),
+            _l("Ratings"),
+        ],
+        ["text", "int", "int", "minutes", "number", "int"],
+        rows,
+    )
+
+
+def _csat_scope(f: ReportFilters) -> list:
+    conditions = [CsatRating.created_at >= f.since, CsatRating.created_at < f.until]
+    if f.queue_id is not None:
+        conditions.append(Ticket.queue_id == f.queue_id)
+    if f.agent_id is not None:
+        conditions.append(CsatRating.agent_id == f.agent_id)
+    return conditions
+
+
+def csat(f: ReportFilters) -> Table:
+    """Customer satisfaction ratings given in the period: count per score and the average."""
+    counts = dict(
+        db.session.execute(
+            select(CsatRating.score, func.count(CsatRating.id))
+            .join(Ticket, Ticket.id == CsatRating.ticket_id)
+            .where(*_csat_scope(f))
+            .group_by(CsatRating.score)
+        ).all()
+    )
+    total = sum(counts.values())
+    average = round(sum(score * n for score, n in counts.items()) / total, 2) if total else None
+    rows = [
+        [str(score), counts.get(score, 0), _percent(counts.get(score, 0), total)] for score in range(1, 6)
+    ]
+    return Table(
+        _l("Customer satisfaction"),
+        [_l("Score"), _l("Ratings"), _l("Share (%)")],
+        ["text", "int", "percent"],
+        rows,
+        note=_l(
+            "Average: %(average)s from %(count)s ratings.", average=average if average else "—", count=total
+        ),
+    )
+
+
+def csat_average(f: ReportFilters) -> tuple[float | None, int]:
+    avg, n = db.session.execute(
+        select(func.avg(CsatRating.score), func.count(CsatRating.id))
+        .join(Ticket, Ticket.id == CsatRating.ticket_id)
+        .where(*_csat_scope(f))
+    ).one()
+    return (round(float(avg), 2) if avg is not None else None), int(n)
+
+
+def deflection(f: ReportFilters) -> Table:
+    deflections = db.session.scalar(
+        select(func.count(Deflection.id)).where(
+            Deflection.created_at >= f.since, Deflection.created_at < f.until
+        )
+    )
+    portal_cases = db.session.scalar(
+        select(func.count(Ticket.id)).where(
+            Ticket.merged_into_id.is_(None),
+            Ticket.channel == Channel.PORTAL,
+            Ticket.created_at >= f.since,
+            Ticket.created_at < f.until,
+        )
+    )
+    return Table(
+        _l("Self-service deflection"),
+        [_l("Deflections"), _l("Portal cases"), _l("Deflection rate (%)")],
+        ["int", "int", "percent"],
+        [[deflections, portal_cases, _percent(deflections, deflections + portal_cases)]],
+        note=_l("Deflections ÷ (deflections + portal cases); queue and agent filters do not apply."),
+    )
+
+
+def volume_by_channel(f: ReportFilters) -> Table:
+    counts = dict(
+        db.session.execute(
+            select(Ticket.channel, func.count(Ticket.id))
+            .where(*_created_in_period(f))
+            .group_by(Ticket.channel)
+        ).all()
+    )
+    return Table(
+        _l("Tickets by channel"),
+        [_l("Channel"), _l("Tickets")],
+        ["text", "int"],
+        [[CHANNEL_NAMES[channel], counts.get(channel, 0)] for channel in Channel],
+    )
+
+
+def volume_by_day(f: ReportFilters) -> Table:
+    """Tickets created per local day (bucketed in Python: day boundaries depend on the time zone)."""
+    per_day = Counter(
+        created.astimezone(f.timezone).date()
+        for created in db.session.scalars(select(Ticket.created_at).where(*_created_in_period(f)))
+    )
+    return Table(
+        _l("Tickets by day"),
+        [_l("Day"), _l("Tickets")],
+        ["date", "int"],
+        [[day, per_day.get(day, 0)] for day in f.days()],
+    )
+
+
+TABLES: dict[str, Callable[[ReportFilters, datetime], Table]] = {
+    "compliance": compliance,
+    "times": lambda f, now: response_times(f),
+    "backlog": backlog,
+    "breaches": lambda f, now: breaches(f),
+    "agents": lambda f, now: agents(f),
+    "csat": lambda f, now: csat(f),
+    "deflection": lambda f, now: deflection(f),
+    "channels": lambda f, now: volume_by_channel(f),
+    "days": lambda f, now: volume_by_day(f),
+}

@@ -1,0 +1,227 @@
+"""The supervisor dashboard, its SVG charts and the CSV export of each table."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from flask_babel import format_date, format_decimal
+from flask_babel import gettext as _
+from markupsafe import Markup, escape
+from sqlalchemy import select
+
+from helpdesk.auth.models import Role, StaffUser
+from helpdesk.auth.permissions import staff_required
+from helpdesk.dbtypes import utcnow
+from helpdesk.extensions import db
+from helpdesk.i18n import current_language, text_direction
+from helpdesk.reports import charts, service
+from helpdesk.reports.forms import ReportFilterForm
+from helpdesk.reports.service import AGE_BUCKETS, ReportFilters, Table
+from helpdesk.sla.badges import business_duration
+from helpdesk.tickets.models import Queue
+
+bp = Blueprint("reports", __name__, url_prefix="/reports")
+
+DEFAULT_DAYS = 30
+LONGEST_RANGE_DAYS = 366
+BREACHES_ON_PAGE = 100
+CHARTS = ("compliance", "days", "channels", "backlog", "csat")
+
+
+def _filter_form() -> ReportFilterForm:
+    form = ReportFilterForm(formdata=request.args)
+    locale = current_language()
+    queues = db.session.scalars(select(Queue).order_by(Queue.name_en)).all()
+    staff = db.session.scalars(select(StaffUser).order_by(StaffUser.name)).all()
+    form.queue.choices = [(None, _("All queues")), *[(q.id, q.name_for(locale)) for q in queues]]
+    form.agent.choices = [(None, _("All agents")), *[(s.id, s.name) for s in staff]]
+    return form
+
+
+def _filters(form: ReportFilterForm) -> ReportFilters:
+    """The validated filters, or a clear 400."""
+    if not form.validate():
+        abort(400, description=_("The report filters are not valid: use dates like 2026-01-31."))
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    end = form.end.data or utcnow().astimezone(zone).date()
+    start = form.start.data or end - timedelta(days=DEFAULT_DAYS - 1)
+    if start > end:
+        abort(400, description=_("The start date must not be after the end date."))
+    if (end - start).days >= LONGEST_RANGE_DAYS:
+        abort(400, description=_("Choose a period of at most one year."))
+    return ReportFilters(start, end, zone, queue_id=form.queue.data, agent_id=form.agent.data)
+
+
+def _query_args(f: ReportFilters) -> dict[str, Any]:
+    args: dict[str, Any] = {"start": f.start.isoformat(), "end": f.end.isoformat()}
+    if f.queue_id is not None:
+        args["queue"] = f.queue_id
+    if f.agent_id is not None:
+        args["agent"] = f.agent_id
+    return args
+
+
+@bp.get("")
+@staff_required(Role.SUPERVISOR)
+def dashboard():
+    form = _filter_form()
+    filters = _filters(form)
+    now = utcnow()
+    tables = {name: build(filters, now) for name, build in service.TABLES.items() if name != "breaches"}
+    tables["breaches"] = service.breaches(filters, limit=BREACHES_ON_PAGE)
+    csat_average, csat_count = service.csat_average(filters)
+    return render_template(
+        "reports/dashboard.html",
+        form=form,
+        filters=filters,
+        args=_query_args(filters),
+        tables=tables,
+        charts=CHARTS,
+        chart_titles={name: _chart_title(name) for name in CHARTS},
+        csat_average=csat_average,
+        csat_count=csat_count,
+        backlog_total=sum(row[-1] for row in tables["backlog"].rows),
+        breaches_on_page=BREACHES_ON_PAGE,
+    )
+
+
+def _chart_title(name: str) -> str:
+    return {
+        "compliance": _("SLA compliance (%)"),
+        "days": _("Tickets by day"),
+        "channels": _("Tickets by channel"),
+        "backlog": _("Backlog by queue and age"),
+        "csat": _("Customer satisfaction ratings"),
+    }[name]
+
+
+@bp.get("/chart/<name>.svg")
+@staff_required(Role.SUPERVISOR)
+def chart(name: str):
+    if name not in CHARTS:
+        abort(404)
+    filters = _filters(_filter_form())
+    now = utcnow()
+    rtl = text_direction(current_language()) == "rtl"
+    title = _chart_title(name)
+    if name == "compliance":
+        table = service.compliance(filters, now)
+        labels = [str(row[0]) for row in table.rows]
+        series = [(_("Compliance (%)"), [row[3] for row in table.rows])]
+        svg = _bar(title, table, labels, series, rtl=rtl, max_value=100, described_by=3)
+    elif name == "days":
+        table = service.volume_by_day(filters)
+        labels = [format_date(row[0], "d MMM") for row in table.rows]
+        every = max(len(labels) // 8, 1)
+        svg = _bar(
+            title, table, labels, [(_("Tickets"), [row[1] for row in table.rows])], rtl=rtl, every=every
+        )
+    elif name == "backlog":
+        table = service.backlog(filters, now)
+        labels = [str(row[0]) for row in table.rows]
+        series = [
+            (str(label), [row[1 + i] for row in table.rows])
+            for i, (_key, label, *_rest) in enumerate(AGE_BUCKETS)
+        ]
+        svg = _bar(title, table, labels, series, rtl=rtl, stacked=True, described_by=len(AGE_BUCKETS) + 1)
+    else:
+        table = service.volume_by_channel(filters) if name == "channels" else service.csat(filters)
+        labels = [str(row[0]) for row in table.rows]
+        svg = _bar(
+            title,
+            table,
+            labels,
+            [(_("Tickets") if name == "channels" else _("Ratings"), [row[1] for row in table.rows])],
+            rtl=rtl,
+        )
+    response = Response(svg, mimetype="image/svg+xml")
+    # The chart is an image with its own stylesheet and no script at all.
+    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    response.headers["Cache-Control"] = "private, max-age=60"
+    return response
+
+
+def _bar(
+    title, table: Table, labels, series, *, rtl: bool, described_by: int = 1, every=None, **options
+) -> str:
+    description = "; ".join(
+        f"{label}: {_plain(row[described_by])}" for label, row in zip(labels, table.rows, strict=True)
+    )
+    return charts.bar_chart(
+        title,
+        labels,
+        series,
+        description=description or _("No data"),
+        rtl=rtl,
+        major_label_every=every,
+        **options,
+    )
+
+
+def _plain(value: Any) -> str:
+    return "—" if value is None else format_decimal(value)
+
+
+@bp.get("/export/<name>.csv")
+@staff_required(Role.SUPERVISOR)
+def export(name: str):
+    build = service.TABLES.get(name)
+    if build is None:
+        abort(404)
+    filters = _filters(_filter_form())
+    table = build(filters, utcnow())
+    out = io.StringIO()
+    out.write("\ufeff")  # so spreadsheet programs read the file as UTF-8 (Arabic names)
+    writer = csv.writer(out)
+    writer.writerow([str(h) for h in table.headers])
+    for row in table.rows:
+        writer.writerow(
+            [_csv_cell(value, kind, filters) for value, kind in zip(row, table.kinds, strict=True)]
+        )
+    filename = f"{name}-{filters.start.isoformat()}-{filters.end.isoformat()}.csv"
+    return Response(
+        out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def _csv_cell(value: Any, kind: str, filters: ReportFilters) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.astimezone(filters.timezone).isoformat(timespec="minutes")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return f"{value:.1f}" if kind in ("minutes", "percent") else f"{value:g}"
+    text = str(value)
+    # A cell starting with a formula character would run as a formula in a spreadsheet.
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@bp.app_template_filter("report_cell")
+def report_cell(value: Any, kind: str) -> Markup | str:
+    if value is None:
+        return "—"
+    if kind == "percent":
+        return f"{format_decimal(value, '#,##0.0')} %"
+    if kind == "minutes":
+        return business_duration(round(value))
+    if kind == "datetime":
+        return current_app.jinja_env.filters["localtime"](value, "short")
+    if kind == "date":
+        return format_date(value, "medium")
+    if kind == "number":
+        return format_decimal(value, "#,##0.##")
+    if kind == "int":
+        return format_decimal(value)
+    if kind == "ticket":
+        url = url_for("agents.ticket", number=value)
+        return Markup('<a href="{}" dir="ltr">{}</a>').format(url, escape(value))
+    return str(value)

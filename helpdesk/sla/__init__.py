@@ -1,0 +1,1 @@
+"""SLA: business calendars, policies, due times, breach checks and escalations."""

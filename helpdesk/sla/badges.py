@@ -1,0 +1,69 @@
+"""What the queue badges need: each ticket's running clock in business time, batched per page.
+
+``sla_clock(ticket)`` is a template global. Its first call in a request loads the SLA rows of every
+ticket the request has loaded so far (one query), and the calendars once, so a queue page costs two
+queries for its badges however many rows it shows.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, g
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from helpdesk.dbtypes import utcnow
+from helpdesk.extensions import db
+from helpdesk.sla.business_time import WorkingCalendar
+from helpdesk.sla.calendars import schedule_for
+from helpdesk.sla.models import BusinessCalendar, SlaMetric, TicketSla
+from helpdesk.sla.service import ClockSummary, summarize
+from helpdesk.tickets.models import Ticket
+
+
+def _rows_for(ticket: Ticket) -> dict[int, TicketSla | None]:
+    rows: dict[int, TicketSla | None] = g.setdefault("_sla_rows", {})
+    if ticket.id not in rows:
+        loaded = {obj.id for obj in db.session.identity_map.values() if isinstance(obj, Ticket)}
+        wanted = (loaded | {ticket.id}) - rows.keys()
+        rows.update(dict.fromkeys(wanted))
+        for row in db.session.scalars(select(TicketSla).where(TicketSla.ticket_id.in_(wanted))):
+            rows[row.ticket_id] = row
+    return rows
+
+
+def _calendars() -> dict[int, WorkingCalendar]:
+    if "_sla_calendars" not in g:
+        g._sla_calendars = {c.id: schedule_for(c) for c in db.session.scalars(select(BusinessCalendar))}
+    return g._sla_calendars
+
+
+def sla_clock(ticket: Ticket) -> ClockSummary | None:
+    """The ticket's most urgent running clock, or None when no SLA clock runs."""
+    row = _rows_for(ticket).get(ticket.id)
+    if row is None or row.calendar_id is None:
+        return None
+    if "_sla_now" not in g:
+        g._sla_now = utcnow()
+    return summarize(ticket, row, _calendars().get(row.calendar_id), g._sla_now)
+
+
+def business_duration(minutes: int) -> str:
+    """``95`` → ``1 h 35 min`` (business hours and minutes, in the page's language)."""
+    hours, rest = divmod(max(int(minutes), 0), 60)
+    if hours and rest:
+        return _("%(hours)d h %(minutes)d min", hours=hours, minutes=rest)
+    if hours:
+        return _("%(hours)d h", hours=hours)
+    return _("%(minutes)d min", minutes=rest)
+
+
+def metric_label(metric: SlaMetric | None) -> str:
+    from helpdesk.sla.breaches import METRIC_LABELS
+
+    return str(METRIC_LABELS[metric]) if metric else ""
+
+
+def register_template_helpers(app: Flask) -> None:
+    app.add_template_global(sla_clock)
+    app.add_template_global(business_duration)
+    app.add_template_global(metric_label, "sla_metric_label")

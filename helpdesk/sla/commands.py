@@ -1,0 +1,34 @@
+"""``helpdesk sla …``: default set-up, bulk recomputation and a manual breach check."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+
+sla_command = AppGroup("sla", help="SLA calendars, policies and due times.")
+
+
+@sla_command.command("setup")
+def setup_command() -> None:
+    """Create the default Riyadh calendar and policies unless some exist, then recompute."""
+    from helpdesk.sla.service import ensure_default_setup, recompute_all_open
+
+    calendar = ensure_default_setup()
+    click.echo(f"Calendar: {calendar.name}; recomputed {recompute_all_open()} open tickets.")
+
+
+@sla_command.command("recompute")
+def recompute_command() -> None:
+    """Recompute the due times of every open ticket (after changing customer tiers in bulk, say)."""
+    from helpdesk.sla.service import recompute_all_open
+
+    click.echo(f"Recomputed {recompute_all_open()} open tickets.")
+
+
+@sla_command.command("check")
+def check_command() -> None:
+    """Record and notify due warnings and breaches now (the worker does this every minute)."""
+    from helpdesk.sla.breaches import check_breaches
+
+    counts = check_breaches()
+    click.echo(f"New warnings: {counts['warnings']}, new breaches: {counts['breaches']}.")
