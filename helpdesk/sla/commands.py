@@ -18,7 +18,7 @@ def setup_command() -> None:
 
 
 @sla_command.command("recompute")
-@click.option("--all", "include_done", is_flag=True, help="Solved and closed tickets too (history for reports).")
+@click.option("--all", "include_done", is_flag=True, help="Solved and closed tickets too.")
 def recompute_command(include_done: bool) -> None:
     """Recompute the due times of every open ticket (after changing customer tiers in bulk, say)."""
     from helpdesk.sla.service import recompute_all_open
