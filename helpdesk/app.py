@@ -71,6 +71,7 @@ def _import_models() -> None:
     import helpdesk.kb.models
     import helpdesk.mail.models
     import helpdesk.reports.models
+    import helpdesk.search.models
     import helpdesk.sla.models
     import helpdesk.tickets.models  # noqa: F401
 

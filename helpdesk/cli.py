@@ -22,9 +22,20 @@ def main() -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from helpdesk.kb.commands import kb_command
+    from helpdesk.search.commands import reindex_command
     from helpdesk.sla.commands import sla_command
 
-    for command in (init_command, demo_command, serve_command, worker_command, export_command, sla_command):
+    for command in (
+        init_command,
+        demo_command,
+        serve_command,
+        worker_command,
+        export_command,
+        sla_command,
+        kb_command,
+        reindex_command,
+    ):
         app.cli.add_command(command)
 
 
