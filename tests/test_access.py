@@ -18,6 +18,13 @@ PUBLIC = {
     "auth.customer_login",
     "auth.logout",
     "auth.set_language",
+    # The knowledge base is public; feedback and "this solved my problem" work for guests too.
+    "kb.search",
+    "kb.suggest",
+    "kb.article",
+    "kb.category",
+    "kb.feedback",
+    "kb.solved",
 }
 
 
