@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 from flask.cli import with_appcontext
 
@@ -16,7 +18,7 @@ def reindex_command(names: tuple[str, ...]) -> None:
     """Rebuild every search index (or the NAMES given) from the database."""
 
     def progress(name: str, total: int):
-        return click.progressbar(length=total, label=f"Indexing {name}", file=click.get_text_stream("stderr"))
+        return click.progressbar(length=total, label=f"Indexing {name}", file=sys.stderr)
 
     try:
         counts = reindex(names or None, progress=progress)
