@@ -25,6 +25,14 @@ PUBLIC = {
     "kb.category",
     "kb.feedback",
     "kb.solved",
+    # Signing in by emailed link, signing up, resetting a password, a guest's case.
+    "signin.request_link",
+    "signin.magic_link",
+    "signin.sign_up",
+    "signin.verify",
+    "signin.forgot_password",
+    "signin.reset_password",
+    "signin.guest_case",
 }
 
 
