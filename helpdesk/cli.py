@@ -66,6 +66,9 @@ def demo_command(if_empty: bool, seed: int, ticket_count: int) -> None:
             return
         raise click.ClickException(str(exc)) from exc
     click.echo("Loaded: " + ", ".join(f"{n} {what}" for what, n in summary.items()))
+    from helpdesk.search import apply_pending_jobs
+
+    apply_pending_jobs()  # index the demo articles now, so search works before the worker runs
     _print_demo_logins()
 
 

@@ -197,3 +197,35 @@ def test_import_with_a_bad_line_imports_nothing(app):
         )
     assert "line 2" in problem.value.problems[0]
     assert count(Article) == 0
+
+
+def test_home_shows_search_categories_and_popular_articles_within_a_query_budget(client, queries):
+    from helpdesk.kb.models import Category
+
+    category = Category(slug="returns", name_en="Returns", name_ar="الاسترجاع")
+    db.session.add(category)
+    article = kb_fixture()
+    article.category = category
+    db.session.commit()
+    client.submit("/language", {"language": "en"})
+    with queries() as statements:
+        page = client.get("/").get_data(as_text=True)
+    assert len(statements) <= 4
+    assert 'name="q"' in page and "/kb/category/returns" in page and "How long refunds take" in page
+    with queries() as statements:
+        listing = client.get("/kb/category/returns").get_data(as_text=True)
+    assert len(statements) <= 4 and "How long refunds take" in listing
+    assert client.get("/kb/category/nope").status_code == 404
+
+
+def test_staff_pages_stay_within_query_budgets(client, login, queries):
+    for n in range(5):
+        add(f"a{n}", f"Article {n}", "Body")
+    login(make_staff(Role.ADMIN))
+    with queries() as statements:
+        assert client.get("/agent/kb").status_code == 200
+    assert len(statements) <= 6
+    with queries() as statements:
+        assert client.get("/agent/kb/1/edit").status_code == 200
+    assert len(statements) <= 6
+    assert client.get("/agent/kb/999/edit").status_code == 404
