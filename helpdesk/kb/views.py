@@ -22,6 +22,7 @@ bp = Blueprint("kb", __name__)
 SUGGESTIONS = 5
 VIEWED_KEY = "kb_viewed_from_case_form"  # article ids opened from the case form, until a case is sent
 DRAFT_KEY = "case_draft"  # what the customer typed, so "I still need help" brings it back
+DRAFT_BODY_CHARS = 1200
 
 
 def _customer_id() -> int | None:
@@ -61,9 +62,11 @@ def search():
 def suggest():
     """Case-form suggestions (htmx, debounced): the five best articles for subject + description."""
     subject = request.args.get("subject", "")[:200]
-    body = request.args.get("body", "")[:2000]
-    session[DRAFT_KEY] = {"subject": subject, "body": body}
-    text = f"{subject} {body}".strip()
+    body = request.args.get("body", "")
+    # Kept for "I still need help" without JS. The session is a cookie (4 KB), so a long text is
+    # cut here; the page's script keeps the whole text in sessionStorage.
+    session[DRAFT_KEY] = {"subject": subject, "body": body[:DRAFT_BODY_CHARS]}
+    text = f"{subject} {body[:2000]}".strip()
     results = service.search_articles(
         text,
         locale=current_language(),

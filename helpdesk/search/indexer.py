@@ -30,6 +30,7 @@ from helpdesk.worker.runner import register_job
 log = logging.getLogger("helpdesk.search")
 
 WRITER_TIMEOUT_SECONDS = 5.0
+MAX_CACHED_SEARCHERS = 8  # per thread; each holds open files
 _open_indexes: dict[str, whoosh_index.Index] = {}
 _local = threading.local()
 _lock = threading.Lock()
@@ -66,6 +67,8 @@ def searcher(name: str) -> Searcher:
             current.close()
         current = open_index(name).searcher()
     cache[key] = current
+    for stale in [k for k in cache if k != key][: max(0, len(cache) - MAX_CACHED_SEARCHERS)]:
+        cache.pop(stale).close()
     return current
 
 

@@ -115,6 +115,7 @@ def test_still_need_help_keeps_the_text_and_the_case_counts_viewed_articles(clie
     client.get("/kb/refund-times?from=case_form")
     form = client.get("/portal/cases/new").get_data(as_text=True)
     assert 'value="Refund missing"' in form and "It has been two weeks" in form
+    assert 'class="suggest-source"' in form and 'hx-get="/kb/suggest"' in form
     client.submit("/portal/cases/new", {"subject": "Refund missing", "body": "It has been two weeks"})
     assert db.session.scalars(select(Ticket)).one().articles_viewed_before == 1
 
