@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -19,12 +19,6 @@ from helpdesk.tickets.errors import DomainError
 from helpdesk.tickets.models import Attachment, Channel, MessageKind, Ticket
 
 bp = Blueprint("portal", __name__)
-
-
-def form_posted() -> bool:
-    from flask import request
-
-    return request.method == "POST"
 
 
 def own_case_or_404(number: str) -> Ticket:
@@ -56,7 +50,7 @@ def cases():
 @customer_required
 def new_case():
     draft = session.get(DRAFT_KEY) or {}
-    form = NewCaseForm(data=None if form_posted() else draft)
+    form = NewCaseForm(data=None if request.method == "POST" else draft)
     if form.validate_on_submit():
         try:
             ticket = service.open_ticket(
@@ -65,6 +59,7 @@ def new_case():
                 body=form.body.data,
                 channel=Channel.PORTAL,
                 attachments=files_from_upload(form.files.data or []),
+                commit=False,
             )
             # Articles opened from this form before sending it: the deflection that did not work.
             ticket.articles_viewed_before = len(session.get(VIEWED_KEY, []))
