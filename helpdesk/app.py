@@ -89,6 +89,7 @@ def _import_models() -> None:
     import helpdesk.kb.models
     import helpdesk.mail.models
     import helpdesk.reports.models
+    import helpdesk.search.models
     import helpdesk.sla.models
     import helpdesk.tickets.models  # noqa: F401
 
@@ -103,11 +104,13 @@ def _configure_login() -> None:
 def _register_blueprints(app: Flask) -> None:
     from helpdesk.admin.views import bp as admin_bp
     from helpdesk.agents.views import bp as agents_bp
+    from helpdesk.auth.link_views import bp as signin_bp
     from helpdesk.auth.views import bp as auth_bp
+    from helpdesk.kb.views import bp as kb_bp
     from helpdesk.portal.views import bp as portal_bp
     from helpdesk.reports.views import bp as reports_bp
 
-    for blueprint in (auth_bp, portal_bp, agents_bp, admin_bp, reports_bp):
+    for blueprint in (auth_bp, signin_bp, portal_bp, kb_bp, agents_bp, admin_bp, reports_bp):
         app.register_blueprint(blueprint)
 
 

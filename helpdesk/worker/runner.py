@@ -47,6 +47,7 @@ def registered_jobs() -> list[Job]:
 
 def _load_job_modules() -> None:
     import helpdesk.mail.outbox
+    import helpdesk.search.indexer
     import helpdesk.sla.breaches
     import helpdesk.tickets.jobs  # noqa: F401  (each registers its jobs on import)
 
