@@ -44,6 +44,43 @@ def test_customer_opens_a_case_with_an_attachment_and_follows_it(new_page, local
     expect(customer.locator("main")).to_contain_text("The zipper broke on the first day.")
 
 
+SEARCHES = {"ar": ("الدفع عند الاستلام", "وين طلبي"), "en": ("cash on delivery", "where is my order")}
+
+
+def deflections(live_server) -> int:
+    from sqlalchemy import func, select
+
+    from helpdesk.extensions import db
+    from helpdesk.kb.models import Deflection
+
+    with live_server.app().app_context():
+        return db.session.scalar(select(func.count(Deflection.id)))
+
+
+@pytest.mark.parametrize("locale", LANGUAGES)
+def test_customer_searches_then_an_article_answers_the_case_before_it_is_opened(
+    new_page, live_server, locale
+):
+    page = new_page(locale)
+    sign_in(page, "customer51@demo.test" if locale == "ar" else "customer52@demo.test", staff=False)
+    use_language(page, locale)
+    home_query, case_subject = SEARCHES[locale]
+    page.goto("/")
+    page.fill("main input[name=q]", home_query)
+    page.press("main input[name=q]", "Enter")
+    expect(page.locator("main a[href^='/kb/']").first).to_be_visible()
+
+    before = deflections(live_server)
+    page.goto("/portal/cases/new")
+    page.locator("input[name=subject]").press_sequentially(case_subject, delay=30)
+    suggestion = page.locator("#kb-suggestions a[href*='/kb/']").first
+    expect(suggestion).to_be_visible()
+    suggestion.click()
+    page.click("form[action$='/solved'] button[type=submit]")
+    page.wait_for_load_state()
+    assert deflections(live_server) == before + 1
+
+
 @pytest.mark.parametrize("locale", LANGUAGES)
 def test_agent_claims_a_new_case_and_replies(new_page, locale):
     customer = new_page(locale)
@@ -67,6 +104,16 @@ def test_agent_claims_a_new_case_and_replies(new_page, locale):
 
     customer.goto(f"/portal/cases/{number}")
     expect(customer.locator("main")).to_contain_text("arrives tomorrow")
+
+    agent.goto(f"/agent/tickets/{number}")
+    agent.select_option("select[name=status]", "solved")
+    agent.click("form:has(select[name=status]) button[type=submit]")
+    agent.wait_for_load_state()
+    customer.goto(f"/portal/cases/{number}")
+    customer.check("input[name=score][value='5']")
+    customer.fill("textarea[name=comment]", "Quick and clear")
+    customer.click("form:has(input[name=score]) button[type=submit]")
+    expect(customer.locator(".csat p").first).to_contain_text("5")
 
 
 @pytest.mark.parametrize("locale", LANGUAGES)
