@@ -22,9 +22,18 @@ def main() -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from helpdesk.customers.commands import orders_command
     from helpdesk.sla.commands import sla_command
 
-    for command in (init_command, demo_command, serve_command, worker_command, export_command, sla_command):
+    for command in (
+        init_command,
+        demo_command,
+        serve_command,
+        worker_command,
+        export_command,
+        sla_command,
+        orders_command,
+    ):
         app.cli.add_command(command)
 
 
