@@ -1,5 +1,6 @@
 """Filling the local ``orders`` table: one validated record at a time, upserted by source + external id.
 
+Error messages are in English: they are read by shop integrators (CLI, JSON API), not agents.
 The CSV import and the signed webhook both go through ``parse_order`` and ``upsert_order``, so a
 row means the same thing whichever way it arrives.
 """
@@ -14,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from helpdesk.customers.models import Customer, CustomerEmail, Order
@@ -68,39 +68,39 @@ def _text(data: Mapping, name: str, limit: int) -> str:
     value = data.get(name)
     value = "" if value is None else str(value).strip()
     if len(value) > limit:
-        raise BadOrder(str(_l("%(field)s is longer than %(limit)s characters", field=name, limit=limit)))
+        raise BadOrder(f"{name} is longer than {limit} characters")
     return value
 
 
 def parse_order(data: Mapping, *, default_source: str = "local") -> OrderRecord:
     if not isinstance(data, Mapping):
-        raise BadOrder(str(_l("an order must be an object")))
+        raise BadOrder("an order must be an object")
     missing = [name for name in REQUIRED if data.get(name) in (None, "")]
     if missing:
-        raise BadOrder(str(_l("missing %(fields)s", fields=", ".join(missing))))
+        raise BadOrder("missing " + ", ".join(missing))
     email = _text(data, "customer_email", 254).lower()
     if "@" not in email:
-        raise BadOrder(str(_l("customer_email is not an email address")))
+        raise BadOrder("customer_email is not an email address")
     try:
         total = Decimal(str(data["total"]).strip())
     except InvalidOperation as exc:
-        raise BadOrder(str(_l("total is not a number"))) from exc
+        raise BadOrder("total is not a number") from exc
     if not total.is_finite() or total < 0 or total >= Decimal("1e10"):
-        raise BadOrder(str(_l("total is not a number")))
+        raise BadOrder("total is not a number")
     ordered_at = None
     if data.get("ordered_at"):
         try:
             ordered_at = parse_timestamp(str(data["ordered_at"]))
         except ValueError as exc:
-            raise BadOrder(str(_l("ordered_at is not an ISO 8601 date/time"))) from exc
+            raise BadOrder("ordered_at is not an ISO 8601 date/time") from exc
     items = data.get("items") or []
     if isinstance(items, str):
         try:
             items = json.loads(items)
         except ValueError as exc:
-            raise BadOrder(str(_l("items is not a JSON list"))) from exc
+            raise BadOrder("items is not a JSON list") from exc
     if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
-        raise BadOrder(str(_l("items is not a JSON list")))
+        raise BadOrder("items is not a JSON list")
     currency = _text(data, "currency", 3).upper() or "SAR"
     return OrderRecord(
         source=_text(data, "source", 40) or default_source,
@@ -178,9 +178,9 @@ def import_csv(text: str | Iterable[str], *, dry_run: bool = False, source: str 
     if missing or unknown:
         parts = []
         if missing:
-            parts.append(str(_l("missing columns: %(names)s", names=", ".join(missing))))
+            parts.append("missing columns: " + ", ".join(missing))
         if unknown:
-            parts.append(str(_l("unknown columns: %(names)s", names=", ".join(unknown))))
+            parts.append("unknown columns: " + ", ".join(unknown))
         result.errors.append((1, "; ".join(parts)))
         return result
     reader.fieldnames = header
@@ -190,7 +190,7 @@ def import_csv(text: str | Iterable[str], *, dry_run: bool = False, source: str 
         for row in reader:
             line = reader.line_num
             if None in row:
-                result.errors.append((line, str(_l("more fields than columns"))))
+                result.errors.append((line, "more fields than columns"))
                 continue
             try:
                 record = parse_order(row, default_source=source)
@@ -199,7 +199,7 @@ def import_csv(text: str | Iterable[str], *, dry_run: bool = False, source: str 
                 continue
             key = (record.source, record.external_id)
             if key in seen:
-                result.errors.append((line, str(_l("the same order as line %(line)s", line=seen[key]))))
+                result.errors.append((line, f"the same order as line {seen[key]}"))
                 continue
             seen[key] = line
             records.append((line, record))

@@ -200,7 +200,9 @@ def test_bulk_merge_moves_messages_into_the_target(client, login):
     login(make_staff())
     target = make_ticket(body="first")
     a, b = make_ticket(body="dup a"), make_ticket(body="dup b")
-    client.submit("/agent/bulk", {"action": "merge", "value": target.number, "ticket": [str(a.id), str(b.id)]})
+    client.submit(
+        "/agent/bulk", {"action": "merge", "value": target.number, "ticket": [str(a.id), str(b.id)]}
+    )
     db.session.expire_all()
     bodies = [m.body_text for m in db.session.get(Ticket, target.id).messages]
     assert {"first", "dup a", "dup b"} <= set(bodies)
