@@ -134,6 +134,7 @@ def _customer_for(record: OrderRecord) -> Customer:
 def upsert_order(record: OrderRecord) -> tuple[Order, bool]:
     """Insert or update by (source, external id); returns the order and whether it was new.
     Joins the caller's transaction."""
+    customer = _customer_for(record)
     order = db.session.scalar(
         select(Order).where(Order.source == record.source, Order.external_id == record.external_id)
     )
@@ -141,7 +142,7 @@ def upsert_order(record: OrderRecord) -> tuple[Order, bool]:
     if order is None:
         order = Order(source=record.source, external_id=record.external_id)
         db.session.add(order)
-    order.customer = _customer_for(record)
+    order.customer = customer
     order.number = record.number
     order.status = record.status
     order.total = record.total
