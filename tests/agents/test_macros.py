@@ -108,3 +108,14 @@ def test_render_needs_no_order(app):
     ticket = make_ticket()
     macro = Macro(name="x", locale="ar", body="{{order_number}}/{{ tracking_number }}")
     assert macros.render_macro(macro, ticket, make_staff()) == "—/—"
+
+
+def test_demo_data_has_valid_macros_in_both_languages_and_orders_with_tracking(app):
+    from helpdesk.demo.loader import load_demo
+
+    load_demo(ticket_count=5)
+    demo = db.session.scalars(db.select(Macro)).all()
+    assert {m.locale for m in demo} == {"ar", "en"}
+    assert all(macros.unknown_placeholders(m.body) == [] for m in demo)
+    shipped = db.session.scalars(db.select(Order).where(Order.tracking_number.is_not(None))).all()
+    assert shipped and all(o.carrier and o.items for o in shipped)
