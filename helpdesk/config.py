@@ -84,6 +84,7 @@ def load_config(overrides: dict | None = None) -> dict:
         "WORKER_INTERVAL_SECONDS": _int("HELPDESK_WORKER_INTERVAL", 10),
         "AUTO_CLOSE_SOLVED_AFTER_DAYS": _int("HELPDESK_AUTO_CLOSE_DAYS", 4),
         "PAGE_SIZE": 50,
+        "MAX_OPEN_TICKETS_PER_AGENT": _int("HELPDESK_MAX_OPEN_TICKETS_PER_AGENT", 25),
         "ORDERS_PROVIDER": os.environ.get("HELPDESK_ORDERS_PROVIDER", "local"),
         "ORDERS_URL_TEMPLATE": os.environ.get("HELPDESK_ORDERS_URL_TEMPLATE", ""),
         "ORDERS_CACHE_TTL": _int("HELPDESK_ORDERS_CACHE_TTL", 60),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -27,8 +27,8 @@ from helpdesk.customers.panel import customer_panel
 from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db, htmx
 from helpdesk.i18n import current_language
+from helpdesk.tickets import assignment, presence, queries, service
 from helpdesk.tickets import macros as macro_service
-from helpdesk.tickets import presence, queries, service
 from helpdesk.tickets.attachments import files_from_upload, send_attachment
 from helpdesk.tickets.errors import DomainError
 from helpdesk.tickets.models import (
@@ -211,6 +211,9 @@ def bulk():
 def _bulk_action(action: str, value: str):
     actor = current_user._get_current_object()
     if action == "assign":
+        if value == "auto":
+            cap = current_app.config["MAX_OPEN_TICKETS_PER_AGENT"]
+            return lambda t: assignment.assign_round_robin(t, actor=actor, cap=cap, commit=False)
         if value == "none":
             return lambda t: service.assign(t, None, actor=actor, commit=False)
         agent = db.session.get(StaffUser, int(value)) if value.isdigit() else None
@@ -349,10 +352,33 @@ def claim(number: str):
     if not form.validate_on_submit():
         abort(400, description=_("The form was incomplete."))
     try:
-        service.assign(ticket, current_user, actor=current_user, expected_version=form.version.data)
+        assignment.claim(ticket, current_user._get_current_object(), expected_version=form.version.data)
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "error")
+    return redirect(url_for("agents.ticket", number=number), 303)
+
+
+@bp.post("/tickets/<number>/round-robin")
+@staff_required()
+def round_robin(number: str):
+    """Hand the ticket to the next available member of its queue."""
+    ticket = _ticket_or_404(number)
+    form = ClaimForm()
+    if not form.validate_on_submit():
+        abort(400, description=_("The form was incomplete."))
+    try:
+        service.check_version(ticket, form.version.data)
+        agent = assignment.assign_round_robin(
+            ticket,
+            actor=current_user._get_current_object(),
+            cap=current_app.config["MAX_OPEN_TICKETS_PER_AGENT"],
+        )
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        flash(_("Assigned to %(name)s.", name=agent.name), "success")
     return redirect(url_for("agents.ticket", number=number), 303)
 
 
