@@ -23,6 +23,7 @@ from helpdesk.agents.forms import (
 )
 from helpdesk.auth.models import StaffUser
 from helpdesk.auth.permissions import staff_required
+from helpdesk.customers.models import Tier
 from helpdesk.customers.panel import customer_panel
 from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db, htmx
@@ -490,6 +491,19 @@ TIMELINE_LABELS = {
 @bp.app_template_global()
 def event_text(message) -> str:
     return service.describe_change(message.kind, message.event, message.body_text)
+
+
+TIER_LABELS = {
+    Tier.STANDARD: _l("Standard"),
+    Tier.SILVER: _l("Silver"),
+    Tier.GOLD: _l("Gold"),
+    Tier.VIP: _l("VIP"),
+}
+
+
+@bp.app_template_global()
+def tier_label(tier: Tier) -> str:
+    return str(TIER_LABELS.get(tier, tier.value))
 
 
 @bp.app_template_global()
