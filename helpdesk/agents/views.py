@@ -163,7 +163,8 @@ def queue():
         "is_next_page": bool(request.args.get("after")),
     }
     if htmx and request.headers.get("HX-Target") == "queue-results":
-        return render_template("agents/_queue_results.html", **context)
+        # The list, plus the view counts swapped in out of band, so a refresh updates both.
+        return render_template("agents/_queue_results.html", oob=True, **context)
     return render_template("agents/queue.html", **context)
 
 

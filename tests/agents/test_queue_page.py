@@ -157,6 +157,7 @@ def test_htmx_filter_answers_with_the_results_fragment_only(client, login):
     assert response.status_code == 200
     assert page.lstrip().startswith('<div id="queue-results"') and "<html" not in page
     assert ticket.number in page
+    assert 'id="view-list"' in page and 'hx-swap-oob="true"' in page  # the counts refresh too
 
 
 def test_bulk_assign_status_priority_and_tag(client, login):
