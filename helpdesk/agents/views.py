@@ -264,6 +264,9 @@ def _edit_form(ticket: Ticket, agents: list[StaffUser], queues: list[Queue], for
         tags=", ".join(t.name for t in ticket.tags),
         version=ticket.version,
     )
+    # The current queue and assignee stay choosable even if since deactivated.
+    queues = queues + [q for q in [ticket.queue] if q is not None and q not in queues]
+    agents = agents + [a for a in [ticket.assignee] if a is not None and a not in agents]
     form.queue.choices = [("", "—")] + [(str(q.id), q.name_for(current_language())) for q in queues]
     form.assignee.choices = [("", _("Unassigned"))] + [(str(a.id), a.name) for a in agents]
     return form
@@ -394,8 +397,8 @@ def edit(number: str):
     if not form.validate_on_submit():
         abort(400, description=_("The form was incomplete."))
     actor = current_user._get_current_object()
-    by_id = {str(a.id): a for a in agents}
-    queue_by_id = {str(q.id): q for q in queues}
+    by_id = {str(a.id): a for a in [*agents, ticket.assignee] if a is not None}
+    queue_by_id = {str(q.id): q for q in [*queues, ticket.queue] if q is not None}
     try:
         service.check_version(ticket, form.version.data)
         service.change_priority(ticket, Priority(form.priority.data), actor=actor, commit=False)

@@ -13,6 +13,7 @@ import hmac
 import json
 
 from flask import Blueprint, current_app, jsonify, request
+from sqlalchemy.exc import IntegrityError
 
 from helpdesk.audit import service as audit
 from helpdesk.customers.orders import BadOrder, parse_order, upsert_order
@@ -60,10 +61,15 @@ def receive_orders():
     if errors:
         return _error(400, "Invalid orders; nothing was saved.", errors=errors)
     created = updated = 0
-    for record in records:
-        _order, is_new = upsert_order(record)
-        created += is_new
-        updated += not is_new
+    try:
+        for record in records:
+            _order, is_new = upsert_order(record)
+            created += is_new
+            updated += not is_new
+    except IntegrityError:
+        # Another delivery of the same new order (or customer) committed first; a retry updates it.
+        db.session.rollback()
+        return _error(409, "A concurrent request created the same order; retry the delivery.")
     audit.record("orders.webhook", target="orders", created=created, updated=updated, ip=request.remote_addr)
     db.session.commit()
     return jsonify(created=created, updated=updated), 200

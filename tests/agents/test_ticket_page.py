@@ -239,3 +239,14 @@ def test_ticket_page_queries_stay_fixed_with_a_long_customer_history(client, log
     with count_queries() as many:
         assert client.get(f"/agent/tickets/{ticket.number}").status_code == 200
     assert len(many) == len(few) <= 20
+
+
+def test_ticket_in_a_deactivated_queue_can_still_be_edited(client, login):
+    old = make_queue("old")
+    ticket = make_ticket(queue=old)
+    old.is_active = False
+    db.session.commit()
+    login(make_staff())
+    assert edit(client, ticket, priority="high").status_code == 303
+    db.session.refresh(ticket)
+    assert ticket.priority == Priority.HIGH and ticket.queue_id == old.id
