@@ -119,3 +119,23 @@ def test_demo_data_has_valid_macros_in_both_languages_and_orders_with_tracking(a
     assert all(macros.unknown_placeholders(m.body) == [] for m in demo)
     shipped = db.session.scalars(db.select(Order).where(Order.tracking_number.is_not(None))).all()
     assert shipped and all(o.carrier and o.items for o in shipped)
+
+
+def test_macro_pages_cost_a_fixed_number_of_queries(client, login):
+    from tests.conftest import count_queries
+
+    login(make_staff(Role.SUPERVISOR))
+    db.session.add(Macro(name="m0", locale="en", body="x", add_tags=["a"]))
+    db.session.commit()
+    with count_queries() as few:
+        assert client.get("/agent/macros").status_code == 200
+    db.session.add_all(Macro(name=f"m{i}", locale="ar", body="x", add_tags=["a", "b"]) for i in range(1, 30))
+    db.session.commit()
+    with count_queries() as many:
+        assert client.get("/agent/macros").status_code == 200
+    assert len(many) == len(few) <= 5
+    with count_queries() as edit_page:
+        assert client.get("/agent/macros/1").status_code == 200
+    with count_queries() as new_page:
+        assert client.get("/agent/macros/new").status_code == 200
+    assert len(edit_page) <= 4 and len(new_page) <= 3

@@ -250,3 +250,18 @@ def test_ticket_in_a_deactivated_queue_can_still_be_edited(client, login):
     assert edit(client, ticket, priority="high").status_code == 303
     db.session.refresh(ticket)
     assert ticket.priority == Priority.HIGH and ticket.queue_id == old.id
+
+
+def test_article_search_costs_a_fixed_number_of_queries(client, login):
+    login(make_staff())
+    with count_queries() as few:
+        client.get("/agent/articles?q=parcel")
+    db.session.add_all(
+        Article(slug=f"parcel-{i}", locale="en", title=f"Parcel {i}", status=ArticleStatus.PUBLISHED)
+        for i in range(20)
+    )
+    db.session.commit()
+    with count_queries() as many:
+        page = client.get("/agent/articles?q=parcel").get_data(as_text=True)
+    assert page.count("data-insert-link") == 8  # capped
+    assert len(many) == len(few) <= 4
