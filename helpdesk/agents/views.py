@@ -451,6 +451,16 @@ def apply_macro(number: str):
     return redirect(url_for("agents.ticket", number=number), 303)
 
 
+@bp.get("/tickets/<number>/macros/<int:macro_id>/text")
+@staff_required()
+def macro_text(number: str, macro_id: int):
+    """The macro's reply for this ticket as plain text, to edit in the reply box before sending."""
+    ticket = _ticket_or_404(number)
+    macro = db.session.get(Macro, macro_id) or abort(404)
+    text = macro_service.render_macro(macro, ticket, current_user._get_current_object())
+    return text, 200, {"Content-Type": "text/plain; charset=utf-8"}
+
+
 @bp.post("/tickets/<number>/presence")
 @staff_required()
 def ticket_presence(number: str):

@@ -139,3 +139,17 @@ def test_macro_pages_cost_a_fixed_number_of_queries(client, login):
     with count_queries() as new_page:
         assert client.get("/agent/macros/new").status_code == 200
     assert len(edit_page) <= 4 and len(new_page) <= 3
+
+
+def test_macro_text_fills_placeholders_for_the_reply_box(client, login):
+    ticket = make_ticket(customer=make_customer(name="Huda Ali"))
+    macro = Macro(name="Hi", locale="en", body="Hello {{ customer_first_name }} ({{ ticket_number }})")
+    db.session.add(macro)
+    db.session.commit()
+    login(make_staff())
+    page = client.get(f"/agent/tickets/{ticket.number}").get_data(as_text=True)
+    assert f'data-macro-text="/agent/tickets/{ticket.number}/macros/0/text"' in page
+    response = client.get(f"/agent/tickets/{ticket.number}/macros/{macro.id}/text")
+    assert response.mimetype == "text/plain"
+    assert response.get_data(as_text=True) == f"Hello Huda ({ticket.number})"
+    assert client.get(f"/agent/tickets/{ticket.number}/macros/999/text").status_code == 404

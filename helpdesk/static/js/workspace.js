@@ -90,6 +90,28 @@
     }
   });
 
+  // Macros: fetch the filled-in reply into the reply box so the agent can edit it before sending.
+  // (Without JavaScript the button stays hidden and "Send macro reply" posts it as it is.)
+  var macroButton = document.querySelector("[data-macro-text]");
+  if (macroButton) {
+    macroButton.hidden = false;
+    macroButton.addEventListener("click", function () {
+      var select = document.getElementById("macro-select");
+      var body = document.querySelector('#reply-form textarea[name="body"]');
+      if (!select || !body) { return; }
+      var url = macroButton.dataset.macroText.replace(/\/0\/text$/, "/" + encodeURIComponent(select.value) + "/text");
+      fetch(url, { credentials: "same-origin" }).then(function (response) {
+        if (!response.ok) { throw new Error(response.status); }
+        return response.text();
+      }).then(function (text) {
+        var kind = document.querySelector('#reply-form select[name="kind"]');
+        if (kind) { kind.value = "reply"; }
+        body.value = body.value ? body.value + "\n\n" + text : text;
+        body.focus();
+      }).catch(function () { macroButton.classList.add("has-error"); });
+    });
+  }
+
   // Typing presence: the hidden field says whether this agent typed in the last 15 s; a change
   // fires "typing-changed", which makes the presence form poll at once.
   var typingTimer = null;
