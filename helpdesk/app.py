@@ -106,11 +106,21 @@ def _register_blueprints(app: Flask) -> None:
     from helpdesk.agents.views import bp as agents_bp
     from helpdesk.auth.link_views import bp as signin_bp
     from helpdesk.auth.views import bp as auth_bp
+    from helpdesk.customers.webhook import bp as orders_webhook_bp
     from helpdesk.kb.views import bp as kb_bp
     from helpdesk.portal.views import bp as portal_bp
     from helpdesk.reports.views import bp as reports_bp
 
-    for blueprint in (auth_bp, signin_bp, portal_bp, kb_bp, agents_bp, admin_bp, reports_bp):
+    for blueprint in (
+        auth_bp,
+        signin_bp,
+        portal_bp,
+        kb_bp,
+        agents_bp,
+        admin_bp,
+        reports_bp,
+        orders_webhook_bp,
+    ):
         app.register_blueprint(blueprint)
 
 

@@ -22,6 +22,7 @@ def main() -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from helpdesk.customers.commands import orders_command
     from helpdesk.kb.commands import kb_command
     from helpdesk.search.commands import reindex_command
     from helpdesk.sla.commands import sla_command
@@ -35,6 +36,7 @@ def register_commands(app: Flask) -> None:
         sla_command,
         kb_command,
         reindex_command,
+        orders_command,
     ):
         app.cli.add_command(command)
 

@@ -35,6 +35,10 @@ PUBLIC = {
     "signin.guest_case",
 }
 
+# Machine-to-machine endpoints with no session: authenticated by a signature over the request body
+# (tested in their own feature tests), so neither login guards nor CSRF tokens apply.
+SIGNED_WEBHOOKS = {"orders_webhook.receive_orders"}
+
 
 def _guarded_routes(app):
     for rule in app.url_map.iter_rules():
@@ -57,9 +61,17 @@ def test_every_route_is_public_or_guarded(app):
     unguarded = [
         rule.rule
         for rule, role, customer_only in _guarded_routes(app)
-        if rule.endpoint not in PUBLIC and role is None and not customer_only
+        if rule.endpoint not in PUBLIC | SIGNED_WEBHOOKS and role is None and not customer_only
     ]
     assert unguarded == []
+
+
+def test_signed_webhooks_refuse_unsigned_requests(app, client):
+    app.config["ORDERS_WEBHOOK_SECRET"] = "s3cret"
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in SIGNED_WEBHOOKS:
+            assert getattr(app.view_functions[rule.endpoint], "signed_webhook", False), rule.rule
+            assert client.post(rule.rule, data=b"{}").status_code == 401, rule.rule
 
 
 @pytest.fixture

@@ -1,12 +1,12 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
-from wtforms import IntegerField, SelectField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length
+from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import HiddenInput
 
 from helpdesk.tickets.models import MessageKind, Status
-from helpdesk.tickets.service import STATUS_LABELS
+from helpdesk.tickets.service import PRIORITY_LABELS, STATUS_LABELS
 
 
 class ReplyForm(FlaskForm):
@@ -30,6 +30,66 @@ class StatusForm(FlaskForm):
 
 class ClaimForm(FlaskForm):
     version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+
+
+class TicketEditForm(FlaskForm):
+    """Status, priority, queue, assignee and tags in one save; choices for queue/assignee are set
+    by the view from the database."""
+
+    status = SelectField(_l("Status"), choices=[(s.value, label) for s, label in STATUS_LABELS.items()])
+    priority = SelectField(_l("Priority"), choices=[(p.value, label) for p, label in PRIORITY_LABELS.items()])
+    queue = SelectField(_l("Queue"), choices=[], validate_choice=True)
+    assignee = SelectField(_l("Assignee"), choices=[], validate_choice=True)
+    tags = StringField(_l("Tags"), validators=[Optional(), Length(max=500)])
+    version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+
+
+class MergeForm(FlaskForm):
+    target = StringField(_l("Merge into ticket number"), validators=[DataRequired(), Length(max=20)])
+    version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+
+
+class MacroApplyForm(FlaskForm):
+    macro = SelectField(_l("Macro"), choices=[], coerce=int, validate_choice=True)
+    version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+
+
+class BulkForm(FlaskForm):
+    """The selected tickets come as repeated ``ticket`` fields (their ids)."""
+
+    action = SelectField(
+        _l("Bulk action"),
+        choices=[
+            ("assign", _l("Assign to")),
+            ("status", _l("Set status")),
+            ("priority", _l("Set priority")),
+            ("tag", _l("Add tag")),
+            ("merge", _l("Merge into ticket")),
+        ],
+    )
+    value = StringField(_l("Value"), validators=[DataRequired(), Length(max=100)])
+
+
+class PresenceForm(FlaskForm):
+    typing = BooleanField()
+
+
+class MacroForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    locale = SelectField(_l("Language"), choices=[("ar", "العربية"), ("en", "English")])
+    body = TextAreaField(_l("Reply text"), validators=[DataRequired(), Length(max=20000)])
+    set_status = SelectField(
+        _l("Set status"), choices=[("", "—")] + [(s.value, label) for s, label in STATUS_LABELS.items()]
+    )
+    set_priority = SelectField(
+        _l("Set priority"), choices=[("", "—")] + [(p.value, label) for p, label in PRIORITY_LABELS.items()]
+    )
+    add_tags = StringField(_l("Add tags (comma-separated)"), validators=[Optional(), Length(max=300)])
+    is_active = BooleanField(_l("Active"), default=True)
+
+
+class DeleteForm(FlaskForm):
+    pass
 
 
 __all__ = ["ClaimForm", "ReplyForm", "Status", "StatusForm"]

@@ -2,24 +2,46 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import select
 
-from helpdesk.agents.forms import ClaimForm, ReplyForm, StatusForm
+from helpdesk.agents.articles import article_url, find_articles_for_agent
+from helpdesk.agents.forms import (
+    BulkForm,
+    ClaimForm,
+    MacroApplyForm,
+    MergeForm,
+    PresenceForm,
+    ReplyForm,
+    StatusForm,
+    TicketEditForm,
+)
+from helpdesk.auth.models import StaffUser
 from helpdesk.auth.permissions import staff_required
+from helpdesk.customers.models import Tier
+from helpdesk.customers.panel import customer_panel
 from helpdesk.dbtypes import utcnow
-from helpdesk.extensions import db
-from helpdesk.sla import queries as sla_queries
-from helpdesk.tickets import queries, service
+from helpdesk.extensions import db, htmx
+from helpdesk.i18n import current_language
+from helpdesk.tickets import assignment, presence, queries, service
+from helpdesk.tickets import macros as macro_service
 from helpdesk.tickets.attachments import files_from_upload, send_attachment
 from helpdesk.tickets.errors import DomainError
-from helpdesk.tickets.models import Attachment, MessageKind, Status, Ticket
+from helpdesk.tickets.models import (
+    Attachment,
+    Channel,
+    Macro,
+    MessageKind,
+    Priority,
+    Queue,
+    Status,
+    Ticket,
+)
 
 bp = Blueprint("agents", __name__, url_prefix="/agent")
 
@@ -27,64 +49,202 @@ VIEWS = {
     "unassigned": _l("Unassigned"),
     "mine": _l("Mine"),
     "open": _l("All open"),
+    "pending": _l("Pending"),
+    "on_hold": _l("On hold"),
     "breaching": _l("Breaching soon"),
     "solved": _l("Recently solved"),
 }
+SORT_LABELS = {
+    "due": _l("SLA due time"),
+    "updated": _l("Last updated"),
+    "created": _l("Created"),
+    "priority": _l("Priority"),
+}
+FILTER_ARGS = ("status", "priority", "queue", "assignee", "tag", "channel", "customer", "from", "to")
 
 
-def _view_filter(view: str):
-    if view == "unassigned":
-        return and_(Ticket.status.in_(queries.ACTIVE_STATUSES), Ticket.assignee_id.is_(None))
-    if view == "mine":
-        return and_(Ticket.status.in_(queries.ACTIVE_STATUSES), Ticket.assignee_id == current_user.id)
-    if view == "breaching":
-        return sla_queries.breaching_soon(utcnow())
-    if view == "solved":
-        return Ticket.status.in_([Status.SOLVED, Status.CLOSED])
-    return Ticket.status.in_(queries.ACTIVE_STATUSES)
+# --- the queue ---------------------------------------------------------------------------------
+
+
+def _enum_arg(name: str, enum_cls):
+    raw = request.args.get(name, "")
+    if not raw:
+        return None
+    try:
+        return enum_cls(raw)
+    except ValueError:
+        abort(400, description=_("Unknown %(field)s: %(value)s", field=name, value=raw))
+
+
+def _date_arg(name: str) -> date | None:
+    raw = request.args.get(name, "")
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        abort(400, description=_("Dates are written YYYY-MM-DD (%(field)s).", field=name))
+
+
+def _filters_from_request() -> queries.QueueFilters:
+    queue_raw = request.args.get("queue", "")
+    if queue_raw and not queue_raw.isdigit():
+        abort(400, description=_("Unknown %(field)s: %(value)s", field="queue", value=queue_raw))
+    assignee = request.args.get("assignee", "")
+    if assignee and assignee != "none" and not assignee.isdigit():
+        abort(400, description=_("Unknown %(field)s: %(value)s", field="assignee", value=assignee))
+    return queries.QueueFilters(
+        status=_enum_arg("status", Status),
+        priority=_enum_arg("priority", Priority),
+        queue_id=int(queue_raw) if queue_raw else None,
+        assignee=assignee,
+        tag=request.args.get("tag", "")[:60],
+        channel=_enum_arg("channel", Channel),
+        customer=request.args.get("customer", "")[:100],
+        created_from=_date_arg("from"),
+        created_to=_date_arg("to"),
+    )
+
+
+def _all_views(queues: list[Queue]) -> dict[str, str]:
+    views = dict(VIEWS)
+    for q in queues:
+        views[f"{queries.QUEUE_VIEW_PREFIX}{q.id}"] = q.name_for(current_language())
+    return views
+
+
+def _agents() -> list[StaffUser]:
+    return list(db.session.scalars(select(StaffUser).where(StaffUser.is_active).order_by(StaffUser.name)))
+
+
+def _active_queues() -> list[Queue]:
+    return list(db.session.scalars(select(Queue).where(Queue.is_active).order_by(Queue.name_en)))
 
 
 @bp.get("")
 @staff_required()
 def queue():
+    queues = _active_queues()
+    views = _all_views(queues)
     view = request.args.get("view", "open")
-    if view not in VIEWS:
+    if view not in views:
         abort(404)
-    query = (
-        select(Ticket)
-        .where(_view_filter(view), Ticket.merged_into_id.is_(None))
-        .options(joinedload(Ticket.customer), joinedload(Ticket.assignee), joinedload(Ticket.queue))
-        .order_by(Ticket.updated_at.desc(), Ticket.id.desc())
-    )
-    after = request.args.get("after", "")
-    if after:
-        # Keyset pagination on (updated_at, id): stable and index-friendly at any depth.
-        try:
-            stamp, _sep, ticket_id = after.rpartition("_")
-            when = datetime.fromisoformat(stamp)
-            query = query.where(
-                or_(Ticket.updated_at < when, and_(Ticket.updated_at == when, Ticket.id < int(ticket_id)))
-            )
-        except ValueError:
-            abort(400, description=_("Invalid page cursor."))
-    page_size = 50
-    tickets = db.session.scalars(query.limit(page_size + 1)).unique().all()
-    next_cursor = None
-    if len(tickets) > page_size:
-        tickets = tickets[:page_size]
-        last = tickets[-1]
-        next_cursor = f"{last.updated_at.isoformat()}_{last.id}"
-    counts = {
-        name: db.session.scalar(select(func.count(Ticket.id)).where(_view_filter(name))) for name in VIEWS
+    sort = request.args.get("sort", "due")
+    if sort not in queries.SORTS:
+        abort(400, description=_("Unknown sort order."))
+    filters = _filters_from_request()
+    try:
+        page = queries.queue_page(
+            view,
+            user_id=current_user.id,
+            filters=filters,
+            sort=sort,
+            after=request.args.get("after", ""),
+            page_size=50,
+        )
+    except queries.BadCursor:
+        abort(400, description=_("Invalid page cursor."))
+    # Links keep the view, the filters and the sort; "after" is added by the next-page link.
+    args = {"view": view, **{k: request.args[k] for k in FILTER_ARGS if request.args.get(k)}}
+    if sort != "due":
+        args["sort"] = sort
+    context = {
+        "tickets": page.tickets,
+        "next_cursor": page.next_cursor,
+        "view": view,
+        "views": views,
+        "counts": queries.view_counts(current_user.id, utcnow()),
+        "sort": sort,
+        "sorts": SORT_LABELS,
+        "args": args,
+        "queues": queues,
+        "agents": _agents(),
+        "bulk_form": BulkForm(),
+        "is_next_page": bool(request.args.get("after")),
     }
-    return render_template(
-        "agents/queue.html",
-        tickets=tickets,
-        view=view,
-        views=VIEWS,
-        counts=counts,
-        next_cursor=next_cursor,
-    )
+    if htmx and request.headers.get("HX-Target") == "queue-results":
+        # The list, plus the view counts swapped in out of band, so a refresh updates both.
+        return render_template("agents/_queue_results.html", oob=True, **context)
+    return render_template("agents/queue.html", **context)
+
+
+def _bulk_targets(ids: list[str]) -> list[Ticket]:
+    wanted = sorted({int(i) for i in ids if i.isdigit()})[:200]
+    if not wanted:
+        return []
+    return list(db.session.scalars(select(Ticket).where(Ticket.id.in_(wanted)).order_by(Ticket.id)))
+
+
+@bp.post("/bulk")
+@staff_required()
+def bulk():
+    """One action on the selected tickets; each ticket is its own transaction, failures are listed."""
+    form = BulkForm()
+    back = request.form.get("next") or url_for("agents.queue")
+    if not back.startswith("/agent"):
+        back = url_for("agents.queue")
+    if not form.validate_on_submit():
+        abort(400, description=_("Choose an action and a value."))
+    tickets = _bulk_targets(request.form.getlist("ticket"))
+    if not tickets:
+        flash(_("Select at least one ticket."), "warning")
+        return redirect(back, 303)
+    action, value = form.action.data, form.value.data.strip()
+    try:
+        apply = _bulk_action(action, value)
+    except ValueError as error:
+        abort(400, description=str(error))
+    done, failed = 0, []
+    for ticket in tickets:
+        try:
+            apply(ticket)
+            db.session.commit()
+            done += 1
+        except DomainError as error:
+            db.session.rollback()
+            failed.append(f"{ticket.number}: {error.message}")
+    if done:
+        flash(_("%(count)s tickets updated.", count=done), "success")
+    for message in failed:
+        flash(message, "error")
+    return redirect(back, 303)
+
+
+def _bulk_action(action: str, value: str):
+    actor = current_user._get_current_object()
+    if action == "assign":
+        if value == "auto":
+            cap = current_app.config["MAX_OPEN_TICKETS_PER_AGENT"]
+            return lambda t: assignment.assign_round_robin(t, actor=actor, cap=cap, commit=False)
+        if value == "none":
+            return lambda t: service.assign(t, None, actor=actor, commit=False)
+        agent = db.session.get(StaffUser, int(value)) if value.isdigit() else None
+        if agent is None:
+            raise ValueError(_("Unknown agent."))
+        return lambda t: service.assign(t, agent, actor=actor, commit=False)
+    if action == "status":
+        try:
+            status = Status(value)
+        except ValueError:
+            raise ValueError(_("Unknown status.")) from None
+        return lambda t: service.change_status(t, status, actor=actor, commit=False)
+    if action == "priority":
+        try:
+            priority = Priority(value)
+        except ValueError:
+            raise ValueError(_("Unknown priority.")) from None
+        return lambda t: service.change_priority(t, priority, actor=actor, commit=False)
+    if action == "tag":
+        return lambda t: service.change_tags(t, [x.name for x in t.tags] + [value], actor=actor, commit=False)
+    if action == "merge":
+        target = queries.ticket_by_number(value)
+        if target is None:
+            raise ValueError(_("There is no ticket %(number)s.", number=value))
+        return lambda t: None if t.id == target.id else service.merge(t, target, actor=actor, commit=False)
+    raise ValueError(_("Unknown action."))
+
+
+# --- the ticket page ---------------------------------------------------------------------------
 
 
 def _ticket_or_404(number: str) -> Ticket:
@@ -94,7 +254,30 @@ def _ticket_or_404(number: str) -> Ticket:
     return ticket
 
 
+def _edit_form(ticket: Ticket, agents: list[StaffUser], queues: list[Queue], formdata=None) -> TicketEditForm:
+    form = TicketEditForm(
+        formdata=formdata,
+        status=ticket.status.value,
+        priority=ticket.priority.value,
+        queue=str(ticket.queue_id or ""),
+        assignee=str(ticket.assignee_id or ""),
+        tags=", ".join(t.name for t in ticket.tags),
+        version=ticket.version,
+    )
+    # The current queue and assignee stay choosable even if since deactivated.
+    queues = queues + [q for q in [ticket.queue] if q is not None and q not in queues]
+    agents = agents + [a for a in [ticket.assignee] if a is not None and a not in agents]
+    form.queue.choices = [("", "—")] + [(str(q.id), q.name_for(current_language())) for q in queues]
+    form.assignee.choices = [("", _("Unassigned"))] + [(str(a.id), a.name) for a in agents]
+    return form
+
+
 def _render_ticket(ticket: Ticket, reply_form: ReplyForm | None = None, status: int = 200):
+    locale = current_language()
+    agents, queues = _agents(), _active_queues()
+    macros = macro_service.active_macros(locale)
+    macro_form = MacroApplyForm(version=ticket.version)
+    macro_form.macro.choices = [(m.id, m.name) for m in macros]
     return render_template(
         "agents/ticket.html",
         ticket=ticket,
@@ -102,14 +285,30 @@ def _render_ticket(ticket: Ticket, reply_form: ReplyForm | None = None, status: 
         reply_form=reply_form or ReplyForm(version=ticket.version),
         status_form=StatusForm(status=ticket.status.value, version=ticket.version),
         claim_form=ClaimForm(version=ticket.version),
+        edit_form=_edit_form(ticket, agents, queues),
+        merge_form=MergeForm(version=ticket.version),
+        macro_form=macro_form,
+        presence_form=PresenceForm(),
+        others=presence.others_present(ticket.id, current_user.id),
+        panel=customer_panel(ticket, locale),
         MessageKind=MessageKind,
     ), status
+
+
+def _refused(error: DomainError, number: str, reply_form: ReplyForm | None = None):
+    """A stale or illegal write: the page again (current data) with the reason, as 409."""
+    db.session.rollback()
+    flash(error.message, "error")
+    return _render_ticket(_ticket_or_404(number), reply_form=reply_form, status=409)
 
 
 @bp.get("/tickets/<number>")
 @staff_required()
 def ticket(number: str):
-    return _render_ticket(_ticket_or_404(number))
+    found = _ticket_or_404(number)
+    page = _render_ticket(found)
+    presence.mark_present(found.id, current_user.id)
+    return page
 
 
 @bp.post("/tickets/<number>/reply")
@@ -129,9 +328,7 @@ def reply(number: str):
             attachments=files_from_upload(form.files.data or []),
         )
     except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return _render_ticket(_ticket_or_404(number), reply_form=form, status=409)
+        return _refused(error, number, reply_form=form)
     return redirect(url_for("agents.ticket", number=ticket.number), 303)
 
 
@@ -160,11 +357,133 @@ def claim(number: str):
     if not form.validate_on_submit():
         abort(400, description=_("The form was incomplete."))
     try:
-        service.assign(ticket, current_user, actor=current_user, expected_version=form.version.data)
+        assignment.claim(ticket, current_user._get_current_object(), expected_version=form.version.data)
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "error")
     return redirect(url_for("agents.ticket", number=number), 303)
+
+
+@bp.post("/tickets/<number>/round-robin")
+@staff_required()
+def round_robin(number: str):
+    """Hand the ticket to the next available member of its queue."""
+    ticket = _ticket_or_404(number)
+    form = ClaimForm()
+    if not form.validate_on_submit():
+        abort(400, description=_("The form was incomplete."))
+    try:
+        service.check_version(ticket, form.version.data)
+        agent = assignment.assign_round_robin(
+            ticket,
+            actor=current_user._get_current_object(),
+            cap=current_app.config["MAX_OPEN_TICKETS_PER_AGENT"],
+        )
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        flash(_("Assigned to %(name)s.", name=agent.name), "success")
+    return redirect(url_for("agents.ticket", number=number), 303)
+
+
+@bp.post("/tickets/<number>/edit")
+@staff_required()
+def edit(number: str):
+    """Status, priority, queue, assignee and tags in one transaction, checked against the version."""
+    ticket = _ticket_or_404(number)
+    agents, queues = _agents(), _active_queues()
+    form = _edit_form(ticket, agents, queues, formdata=request.form)
+    if not form.validate_on_submit():
+        abort(400, description=_("The form was incomplete."))
+    actor = current_user._get_current_object()
+    by_id = {str(a.id): a for a in [*agents, ticket.assignee] if a is not None}
+    queue_by_id = {str(q.id): q for q in [*queues, ticket.queue] if q is not None}
+    try:
+        service.check_version(ticket, form.version.data)
+        service.change_priority(ticket, Priority(form.priority.data), actor=actor, commit=False)
+        service.change_queue(ticket, queue_by_id.get(form.queue.data), actor=actor, commit=False)
+        service.assign(ticket, by_id.get(form.assignee.data), actor=actor, commit=False)
+        service.change_tags(ticket, (form.tags.data or "").split(","), actor=actor, commit=False)
+        service.change_status(ticket, Status(form.status.data), actor=actor, commit=False)
+        db.session.commit()
+    except DomainError as error:
+        return _refused(error, number)
+    flash(_("Ticket updated."), "success")
+    return redirect(url_for("agents.ticket", number=number), 303)
+
+
+@bp.post("/tickets/<number>/merge")
+@staff_required()
+def merge(number: str):
+    source = _ticket_or_404(number)
+    form = MergeForm()
+    if not form.validate_on_submit():
+        abort(400, description=_("Give the number of the ticket to merge into."))
+    target = queries.ticket_by_number(form.target.data.strip())
+    if target is None:
+        flash(_("There is no ticket %(number)s.", number=form.target.data.strip()), "error")
+        return redirect(url_for("agents.ticket", number=number), 303)
+    try:
+        service.check_version(source, form.version.data)
+        service.merge(source, target, actor=current_user._get_current_object())
+    except DomainError as error:
+        return _refused(error, number)
+    flash(_("%(source)s was merged into %(target)s.", source=source.number, target=target.number), "success")
+    return redirect(url_for("agents.ticket", number=target.number), 303)
+
+
+@bp.post("/tickets/<number>/macro")
+@staff_required()
+def apply_macro(number: str):
+    ticket = _ticket_or_404(number)
+    form = MacroApplyForm()
+    form.macro.choices = [(m.id, m.name) for m in macro_service.active_macros()]
+    if not form.validate_on_submit():
+        abort(400, description=_("Choose a macro."))
+    macro = db.session.get(Macro, form.macro.data) or abort(404)
+    try:
+        macro_service.apply_macro(
+            macro, ticket, agent=current_user._get_current_object(), expected_version=form.version.data
+        )
+    except DomainError as error:
+        return _refused(error, number)
+    return redirect(url_for("agents.ticket", number=number), 303)
+
+
+@bp.get("/tickets/<number>/macros/<int:macro_id>/text")
+@staff_required()
+def macro_text(number: str, macro_id: int):
+    """The macro's reply for this ticket as plain text, to edit in the reply box before sending."""
+    ticket = _ticket_or_404(number)
+    macro = db.session.get(Macro, macro_id) or abort(404)
+    text = macro_service.render_macro(macro, ticket, current_user._get_current_object())
+    return text, 200, {"Content-Type": "text/plain; charset=utf-8"}
+
+
+@bp.post("/tickets/<number>/presence")
+@staff_required()
+def ticket_presence(number: str):
+    """The page's poll: note that this agent is here (and typing), answer with who else is."""
+    ticket = _ticket_or_404(number)
+    form = PresenceForm()
+    if not form.validate_on_submit():
+        abort(400, description=_("The form was incomplete."))
+    presence.mark_present(ticket.id, current_user.id, typing=bool(form.typing.data))
+    return render_template(
+        "agents/_presence.html", others=presence.others_present(ticket.id, current_user.id)
+    )
+
+
+@bp.get("/articles")
+@staff_required()
+def article_search():
+    """Inline KB search for the reply box (htmx fragment, or a small page without JS)."""
+    text = request.args.get("q", "")[:200]
+    articles = find_articles_for_agent(text, current_language())
+    found = [(a, article_url(a)) for a in articles]
+    template = "agents/_articles.html" if htmx else "agents/articles.html"
+    return render_template(template, articles=found, q=text)
 
 
 @bp.get("/attachments/<int:attachment_id>")
@@ -172,3 +491,38 @@ def claim(number: str):
 def attachment(attachment_id: int):
     found = db.session.get(Attachment, attachment_id) or abort(404)
     return send_attachment(found)
+
+
+TIMELINE_LABELS = {
+    "ticket": _l("Ticket"),
+    "message": _l("Message"),
+    "order": _l("Order"),
+    "csat": _l("Rating"),
+    "deflection": _l("Self-service"),
+}
+
+
+@bp.app_template_global()
+def event_text(message) -> str:
+    return service.describe_change(message.kind, message.event, message.body_text)
+
+
+TIER_LABELS = {
+    Tier.STANDARD: _l("Standard"),
+    Tier.SILVER: _l("Silver"),
+    Tier.GOLD: _l("Gold"),
+    Tier.VIP: _l("VIP"),
+}
+
+
+@bp.app_template_global()
+def tier_label(tier: Tier) -> str:
+    return str(TIER_LABELS.get(tier, tier.value))
+
+
+@bp.app_template_global()
+def timeline_label(kind: str) -> str:
+    return str(TIMELINE_LABELS.get(kind, kind))
+
+
+from helpdesk.agents import macro_views  # noqa: E402,F401  (registers the macro admin routes on bp)

@@ -24,7 +24,7 @@ from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db
 from helpdesk.kb.models import Article, ArticleStatus, Category
 from helpdesk.tickets import service
-from helpdesk.tickets.models import Channel, CsatRating, MessageKind, Priority, Queue, Status, Ticket
+from helpdesk.tickets.models import Channel, CsatRating, Macro, MessageKind, Priority, Queue, Status, Ticket
 
 CONTENT = Path(__file__).parent / "content"
 DEMO_PASSWORD = "demo1234"
@@ -115,6 +115,7 @@ def load_demo(
     customers = _create_customers(rng, content, password_hash, now)
     orders = _create_orders(rng, content, customers, now)
     articles = _create_kb(content)
+    macros = _create_macros(staff)
     db.session.commit()
 
     agents = [s for s in staff if s.role == Role.AGENT]
@@ -136,6 +137,7 @@ def load_demo(
         "orders": len(orders),
         "tickets": ticket_count,
         "articles": articles,
+        "macros": macros,
     }
 
 
@@ -385,3 +387,80 @@ def _status_for(rng: random.Random, age: timedelta) -> Status:
     else:
         weights.update({Status.CLOSED: 2})
     return rng.choices(list(weights), weights=list(weights.values()))[0]
+
+
+# Canned replies agents apply from the ticket page; {{ placeholders }} are filled per ticket.
+DEMO_MACROS = [
+    (
+        "ar",
+        "تم شحن الطلب",
+        "مرحبًا {{ customer_first_name }}،\n\nطلبك {{ order_number }} حالته الآن: {{ order_status }}. "
+        "شركة الشحن: {{ carrier }}، رقم التتبع: {{ tracking_number }}.\n\nمع التحية،\n{{ agent_name }}",
+        Status.PENDING,
+        None,
+        ["shipping"],
+    ),
+    (
+        "ar",
+        "طلب صورة المنتج",
+        "مرحبًا {{ customer_first_name }}،\n\nنأسف لما حدث. نرجو إرسال صورة للمنتج ورقم الطلب "
+        "{{ order_number }} لنكمل طلب الاسترجاع.\n\n{{ agent_name }}",
+        Status.PENDING,
+        None,
+        ["returns"],
+    ),
+    (
+        "ar",
+        "تم الحل",
+        "مرحبًا {{ customer_first_name }}، يسعدنا أن المشكلة حُلّت. التذكرة {{ ticket_number }} مغلقة الآن، "
+        "ويمكنك الرد عليها إن احتجت شيئًا.\n\n{{ agent_name }}",
+        Status.SOLVED,
+        None,
+        [],
+    ),
+    (
+        "en",
+        "Order shipped",
+        "Hi {{ customer_first_name }},\n\nYour order {{ order_number }} is now {{ order_status }}. "
+        "Carrier: {{ carrier }}, tracking number: {{ tracking_number }}.\n\nBest regards,\n{{ agent_name }}",
+        Status.PENDING,
+        None,
+        ["shipping"],
+    ),
+    (
+        "en",
+        "Urgent: payment failed",
+        "Hi {{ customer_first_name }},\n\nWe are looking into the payment for order {{ order_number }} "
+        "right away and will write again within the hour.\n\n{{ agent_name }}",
+        Status.OPEN,
+        Priority.URGENT,
+        ["payment"],
+    ),
+    (
+        "en",
+        "Solved",
+        "Hi {{ customer_first_name }}, glad we could help. Ticket {{ ticket_number }} is solved; "
+        "just reply if anything else comes up.\n\n{{ agent_name }}",
+        Status.SOLVED,
+        None,
+        [],
+    ),
+]
+
+
+def _create_macros(staff: list[StaffUser]) -> int:
+    author = next((s for s in staff if s.role == Role.SUPERVISOR), None)
+    db.session.flush()
+    for locale, name, body, status, priority, tags in DEMO_MACROS:
+        db.session.add(
+            Macro(
+                name=name,
+                locale=locale,
+                body=body,
+                set_status=status,
+                set_priority=priority,
+                add_tags=tags,
+                created_by_id=author.id if author else None,
+            )
+        )
+    return len(DEMO_MACROS)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, Text
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from helpdesk.auth.models import StaffUser
@@ -236,3 +236,36 @@ class CsatRating(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
     ticket: Mapped[Ticket] = relationship()
+
+
+class Macro(db.Model):
+    """A canned reply with ``{{ placeholders }}`` that may also set status, priority and tags."""
+
+    __tablename__ = "macros"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    locale: Mapped[str] = mapped_column(String(5), default="ar")
+    body: Mapped[str] = mapped_column(Text, default="")
+    set_status: Mapped[Status | None] = mapped_column(enum_type(Status))
+    set_priority: Mapped[Priority | None] = mapped_column(enum_type(Priority))
+    add_tags: Mapped[list] = mapped_column(JSON, default=list)
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class TicketPresence(db.Model):
+    """Who has a ticket open (and is typing), refreshed by the page's poll; a row older than the
+    expiry counts as gone. A table, not process memory, so every web process sees every agent."""
+
+    __tablename__ = "ticket_presence"
+    __table_args__ = (Index("ix_ticket_presence_ticket_seen", "ticket_id", "seen_at"),)
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"), primary_key=True)
+    is_typing: Mapped[bool] = mapped_column(default=False)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    staff: Mapped[StaffUser] = relationship()

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select, select
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func, nulls_last, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from helpdesk.customers.models import Customer
+from helpdesk.customers.models import Customer, CustomerEmail
+from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db
-from helpdesk.tickets.models import Message, MessageKind, Status, Ticket
+from helpdesk.sla.queries import breaching_soon
+from helpdesk.tickets.models import Channel, Message, MessageKind, Priority, Status, Tag, Ticket, ticket_tags
 
 ACTIVE_STATUSES = [s for s in Status if s.is_active]
 
@@ -20,6 +25,7 @@ def ticket_by_number(number: str) -> Ticket | None:
             joinedload(Ticket.customer).selectinload(Customer.emails),
             joinedload(Ticket.queue),
             joinedload(Ticket.assignee),
+            joinedload(Ticket.order),
             selectinload(Ticket.tags),
         )
     )
@@ -48,3 +54,222 @@ def customer_tickets(customer_id: int) -> Select:
         .where(Ticket.customer_id == customer_id, Ticket.merged_into_id.is_(None))
         .order_by(Ticket.updated_at.desc(), Ticket.id.desc())
     )
+
+
+# --- the agent queue: views, filters, sorts, keyset pages ------------------------------------
+
+FIXED_VIEWS = ("unassigned", "mine", "open", "pending", "on_hold", "breaching", "solved")
+QUEUE_VIEW_PREFIX = "queue-"
+RECENTLY_SOLVED = timedelta(days=7)
+SORTS = ("due", "updated", "created", "priority")
+PRIORITY_RANK = case(
+    {p.value: p.rank for p in Priority}, value=Ticket.priority, else_=0
+)  # urgent first when sorting by priority
+
+
+class BadCursor(ValueError):
+    """The ``after`` parameter of a queue page is not one we handed out."""
+
+
+@dataclass
+class QueueFilters:
+    """What the filter bar narrows a view to; empty fields don't filter."""
+
+    status: Status | None = None
+    priority: Priority | None = None
+    queue_id: int | None = None
+    assignee: str = ""  # a staff id, or "none" for unassigned
+    tag: str = ""
+    channel: Channel | None = None
+    customer: str = ""  # part of a name or email address
+    created_from: date | None = None
+    created_to: date | None = None
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        found: list[ColumnElement[bool]] = []
+        if self.status is not None:
+            found.append(Ticket.status == self.status)
+        if self.priority is not None:
+            found.append(Ticket.priority == self.priority)
+        if self.queue_id is not None:
+            found.append(Ticket.queue_id == self.queue_id)
+        if self.assignee == "none":
+            found.append(Ticket.assignee_id.is_(None))
+        elif self.assignee.isdigit():
+            found.append(Ticket.assignee_id == int(self.assignee))
+        if self.tag:
+            found.append(
+                exists().where(
+                    ticket_tags.c.ticket_id == Ticket.id,
+                    ticket_tags.c.tag_id == Tag.id,
+                    Tag.name == self.tag.strip().lower(),
+                )
+            )
+        if self.channel is not None:
+            found.append(Ticket.channel == self.channel)
+        if self.customer.strip():
+            pattern = f"%{_escape_like(self.customer.strip().lower())}%"
+            found.append(
+                exists().where(
+                    Customer.id == Ticket.customer_id,
+                    or_(
+                        func.lower(Customer.name).like(pattern, escape="\\"),
+                        exists().where(
+                            CustomerEmail.customer_id == Customer.id,
+                            CustomerEmail.email.like(pattern, escape="\\"),
+                        ),
+                    ),
+                )
+            )
+        if self.created_from is not None:
+            found.append(Ticket.created_at >= datetime.combine(self.created_from, time.min, UTC))
+        if self.created_to is not None:
+            found.append(
+                Ticket.created_at < datetime.combine(self.created_to + timedelta(days=1), time.min, UTC)
+            )
+        return found
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def view_condition(view: str, user_id: int, now: datetime) -> ColumnElement[bool]:
+    """The SQL condition of a named view (``queue-<id>`` for one queue's open tickets)."""
+    active = Ticket.status.in_(ACTIVE_STATUSES)
+    if view == "unassigned":
+        return and_(active, Ticket.assignee_id.is_(None))
+    if view == "mine":
+        return and_(active, Ticket.assignee_id == user_id)
+    if view == "pending":
+        return Ticket.status == Status.PENDING
+    if view == "on_hold":
+        return Ticket.status == Status.ON_HOLD
+    if view == "breaching":
+        return breaching_soon(now)
+    if view == "solved":
+        return and_(
+            Ticket.status.in_([Status.SOLVED, Status.CLOSED]), Ticket.solved_at >= now - RECENTLY_SOLVED
+        )
+    if view.startswith(QUEUE_VIEW_PREFIX) and view[len(QUEUE_VIEW_PREFIX) :].isdigit():
+        return and_(active, Ticket.queue_id == int(view[len(QUEUE_VIEW_PREFIX) :]))
+    return active
+
+
+def view_counts(user_id: int, now: datetime) -> dict[str, int]:
+    """Every view's ticket count in two queries (fixed views, then one per queue), whatever the rows."""
+    live = Ticket.merged_into_id.is_(None)
+    row = db.session.execute(
+        select(
+            *(
+                func.coalesce(func.sum(case((view_condition(v, user_id, now), 1), else_=0)), 0).label(v)
+                for v in FIXED_VIEWS
+            )
+        ).where(live)
+    ).one()
+    counts = dict(zip(FIXED_VIEWS, (int(n) for n in row), strict=True))
+    per_queue = db.session.execute(
+        select(Ticket.queue_id, func.count(Ticket.id))
+        .where(live, Ticket.status.in_(ACTIVE_STATUSES), Ticket.queue_id.is_not(None))
+        .group_by(Ticket.queue_id)
+    )
+    for queue_id, n in per_queue:
+        counts[f"{QUEUE_VIEW_PREFIX}{queue_id}"] = n
+    return counts
+
+
+def _sort_key(sort: str) -> tuple[ColumnElement, bool]:
+    """The first sort column and whether it runs descending; the ticket id breaks ties."""
+    if sort == "updated":
+        return Ticket.updated_at, True
+    if sort == "created":
+        return Ticket.created_at, True
+    if sort == "priority":
+        return PRIORITY_RANK, True
+    return Ticket.next_due_at, False
+
+
+def _cursor_value(ticket: Ticket, sort: str) -> str:
+    if sort == "priority":
+        return str(ticket.priority.rank)
+    value = {"updated": ticket.updated_at, "created": ticket.created_at}.get(sort, ticket.next_due_at)
+    return value.isoformat() if value is not None else "none"
+
+
+def _parse_cursor(after: str, sort: str) -> tuple[object, int]:
+    raw, sep, ticket_id = after.rpartition("_")
+    if not sep or not ticket_id.isdigit():
+        raise BadCursor(after)
+    if sort == "due" and raw == "none":
+        return None, int(ticket_id)
+    try:
+        value: object = int(raw) if sort == "priority" else datetime.fromisoformat(raw)
+    except ValueError as exc:
+        raise BadCursor(after) from exc
+    if isinstance(value, datetime) and value.tzinfo is None:
+        raise BadCursor(after)
+    return value, int(ticket_id)
+
+
+def _after(sort: str, after: str) -> ColumnElement[bool]:
+    """Keyset condition: rows strictly after the cursor in the sort order (stable at any depth)."""
+    column, descending = _sort_key(sort)
+    value, last_id = _parse_cursor(after, sort)
+    if sort == "due":  # ascending, tickets without a due time last
+        if value is None:
+            return and_(Ticket.next_due_at.is_(None), Ticket.id > last_id)
+        return or_(
+            Ticket.next_due_at > value,
+            and_(Ticket.next_due_at == value, Ticket.id > last_id),
+            Ticket.next_due_at.is_(None),
+        )
+    if descending:
+        return or_(column < value, and_(column == value, Ticket.id < last_id))
+    return or_(column > value, and_(column == value, Ticket.id > last_id))
+
+
+@dataclass
+class QueuePage:
+    tickets: list[Ticket]
+    next_cursor: str | None
+
+
+def queue_page(
+    view: str,
+    *,
+    user_id: int,
+    filters: QueueFilters,
+    sort: str = "due",
+    after: str = "",
+    page_size: int = 50,
+    now: datetime | None = None,
+) -> QueuePage:
+    """One page of a view: filtered, sorted, with the rows the table shows loaded in the same query."""
+    now = now or utcnow()
+    column, descending = _sort_key(sort)
+    if sort == "due":
+        order = [nulls_last(Ticket.next_due_at.asc()), Ticket.id.asc()]
+    elif descending:
+        order = [column.desc(), Ticket.id.desc()]
+    else:
+        order = [column.asc(), Ticket.id.asc()]
+    query = (
+        select(Ticket)
+        .where(view_condition(view, user_id, now), Ticket.merged_into_id.is_(None), *filters.conditions())
+        .options(
+            joinedload(Ticket.customer),
+            joinedload(Ticket.assignee),
+            joinedload(Ticket.queue),
+            selectinload(Ticket.tags),
+        )
+        .order_by(*order)
+    )
+    if after:
+        query = query.where(_after(sort, after))
+    tickets = list(db.session.scalars(query.limit(page_size + 1)).unique())
+    next_cursor = None
+    if len(tickets) > page_size:
+        tickets = tickets[:page_size]
+        last = tickets[-1]
+        next_cursor = f"{_cursor_value(last, sort)}_{last.id}"
+    return QueuePage(tickets, next_cursor)

@@ -94,13 +94,13 @@ def check_version(ticket: Ticket, expected_version: int | None) -> None:
     """Refuse a write based on a stale copy of the ticket, saying what changed since."""
     if expected_version is None or expected_version == ticket.version:
         return
-    changes = db.session.scalars(
-        select(Message.event)
-        .where(Message.ticket_id == ticket.id, Message.kind == MessageKind.EVENT)
+    changes = db.session.execute(
+        select(Message.kind, Message.event, Message.body_text)
+        .where(Message.ticket_id == ticket.id)
         .order_by(Message.id.desc())
         .limit(max(ticket.version - expected_version, 1))
     ).all()
-    described = ", ".join(filter(None, changes))
+    described = "; ".join(describe_change(kind, event, text) for kind, event, text in reversed(changes))
     raise StaleTicket(
         str(
             _l(
@@ -111,6 +111,27 @@ def check_version(ticket: Ticket, expected_version: int | None) -> None:
             )
         )
     )
+
+
+EVENT_LABELS = {
+    "status_changed": _l("status"),
+    "priority_changed": _l("priority"),
+    "assigned": _l("assignee"),
+    "queue_changed": _l("queue"),
+    "tags_changed": _l("tags"),
+    "merged_from": _l("merged from"),
+    "merged_into": _l("merged into"),
+}
+
+
+def describe_change(kind: MessageKind, event: str | None, text: str) -> str:
+    """One change in words for the stale-write message: "status: open → pending", "new reply"."""
+    if kind == MessageKind.REPLY:
+        return str(_l("a new reply"))
+    if kind == MessageKind.NOTE:
+        return str(_l("a new internal note"))
+    label = EVENT_LABELS.get(event or "")
+    return f"{label}: {text}" if label else (event or str(_l("new activity")))
 
 
 def _touch(ticket: Ticket, when: datetime | None = None) -> None:
@@ -351,3 +372,87 @@ def close_solved_tickets(*, older_than: timedelta, batch_size: int = 500) -> int
         closed += len(batch)
         if len(batch) < batch_size:
             return closed
+
+
+def change_queue(
+    ticket: Ticket,
+    queue: Queue | None,
+    *,
+    actor: StaffUser | None,
+    expected_version: int | None = None,
+    commit: bool = True,
+) -> Ticket:
+    """Move the ticket to another queue; the SLA policy may differ there, so due times are recomputed."""
+    check_version(ticket, expected_version)
+    if ticket.queue_id != (queue.id if queue else None):
+        old = ticket.queue.slug if ticket.queue else "-"
+        ticket.queue = queue
+        _event(ticket, "queue_changed", f"{old} → {queue.slug if queue else '-'}", actor)
+        _touch(ticket)
+        recompute_due_times(ticket)
+    if commit:
+        db.session.commit()
+    return ticket
+
+
+def change_tags(
+    ticket: Ticket,
+    names: Iterable[str],
+    *,
+    actor: StaffUser | None,
+    expected_version: int | None = None,
+    commit: bool = True,
+) -> Ticket:
+    """Replace the tags as an agent edit: recorded as a system event when they differ."""
+    check_version(ticket, expected_version)
+    before = [t.name for t in ticket.tags]
+    set_tags(ticket, names)
+    after = [t.name for t in ticket.tags]
+    if before != after:
+        _event(ticket, "tags_changed", ", ".join(after) or "-", actor)
+        _touch(ticket)
+    if commit:
+        db.session.commit()
+    return ticket
+
+
+def merge(source: Ticket, target: Ticket, *, actor: StaffUser | None, commit: bool = True) -> Ticket:
+    """Merge ``source`` into ``target``: its messages move over, its tags join the target's, and the
+    source is closed with a link to the target, so a later email to it can be followed."""
+    from helpdesk.audit import service as audit
+
+    if source.id == target.id:
+        raise IllegalTransition(str(_l("A ticket cannot be merged into itself.")))
+    if source.merged_into_id is not None:
+        raise IllegalTransition(str(_l("Ticket %(number)s was already merged.", number=source.number)))
+    if target.merged_into_id is not None or target.status == Status.CLOSED:
+        raise IllegalTransition(
+            str(_l("Ticket %(number)s is closed or merged; choose another target.", number=target.number))
+        )
+    now = utcnow()
+    moved = db.session.execute(
+        update(Message)
+        .where(Message.ticket_id == source.id)
+        .values(ticket_id=target.id)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.expire(source, ["messages"])
+    db.session.expire(target, ["messages"])
+    set_tags(target, [t.name for t in target.tags] + [t.name for t in source.tags])
+    if source.order_id and not target.order_id:
+        target.order_id = source.order_id
+    _event(target, "merged_from", source.number, actor)
+    _event(source, "merged_into", target.number, actor)
+    source.merged_into = target
+    if source.status != Status.CLOSED:
+        source.status = Status.CLOSED
+        source.closed_at = now
+        source.solved_at = source.solved_at or now
+    _touch(source, now)
+    _touch(target, now)
+    recompute_due_times(source)
+    recompute_due_times(target)
+    audit.record("ticket.merged", actor=actor, target=target.number, source=source.number, messages=moved)
+    if commit:
+        db.session.commit()
+    return target

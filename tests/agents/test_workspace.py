@@ -21,7 +21,15 @@ def test_views_show_counts_and_the_right_tickets(client, login):
     solved = client.get("/agent?view=solved").get_data(as_text=True)
     assert "all done" in solved
     counts = dict(re.findall(r'view=(\w+)"[^>]*>\s*[^<]+<span class="count">(\d+)</span>', unassigned))
-    assert counts == {"unassigned": "1", "mine": "1", "open": "2", "breaching": "0", "solved": "1"}
+    assert counts == {
+        "unassigned": "1",
+        "mine": "1",
+        "open": "2",
+        "pending": "0",
+        "on_hold": "0",
+        "breaching": "0",
+        "solved": "1",
+    }
 
 
 def test_unknown_view_is_404(client, login_as):
@@ -69,13 +77,14 @@ def test_ticket_page_query_count_does_not_grow_with_messages(client, login):
     agent = make_staff()
     login(agent)
     ticket = make_ticket()
+    client.get(f"/agent/tickets/{ticket.number}")  # the first visit inserts the presence row
     with count_queries() as few:
         client.get(f"/agent/tickets/{ticket.number}")
     for i in range(30):
         service.add_message(ticket, author=agent if i % 2 else ticket.customer, body=f"m{i}")
     with count_queries() as many:
         assert client.get(f"/agent/tickets/{ticket.number}").status_code == 200
-    assert len(many) == len(few) <= 12
+    assert len(many) == len(few) <= 20
 
 
 def test_agent_replies_and_notes_from_the_ticket_page(client, login):

@@ -101,11 +101,12 @@ def test_solving_and_closing_set_timestamps(app):
 def test_write_with_stale_version_is_refused_with_what_changed(app):
     ticket = make_ticket()
     seen_version = ticket.version
-    service.assign(ticket, make_staff(), actor=None)
+    agent = make_staff()
+    service.assign(ticket, agent, actor=None)
     with pytest.raises(StaleTicket) as error:
         service.change_status(ticket, Status.PENDING, actor=None, expected_version=seen_version)
     assert ticket.number in error.value.message
-    assert "assigned" in error.value.message
+    assert f"المسؤول: {agent.email}" in error.value.message  # "assignee: <who>", in the user's language
     db.session.rollback()
     assert db.session.get(Ticket, ticket.id).status != Status.PENDING
 

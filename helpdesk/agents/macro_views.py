@@ -1,0 +1,92 @@
+"""Macro management for supervisors and admins: list, create, edit, delete."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from helpdesk.agents.forms import DeleteForm, MacroForm
+from helpdesk.agents.views import bp
+from helpdesk.audit import service as audit
+from helpdesk.auth.models import Role
+from helpdesk.auth.permissions import staff_required
+from helpdesk.extensions import db
+from helpdesk.tickets.macros import PLACEHOLDERS, InvalidMacro, save_macro
+from helpdesk.tickets.models import Macro, Priority, Status
+
+
+@bp.get("/macros")
+@staff_required(Role.SUPERVISOR)
+def macros():
+    rows = db.session.scalars(select(Macro).order_by(Macro.locale, Macro.name)).all()
+    return render_template("agents/macros.html", macros=rows, delete_form=DeleteForm())
+
+
+def _form_page(form: MacroForm, macro: Macro | None, status: int = 200):
+    return render_template("agents/macro.html", form=form, macro=macro, placeholders=PLACEHOLDERS), status
+
+
+def _save(form: MacroForm, macro: Macro | None):
+    try:
+        return save_macro(
+            macro,
+            name=form.name.data,
+            locale=form.locale.data,
+            body=form.body.data,
+            set_status=Status(form.set_status.data) if form.set_status.data else None,
+            set_priority=Priority(form.set_priority.data) if form.set_priority.data else None,
+            add_tags=(form.add_tags.data or "").split(","),
+            is_active=form.is_active.data,
+            actor=current_user._get_current_object(),
+        )
+    except InvalidMacro as error:
+        db.session.rollback()
+        form.body.errors = [*form.body.errors, error.message]
+        return None
+
+
+@bp.route("/macros/new", methods=["GET", "POST"])
+@staff_required(Role.SUPERVISOR)
+def new_macro():
+    form = MacroForm()
+    if form.validate_on_submit():
+        if _save(form, None) is not None:
+            flash(_("Macro saved."), "success")
+            return redirect(url_for("agents.macros"), 303)
+        return _form_page(form, None, 400)
+    return _form_page(form, None, 400 if form.is_submitted() else 200)
+
+
+@bp.route("/macros/<int:macro_id>", methods=["GET", "POST"])
+@staff_required(Role.SUPERVISOR)
+def edit_macro(macro_id: int):
+    macro = db.session.get(Macro, macro_id) or abort(404)
+    form = MacroForm(
+        obj=macro,
+        data=None,
+    )
+    if not form.is_submitted():
+        form.set_status.data = macro.set_status.value if macro.set_status else ""
+        form.set_priority.data = macro.set_priority.value if macro.set_priority else ""
+        form.add_tags.data = ", ".join(macro.add_tags or [])
+    if form.validate_on_submit():
+        if _save(form, macro) is not None:
+            flash(_("Macro saved."), "success")
+            return redirect(url_for("agents.macros"), 303)
+        return _form_page(form, macro, 400)
+    return _form_page(form, macro, 400 if form.is_submitted() else 200)
+
+
+@bp.post("/macros/<int:macro_id>/delete")
+@staff_required(Role.SUPERVISOR)
+def delete_macro(macro_id: int):
+    macro = db.session.get(Macro, macro_id) or abort(404)
+    if not DeleteForm().validate_on_submit():
+        abort(400, description=_("The form was incomplete."))
+    audit.record("macro.deleted", actor=current_user, target=f"macro:{macro.id}", name=macro.name)
+    db.session.delete(macro)
+    db.session.commit()
+    flash(_("Macro deleted."), "success")
+    return redirect(url_for("agents.macros"), 303)

@@ -1,0 +1,130 @@
+// Agent workspace keyboard shortcuts, typing presence and KB link insertion.
+// j/k move, x select, Enter open, r reply, n note, a assign, ? help. No inline scripts (CSP).
+(function () {
+  "use strict";
+
+  function typingInField(event) {
+    var el = event.target;
+    return el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));
+  }
+
+  function rows() { return Array.prototype.slice.call(document.querySelectorAll(".ticket-row")); }
+
+  function selectRow(index) {
+    var all = rows();
+    if (!all.length) { return; }
+    index = Math.max(0, Math.min(all.length - 1, index));
+    all.forEach(function (row, i) {
+      row.classList.toggle("is-selected", i === index);
+      if (i === index) { row.setAttribute("aria-selected", "true"); } else { row.removeAttribute("aria-selected"); }
+    });
+    all[index].scrollIntoView({ block: "nearest" });
+    var link = all[index].querySelector("a");
+    if (link) { link.focus({ preventScroll: true }); }
+  }
+
+  function currentIndex() {
+    return rows().findIndex(function (row) { return row.classList.contains("is-selected"); });
+  }
+
+  function showHelp() {
+    var dialog = document.getElementById("shortcut-help");
+    if (dialog && !dialog.open) { dialog.showModal(); }
+  }
+
+  function focusReply(kind) {
+    var form = document.getElementById("reply-form");
+    if (!form) { return; }
+    var select = form.querySelector('select[name="kind"]');
+    if (select) { select.value = kind; }
+    var body = form.querySelector('textarea[name="body"]');
+    if (body) { body.focus(); }
+  }
+
+  function assign() {
+    var select = document.getElementById("assignee-select");
+    if (select) { select.focus(); return; }
+    var claim = document.getElementById("claim-form");
+    if (claim) { claim.requestSubmit(); }
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey) { return; }
+    if (event.key === "Escape" && typingInField(event)) { event.target.blur(); return; }
+    if (typingInField(event)) { return; }
+    var onQueue = document.querySelector('[data-shortcuts="queue"]');
+    var onTicket = document.querySelector('[data-shortcuts="ticket"]');
+    if (!onQueue && !onTicket) { return; }
+    var key = event.key;
+    if (key === "?") { showHelp(); event.preventDefault(); return; }
+    if (onQueue) {
+      if (key === "j") { selectRow(currentIndex() + 1); event.preventDefault(); }
+      else if (key === "k") { selectRow(currentIndex() < 0 ? 0 : currentIndex() - 1); event.preventDefault(); }
+      else if (key === "Enter" && currentIndex() >= 0) {
+        window.location.href = rows()[currentIndex()].dataset.href; event.preventDefault();
+      } else if (key === "x" && currentIndex() >= 0) {
+        var box = rows()[currentIndex()].querySelector('input[type="checkbox"]');
+        if (box) { box.checked = !box.checked; }
+        event.preventDefault();
+      }
+    }
+    if (onTicket) {
+      if (key === "r") { focusReply("reply"); event.preventDefault(); }
+      else if (key === "n") { focusReply("note"); event.preventDefault(); }
+      else if (key === "a") { assign(); event.preventDefault(); }
+    }
+  });
+
+  document.addEventListener("click", function (event) {
+    var help = event.target.closest("[data-shortcut-help]");
+    if (help) { showHelp(); return; }
+    var insert = event.target.closest("[data-insert-link]");
+    if (insert) {
+      var body = document.querySelector('#reply-form textarea[name="body"]');
+      if (body) {
+        var text = insert.dataset.insertTitle + ": " + insert.dataset.insertLink;
+        var at = body.selectionStart || body.value.length;
+        body.value = body.value.slice(0, at) + text + body.value.slice(at);
+        body.focus();
+      }
+    }
+  });
+
+  // Macros: fetch the filled-in reply into the reply box so the agent can edit it before sending.
+  // (Without JavaScript the button stays hidden and "Send macro reply" posts it as it is.)
+  var macroButton = document.querySelector("[data-macro-text]");
+  if (macroButton) {
+    macroButton.hidden = false;
+    macroButton.addEventListener("click", function () {
+      var select = document.getElementById("macro-select");
+      var body = document.querySelector('#reply-form textarea[name="body"]');
+      if (!select || !body) { return; }
+      var url = macroButton.dataset.macroText.replace(/\/0\/text$/, "/" + encodeURIComponent(select.value) + "/text");
+      fetch(url, { credentials: "same-origin" }).then(function (response) {
+        if (!response.ok) { throw new Error(response.status); }
+        return response.text();
+      }).then(function (text) {
+        var kind = document.querySelector('#reply-form select[name="kind"]');
+        if (kind) { kind.value = "reply"; }
+        body.value = body.value ? body.value + "\n\n" + text : text;
+        body.focus();
+      }).catch(function () { macroButton.classList.add("has-error"); });
+    });
+  }
+
+  // Typing presence: the hidden field says whether this agent typed in the last 15 s; a change
+  // fires "typing-changed", which makes the presence form poll at once.
+  var typingTimer = null;
+  function setTyping(value) {
+    var field = document.getElementById("presence-typing");
+    if (!field || field.value === value) { return; }
+    field.value = value;
+    document.body.dispatchEvent(new CustomEvent("typing-changed"));
+  }
+  document.addEventListener("input", function (event) {
+    if (!event.target.closest || !event.target.closest("#reply-form")) { return; }
+    setTyping("y");
+    clearTimeout(typingTimer);
+    typingTimer = setTimeout(function () { setTyping(""); }, 15000);
+  });
+})();

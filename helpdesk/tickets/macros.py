@@ -1,0 +1,120 @@
+"""Macros: canned replies with placeholders, applied to a ticket as one agent action.
+
+Placeholders are ``{{ name }}`` from a fixed list, substituted as plain text (no template engine,
+so a macro can never reach attributes or code); the reply is shown escaped like any message.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from helpdesk.auth.models import StaffUser
+from helpdesk.extensions import db
+from helpdesk.tickets import service
+from helpdesk.tickets.errors import DomainError
+from helpdesk.tickets.models import Macro, Message, MessageKind, Priority, Status, Ticket
+
+PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
+PLACEHOLDERS = {
+    "customer_name": _l("the customer's full name"),
+    "customer_first_name": _l("the customer's first name"),
+    "ticket_number": _l("the ticket number"),
+    "ticket_subject": _l("the ticket subject"),
+    "order_number": _l("the ticket's order number"),
+    "order_status": _l("the ticket's order status"),
+    "carrier": _l("the order's carrier"),
+    "tracking_number": _l("the order's tracking number"),
+    "agent_name": _l("your name"),
+}
+
+
+class InvalidMacro(DomainError):
+    pass
+
+
+def unknown_placeholders(body: str) -> list[str]:
+    return sorted({name for name in PLACEHOLDER.findall(body) if name not in PLACEHOLDERS})
+
+
+def placeholder_values(ticket: Ticket, agent: StaffUser) -> dict[str, str]:
+    order = ticket.order
+    name = ticket.customer.name or ""
+    return {
+        "customer_name": name,
+        "customer_first_name": name.split()[0] if name.split() else name,
+        "ticket_number": ticket.number,
+        "ticket_subject": ticket.subject,
+        "order_number": order.number if order else "—",
+        "order_status": order.status if order else "—",
+        "carrier": (order.carrier or "—") if order else "—",
+        "tracking_number": (order.tracking_number or "—") if order else "—",
+        "agent_name": agent.name,
+    }
+
+
+def render_macro(macro: Macro, ticket: Ticket, agent: StaffUser) -> str:
+    values = placeholder_values(ticket, agent)
+    return PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), macro.body)
+
+
+def active_macros(locale: str | None = None) -> list[Macro]:
+    """Active macros, the given language first."""
+    macros = list(db.session.scalars(select(Macro).where(Macro.is_active).order_by(Macro.name)))
+    return sorted(macros, key=lambda m: m.locale != locale)
+
+
+def save_macro(
+    macro: Macro | None,
+    *,
+    name: str,
+    locale: str,
+    body: str,
+    set_status: Status | None,
+    set_priority: Priority | None,
+    add_tags: Iterable[str],
+    is_active: bool,
+    actor: StaffUser,
+) -> Macro:
+    unknown = unknown_placeholders(body)
+    if unknown:
+        raise InvalidMacro(
+            str(_l("Unknown placeholders: %(names)s.", names=", ".join("{{ " + n + " }}" for n in unknown)))
+        )
+    from helpdesk.audit import service as audit
+
+    if macro is None:
+        macro = Macro(created_by_id=actor.id)
+        db.session.add(macro)
+    macro.name = name.strip()
+    macro.locale = locale
+    macro.body = body
+    macro.set_status = set_status
+    macro.set_priority = set_priority
+    macro.add_tags = sorted({t.strip().lower() for t in add_tags if t.strip()})
+    macro.is_active = is_active
+    db.session.flush()
+    audit.record("macro.saved", actor=actor, target=f"macro:{macro.id}", name=macro.name)
+    db.session.commit()
+    return macro
+
+
+def apply_macro(macro: Macro, ticket: Ticket, *, agent: StaffUser, expected_version: int | None) -> Message:
+    """Post the macro's reply and apply its status, priority and tags, all or nothing."""
+    service.check_version(ticket, expected_version)
+    message = service.add_message(
+        ticket, author=agent, body=render_macro(macro, ticket, agent), kind=MessageKind.REPLY, commit=False
+    )
+    if macro.set_priority is not None:
+        service.change_priority(ticket, macro.set_priority, actor=agent, commit=False)
+    if macro.add_tags:
+        service.change_tags(
+            ticket, [t.name for t in ticket.tags] + list(macro.add_tags), actor=agent, commit=False
+        )
+    if macro.set_status is not None:
+        service.change_status(ticket, macro.set_status, actor=agent, commit=False)
+    db.session.commit()
+    return message

@@ -1,0 +1,155 @@
+from decimal import Decimal
+
+from helpdesk.auth.models import Role
+from helpdesk.customers.models import Order
+from helpdesk.extensions import db
+from helpdesk.tickets import macros
+from helpdesk.tickets.models import Macro, MessageKind, Priority, Status, Ticket
+from tests.conftest import make_customer, make_staff, make_ticket
+
+
+def macro_form(**fields):
+    data = {
+        "name": "Shipped",
+        "locale": "en",
+        "body": "Hi {{ customer_first_name }}, order {{order_number}} is {{ order_status }} "
+        "({{ ticket_number }}).",
+        "set_status": "pending",
+        "set_priority": "",
+        "add_tags": "shipping, Courier",
+        "is_active": "y",
+    }
+    data.update(fields)
+    return data
+
+
+def test_supervisor_creates_edits_and_deletes_a_macro(client, login):
+    login(make_staff(Role.SUPERVISOR))
+    assert client.get("/agent/macros/new").status_code == 200
+    assert client.submit("/agent/macros/new", macro_form()).status_code == 303
+    macro = db.session.scalar(db.select(Macro))
+    assert macro.set_status == Status.PENDING and macro.add_tags == ["courier", "shipping"]
+    page = client.get(f"/agent/macros/{macro.id}").get_data(as_text=True)
+    assert "Shipped" in page and 'value="courier, shipping"' in page
+    client.submit(f"/agent/macros/{macro.id}", macro_form(name="Shipped v2", set_status=""))
+    db.session.refresh(macro)
+    assert macro.name == "Shipped v2" and macro.set_status is None
+    assert "Shipped v2" in client.get("/agent/macros").get_data(as_text=True)
+    client.submit(f"/agent/macros/{macro.id}/delete")
+    assert db.session.scalar(db.select(Macro)) is None
+
+
+def test_unknown_placeholders_are_refused(client, login):
+    login(make_staff(Role.ADMIN))
+    response = client.submit("/agent/macros/new", macro_form(body="{{ customer.__class__ }} {{ password }}"))
+    assert response.status_code == 400
+    assert "password" in response.get_data(as_text=True)
+    assert db.session.scalar(db.select(Macro)) is None
+
+
+def test_agents_cannot_manage_macros(client, login):
+    login(make_staff(Role.AGENT))
+    assert client.get("/agent/macros").status_code == 403
+
+
+def test_applying_a_macro_replies_with_placeholders_and_sets_fields(client, login):
+    agent = make_staff(name="Sara")
+    customer = make_customer(name="Omar <b>Saleh</b>")
+    order = Order(customer=customer, external_id="7", number="SO-7", status="shipped", total=Decimal(10))
+    db.session.add(order)
+    db.session.commit()
+    ticket = make_ticket(customer=customer, order=order)
+    macro = Macro(
+        name="Shipped",
+        locale="en",
+        body="Hi {{ customer_first_name }}, {{ order_number }} is {{ order_status }}. "
+        "{{ agent_name }} {{ nope }}",
+        set_status=Status.PENDING,
+        set_priority=Priority.LOW,
+        add_tags=["shipping"],
+    )
+    db.session.add(macro)
+    db.session.commit()
+    login(agent)
+    page = client.get(f"/agent/tickets/{ticket.number}").get_data(as_text=True)
+    assert f'<option value="{macro.id}">Shipped</option>' in page
+    response = client.submit(
+        f"/agent/tickets/{ticket.number}/macro", {"macro": macro.id, "version": ticket.version}
+    )
+    assert response.status_code == 303
+    ticket = db.session.get(Ticket, ticket.id)
+    reply = [m for m in ticket.messages if m.kind == MessageKind.REPLY][-1]
+    assert reply.body_text == "Hi Omar, SO-7 is shipped. Sara {{ nope }}"
+    assert ticket.status == Status.PENDING and ticket.priority == Priority.LOW
+    assert [t.name for t in ticket.tags] == ["shipping"]
+    page = client.get(f"/agent/tickets/{ticket.number}").get_data(as_text=True)
+    assert "<b>Saleh</b>" not in page  # names are escaped wherever they appear
+
+
+def test_stale_macro_application_changes_nothing(client, login):
+    agent = make_staff()
+    ticket = make_ticket()
+    macro = Macro(name="Close", locale="en", body="Bye", set_status=Status.SOLVED, add_tags=[])
+    db.session.add(macro)
+    db.session.commit()
+    stale = ticket.version
+    from helpdesk.tickets import service
+
+    service.change_priority(ticket, Priority.HIGH, actor=agent)
+    login(agent)
+    response = client.submit(f"/agent/tickets/{ticket.number}/macro", {"macro": macro.id, "version": stale})
+    assert response.status_code == 409
+    db.session.refresh(ticket)
+    assert ticket.status == Status.NEW
+    assert "Bye" not in [m.body_text for m in ticket.messages]
+
+
+def test_render_needs_no_order(app):
+    ticket = make_ticket()
+    macro = Macro(name="x", locale="ar", body="{{order_number}}/{{ tracking_number }}")
+    assert macros.render_macro(macro, ticket, make_staff()) == "—/—"
+
+
+def test_demo_data_has_valid_macros_in_both_languages_and_orders_with_tracking(app):
+    from helpdesk.demo.loader import load_demo
+
+    load_demo(ticket_count=5)
+    demo = db.session.scalars(db.select(Macro)).all()
+    assert {m.locale for m in demo} == {"ar", "en"}
+    assert all(macros.unknown_placeholders(m.body) == [] for m in demo)
+    shipped = db.session.scalars(db.select(Order).where(Order.tracking_number.is_not(None))).all()
+    assert shipped and all(o.carrier and o.items for o in shipped)
+
+
+def test_macro_pages_cost_a_fixed_number_of_queries(client, login):
+    from tests.conftest import count_queries
+
+    login(make_staff(Role.SUPERVISOR))
+    db.session.add(Macro(name="m0", locale="en", body="x", add_tags=["a"]))
+    db.session.commit()
+    with count_queries() as few:
+        assert client.get("/agent/macros").status_code == 200
+    db.session.add_all(Macro(name=f"m{i}", locale="ar", body="x", add_tags=["a", "b"]) for i in range(1, 30))
+    db.session.commit()
+    with count_queries() as many:
+        assert client.get("/agent/macros").status_code == 200
+    assert len(many) == len(few) <= 5
+    with count_queries() as edit_page:
+        assert client.get("/agent/macros/1").status_code == 200
+    with count_queries() as new_page:
+        assert client.get("/agent/macros/new").status_code == 200
+    assert len(edit_page) <= 4 and len(new_page) <= 3
+
+
+def test_macro_text_fills_placeholders_for_the_reply_box(client, login):
+    ticket = make_ticket(customer=make_customer(name="Huda Ali"))
+    macro = Macro(name="Hi", locale="en", body="Hello {{ customer_first_name }} ({{ ticket_number }})")
+    db.session.add(macro)
+    db.session.commit()
+    login(make_staff())
+    page = client.get(f"/agent/tickets/{ticket.number}").get_data(as_text=True)
+    assert f'data-macro-text="/agent/tickets/{ticket.number}/macros/0/text"' in page
+    response = client.get(f"/agent/tickets/{ticket.number}/macros/{macro.id}/text")
+    assert response.mimetype == "text/plain"
+    assert response.get_data(as_text=True) == f"Hello Huda ({ticket.number})"
+    assert client.get(f"/agent/tickets/{ticket.number}/macros/999/text").status_code == 404
