@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import func, select
 
 from helpdesk.agents.forms import ClaimForm, ReplyForm, StatusForm
 from helpdesk.auth.permissions import staff_required
 from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db
-from helpdesk.sla import queries as sla_queries
 from helpdesk.tickets import queries, service
 from helpdesk.tickets.attachments import files_from_upload, send_attachment
 from helpdesk.tickets.errors import DomainError
@@ -32,39 +28,18 @@ VIEWS = {
 }
 
 
-def _view_filter(view: str):
-    if view == "unassigned":
-        return and_(Ticket.status.in_(queries.ACTIVE_STATUSES), Ticket.assignee_id.is_(None))
-    if view == "mine":
-        return and_(Ticket.status.in_(queries.ACTIVE_STATUSES), Ticket.assignee_id == current_user.id)
-    if view == "breaching":
-        return sla_queries.breaching_soon(utcnow())
-    if view == "solved":
-        return Ticket.status.in_([Status.SOLVED, Status.CLOSED])
-    return Ticket.status.in_(queries.ACTIVE_STATUSES)
-
-
 @bp.get("")
 @staff_required()
 def queue():
     view = request.args.get("view", "open")
     if view not in VIEWS:
         abort(404)
-    query = (
-        select(Ticket)
-        .where(_view_filter(view), Ticket.merged_into_id.is_(None))
-        .options(joinedload(Ticket.customer), joinedload(Ticket.assignee), joinedload(Ticket.queue))
-        .order_by(Ticket.updated_at.desc(), Ticket.id.desc())
-    )
+    now = utcnow()
+    query = queries.queue_query(view, current_user.id, now)
     after = request.args.get("after", "")
     if after:
-        # Keyset pagination on (updated_at, id): stable and index-friendly at any depth.
         try:
-            stamp, _sep, ticket_id = after.rpartition("_")
-            when = datetime.fromisoformat(stamp)
-            query = query.where(
-                or_(Ticket.updated_at < when, and_(Ticket.updated_at == when, Ticket.id < int(ticket_id)))
-            )
+            query = queries.after_cursor(query, after)
         except ValueError:
             abort(400, description=_("Invalid page cursor."))
     page_size = 50
@@ -72,10 +47,12 @@ def queue():
     next_cursor = None
     if len(tickets) > page_size:
         tickets = tickets[:page_size]
-        last = tickets[-1]
-        next_cursor = f"{last.updated_at.isoformat()}_{last.id}"
+        next_cursor = queries.cursor_of(tickets[-1])
     counts = {
-        name: db.session.scalar(select(func.count(Ticket.id)).where(_view_filter(name))) for name in VIEWS
+        name: db.session.scalar(
+            select(func.count(Ticket.id)).where(queries.queue_filter(name, current_user.id, now))
+        )
+        for name in VIEWS
     }
     return render_template(
         "agents/queue.html",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select, select
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from helpdesk.customers.models import Customer
@@ -48,3 +50,48 @@ def customer_tickets(customer_id: int) -> Select:
         .where(Ticket.customer_id == customer_id, Ticket.merged_into_id.is_(None))
         .order_by(Ticket.updated_at.desc(), Ticket.id.desc())
     )
+
+
+# --- queue views: the agent workspace and the API list tickets with the same filters -------------
+
+QUEUE_VIEWS = ("unassigned", "mine", "open", "breaching", "solved")
+
+
+def queue_filter(view: str, user_id: int | None, now: datetime) -> ColumnElement[bool]:
+    """The condition of a queue view (``QUEUE_VIEWS``); ``mine`` means assigned to ``user_id``."""
+    from helpdesk.sla.queries import breaching_soon
+
+    if view == "unassigned":
+        return and_(Ticket.status.in_(ACTIVE_STATUSES), Ticket.assignee_id.is_(None))
+    if view == "mine":
+        return and_(Ticket.status.in_(ACTIVE_STATUSES), Ticket.assignee_id == user_id)
+    if view == "breaching":
+        return breaching_soon(now)
+    if view == "solved":
+        return Ticket.status.in_([Status.SOLVED, Status.CLOSED])
+    return Ticket.status.in_(ACTIVE_STATUSES)
+
+
+def queue_query(view: str, user_id: int | None, now: datetime) -> Select:
+    """Tickets of a queue view, most recently updated first, with what a list row shows loaded."""
+    return (
+        select(Ticket)
+        .where(queue_filter(view, user_id, now), Ticket.merged_into_id.is_(None))
+        .options(joinedload(Ticket.customer), joinedload(Ticket.assignee), joinedload(Ticket.queue))
+        .order_by(Ticket.updated_at.desc(), Ticket.id.desc())
+    )
+
+
+def after_cursor(query: Select, cursor: str) -> Select:
+    """Keyset pagination on (updated_at, id): stable and index-friendly at any depth.
+    Raises ValueError for a cursor that ``cursor_of`` did not make."""
+    stamp, _sep, ticket_id = cursor.rpartition("_")
+    when = datetime.fromisoformat(stamp)
+    if when.tzinfo is None:
+        raise ValueError("cursor without a time zone")
+    last_id = int(ticket_id)
+    return query.where(or_(Ticket.updated_at < when, and_(Ticket.updated_at == when, Ticket.id < last_id)))
+
+
+def cursor_of(ticket: Ticket) -> str:
+    return f"{ticket.updated_at.isoformat()}_{ticket.id}"
