@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.exceptions import HTTPException
 
 from helpdesk.config import MIGRATIONS_DIR, PACKAGE_DIR, TEMPLATES_DIR, load_config
-from helpdesk.extensions import babel, csrf, db, htmx, login_manager, mail, migrate
+from helpdesk.extensions import babel, csrf, db, htmx, limiter, login_manager, mail, migrate
 from helpdesk.i18n import current_language, select_locale, text_direction
 
 
@@ -49,6 +49,7 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
     htmx.init_app(app)
+    limiter.init_app(app)
 
     _import_models()
     _configure_login()
@@ -65,6 +66,7 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
 
 def _import_models() -> None:
     """Every feature's models, so the metadata (and Alembic autogenerate) sees all tables."""
+    import helpdesk.api.models
     import helpdesk.audit.models
     import helpdesk.auth.models
     import helpdesk.customers.models
@@ -85,12 +87,15 @@ def _configure_login() -> None:
 def _register_blueprints(app: Flask) -> None:
     from helpdesk.admin.views import bp as admin_bp
     from helpdesk.agents.views import bp as agents_bp
+    from helpdesk.api.spec import init_api
+    from helpdesk.api.views import bp as api_pages_bp
     from helpdesk.auth.views import bp as auth_bp
     from helpdesk.portal.views import bp as portal_bp
     from helpdesk.reports.views import bp as reports_bp
 
-    for blueprint in (auth_bp, portal_bp, agents_bp, admin_bp, reports_bp):
+    for blueprint in (auth_bp, portal_bp, agents_bp, admin_bp, reports_bp, api_pages_bp):
         app.register_blueprint(blueprint)
+    init_api(app)
 
 
 def _register_template_helpers(app: Flask) -> None:
@@ -122,7 +127,11 @@ def _register_error_pages(app: Flask) -> None:
     def render_error(code: int, message: str | None = None):
         return render_template("errors/error.html", code=code, message=message), code
 
+    from helpdesk.api.errors import API_PREFIX, error_response
+
     def http_error(error: HTTPException):
+        if request.path.startswith(API_PREFIX):  # e.g. an unknown URL under /api/: JSON, not a page
+            return error_response(error)
         # Show a description only when the code gave one of its own (already translated).
         custom = error.description if error.description != type(error).description else None
         return render_error(error.code or 500, custom)
@@ -147,6 +156,6 @@ def _register_security_headers(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
-        if request.path.startswith(("/agent", "/admin", "/portal")):
+        if request.path.startswith(("/agent", "/admin", "/portal", "/api", "/account")):
             response.headers.setdefault("Cache-Control", "no-store")
         return response

@@ -89,6 +89,8 @@ def after_cursor(query: Select, cursor: str) -> Select:
     when = datetime.fromisoformat(stamp)
     if when.tzinfo is None:
         raise ValueError("cursor without a time zone")
+    if not ticket_id.isascii() or not ticket_id.isdigit() or len(ticket_id) > 10:
+        raise ValueError("cursor without a ticket id")
     last_id = int(ticket_id)
     return query.where(or_(Ticket.updated_at < when, and_(Ticket.updated_at == when, Ticket.id < last_id)))
 
