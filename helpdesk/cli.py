@@ -22,10 +22,12 @@ def main() -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from helpdesk.api.commands import api_command
     from helpdesk.sla.commands import sla_command
 
     for command in (init_command, demo_command, serve_command, worker_command, export_command, sla_command):
         app.cli.add_command(command)
+    app.cli.add_command(api_command)
 
 
 @click.command("init")

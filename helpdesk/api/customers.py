@@ -29,7 +29,7 @@ from helpdesk.tickets import queries
 bp = api_blueprint(
     "api_customers", "/api/v1/customers", "Customers, with their tickets and their shop orders (read-only)."
 )
-CUSTOMER_ID = f"<int(min=1, max={MAX_ID}):customer_id>"
+CUSTOMER_ID = "<id:customer_id>"
 
 
 def _id_cursor(args: dict) -> int | None:

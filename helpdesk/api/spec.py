@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from flask import Flask, current_app
 from flask_smorest import Api
-from werkzeug.routing import BaseConverter
+from werkzeug.routing import BaseConverter, IntegerConverter
 
 from helpdesk.api.auth import rate_limit_key
+from helpdesk.api.schemas import MAX_ID
 from helpdesk.extensions import csrf, limiter
 
 TICKET_NUMBER_PATTERN = "^[Hh][Dd]-[0-9]{1,12}$"
@@ -21,6 +22,13 @@ class TicketNumberConverter(BaseConverter):
     """``HD-1234`` in a URL; anything else is a 404 before any query (and documents the pattern)."""
 
     regex = TICKET_NUMBER_PATTERN.strip("^$")
+
+
+class IdConverter(IntegerConverter):
+    """A row id in a URL: 1 … 2³¹−1 (larger numbers would overflow the database's integer)."""
+
+    def __init__(self, url_map) -> None:
+        super().__init__(url_map, min=1, max=MAX_ID)
 
 
 class HelpdeskApi(Api):
@@ -37,6 +45,7 @@ def init_api(app: Flask) -> Api:
     from helpdesk.api import customers, tickets
 
     app.url_map.converters["ticket_number"] = TicketNumberConverter
+    app.url_map.converters["id"] = IdConverter
     api = HelpdeskApi(
         app,
         spec_kwargs={
@@ -53,7 +62,11 @@ def init_api(app: Flask) -> Api:
         },
     )
     api.register_converter(
-        TicketNumberConverter, lambda _converter: {"type": "string", "pattern": TICKET_NUMBER_PATTERN}
+        TicketNumberConverter,
+        lambda _converter: {"type": "string", "pattern": TICKET_NUMBER_PATTERN, "example": "HD-1001"},
+    )
+    api.register_converter(
+        IdConverter, lambda _converter: {"type": "integer", "minimum": 1, "maximum": MAX_ID, "example": 1}
     )
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "A staff API token."}
