@@ -12,6 +12,7 @@ from helpdesk.tickets.errors import DomainError, IllegalTransition, NotAllowed, 
 
 
 def api_blueprint(name: str, url_prefix: str, description: str) -> Blueprint:
+    """``name`` is also the operations' tag in the OpenAPI document (hence ``Tickets``, capitalised)."""
     from helpdesk.api.spec import limit_blueprint
 
     blueprint = Blueprint(name, __name__, url_prefix=url_prefix, description=description)

@@ -27,7 +27,7 @@ from helpdesk.extensions import db
 from helpdesk.tickets import queries
 
 bp = api_blueprint(
-    "api_customers", "/api/v1/customers", "Customers, with their tickets and their shop orders (read-only)."
+    "Customers", "/api/v1/customers", "Customers, with their tickets and their shop orders (read-only)."
 )
 CUSTOMER_ID = "<id:customer_id>"
 

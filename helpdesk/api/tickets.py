@@ -28,9 +28,7 @@ from helpdesk.extensions import db
 from helpdesk.tickets import queries, service
 from helpdesk.tickets.models import Channel, MessageKind, Queue, Ticket
 
-bp = api_blueprint(
-    "api_tickets", "/api/v1/tickets", "Tickets: the queue views, the thread, replies and notes."
-)
+bp = api_blueprint("Tickets", "/api/v1/tickets", "The queue views, the thread, replies and notes.")
 
 LIST_OPTIONS = (
     selectinload(Ticket.tags),

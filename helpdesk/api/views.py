@@ -137,7 +137,7 @@ def deliveries():
         .order_by(WebhookDelivery.id.desc())
         .limit(200)
     )
-    endpoint_id = request.args.get("endpoint", type=int)
+    endpoint_id = request.args.get("webhook", type=int)
     if endpoint_id:
         query = query.where(WebhookDelivery.endpoint_id == endpoint_id)
     status = request.args.get("status", "")

@@ -194,6 +194,12 @@ def test_admin_configures_a_webhook_and_reads_the_delivery_log(client, login, re
     endpoint = db.session.scalar(select(WebhookEndpoint))
     assert endpoint.events == ["ticket.created", "ticket.updated"] and endpoint.secret.startswith("whsec_")
     assert receiver.url in client.get("/admin/webhooks").get_data(as_text=True)
+    edit_page = client.get(f"/admin/webhooks/{endpoint.id}")
+    assert edit_page.status_code == 200 and endpoint.secret in edit_page.get_data(as_text=True)
+    old_secret = endpoint.secret
+    assert client.submit(f"/admin/webhooks/{endpoint.id}/secret").status_code == 303
+    db.session.refresh(endpoint)
+    assert endpoint.secret != old_secret
     receiver.answers = [503]
     make_ticket()
     webhooks.deliver_due()
@@ -202,6 +208,8 @@ def test_admin_configures_a_webhook_and_reads_the_delivery_log(client, login, re
     page = client.get("/admin/webhooks/deliveries").get_data(as_text=True)
     assert re.search(r">503</span> · <span[^>]*>200<", page), page[-3000:]
     assert "ticket.created" in page
+    filtered = client.get(f"/admin/webhooks/deliveries?webhook={endpoint.id}&status=delivered")
+    assert filtered.status_code == 200 and "ticket.created" in filtered.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("url", ["ftp://example.test/x", "not a url", "javascript:alert(1)"])
@@ -222,6 +230,30 @@ def test_failed_delivery_can_be_sent_again_by_an_admin(client, login):
     assert client.submit(f"/admin/webhooks/deliveries/{delivery.id}/retry").status_code == 303
     db.session.refresh(delivery)
     assert delivery.status == DeliveryStatus.QUEUED and delivery.attempts == 0
+
+
+def test_a_receiver_that_never_answered_shows_as_no_answer(client, login):
+    endpoint_for("http://127.0.0.1:9/hook")
+    make_ticket()
+    webhooks.deliver_due()
+    login(make_staff(Role.ADMIN, language="en"))
+    page = client.get("/admin/webhooks/deliveries").get_data(as_text=True)
+    assert "no answer" in page and "ConnectError" in page
+
+
+def test_webhook_pages_use_a_fixed_number_of_queries(client, login):
+    login(make_staff(Role.ADMIN))
+    endpoint = endpoint_for("http://127.0.0.1:9/hook")
+    with count_queries() as few:
+        assert client.get("/admin/webhooks").status_code == 200
+    for i in range(5):
+        endpoint_for(f"http://127.0.0.1:9/hook{i}")
+    with count_queries() as many:
+        assert client.get("/admin/webhooks").status_code == 200
+    assert len(many) == len(few) <= 4
+    with count_queries() as edit:
+        assert client.get(f"/admin/webhooks/{endpoint.id}").status_code == 200
+    assert len(edit) <= 4
 
 
 def test_delivery_log_uses_a_fixed_number_of_queries(client, login):
