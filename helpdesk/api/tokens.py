@@ -12,7 +12,7 @@ from sqlalchemy.orm import joinedload
 
 from helpdesk.api.models import ApiToken, TokenScope
 from helpdesk.audit import service as audit
-from helpdesk.auth.models import StaffUser
+from helpdesk.auth.models import Role, StaffUser
 from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db
 from helpdesk.tickets.errors import NotAllowed
@@ -55,7 +55,7 @@ def issue_token(
 
 def revoke_token(token: ApiToken, *, actor: StaffUser, ip: str | None = None) -> None:
     """Staff revoke their own tokens; admins anybody's."""
-    if token.staff_id != actor.id and not actor.has_role(actor.role.ADMIN):
+    if token.staff_id != actor.id and not actor.has_role(Role.ADMIN):
         raise NotAllowed(str(_l("You can only revoke your own tokens.")))
     if token.revoked_at is None:
         token.revoked_at = utcnow()

@@ -64,6 +64,8 @@ def emit(
     """Note an event of the current transaction (``changes``: field → (old, new))."""
     pending: list[PendingEvent] = db.session.info.setdefault(_PENDING, [])
     if name == "ticket.updated":
+        if any(p.name == "ticket.created" and p.ticket is ticket for p in pending):
+            return  # opened in this transaction: ticket.created already carries the final state
         same = next((p for p in pending if p.name == name and p.ticket is ticket), None)
         if same is not None:
             for key, (old, new) in (changes or {}).items():

@@ -74,6 +74,17 @@ def test_ticket_services_emit_each_event_once_per_transaction(app):
     assert created["ticket"]["number"] == ticket.number and created["message"]["kind"] == "reply"
 
 
+def test_a_ticket_opened_and_changed_in_one_transaction_is_one_ticket_created(app):
+    endpoint_for("http://127.0.0.1:9/hook")
+    agent = make_staff()
+    ticket = service.open_ticket(customer=make_customer(), subject="s", body="b", commit=False)
+    service.assign(ticket, agent, actor=agent, commit=False)
+    db.session.commit()
+    [delivery] = deliveries()
+    assert delivery.event == "ticket.created"
+    assert delivery.payload["data"]["ticket"]["assignee"]["id"] == agent.id
+
+
 def test_a_rolled_back_change_sends_nothing_and_unsubscribed_events_are_skipped(app):
     endpoint_for("http://127.0.0.1:9/hook", events=["message.created"])
     ticket = make_ticket()  # ticket.created: not subscribed
