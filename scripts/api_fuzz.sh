@@ -14,7 +14,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-export HELPDESK_INSTANCE_PATH="$work/instance" HELPDESK_DATABASE_URL="" HELPDESK_SECRET_KEY=fuzz
+# SQLite in the temporary instance, or an empty database named by FUZZ_DATABASE_URL.
+export HELPDESK_INSTANCE_PATH="$work/instance" HELPDESK_DATABASE_URL="${FUZZ_DATABASE_URL:-}" HELPDESK_SECRET_KEY=fuzz
 export HELPDESK_API_RATE_LIMIT="100000 per minute"  # the limiter itself is tested in tests/api
 "$BIN/helpdesk" init >/dev/null
 "$BIN/helpdesk" demo --tickets "${FUZZ_DEMO_TICKETS:-300}" >/dev/null

@@ -23,7 +23,7 @@ from helpdesk.sla import service as sla
 from helpdesk.sla.breaches import check_breaches
 from helpdesk.tickets import service
 from helpdesk.tickets.models import MessageKind, Priority, Status
-from helpdesk.worker.runner import registered_jobs
+from helpdesk.worker.runner import registered_jobs, run_once
 from tests.api.webhook_receiver import Receiver
 from tests.conftest import count_queries, make_customer, make_queue, make_staff, make_ticket
 
@@ -186,8 +186,12 @@ def test_sla_breach_emits_sla_breached(app):
     assert delivery.payload["data"]["breach"]["metric"] == "first_response"
 
 
-def test_the_worker_runs_the_delivery_job(app):
+def test_the_worker_loop_delivers_webhooks(app, receiver):
     assert "api.deliver_webhooks" in {job.name for job in registered_jobs()}
+    endpoint_for(receiver.url)
+    make_ticket()
+    assert run_once(app)["api.deliver_webhooks"] == {"delivered": 1, "failed": 0}
+    assert len(receiver.requests) == 1
 
 
 def test_admin_configures_a_webhook_and_reads_the_delivery_log(client, login, receiver):
