@@ -5,10 +5,11 @@ from __future__ import annotations
 from flask_smorest import Blueprint, abort
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import default_exceptions
 
 from helpdesk.api.errors import error_response, register_json_errors
 from helpdesk.extensions import db
-from helpdesk.tickets.errors import DomainError, IllegalTransition, NotAllowed, StaleTicket
+from helpdesk.tickets.errors import DomainError, NotAllowed
 
 
 def api_blueprint(name: str, url_prefix: str, description: str) -> Blueprint:
@@ -41,15 +42,11 @@ def api_blueprint(name: str, url_prefix: str, description: str) -> Blueprint:
 
 
 def _as_response(code: int, message: str):
-    try:
-        abort(code, message=message)
-    except Exception as error:  # flask_smorest.abort raises the HTTPException we render
-        return error_response(error)
+    error = default_exceptions[code]()
+    error.data = {"message": message}
+    return error_response(error)
 
 
 def invalid(field: str, message: str):
     """A 422 naming the field, like the schema validation errors."""
     abort(422, message="Some values are invalid.", errors={"json": {field: [message]}})
-
-
-__all__ = ["IllegalTransition", "StaleTicket", "api_blueprint", "invalid"]
