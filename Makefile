@@ -8,7 +8,7 @@ MO_FILES := $(PO_FILES:.po=.mo)
 HTMX := helpdesk/static/vendor/htmx.min.js
 SWAGGER_UI := helpdesk/static/vendor/swagger-ui/swagger-ui-bundle.js
 
-.PHONY: setup run test lint format i18n-extract clean-instance help
+.PHONY: setup run test lint format i18n-extract clean-instance help screenshots
 
 help:
 	@echo "make run     set everything up and serve on http://127.0.0.1:5000 with demo data"
@@ -49,6 +49,10 @@ run: setup
 
 test: setup
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The main pages in both languages, desktop and phone, from the real server in Chromium.
+screenshots: setup
+	HELPDESK_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q -p no:cacheprovider tests/e2e/test_screenshots.py
 
 lint: setup
 	$(BIN)/ruff check .

@@ -31,6 +31,24 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
         cursor.close()
 
 
+@event.listens_for(Engine, "before_cursor_execute", retval=True)
+def _strip_nul_characters(_conn, _cursor, statement, parameters, _context, executemany):
+    """NUL characters arrive in hostile form input and broken mail; PostgreSQL refuses them in text
+    (raw mail is stored as bytes, which this leaves alone). Removed on every database alike."""
+    if executemany:
+        return statement, [_without_nul(p) for p in parameters]
+    return statement, _without_nul(parameters)
+
+
+def _without_nul(parameters):
+    if isinstance(parameters, dict):
+        if any(isinstance(v, str) and "\x00" in v for v in parameters.values()):
+            return {k: v.replace("\x00", "") if isinstance(v, str) else v for k, v in parameters.items()}
+    elif isinstance(parameters, tuple | list) and any(isinstance(v, str) and "\x00" in v for v in parameters):
+        return type(parameters)(v.replace("\x00", "") if isinstance(v, str) else v for v in parameters)
+    return parameters
+
+
 def build_app(overrides: dict[str, Any] | None = None) -> Flask:
     config = load_config(overrides)
     app = Flask(
