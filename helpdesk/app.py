@@ -35,7 +35,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 def _strip_nul_characters(_conn, _cursor, statement, parameters, _context, executemany):
     """NUL characters arrive in hostile form input and broken mail; PostgreSQL refuses them in text
     (raw mail is stored as bytes, which this leaves alone). Removed on every database alike."""
-    if executemany:
+    # SQLAlchemy's "insertmanyvalues" batches (multi-row INSERT on PostgreSQL) arrive flagged as
+    # executemany but with one mapping of parameters: only a list or tuple is a list of rows.
+    if executemany and isinstance(parameters, list | tuple):
         return statement, [_without_nul(p) for p in parameters]
     return statement, _without_nul(parameters)
 
