@@ -35,9 +35,13 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 def _strip_nul_characters(_conn, _cursor, statement, parameters, _context, executemany):
     """NUL characters arrive in hostile form input and broken mail; PostgreSQL refuses them in text
     (raw mail is stored as bytes, which this leaves alone). Removed on every database alike."""
-    # SQLAlchemy's "insertmanyvalues" batches (multi-row INSERT on PostgreSQL) arrive flagged as
-    # executemany but with one mapping of parameters: only a list or tuple is a list of rows.
-    if executemany and isinstance(parameters, list | tuple):
+    # SQLAlchemy's "insertmanyvalues" batches (one multi-row INSERT) arrive flagged as executemany
+    # but with the parameters of one statement: a mapping (PostgreSQL) or a flat list (SQLite).
+    if (
+        executemany
+        and isinstance(parameters, list | tuple)
+        and all(isinstance(row, dict | list | tuple) for row in parameters)
+    ):
         return statement, [_without_nul(p) for p in parameters]
     return statement, _without_nul(parameters)
 
