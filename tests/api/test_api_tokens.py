@@ -122,6 +122,9 @@ def test_interactive_docs_are_for_signed_in_staff_and_load_no_outside_script(cli
     scripts = re.findall(r'<script[^>]*src="([^"]+)"', page)
     assert scripts and all(src.startswith("/static/") for src in scripts)
     assert "<script>" not in page and "script-src 'self'" in response.headers["Content-Security-Policy"]
+    with count_queries() as statements:
+        assert client.get("/api/v1/docs").status_code == 200
+    assert len(statements) <= 2  # the signed-in user only
 
 
 def test_token_page_uses_a_fixed_number_of_queries(client, login):

@@ -269,6 +269,9 @@ def test_webhook_pages_use_a_fixed_number_of_queries(client, login):
     with count_queries() as edit:
         assert client.get(f"/admin/webhooks/{endpoint.id}").status_code == 200
     assert len(edit) <= 4
+    with count_queries() as new:
+        assert client.get("/admin/webhooks/new").status_code == 200
+    assert len(new) <= 2
 
 
 def test_delivery_log_uses_a_fixed_number_of_queries(client, login):
