@@ -6,6 +6,7 @@ BIN := $(VENV)/bin
 PO_FILES := $(wildcard translations/*/LC_MESSAGES/messages.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 HTMX := helpdesk/static/vendor/htmx.min.js
+SWAGGER_UI := helpdesk/static/vendor/swagger-ui/swagger-ui-bundle.js
 
 .PHONY: setup run test lint format i18n-extract clean-instance help screenshots
 
@@ -15,7 +16,7 @@ help:
 	@echo "make setup   create .venv, install packages, htmx and translations (idempotent)"
 	@echo "make lint    ruff check and format check"
 
-setup: $(BIN)/.installed $(HTMX) $(MO_FILES)
+setup: $(BIN)/.installed $(HTMX) $(SWAGGER_UI) $(MO_FILES)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +33,11 @@ node_modules/.installed: package.json
 $(HTMX): node_modules/.installed
 	mkdir -p $(dir $@)
 	cp node_modules/htmx.org/dist/htmx.min.js $@
+
+# The interactive API docs (Swagger UI), served from our own origin: the CSP allows no CDN.
+$(SWAGGER_UI): node_modules/.installed
+	mkdir -p $(dir $@)
+	cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css $(dir $@)
 
 translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po | $(BIN)/.installed
 	$(BIN)/pybabel -q compile -i $< -o $@ -l $*

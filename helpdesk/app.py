@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.exceptions import HTTPException
 
 from helpdesk.config import MIGRATIONS_DIR, PACKAGE_DIR, TEMPLATES_DIR, load_config
-from helpdesk.extensions import babel, csrf, db, htmx, login_manager, mail, migrate
+from helpdesk.extensions import babel, csrf, db, htmx, limiter, login_manager, mail, migrate
 from helpdesk.i18n import current_language, select_locale, text_direction
 
 
@@ -35,7 +35,13 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 def _strip_nul_characters(_conn, _cursor, statement, parameters, _context, executemany):
     """NUL characters arrive in hostile form input and broken mail; PostgreSQL refuses them in text
     (raw mail is stored as bytes, which this leaves alone). Removed on every database alike."""
-    if executemany:
+    # SQLAlchemy's "insertmanyvalues" batches (one multi-row INSERT) arrive flagged as executemany
+    # but with the parameters of one statement: a mapping (PostgreSQL) or a flat list (SQLite).
+    if (
+        executemany
+        and isinstance(parameters, list | tuple)
+        and all(isinstance(row, dict | list | tuple) for row in parameters)
+    ):
         return statement, [_without_nul(p) for p in parameters]
     return statement, _without_nul(parameters)
 
@@ -67,6 +73,7 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
     htmx.init_app(app)
+    limiter.init_app(app)
 
     _import_models()
     _configure_login()
@@ -83,6 +90,7 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
 
 def _import_models() -> None:
     """Every feature's models, so the metadata (and Alembic autogenerate) sees all tables."""
+    import helpdesk.api.models
     import helpdesk.audit.models
     import helpdesk.auth.models
     import helpdesk.customers.models
@@ -104,6 +112,8 @@ def _configure_login() -> None:
 def _register_blueprints(app: Flask) -> None:
     from helpdesk.admin.views import bp as admin_bp
     from helpdesk.agents.views import bp as agents_bp
+    from helpdesk.api.spec import init_api
+    from helpdesk.api.views import bp as api_pages_bp
     from helpdesk.auth.link_views import bp as signin_bp
     from helpdesk.auth.views import bp as auth_bp
     from helpdesk.customers.webhook import bp as orders_webhook_bp
@@ -120,8 +130,10 @@ def _register_blueprints(app: Flask) -> None:
         admin_bp,
         reports_bp,
         orders_webhook_bp,
+        api_pages_bp,
     ):
         app.register_blueprint(blueprint)
+    init_api(app)
 
 
 def _register_template_helpers(app: Flask) -> None:
@@ -153,7 +165,11 @@ def _register_error_pages(app: Flask) -> None:
     def render_error(code: int, message: str | None = None):
         return render_template("errors/error.html", code=code, message=message), code
 
+    from helpdesk.api.errors import API_PREFIX, error_response
+
     def http_error(error: HTTPException):
+        if request.path.startswith(API_PREFIX):  # e.g. an unknown URL under /api/: JSON, not a page
+            return error_response(error)
         # Show a description only when the code gave one of its own (already translated).
         custom = error.description if error.description != type(error).description else None
         return render_error(error.code or 500, custom)
@@ -178,6 +194,6 @@ def _register_security_headers(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
-        if request.path.startswith(("/agent", "/admin", "/portal")):
+        if request.path.startswith(("/agent", "/admin", "/portal", "/api", "/account")):
             response.headers.setdefault("Cache-Control", "no-store")
         return response

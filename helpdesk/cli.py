@@ -22,6 +22,7 @@ def main() -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from helpdesk.api.commands import api_command
     from helpdesk.customers.commands import orders_command
     from helpdesk.kb.commands import kb_command
     from helpdesk.search.commands import reindex_command
@@ -39,6 +40,7 @@ def register_commands(app: Flask) -> None:
         orders_command,
     ):
         app.cli.add_command(command)
+    app.cli.add_command(api_command)
 
 
 @click.command("init")

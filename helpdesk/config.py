@@ -98,6 +98,17 @@ def load_config(overrides: dict | None = None) -> dict:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": production,
         "PRODUCTION": production,
+        # The REST API: OpenAPI document, and a rate limit per token. The limiter's counters live in
+        # memory (per process) unless HELPDESK_RATELIMIT_STORAGE_URI names a shared store.
+        "API_TITLE": "Helpdesk API",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api/v1",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "API_RATE_LIMIT": os.environ.get("HELPDESK_API_RATE_LIMIT", "300 per minute"),
+        "RATELIMIT_STORAGE_URI": os.environ.get("HELPDESK_RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "WEBHOOK_TIMEOUT_SECONDS": _int("HELPDESK_WEBHOOK_TIMEOUT", 10),
     }
     config.update(overrides)
     if "SECRET_KEY" not in config:

@@ -2,6 +2,8 @@
 
 from flask_babel import Babel
 from flask_htmx import HTMX
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_mail import Mail
 from flask_migrate import Migrate
@@ -31,3 +33,5 @@ mail = Mail()
 babel = Babel()
 csrf = CSRFProtect()
 htmx = HTMX()
+# Only the API is rate limited (per token, see ``helpdesk.api.spec``); no default limits for pages.
+limiter = Limiter(key_func=get_remote_address, default_limits=[])

@@ -14,6 +14,9 @@ def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():
         return current_app.config["BABEL_DEFAULT_LOCALE"]
+    if request.path.startswith("/api/") and request.blueprint != "api_pages":
+        # Programs calling the API: the language they ask for, else English (never a session's).
+        return browser_language(languages) or "en"
     user_language = getattr(current_user, "language", None) if current_user else None
     for choice in (user_language, session.get("lang")):
         if choice in languages:

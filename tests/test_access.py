@@ -33,6 +33,7 @@ PUBLIC = {
     "signin.forgot_password",
     "signin.reset_password",
     "signin.guest_case",
+    "api-docs.openapi_json",  # the OpenAPI document: describes the API, holds no data
 }
 
 # Machine-to-machine endpoints with no session: authenticated by a signature over the request body
@@ -40,16 +41,19 @@ PUBLIC = {
 SIGNED_WEBHOOKS = {"orders_webhook.receive_orders"}
 
 
-def _guarded_routes(app):
+def _guarded_routes(app, *, api: bool = False):
+    """Page routes (sessions), or with ``api=True`` the REST API's (bearer tokens, see tests/api)."""
     for rule in app.url_map.iter_rules():
         view = app.view_functions[rule.endpoint]
+        if bool(getattr(view, "api_scope", None)) != api:
+            continue
         yield rule, getattr(view, "required_role", None), getattr(view, "customer_only", False)
 
 
 def _url(rule, values: dict) -> str:
     url = rule.rule
     for name in rule.arguments:
-        url = re.sub(rf"<(?:[a-z]+:)?{name}>", str(values.get(name, 1)), url)
+        url = re.sub(rf"<(?:[^:>]+:)?{name}>", str(values.get(name, 1)), url)
     return url
 
 
@@ -64,6 +68,16 @@ def test_every_route_is_public_or_guarded(app):
         if rule.endpoint not in PUBLIC | SIGNED_WEBHOOKS and role is None and not customer_only
     ]
     assert unguarded == []
+    api_rules = list(_guarded_routes(app, api=True))
+    assert api_rules and all(role is not None for _rule, role, _c in api_rules)
+
+
+def test_api_routes_refuse_requests_without_a_token_even_from_signed_in_staff(app, client, login, values):
+    login(make_staff(Role.ADMIN))
+    for rule, _role, _c in _guarded_routes(app, api=True):
+        response = client.open(_url(rule, values), method=_method(rule), json={})
+        assert response.status_code == 401, rule.rule
+        assert response.get_json()["code"] == 401, rule.rule
 
 
 def test_signed_webhooks_refuse_unsigned_requests(app, client):

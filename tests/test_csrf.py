@@ -17,6 +17,9 @@ def state_changing_rules(app):
         if rule.methods & {"POST", "PUT", "PATCH", "DELETE"}
         and not rule.rule.startswith("/static")
         and not getattr(app.view_functions[rule.endpoint], "signed_webhook", False)
+        # The JSON API takes bearer tokens only, never cookies (tests/test_access.py checks it), so it
+        # is exempt from CSRF: a forged cross-site form has nothing to authenticate with.
+        and not getattr(app.view_functions[rule.endpoint], "api_scope", None)
     )
 
 

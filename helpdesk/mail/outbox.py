@@ -11,12 +11,12 @@ from datetime import timedelta
 
 from flask import Flask, current_app
 from flask_mail import Message as MailMessage
-from sqlalchemy import select, update
 
 from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db, mail
 from helpdesk.mail.models import OutboundEmail, OutboxStatus
 from helpdesk.tickets.models import Message, Ticket
+from helpdesk.worker import jobtable
 from helpdesk.worker.runner import register_job
 
 log = logging.getLogger("helpdesk.mail.outbox")
@@ -61,22 +61,12 @@ def queue_email(
 
 def retry_delay(attempts: int) -> timedelta:
     """Exponential backoff: 1, 2, 4, 8 … minutes, at most six hours."""
-    return min(FIRST_RETRY * (2 ** max(attempts - 1, 0)), LONGEST_RETRY)
+    return jobtable.retry_delay(attempts, first=FIRST_RETRY, longest=LONGEST_RETRY)
 
 
 def _claim(email_id: int, seen_attempts: int) -> bool:
-    """Take one email for sending; a compare-and-set, so two workers never both send it."""
-    result = db.session.execute(
-        update(OutboundEmail)
-        .where(
-            OutboundEmail.id == email_id,
-            OutboundEmail.attempts == seen_attempts,
-            OutboundEmail.status == OutboxStatus.QUEUED,
-        )
-        .values(attempts=seen_attempts + 1, next_attempt_at=utcnow() + CLAIM_LEASE)
-    )
-    db.session.commit()
-    return result.rowcount == 1
+    """Take one email for sending; two workers never both send it."""
+    return jobtable.claim(OutboundEmail, email_id, seen_attempts, OutboxStatus.QUEUED, lease=CLAIM_LEASE)
 
 
 def _to_mail_message(email: OutboundEmail) -> MailMessage:
@@ -95,18 +85,8 @@ def _to_mail_message(email: OutboundEmail) -> MailMessage:
 
 def send_due_emails(limit: int = 100) -> dict[str, int]:
     """Send what is due. Returns counts of sent and failed attempts."""
-    query = (
-        select(OutboundEmail.id, OutboundEmail.attempts)
-        .where(OutboundEmail.status == OutboxStatus.QUEUED, OutboundEmail.next_attempt_at <= utcnow())
-        .order_by(OutboundEmail.next_attempt_at, OutboundEmail.id)
-        .limit(limit)
-    )
-    if db.engine.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    candidates = db.session.execute(query).all()
-    db.session.commit()
     sent = failed = 0
-    for email_id, attempts in candidates:
+    for email_id, attempts in jobtable.due_jobs(OutboundEmail, OutboxStatus.QUEUED, limit=limit):
         if not _claim(email_id, attempts):
             continue
         email = db.session.get(OutboundEmail, email_id)

@@ -19,6 +19,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm.exc import StaleDataError
 
+from helpdesk.api.webhooks import emit
 from helpdesk.auth.models import StaffUser
 from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db
@@ -140,6 +141,18 @@ def _record(
     )
     if recipient is not None:
         _notify(recipient, ticket, metric, kind, due_at)
+    if kind == BreachKind.BREACH:
+        emit(
+            "sla.breached",
+            ticket=ticket,
+            details={
+                "breach": {
+                    "metric": metric.value,
+                    "due_at": due_at.isoformat(),
+                    "policy_id": row.policy_id if row else None,
+                }
+            },
+        )
     if kind == BreachKind.BREACH and policy is not None:
         _escalate(ticket, policy)
     return True

@@ -273,3 +273,35 @@ def queue_page(
         last = tickets[-1]
         next_cursor = f"{_cursor_value(last, sort)}_{last.id}"
     return QueuePage(tickets, next_cursor)
+
+
+# --- the API lists the same views, newest activity first, paged on (updated_at, id) ------------
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+QUEUE_VIEWS = FIXED_VIEWS
+
+
+def queue_query(view: str, user_id: int | None, now: datetime) -> Select:
+    """Tickets of a queue view, most recently updated first, with what a list row shows loaded."""
+    return (
+        select(Ticket)
+        .where(view_condition(view, user_id or 0, now), Ticket.merged_into_id.is_(None))
+        .options(joinedload(Ticket.customer), joinedload(Ticket.assignee), joinedload(Ticket.queue))
+        .order_by(Ticket.updated_at.desc(), Ticket.id.desc())
+    )
+
+
+def after_cursor(query: Select, cursor: str) -> Select:
+    """Keyset pagination on (updated_at, id): stable and index-friendly at any depth.
+    Raises ValueError for a cursor that ``cursor_of`` did not make."""
+    micros, _sep, ticket_id = cursor.partition("_")
+    if not all(part.isascii() and part.isdigit() and len(part) <= 18 for part in (micros, ticket_id)):
+        raise ValueError("not a page cursor")
+    when = EPOCH + timedelta(microseconds=int(micros))
+    last_id = int(ticket_id)
+    return query.where(or_(Ticket.updated_at < when, and_(Ticket.updated_at == when, Ticket.id < last_id)))
+
+
+def cursor_of(ticket: Ticket) -> str:
+    """``<microseconds since 1970>_<id>``: exact, and safe in a URL as it is."""
+    return f"{(ticket.updated_at - EPOCH) // timedelta(microseconds=1)}_{ticket.id}"

@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from helpdesk.api.webhooks import emit
 from helpdesk.auth.models import StaffUser
 from helpdesk.customers.models import Customer, Order
 from helpdesk.dbtypes import utcnow
@@ -199,6 +200,7 @@ def open_ticket(
     db.session.add(message)
     attach_files(message, attachments)
     recompute_due_times(ticket)
+    emit("ticket.created", ticket=ticket, message=message)
     if commit:
         db.session.commit()
     return ticket
@@ -248,6 +250,7 @@ def add_message(
             _set_status(ticket, Status.OPEN, actor=author)
     _touch(ticket, now)
     recompute_due_times(ticket)
+    emit("message.created", ticket=ticket, message=message)
     if commit:
         db.session.commit()
     return message
@@ -280,6 +283,7 @@ def _set_status(
         ticket.solved_at = None
     _event(ticket, "status_changed", f"{old.value} → {status.value}", actor)
     _touch(ticket, now)
+    emit("ticket.updated", ticket=ticket, changes={"status": (old, status)})
 
 
 def change_status(
@@ -311,6 +315,7 @@ def change_priority(
     check_version(ticket, expected_version)
     if priority != ticket.priority:
         _event(ticket, "priority_changed", f"{ticket.priority.value} → {priority.value}", actor)
+        emit("ticket.updated", ticket=ticket, changes={"priority": (ticket.priority, priority)})
         ticket.priority = priority
         _touch(ticket)
         recompute_due_times(ticket)
@@ -331,11 +336,36 @@ def assign(
     if assignee is not None and not assignee.is_active:
         raise IllegalTransition(str(_l("%(name)s is not an active agent.", name=assignee.name)))
     if ticket.assignee_id != (assignee.id if assignee else None):
+        changes = {"assignee_id": (ticket.assignee_id, assignee.id if assignee else None)}
         ticket.assignee = assignee
         _event(ticket, "assigned", assignee.email if assignee else "-", actor)
         if ticket.status == Status.NEW and assignee is not None:
             ticket.status = Status.OPEN
+            changes["status"] = (Status.NEW, Status.OPEN)
         _touch(ticket)
+        emit("ticket.updated", ticket=ticket, changes=changes)
+    if commit:
+        db.session.commit()
+    return ticket
+
+
+def change_tags(
+    ticket: Ticket,
+    names: Iterable[str],
+    *,
+    actor: StaffUser | None,
+    expected_version: int | None = None,
+    commit: bool = True,
+) -> Ticket:
+    """Replace the tags of an existing ticket, with a system event when they changed."""
+    check_version(ticket, expected_version)
+    old = [t.name for t in ticket.tags]
+    set_tags(ticket, names)
+    new = [t.name for t in ticket.tags]
+    if new != old:
+        _event(ticket, "tags_changed", ", ".join(new) or "-", actor)
+        _touch(ticket)
+        emit("ticket.updated", ticket=ticket, changes={"tags": (old, new)})
     if commit:
         db.session.commit()
     return ticket

@@ -46,6 +46,7 @@ def registered_jobs() -> list[Job]:
 
 
 def _load_job_modules() -> None:
+    import helpdesk.api.webhooks
     import helpdesk.mail.outbox
     import helpdesk.search.indexer
     import helpdesk.sla.breaches

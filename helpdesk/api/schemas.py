@@ -1,0 +1,249 @@
+"""Marshmallow schemas of the API: they validate requests and document the OpenAPI 3 spec.
+
+Every string that reaches the database goes through ``Text``, which refuses NUL characters and
+invalid Unicode (PostgreSQL cannot store either), with the column's maximum length.
+"""
+
+from __future__ import annotations
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from helpdesk.customers.models import Tier
+from helpdesk.tickets.models import Channel, MessageKind, Priority, Status
+from helpdesk.tickets.queries import QUEUE_VIEWS
+
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in PostgreSQL
+
+
+class Text(fields.String):
+    """A string the database can store: no NUL character, valid Unicode."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if "\x00" in text:
+            raise ValidationError("Must not contain NUL characters.")
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ValidationError("Must be valid Unicode text.") from exc
+        return text
+
+
+def Id(**kwargs) -> fields.Integer:
+    return fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
+class StrictSchema(Schema):
+    class Meta:
+        ordered = True
+
+
+# --- output -----------------------------------------------------------------------------------
+
+
+class StaffRefSchema(StrictSchema):
+    id = fields.Integer()
+    name = fields.String()
+    email = fields.String()
+
+
+class QueueRefSchema(StrictSchema):
+    id = fields.Integer()
+    slug = fields.String()
+    name_en = fields.String()
+    name_ar = fields.String()
+
+
+class CustomerRefSchema(StrictSchema):
+    id = fields.Integer()
+    name = fields.String()
+    email = fields.String(allow_none=True)
+
+
+class _TagSchema(Schema):
+    name = fields.String()
+
+
+class TicketSchema(StrictSchema):
+    number = fields.String(metadata={"example": "HD-1001"})
+    subject = fields.String()
+    status = fields.Enum(Status, by_value=True)
+    priority = fields.Enum(Priority, by_value=True)
+    channel = fields.Enum(Channel, by_value=True)
+    queue = fields.Nested(QueueRefSchema, allow_none=True)
+    assignee = fields.Nested(StaffRefSchema, allow_none=True)
+    customer = fields.Nested(CustomerRefSchema)
+    tags = fields.Pluck(_TagSchema, "name", many=True)
+    version = fields.Integer(metadata={"description": "Send it back with an update; a stale one gets 409."})
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    first_response_at = fields.DateTime(allow_none=True)
+    first_response_due_at = fields.DateTime(allow_none=True)
+    next_response_due_at = fields.DateTime(allow_none=True)
+    resolution_due_at = fields.DateTime(allow_none=True)
+    solved_at = fields.DateTime(allow_none=True)
+    closed_at = fields.DateTime(allow_none=True)
+
+
+class TicketPageSchema(StrictSchema):
+    items = fields.List(fields.Nested(TicketSchema))
+    next_cursor = fields.String(
+        allow_none=True, metadata={"description": "Pass as `cursor` for the next page; null on the last."}
+    )
+
+
+class MessageSchema(StrictSchema):
+    id = fields.Integer()
+    kind = fields.Enum(MessageKind, by_value=True)
+    channel = fields.Enum(Channel, by_value=True)
+    event = fields.String(allow_none=True)
+    author_staff_id = fields.Integer(allow_none=True)
+    author_customer_id = fields.Integer(allow_none=True)
+    author_name = fields.String(allow_none=True)
+    author_email = fields.String(allow_none=True)
+    body_text = fields.String()
+    created_at = fields.DateTime()
+
+
+class _EmailSchema(Schema):
+    email = fields.String()
+
+
+class CustomerSchema(StrictSchema):
+    id = fields.Integer()
+    name = fields.String()
+    email = fields.String(allow_none=True, metadata={"description": "The primary address."})
+    emails = fields.Pluck(_EmailSchema, "email", many=True)
+    phone = fields.String(allow_none=True)
+    language = fields.String(allow_none=True)
+    tier = fields.Enum(Tier, by_value=True)
+    notes = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class CustomerPageSchema(StrictSchema):
+    items = fields.List(fields.Nested(CustomerSchema))
+    next_cursor = fields.String(allow_none=True)
+
+
+class OrderSchema(StrictSchema):
+    id = fields.Integer()
+    number = fields.String()
+    source = fields.String()
+    external_id = fields.String()
+    status = fields.String()
+    total = fields.Decimal(as_string=True, metadata={"type": "string", "example": "149.00"})
+    currency = fields.String()
+    items = fields.List(fields.Dict())
+    carrier = fields.String(allow_none=True)
+    tracking_number = fields.String(allow_none=True)
+    ordered_at = fields.DateTime()
+
+
+class OrderPageSchema(StrictSchema):
+    items = fields.List(fields.Nested(OrderSchema))
+    next_cursor = fields.String(allow_none=True)
+
+
+# --- input ------------------------------------------------------------------------------------
+
+
+class PageArgsSchema(StrictSchema):
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=100))
+    cursor = Text(
+        validate=validate.Length(max=100), metadata={"description": "`next_cursor` of the previous page."}
+    )
+
+
+class TicketListArgsSchema(PageArgsSchema):
+    view = fields.String(
+        load_default="open",
+        validate=validate.OneOf(QUEUE_VIEWS),
+        metadata={"description": "The agent queue views; `mine` means assigned to the token's user."},
+    )
+    queue = Text(validate=validate.Length(min=1, max=60), metadata={"description": "A queue slug."})
+    status = fields.Enum(Status, by_value=True)
+    priority = fields.Enum(Priority, by_value=True)
+    assignee_id = Id()
+    customer_id = Id()
+
+
+Tags = fields.List(Text(validate=validate.Length(min=1, max=60)), validate=validate.Length(max=20))
+
+
+class TicketCreateSchema(StrictSchema):
+    customer_id = Id(required=True)
+    subject = Text(required=True, validate=validate.Length(min=1, max=255))
+    body = Text(
+        required=True,
+        validate=validate.Length(min=1, max=100_000),
+        metadata={"description": "The customer's first message."},
+    )
+    priority = fields.Enum(Priority, by_value=True, load_default=Priority.NORMAL)
+    queue = Text(validate=validate.Length(min=1, max=60), metadata={"description": "A queue slug."})
+    assignee_id = Id()
+    tags = Tags
+
+
+class TicketUpdateSchema(StrictSchema):
+    version = fields.Integer(
+        required=True,
+        strict=True,
+        validate=validate.Range(min=1, max=MAX_ID),
+        metadata={"description": "The `version` you read; if the ticket changed since, 409."},
+    )
+    status = fields.Enum(Status, by_value=True)
+    priority = fields.Enum(Priority, by_value=True)
+    assignee_id = fields.Integer(
+        strict=True,
+        allow_none=True,
+        validate=validate.Range(min=1, max=MAX_ID),
+        metadata={"description": "A staff id, or null to unassign."},
+    )
+    tags = Tags
+
+    @validates_schema
+    def something_to_change(self, data, **kwargs):
+        if not set(data) - {"version"}:
+            raise ValidationError("Give at least one of status, priority, assignee_id, tags.")
+
+
+class MessageCreateSchema(StrictSchema):
+    body = Text(required=True, validate=validate.Length(min=1, max=100_000))
+    version = fields.Integer(
+        strict=True,
+        validate=validate.Range(min=1, max=MAX_ID),
+        metadata={"description": "Optional: refuse (409) if the ticket changed since you read this version."},
+    )
+
+
+class CustomerListArgsSchema(PageArgsSchema):
+    q = Text(validate=validate.Length(min=1, max=100), metadata={"description": "Part of a name or email."})
+
+
+class CustomerCreateSchema(StrictSchema):
+    name = Text(required=True, validate=validate.Length(min=1, max=200))
+    email = Text(
+        required=True, validate=[validate.Email(), validate.Length(max=254)], metadata={"format": "email"}
+    )
+    phone = Text(allow_none=True, validate=validate.Length(max=40))
+    language = fields.String(allow_none=True, validate=validate.OneOf(["ar", "en"]))
+    tier = fields.Enum(Tier, by_value=True, load_default=Tier.STANDARD)
+    notes = Text(allow_none=True, validate=validate.Length(max=20_000))
+
+
+class CustomerUpdateSchema(StrictSchema):
+    name = Text(validate=validate.Length(min=1, max=200))
+    email = Text(
+        validate=[validate.Email(), validate.Length(max=254)],
+        metadata={"format": "email", "description": "New primary address."},
+    )
+    phone = Text(allow_none=True, validate=validate.Length(max=40))
+    language = fields.String(allow_none=True, validate=validate.OneOf(["ar", "en"]))
+    tier = fields.Enum(Tier, by_value=True)
+    notes = Text(allow_none=True, validate=validate.Length(max=20_000))
+
+    @validates_schema
+    def something_to_change(self, data, **kwargs):
+        if not data:
+            raise ValidationError("Give at least one field to change.")
