@@ -233,7 +233,7 @@ def server_commands(port: int) -> dict[str, list[str]]:
     return commands
 
 
-def _wait_until_up(base: str, process: subprocess.Popen, timeout: float = 60) -> None:
+def wait_until_up(base: str, process: subprocess.Popen, path: str = "/", timeout: float = 90) -> None:
     import requests
 
     deadline = time.monotonic() + timeout
@@ -241,9 +241,9 @@ def _wait_until_up(base: str, process: subprocess.Popen, timeout: float = 60) ->
         if process.poll() is not None:
             raise click.ClickException(f"The server exited with code {process.returncode}.")
         try:
-            requests.get(base + "/", timeout=2)
+            requests.get(base + path, timeout=10)
             return
-        except requests.ConnectionError:
+        except requests.RequestException:
             time.sleep(0.2)
     raise click.ClickException(f"The server on {base} did not answer within {timeout:.0f} s.")
 
@@ -259,7 +259,7 @@ def time_over_http(
         command, env=_server_env(database_url, data_dir), cwd=ROOT, stdout=log, stderr=log
     )
     try:
-        _wait_until_up(base, process)
+        wait_until_up(base, process)
         with PeakMemory(process.pid) as memory:
             ops = operations(app, OverHttp(base, "staff").html)
             results = time_operations(ops, lambda who: OverHttp(base, who), count)

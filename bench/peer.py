@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from bench.generate import BIG_CUSTOMER_EMAIL, DATA_DIR, bench_app
 from bench.measure import PeakMemory
-from bench.ours import _free_port
+from bench.ours import _free_port, wait_until_up
 
 HERE = Path(__file__).resolve().parent
 PEERS = HERE / "peers"
@@ -38,7 +38,13 @@ def ensure_venv(echo: Callable = click.echo) -> str:
         echo("Peer: creating bench/peers/venv and installing django-helpdesk from PyPI…")
         shutil.rmtree(VENV, ignore_errors=True)
         subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-        subprocess.run([str(peer_python()), "-m", "pip", "install", "-q", *PACKAGES], check=True)
+        with (PEERS / "pip.log").open("w") as log:
+            subprocess.run(
+                [str(peer_python()), "-m", "pip", "install", "-q", *PACKAGES],
+                check=True,
+                stdout=log,
+                stderr=log,
+            )
         marker.touch()
     version = subprocess.run(
         [str(peer_python()), "-c", "import importlib.metadata as m; print(m.version('django-helpdesk'))"],
@@ -185,14 +191,15 @@ def _run_peer(args: list[str], env: dict | None = None) -> str:
 
 def ensure_loaded(database_url: str, dataset_stamp: dict, echo: Callable = click.echo) -> dict:
     """Project, export and load once per generated dataset (a stamp in bench/peers/)."""
+    subprocess.run([str(peer_python()), str(SCRIPTS / "make_project.py"), str(PROJECT)], check=True)
     stamp_file = PEERS / "loaded.json"
     key = {"generated_at": dataset_stamp.get("generated_at"), "scale": dataset_stamp.get("scale")}
     if stamp_file.exists() and (PROJECT / "peer.db").exists():
         stamp = json.loads(stamp_file.read_text())
         if stamp.get("key") == key:
             return stamp
-    shutil.rmtree(PROJECT, ignore_errors=True)
-    subprocess.run([str(peer_python()), str(SCRIPTS / "make_project.py"), str(PROJECT)], check=True)
+    for suffix in ("", "-wal", "-shm"):
+        (PROJECT / f"peer.db{suffix}").unlink(missing_ok=True)
     echo("Peer: exporting our dataset to JSONL…")
     dataset = PEERS / "dataset.jsonl"
     exported = export_dataset(database_url, dataset)
@@ -259,16 +266,7 @@ def _time_over_http(count: int, big: str, customer: str) -> dict:
         stderr=log,
     )
     try:
-        import requests
-
-        for _ in range(300):
-            try:
-                requests.get(base + "/login/", timeout=2)
-                break
-            except requests.ConnectionError:
-                import time
-
-                time.sleep(0.2)
+        wait_until_up(base, process, "/login/")
         with PeakMemory(process.pid) as memory:
             result = json.loads(
                 _run_peer([str(SCRIPTS / "timing.py"), "http", str(count), big, customer, base])

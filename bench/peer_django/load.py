@@ -19,7 +19,7 @@ django.setup()
 from django.contrib.auth.hashers import make_password  # noqa: E402
 from django.contrib.auth.models import User  # noqa: E402
 from django.core.management import call_command  # noqa: E402
-from helpdesk.models import FollowUp, KBCategory, KBItem, Queue, Ticket  # noqa: E402
+from helpdesk.models import FollowUp, KBCategory, KBItem, Queue, Ticket, UserSettings  # noqa: E402
 
 PASSWORD = "bench1234"
 BATCH = 5000
@@ -151,6 +151,8 @@ def main(path: str) -> None:
                 )
     for model in order:
         flush(model)
+    # Every user gets its helpdesk settings from a post_save signal, which bulk_create skips.
+    UserSettings.objects.bulk_create(UserSettings(user=user) for user in User.objects.all())
     print(json.dumps({m.__name__: n for m, n in counts.items()}))
 
 

@@ -81,10 +81,12 @@ HELPDESK_KB_ENABLED = True
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
 '''
 
-URLS = """from django.contrib.auth import views as auth_views
+URLS = """from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 urlpatterns = [
+    path("admin/", admin.site.urls),  # the ticket view links to the submitter's admin page
     path(
         "login/",
         auth_views.LoginView.as_view(template_name="helpdesk/registration/login.html"),
