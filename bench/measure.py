@@ -27,20 +27,31 @@ def summary(samples_ms: list[float]) -> dict:
     }
 
 
-def time_requests(call: Callable[[int], int], count: int, warmup: int = 5) -> dict:
+def time_requests(
+    call: Callable[[int], int], count: int, warmup: int = 5, budget_seconds: float | None = None
+) -> dict:
     """Run ``call(i)`` (which returns an HTTP status) ``count`` times after a warm-up; stop with an
-    error entry at the first non-200 answer."""
+    error entry at the first non-200 answer. With a budget, stop early once it is spent (at least
+    ``min_samples``) and say so: a page taking seconds cannot be sampled 200 times in a 20-minute run."""
+    min_samples = 5
+    started = time.perf_counter()
     for i in range(warmup):
         status = call(i)
         if status != 200:
             return {"error": f"HTTP {status}"}
-    samples = []
+        if budget_seconds is not None and time.perf_counter() - started > budget_seconds / 4:
+            break  # slow enough: one warm-up request is enough
+    samples: list[float] = []
+    started = time.perf_counter()
     for i in range(count):
         start = time.perf_counter()
         status = call(i)
         samples.append((time.perf_counter() - start) * 1000)
         if status != 200:
             return {"error": f"HTTP {status}"}
+        over = budget_seconds is not None and time.perf_counter() - started > budget_seconds
+        if over and len(samples) >= min_samples:
+            return {**summary(samples), "capped": f"time budget {budget_seconds:.0f} s"}
     return summary(samples)
 
 

@@ -42,7 +42,8 @@ def _cell(result: dict | None) -> str:
         return result["skipped"]
     if "error" in result:
         return result["error"]
-    return f"{result['p50_ms']:.1f} / {result['p95_ms']:.1f}"
+    cell = f"{result['p50_ms']:.1f} / {result['p95_ms']:.1f}"
+    return cell + (f" (n={result['n']})" if "capped" in result else "")
 
 
 def _ratio(theirs: dict | None, ours: dict | None) -> str:
@@ -175,6 +176,7 @@ def main(database_url: str | None, count: int, no_http: bool, no_peer: bool, pro
     report: dict = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "machine_before": machine()}
     report["dataset"] = ensure_dataset(Scale(), database_url)
     report["ours"] = run_ours(database_url, count=count, http=not no_http)
+    (DATA_DIR / "last-ours.json").write_text(json.dumps(report["ours"], indent=2, default=str))
     if profile_op:
         path = profile(bench_app(database_url, DATA_DIR), profile_op, count, RESULTS)
         click.echo(f"Profile of {profile_op}: {path}")
