@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import socket
 import sqlite3
 import subprocess
@@ -388,7 +387,6 @@ def run_ours(
     results["sla_pass"] = time_sla_pass(scratch)
     results["ingest"]["where"] = results["sla_pass"]["where"] = where
     if scratch_url != database_url:
-        shutil.rmtree(data_dir / "scratch-unused", ignore_errors=True)
         for suffix in ("", "-wal", "-shm"):
             Path(scratch_url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
     return results

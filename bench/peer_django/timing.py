@@ -5,7 +5,7 @@ python from the project dir:
     timing.py http <requests> <big ticket id> <customer email> <base url>
     timing.py email <mail dir>            (on a copy of the database: PEER_DB)
 
-Each operation gets PEER_BUDGET_SECONDS (default 30): pages that take seconds are sampled fewer
+Each operation gets PEER_BUDGET_SECONDS (default 20): pages that take seconds are sampled fewer
 than <requests> times, and the result says so ("capped").
 
 Operations mirror ours: its ticket list (the page plus the datatables JSON that fills it, as a
@@ -163,7 +163,7 @@ def main(argv: list[str]) -> None:
         print(json.dumps(email(argv[1])))
         return
     requests, big_ticket, customer = int(argv[1]), int(argv[2]), argv[3]
-    budget = float(os.environ.get("PEER_BUDGET_SECONDS", "30"))
+    budget = float(os.environ.get("PEER_BUDGET_SECONDS", "20"))
     if mode == "inprocess":
         result = operations(InProcess, requests, big_ticket, customer, budget)
     else:
