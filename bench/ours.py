@@ -113,7 +113,13 @@ def operations(app: Flask, get_html: Callable[[str], str]) -> list[Operation]:
             "staff",
             [f"{queue}?view=unassigned"] if queue else None,
         ),
-        Operation("queue_page50", "Agent queue, page 50 (keyset)", "staff", [page50] if page50 else None),
+        Operation(
+            "queue_page50",
+            "Agent queue, page 50 (keyset)",
+            "staff",
+            [page50] if page50 else None,
+            "" if page50 or not queue else "the queue has fewer than 50 pages",
+        ),
         Operation(
             "ticket_page",
             "Ticket page, customer with 50 tickets + 100 orders",
@@ -187,7 +193,7 @@ def time_operations(ops: list[Operation], client_for: Callable[[str], object], c
     clients: dict[str, object] = {}
     for op in ops:
         if op.urls is None:
-            results[op.name] = {"skipped": NOT_AVAILABLE}
+            results[op.name] = {"skipped": op.note or NOT_AVAILABLE}
             continue
         client = clients.setdefault(op.who, client_for(op.who))
         urls = op.urls
