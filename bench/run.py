@@ -114,7 +114,7 @@ def markdown_table(ours: dict, peer: dict | None) -> str:
     lines.append(
         _row(
             f"Email ingest, messages/s ({count} .eml)",
-            ours_rate or ingest.get("skipped", "—"),
+            ours_rate or ingest.get("skipped") or ingest.get("error", "—"),
             "",
             "",
             theirs_rate or peer_ingest.get("error", "—"),
