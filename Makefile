@@ -8,13 +8,14 @@ MO_FILES := $(PO_FILES:.po=.mo)
 HTMX := helpdesk/static/vendor/htmx.min.js
 SWAGGER_UI := helpdesk/static/vendor/swagger-ui/swagger-ui-bundle.js
 
-.PHONY: setup run test lint format i18n-extract clean-instance help screenshots
+.PHONY: setup run test lint format i18n-extract clean-instance help screenshots bench
 
 help:
 	@echo "make run     set everything up and serve on http://127.0.0.1:5000 with demo data"
 	@echo "make test    set everything up and run the whole test suite"
 	@echo "make setup   create .venv, install packages, htmx and translations (idempotent)"
 	@echo "make lint    ruff check and format check"
+	@echo "make bench   benchmarks at 100k tickets, side by side with django-helpdesk (BENCH_ARGS=...)"
 
 setup: $(BIN)/.installed $(HTMX) $(SWAGGER_UI) $(MO_FILES)
 
@@ -66,3 +67,11 @@ format: setup
 i18n-extract: setup
 	$(BIN)/pybabel extract -F babel.cfg --ignore-dirs=".* __pycache__ node_modules .venv" -k _l -k lazy_gettext -o translations/messages.pot --no-location --sort-output --omit-header .
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete
+
+# Benchmarks (README "Benchmarks"): generate the dataset once, time ours and django-helpdesk.
+$(BIN)/.bench-installed: pyproject.toml | $(BIN)/.installed
+	$(BIN)/pip install -q -e '.[dev,bench]'
+	touch $@
+
+bench: setup $(BIN)/.bench-installed
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
