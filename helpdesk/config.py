@@ -108,6 +108,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "API_RATE_LIMIT": os.environ.get("HELPDESK_API_RATE_LIMIT", "300 per minute"),
         "RATELIMIT_STORAGE_URI": os.environ.get("HELPDESK_RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Sign-in, sign-up, reset and sign-in-link forms, per client address (POSTs only).
+        "SIGN_IN_RATE_LIMIT": os.environ.get("HELPDESK_SIGN_IN_RATE_LIMIT", "20 per 10 minutes"),
         "WEBHOOK_TIMEOUT_SECONDS": _int("HELPDESK_WEBHOOK_TIMEOUT", 10),
     }
     config.update(overrides)

@@ -9,6 +9,7 @@ from flask_login import login_user
 from helpdesk.auth import links
 from helpdesk.auth.forms import ConfirmLinkForm, EmailOnlyForm, GuestCaseForm, NewPasswordForm, SignUpForm
 from helpdesk.auth.models import TokenPurpose
+from helpdesk.auth.permissions import sign_in_rate_limit
 from helpdesk.kb.views import DRAFT_KEY
 
 bp = Blueprint("signin", __name__)
@@ -28,6 +29,7 @@ def _form_page(template: str, form, **context):
 
 
 @bp.route("/login/link", methods=["GET", "POST"])
+@sign_in_rate_limit
 def request_link():
     form = EmailOnlyForm()
     if form.validate_on_submit():
@@ -37,6 +39,7 @@ def request_link():
 
 
 @bp.route("/login/link/<token>", methods=["GET", "POST"])
+@sign_in_rate_limit
 def magic_link(token: str):
     form = ConfirmLinkForm()
     try:
@@ -51,6 +54,7 @@ def magic_link(token: str):
 
 
 @bp.route("/signup", methods=["GET", "POST"])
+@sign_in_rate_limit
 def sign_up():
     form = SignUpForm()
     if form.validate_on_submit():
@@ -60,6 +64,7 @@ def sign_up():
 
 
 @bp.route("/verify/<token>", methods=["GET", "POST"])
+@sign_in_rate_limit
 def verify(token: str):
     form = ConfirmLinkForm()
     try:
@@ -78,6 +83,7 @@ def verify(token: str):
 
 
 @bp.route("/password/reset", methods=["GET", "POST"])
+@sign_in_rate_limit
 def forgot_password():
     form = EmailOnlyForm()
     if form.validate_on_submit():
@@ -87,6 +93,7 @@ def forgot_password():
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@sign_in_rate_limit
 def reset_password(token: str):
     form = NewPasswordForm()
     try:
@@ -102,6 +109,7 @@ def reset_password(token: str):
 
 
 @bp.route("/portal/guest", methods=["GET", "POST"])
+@sign_in_rate_limit
 def guest_case():
     """Open a case without an account: it is sent once the email address is confirmed."""
     draft = session.get(DRAFT_KEY) or {}

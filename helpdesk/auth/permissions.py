@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
-from flask import abort, redirect, request, url_for
+from flask import abort, current_app, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from helpdesk.auth.models import Role
@@ -42,3 +43,23 @@ def customer_required(view: Callable) -> Callable:
 
     wrapped.customer_only = True
     return wrapped
+
+
+def _sign_in_limit() -> str:
+    return current_app.config["SIGN_IN_RATE_LIMIT"]
+
+
+def _too_many_requests_message() -> str:
+    return _("Too many attempts from your network. Wait a few minutes and try again.")
+
+
+def sign_in_rate_limit(view):
+    """Per client address, one budget shared by the sign-in, sign-up, reset and sign-in-link forms
+    (POSTs only), so switching forms does not buy more attempts. The counters
+    live where HELPDESK_RATELIMIT_STORAGE_URI says (memory of this process by default; Redis to share
+    them between web processes)."""
+    from helpdesk.extensions import limiter
+
+    return limiter.shared_limit(
+        _sign_in_limit, scope="sign-in", methods=["POST"], error_message=_too_many_requests_message
+    )(view)

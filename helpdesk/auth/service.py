@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import func, select
 
 from helpdesk.audit import service as audit
+from helpdesk.audit.models import AuditEvent
 from helpdesk.auth.models import StaffUser
 from helpdesk.customers.models import Customer, CustomerEmail
 from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db
+
+# Per account: after this many failed sign-ins within the window, even the right password is refused
+# until the window has passed. Counted from the audit log, so every web process sees the same count.
+MAX_FAILED_SIGN_INS = 5
+FAILED_SIGN_IN_WINDOW = timedelta(minutes=15)
+
+
+class TooManyAttempts(Exception):
+    """Sign-in refused for now: too many failed attempts on this account."""
+
 
 # Checked against when the account does not exist, so a missing account takes as long as a wrong password.
 _DUMMY_HASH: str | None = None
@@ -47,7 +60,22 @@ def authenticate_customer(email: str, password: str, ip: str | None = None) -> C
     return _check(user, email, password, ip, kind="customer")
 
 
+def recent_failures(email: str) -> int:
+    return db.session.scalar(
+        select(func.count(AuditEvent.id)).where(
+            AuditEvent.action == "auth.sign_in_failed",
+            AuditEvent.actor_label == normalise_email(email),
+            AuditEvent.created_at >= utcnow() - FAILED_SIGN_IN_WINDOW,
+        )
+    )
+
+
 def _check(user, email: str, password: str, ip: str | None, kind: str):
+    if recent_failures(email) >= MAX_FAILED_SIGN_INS:
+        _spend_hash_time(password)  # the same time as any other answer
+        audit.record("auth.sign_in_blocked", actor_label=normalise_email(email), ip=ip, kind=kind)
+        db.session.commit()
+        raise TooManyAttempts(email)
     if user is None:
         _spend_hash_time(password)
     ok = user is not None and user.is_active and user.check_password(password)

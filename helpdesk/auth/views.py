@@ -10,6 +10,7 @@ from flask_login import current_user, login_user, logout_user
 
 from helpdesk.auth import service
 from helpdesk.auth.forms import LanguageForm, LoginForm
+from helpdesk.auth.permissions import sign_in_rate_limit
 from helpdesk.extensions import db
 
 bp = Blueprint("auth", __name__)
@@ -29,7 +30,13 @@ def _login_page(kind: str):
     default_next = url_for("agents.queue") if kind == "staff" else url_for("portal.cases")
     if form.validate_on_submit():
         authenticate = service.authenticate_staff if kind == "staff" else service.authenticate_customer
-        user = authenticate(form.email.data, form.password.data, ip=request.remote_addr)
+        try:
+            user = authenticate(form.email.data, form.password.data, ip=request.remote_addr)
+        except service.TooManyAttempts:
+            flash(
+                _("Too many failed sign-ins. Wait 15 minutes and try again, or reset your password."), "error"
+            )
+            return render_template("auth/login.html", form=form, kind=kind), 429
         if user is not None:
             if session.get("lang") and not user.language:
                 user.language = session["lang"]
@@ -43,11 +50,13 @@ def _login_page(kind: str):
 
 
 @bp.route("/staff/login", methods=["GET", "POST"])
+@sign_in_rate_limit
 def staff_login():
     return _login_page("staff")
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@sign_in_rate_limit
 def customer_login():
     return _login_page("customer")
 

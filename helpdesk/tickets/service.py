@@ -420,27 +420,7 @@ def change_queue(
         _event(ticket, "queue_changed", f"{old} → {queue.slug if queue else '-'}", actor)
         _touch(ticket)
         recompute_due_times(ticket)
-    if commit:
-        db.session.commit()
-    return ticket
-
-
-def change_tags(
-    ticket: Ticket,
-    names: Iterable[str],
-    *,
-    actor: StaffUser | None,
-    expected_version: int | None = None,
-    commit: bool = True,
-) -> Ticket:
-    """Replace the tags as an agent edit: recorded as a system event when they differ."""
-    check_version(ticket, expected_version)
-    before = [t.name for t in ticket.tags]
-    set_tags(ticket, names)
-    after = [t.name for t in ticket.tags]
-    if before != after:
-        _event(ticket, "tags_changed", ", ".join(after) or "-", actor)
-        _touch(ticket)
+        emit("ticket.updated", ticket=ticket, changes={"queue": (old, queue.slug if queue else None)})
     if commit:
         db.session.commit()
     return ticket
@@ -483,6 +463,8 @@ def merge(source: Ticket, target: Ticket, *, actor: StaffUser | None, commit: bo
     recompute_due_times(source)
     recompute_due_times(target)
     audit.record("ticket.merged", actor=actor, target=target.number, source=source.number, messages=moved)
+    emit("ticket.updated", ticket=source, changes={"merged_into": (None, target.number)})
+    emit("ticket.updated", ticket=target, changes={"merged_from": (None, source.number)})
     if commit:
         db.session.commit()
     return target
