@@ -132,7 +132,25 @@ def describe_change(kind: MessageKind, event: str | None, text: str) -> str:
     if kind == MessageKind.NOTE:
         return str(_l("a new internal note"))
     label = EVENT_LABELS.get(event or "")
-    return f"{label}: {text}" if label else (event or str(_l("new activity")))
+    if not label:
+        return event or str(_l("new activity"))
+    return f"{label}: {_translate_values(event, text)}"
+
+
+def _translate_values(event: str | None, text: str) -> str:
+    """Status and priority values are stored as codes ("open → solved"); show them in words."""
+    labels = {"status_changed": (STATUS_LABELS, Status), "priority_changed": (PRIORITY_LABELS, Priority)}
+    if event not in labels:
+        return text
+    names, enum = labels[event]
+
+    def word(code: str) -> str:
+        try:
+            return str(names[enum(code.strip())])
+        except (ValueError, KeyError):
+            return code.strip()
+
+    return " → ".join(word(part) for part in text.split("→"))
 
 
 def _touch(ticket: Ticket, when: datetime | None = None) -> None:

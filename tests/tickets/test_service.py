@@ -179,3 +179,21 @@ def test_ticket_numbers_stay_unique_under_concurrent_writers(app):
     assert errors == []
     assert len(numbers) == len(set(numbers)) == 30
     assert sorted(numbers) == [f"HD-{n}" for n in range(1001, 1031)]
+
+
+def test_events_read_in_the_reader_language(app):
+    from flask_babel import force_locale
+
+    from helpdesk.tickets.models import MessageKind
+
+    with app.test_request_context(), force_locale("ar"):
+        text = service.describe_change(MessageKind.EVENT, "status_changed", "open → solved")
+        assert text == "الحالة: مفتوحة → محلولة"
+    with app.test_request_context(), force_locale("en"):
+        assert service.describe_change(MessageKind.EVENT, "priority_changed", "normal → urgent") == (
+            "priority: Normal → Urgent"
+        )
+        assert (
+            service.describe_change(MessageKind.EVENT, "status_changed", "weird → open")
+            == "status: weird → Open"
+        )
