@@ -22,9 +22,11 @@ def main() -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from helpdesk.mail.commands import mail_command
     from helpdesk.sla.commands import sla_command
 
-    for command in (init_command, demo_command, serve_command, worker_command, export_command, sla_command):
+    commands = (init_command, demo_command, serve_command, worker_command, export_command, sla_command)
+    for command in (*commands, mail_command):
         app.cli.add_command(command)
 
 
