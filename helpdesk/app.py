@@ -86,10 +86,11 @@ def _register_blueprints(app: Flask) -> None:
     from helpdesk.admin.views import bp as admin_bp
     from helpdesk.agents.views import bp as agents_bp
     from helpdesk.auth.views import bp as auth_bp
+    from helpdesk.mail.views import bp as mail_bp
     from helpdesk.portal.views import bp as portal_bp
     from helpdesk.reports.views import bp as reports_bp
 
-    for blueprint in (auth_bp, portal_bp, agents_bp, admin_bp, reports_bp):
+    for blueprint in (auth_bp, portal_bp, agents_bp, admin_bp, reports_bp, mail_bp):
         app.register_blueprint(blueprint)
 
 
