@@ -245,7 +245,7 @@ def _system_event(ticket: Ticket, event: str, text: str) -> Message:
 
 
 def _language_of(parsed: ParsedEmail) -> str:
-    sample = f"{parsed.subject}\n{parsed.text[:2000]}"
+    sample = parsed.text[:2000] if parsed.text.strip() else parsed.subject
     arabic = len(ARABIC_LETTER.findall(sample))
     latin = len(re.findall(r"[A-Za-z]", sample))
     return "ar" if arabic and arabic * 2 >= latin else "en"
