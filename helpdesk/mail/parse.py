@@ -144,20 +144,28 @@ def _first_message_id(value: str) -> str | None:
     return f"<{value}>"[:998] if value and " " not in value else None
 
 
+ADDRESS_RE = re.compile(r"[^\s<>\"'@,;:()\[\]]+@[^\s<>\"'@,;:()\[\]]+\.[^\s<>\"'@,;:()\[\]]+")
+
+
 def _sender(msg: EmailMessage) -> tuple[str, str | None]:
+    """(display name, address) of the author; a broken header still yields its address and name."""
     for name in ("From", "Sender", "Reply-To", "Return-Path"):
         try:
             value = msg.get(name)
             addresses = getattr(value, "addresses", None)
-            if addresses:
-                first = addresses[0]
-                if first.addr_spec and "@" in first.addr_spec:
-                    return first.display_name.strip(), first.addr_spec.strip().lower()
-        except Exception:  # fall through to the forgiving parser below
+            if addresses and ADDRESS_RE.fullmatch(addresses[0].addr_spec or ""):
+                return addresses[0].display_name.strip(), addresses[0].addr_spec.strip().lower()
+        except Exception:  # fall through to the forgiving reading below
             pass
-        display, address = parseaddr(header(msg, name))
-        if address and "@" in address:
-            return display.strip(), address.strip().lower()
+        raw = header(msg, name)
+        display, address = parseaddr(raw)
+        if not ADDRESS_RE.fullmatch(address or ""):
+            found = ADDRESS_RE.search(raw)
+            if found is None:
+                continue
+            address, display = found.group(0), raw[: raw.find(found.group(0))]
+        display = display.split("<", 1)[0].strip().strip("\"' ")
+        return display, address.strip().lower()
     return "", None
 
 

@@ -27,6 +27,10 @@ _SENT_FROM_AR = re.compile(
     r"^[ \t]*(?:أُ?رسلت?|مرسلة?|تم الإرسال|تم إرساله)\s+(?:من|عبر|بواسطة)\s[^\n]{0,80}$", re.MULTILINE
 )
 
+# Mobile signatures in English that the library misses: «Sent from my Samsung Galaxy smartphone.»
+_SENT_FROM_EN = re.compile(
+    r"^[ \t]*(?:Sent from my|Sent from Mail for|Get Outlook for)\s[^\n]{0,80}$", re.MULTILINE
+)
 # The RFC 3676 signature separator, «-- » alone on a line.
 _SIGNATURE_SEPARATOR = re.compile(r"^-- ?$", re.MULTILINE)
 
@@ -38,7 +42,14 @@ def strip_quoted_reply(text: str) -> str:
     if not text or not text.strip():
         return ""
     cut = len(text)
-    for pattern in (_GMAIL_AR, _OUTLOOK_AR, _ORIGINAL_MESSAGE_AR, _SENT_FROM_AR, _SIGNATURE_SEPARATOR):
+    for pattern in (
+        _GMAIL_AR,
+        _OUTLOOK_AR,
+        _ORIGINAL_MESSAGE_AR,
+        _SENT_FROM_AR,
+        _SENT_FROM_EN,
+        _SIGNATURE_SEPARATOR,
+    ):
         match = pattern.search(text)
         if match is not None and match.start() < cut:
             cut = match.start()
