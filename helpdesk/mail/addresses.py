@@ -67,24 +67,26 @@ def base_address(address: str) -> str:
     return f"{local.split('+', 1)[0]}@{domain}"
 
 
-def our_addresses() -> set[str]:
-    """Every address we receive mail at or send from (without plus tags)."""
-    addresses = {default_sender_address()}
-    addresses |= {
-        a.lower()
-        for a in db.session.scalars(select(Queue.email_address).where(Queue.email_address.is_not(None)))
-    }
-    return {base_address(a) for a in addresses}
-
-
-def queue_for_recipients(recipients: list[str]) -> Queue | None:
-    """The queue whose inbound address one of the recipients is (plus tags ignored)."""
-    wanted = {base_address(r) for r in recipients if r}
-    if not wanted:
-        return None
-    return db.session.scalar(
-        select(Queue)
-        .where(Queue.email_address.in_(sorted(wanted)), Queue.is_active)
-        .order_by(Queue.id)
-        .limit(1)
+def queue_addresses() -> dict[str, int]:
+    """Inbound address (without plus tag) → id of the active queue that receives it."""
+    rows = db.session.execute(
+        select(Queue.email_address, Queue.id)
+        .where(Queue.email_address.is_not(None), Queue.is_active)
+        .order_by(Queue.id.desc())
     )
+    return {base_address(address): queue_id for address, queue_id in rows}
+
+
+def our_addresses(queues: dict[str, int] | None = None) -> set[str]:
+    """Every address we receive mail at or send from (without plus tags)."""
+    return {default_sender_address(), *(queue_addresses() if queues is None else queues)}
+
+
+def queue_for_recipients(recipients: list[str], queues: dict[str, int] | None = None) -> Queue | None:
+    """The queue whose inbound address one of the recipients is (plus tags ignored)."""
+    queues = queue_addresses() if queues is None else queues
+    for recipient in recipients:
+        queue_id = queues.get(base_address(recipient)) if recipient else None
+        if queue_id is not None:
+            return db.session.get(Queue, queue_id)
+    return None

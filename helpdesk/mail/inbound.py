@@ -21,7 +21,7 @@ from email import policy as email_policy
 from flask import Flask, current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from helpdesk.auth.models import StaffUser
@@ -74,15 +74,10 @@ def ingest(
     recipient: str | None = None,
 ) -> IngestResult:
     """Store, commit, then process one raw message. Never raises for bad mail."""
-    inbound, created = store_raw(raw, source=source, queue=queue, recipient=recipient)
+    inbound_id, created = store_raw(raw, source=source, queue=queue, recipient=recipient)
     if not created:
-        return IngestResult(
-            inbound.message_id,
-            inbound.ticket.number if inbound.ticket is not None else None,
-            "duplicate",
-            inbound_id=inbound.id,
-        )
-    return process_inbound(inbound.id)
+        return _duplicate(inbound_id)
+    return process_inbound(inbound_id)
 
 
 def dedupe_key(raw: bytes) -> tuple[str, str | None]:
@@ -101,82 +96,126 @@ def dedupe_key(raw: bytes) -> tuple[str, str | None]:
 
 def store_raw(
     raw: bytes, *, source: str, queue: Queue | None = None, recipient: str | None = None
-) -> tuple[InboundMessage, bool]:
-    """Commit the raw bytes to the ledger. Returns (row, False) when the same mail is already there."""
+) -> tuple[int, bool]:
+    """Commit the raw bytes to the ledger. Returns (row id, False) when the same mail is already there."""
     key, message_id = dedupe_key(raw)
-    existing = db.session.scalar(select(InboundMessage).where(InboundMessage.dedupe_key == key))
+    existing = db.session.scalar(select(InboundMessage.id).where(InboundMessage.dedupe_key == key))
     if existing is not None:
         return existing, False
-    inbound = InboundMessage(
-        dedupe_key=key,
-        message_id=message_id,
-        source=source,
-        queue_id=queue.id if queue is not None else None,
-        recipient=(recipient or "")[:254] or None,
-        raw=raw,
-        size=len(raw),
-        status=InboundStatus.STORED,
-    )
-    db.session.add(inbound)
     try:
+        inbound_id = db.session.execute(
+            insert(InboundMessage)
+            .values(
+                dedupe_key=key,
+                message_id=message_id,
+                source=source,
+                queue_id=queue.id if queue is not None else None,
+                recipient=(recipient or "")[:254] or None,
+                raw=raw,
+                size=len(raw),
+                status=InboundStatus.STORED,
+                received_at=utcnow(),
+            )
+            .returning(InboundMessage.id)
+        ).scalar_one()
         db.session.commit()
     except IntegrityError:  # another process stored the same mail a moment ago
         db.session.rollback()
-        existing = db.session.scalar(select(InboundMessage).where(InboundMessage.dedupe_key == key))
+        existing = db.session.scalar(select(InboundMessage.id).where(InboundMessage.dedupe_key == key))
         if existing is None:
             raise
         return existing, False
-    return inbound, True
+    return inbound_id, True
+
+
+def _duplicate(inbound_id: int) -> IngestResult:
+    message_id, number = db.session.execute(
+        select(InboundMessage.message_id, Ticket.number)
+        .outerjoin(Ticket, Ticket.id == InboundMessage.ticket_id)
+        .where(InboundMessage.id == inbound_id)
+    ).one()
+    db.session.commit()
+    return IngestResult(message_id, number, "duplicate", inbound_id=inbound_id)
+
+
+def _set(inbound_id: int, *conditions, **values) -> int:
+    return db.session.execute(
+        update(InboundMessage)
+        .where(InboundMessage.id == inbound_id, *conditions)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
 
 
 def process_inbound(inbound_id: int) -> IngestResult:
-    """Turn a stored row into a ticket or reply, exactly once, even with several workers racing."""
-    claimed = db.session.execute(
-        update(InboundMessage)
-        .where(InboundMessage.id == inbound_id, InboundMessage.status == InboundStatus.STORED)
-        .values(status=InboundStatus.PROCESSED, processed_at=utcnow())
-    ).rowcount
-    inbound = db.session.get(InboundMessage, inbound_id)
-    if not claimed:  # someone else processed it (the row lock made us wait for their commit)
-        db.session.commit()
-        return IngestResult(
-            inbound.message_id,
-            inbound.ticket.number if inbound.ticket is not None else None,
-            "duplicate",
-            inbound_id=inbound_id,
-        )
+    """Turn a stored row into a ticket or reply, exactly once, even with several workers racing.
+
+    The row is claimed (stored → processed) by the first write of the transaction that does all the
+    work: a second worker waits on that row and then finds it taken; a crash rolls the claim back.
+    """
+    raw, queue_id, recipient, message_id = db.session.execute(
+        select(
+            InboundMessage.raw, InboundMessage.queue_id, InboundMessage.recipient, InboundMessage.message_id
+        ).where(InboundMessage.id == inbound_id)
+    ).one()
+    problem: Exception | None = None
+    try:  # parsed before taking the write lock: it needs no database
+        parsed = parse_email(raw, max_attachment_bytes=current_app.config["MAX_ATTACHMENT_BYTES"])
+    except UnreadableEmail as exc:
+        parsed, problem = None, exc
+    seen = {}
+    if parsed is not None:
+        sender = f"{parsed.from_name} <{parsed.from_address}>" if parsed.from_name else parsed.from_address
+        seen = {"sender": (sender or "")[:998] or None, "subject": parsed.subject[:998] or None}
+    if not _set(
+        inbound_id,
+        InboundMessage.status == InboundStatus.STORED,
+        status=InboundStatus.PROCESSED,
+        processed_at=utcnow(),
+        **seen,
+    ):
+        db.session.commit()  # someone else has processed it
+        return _duplicate(inbound_id)
     try:
-        result = _process(inbound)
+        if parsed is None:
+            raise problem
+        queue = db.session.get(Queue, queue_id) if queue_id else None
+        result, ticket_id, ticket_message_id, action = _process(parsed, queue, recipient)
+        _set(inbound_id, action=action, ticket_id=ticket_id, ticket_message_id=ticket_message_id)
         db.session.commit()
+        result.inbound_id = inbound_id
         return result
     except Exception as exc:
         db.session.rollback()
-        reason = str(exc) if isinstance(exc, Rejected | UnreadableEmail) else f"{type(exc).__name__}: {exc}"
-        if not isinstance(exc, Rejected | UnreadableEmail):
+        expected = isinstance(exc, Rejected | UnreadableEmail)
+        reason = str(exc) if expected else f"{type(exc).__name__}: {exc}"
+        if not expected:
             log.exception("processing inbound message %s failed", inbound_id)
-        db.session.execute(
-            update(InboundMessage)
-            .where(InboundMessage.id == inbound_id, InboundMessage.status == InboundStatus.STORED)
-            .values(status=InboundStatus.FAILED, error=reason[:4000], processed_at=utcnow())
+        _set(
+            inbound_id,
+            InboundMessage.status == InboundStatus.STORED,
+            status=InboundStatus.FAILED,
+            error=reason[:4000],
+            processed_at=utcnow(),
+            **seen,
         )
         db.session.commit()
-        inbound = db.session.get(InboundMessage, inbound_id)
-        return IngestResult(inbound.message_id, None, "failed", reason, inbound_id)
+        return IngestResult(message_id, None, "failed", reason, inbound_id)
 
 
-def _process(inbound: InboundMessage) -> IngestResult:
-    parsed = parse_email(inbound.raw, max_attachment_bytes=current_app.config["MAX_ATTACHMENT_BYTES"])
-    inbound.sender = (
-        f"{parsed.from_name} <{parsed.from_address}>" if parsed.from_name else parsed.from_address
-    )
-    inbound.subject = parsed.subject[:998] or None
+def _process(
+    parsed: ParsedEmail, queue: Queue | None, recipient: str | None
+) -> tuple[IngestResult, int, int, str]:
+    """All the work on the tickets side; returns (result, ticket id, message id, ledger action)."""
     if parsed.report is not None:
-        return _record_bounce(inbound, parsed)
+        return _record_bounce(parsed)
     if not parsed.from_address:
         raise Rejected("the message has no sender address")
-    queue = inbound.queue or addresses.queue_for_recipients([inbound.recipient or "", *parsed.to, *parsed.cc])
+    queues = addresses.queue_addresses()
+    recipients = [recipient or "", *parsed.to, *parsed.cc]
+    queue = queue or addresses.queue_for_recipients(recipients, queues)
     customer = find_or_create_customer(parsed.from_address, parsed.from_name, _language_of(parsed))
-    ticket = find_thread(parsed, customer, [inbound.recipient or "", *parsed.to, *parsed.cc])
+    ticket = find_thread(parsed, customer, recipients)
     follow_up_of = None
     if ticket is not None and ticket.status == Status.CLOSED:
         follow_up_of, ticket = ticket, None
@@ -216,10 +255,9 @@ def _process(inbound: InboundMessage) -> IngestResult:
     if parsed.dropped:
         _system_event(ticket, "attachment_dropped", _dropped_note(parsed))
     db.session.flush()
-    inbound.ticket_id, inbound.ticket_message_id, inbound.action = ticket.id, message.id, action
-    if action == "created" and auto_reply_refusal(parsed) is None:
+    if action == "created" and auto_reply_refusal(parsed, queues) is None:
         queue_acknowledgement(ticket, parsed.from_address)
-    return IngestResult(parsed.message_id, ticket.number, action, inbound_id=inbound.id)
+    return IngestResult(parsed.message_id, ticket.number, action), ticket.id, message.id, action
 
 
 def _dropped_note(parsed: ParsedEmail) -> str:
@@ -254,8 +292,9 @@ def _language_of(parsed: ParsedEmail) -> str:
 def find_or_create_customer(address: str, name: str, language: str) -> Customer:
     """The customer who owns this address (any of their addresses, case-insensitive), or a new one."""
     address = address.strip().lower()
+    # Addresses are stored lower-cased, so this equality uses the unique index.
     known = db.session.scalar(
-        select(Customer).join(CustomerEmail).where(func.lower(CustomerEmail.email) == address).limit(1)
+        select(Customer).join(CustomerEmail).where(CustomerEmail.email == address).limit(1)
     )
     if known is not None:
         return known
@@ -323,7 +362,7 @@ def is_participant(ticket: Ticket, customer: Customer) -> bool:
     )
 
 
-def auto_reply_refusal(parsed: ParsedEmail) -> str | None:
+def auto_reply_refusal(parsed: ParsedEmail, queues: dict[str, int] | None = None) -> str | None:
     """Why we must not answer this mail automatically (mail loops, lists, robots), or None."""
     headers = parsed.headers
     auto_submitted = headers.get("auto-submitted", "").strip().lower()
@@ -340,13 +379,13 @@ def auto_reply_refusal(parsed: ParsedEmail) -> str | None:
     sender = parsed.from_address or ""
     if not sender or MACHINE_SENDERS.match(sender):
         return "machine sender"
-    if addresses.base_address(sender) in addresses.our_addresses():
+    if addresses.base_address(sender) in addresses.our_addresses(queues):
         return "our own address"
     since = utcnow() - timedelta(hours=1)
     sent = db.session.scalar(
         select(func.count(OutboundEmail.id)).where(
             OutboundEmail.kind == "acknowledgement",
-            func.lower(OutboundEmail.to) == sender,
+            OutboundEmail.to == sender,
             OutboundEmail.created_at >= since,
         )
     )
@@ -355,7 +394,7 @@ def auto_reply_refusal(parsed: ParsedEmail) -> str | None:
     return None
 
 
-def _record_bounce(inbound: InboundMessage, parsed: ParsedEmail) -> IngestResult:
+def _record_bounce(parsed: ParsedEmail) -> tuple[IngestResult, int, int, str]:
     """A delivery report goes on the ticket of the mail that bounced, as a system event; never a ticket."""
     report = parsed.report
     ids = [i for i in [report.original_message_id, *parsed.thread_ids] if i]
@@ -384,8 +423,7 @@ def _record_bounce(inbound: InboundMessage, parsed: ParsedEmail) -> IngestResult
     event.email_message_id = parsed.message_id
     attach_files(event, parsed.files)
     db.session.flush()
-    inbound.ticket_id, inbound.ticket_message_id, inbound.action = ticket.id, event.id, "bounce"
-    return IngestResult(parsed.message_id, ticket.number, "appended", inbound_id=inbound.id)
+    return IngestResult(parsed.message_id, ticket.number, "appended"), ticket.id, event.id, "bounce"
 
 
 def process_stored(limit: int = 100, older_than: timedelta = timedelta(minutes=1)) -> int:

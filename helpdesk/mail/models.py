@@ -21,7 +21,11 @@ class OutboxStatus(enum.StrEnum):
 
 class OutboundEmail(db.Model):
     __tablename__ = "outbound_emails"
-    __table_args__ = (Index("ix_outbound_emails_status_next", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbound_emails_status_next", "status", "next_attempt_at"),
+        # Loop protection counts the acknowledgements sent to one address in the last hour.
+        Index("ix_outbound_emails_to_kind_created", "to", "kind", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(40), default="notification")  # reply, acknowledgement, …

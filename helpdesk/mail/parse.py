@@ -85,29 +85,18 @@ def parse_email(raw: bytes, *, max_attachment_bytes: int) -> ParsedEmail:
     html = _decode_text(html_part) if html_part is not None else None
     if not text.strip() and html:
         text = html_to_text(html)
+    # Headers that need no decoding are read raw: the header registry re-parses on every access.
+    raw = _raw_headers(msg)
     parsed = ParsedEmail(
-        message_id=_first_message_id(header(msg, "Message-ID")),
-        in_reply_to=MESSAGE_ID_RE.findall(header(msg, "In-Reply-To")),
-        references=MESSAGE_ID_RE.findall(header(msg, "References")),
-        subject=" ".join(header(msg, "Subject").split()),
+        message_id=_first_message_id(raw.get("message-id", "")),
+        in_reply_to=MESSAGE_ID_RE.findall(raw.get("in-reply-to", "")),
+        references=MESSAGE_ID_RE.findall(raw.get("references", "")),
+        subject=" ".join(header(msg, "Subject").split()) if "subject" in raw else "",
         from_name=from_name,
         from_address=from_address,
-        to=_addresses(msg, "To") + _addresses(msg, "Delivered-To"),
-        cc=_addresses(msg, "Cc"),
-        headers={
-            name.lower(): header(msg, name)
-            for name in (
-                "Auto-Submitted",
-                "Precedence",
-                "List-Id",
-                "List-Unsubscribe",
-                "X-Autoreply",
-                "X-Autorespond",
-                "X-Auto-Response-Suppress",
-                "Return-Path",
-            )
-            if msg.get(name) is not None
-        },
+        to=_addresses(raw, "to") + _addresses(raw, "delivered-to"),
+        cc=_addresses(raw, "cc"),
+        headers={name: raw[name] for name in LOOP_HEADERS if name in raw},
         text=normalise_newlines(text),
         html=html,
     )
@@ -115,6 +104,29 @@ def parse_email(raw: bytes, *, max_attachment_bytes: int) -> ParsedEmail:
     if msg.get_content_type() == "multipart/report":
         parsed.report = _delivery_report(msg)
     return parsed
+
+
+LOOP_HEADERS = (
+    "auto-submitted",
+    "precedence",
+    "list-id",
+    "list-unsubscribe",
+    "x-autoreply",
+    "x-autorespond",
+    "x-auto-response-suppress",
+    "return-path",
+)
+
+
+def _raw_headers(msg: EmailMessage) -> dict[str, str]:
+    """The first value of each header, unfolded, undecoded (8-bit bytes replaced)."""
+    found: dict[str, str] = {}
+    for name, value in msg.raw_items():
+        key = name.lower()
+        if key not in found:
+            text = str(value).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+            found[key] = " ".join(text.split())
+    return found
 
 
 def header(msg: EmailMessage, name: str) -> str:
@@ -169,9 +181,8 @@ def _sender(msg: EmailMessage) -> tuple[str, str | None]:
     return "", None
 
 
-def _addresses(msg: EmailMessage, name: str) -> list[str]:
-    values = [header(msg, name)] if msg.get(name) is not None else []
-    return [addr.lower() for _n, addr in getaddresses(values) if "@" in addr]
+def _addresses(raw: dict[str, str], name: str) -> list[str]:
+    return [addr.lower() for _n, addr in getaddresses([raw[name]]) if "@" in addr] if name in raw else []
 
 
 def _body_parts(msg: EmailMessage) -> tuple[EmailMessage | None, EmailMessage | None]:

@@ -65,10 +65,10 @@ def test_two_workers_at_once_make_one_ticket(app):
 
 def test_crash_between_store_and_parse_is_picked_up_by_the_worker_job(app):
     raw = make_email(message_id="<crash@example.com>")
-    row, created = inbound.store_raw(raw, source="pipe")  # …and the process dies here
+    row_id, created = inbound.store_raw(raw, source="pipe")  # …and the process dies here
     assert created and _count(Ticket) == 0
     assert inbound.process_stored() == 0  # too fresh: whoever stored it may still be working
-    row.received_at = utcnow() - timedelta(minutes=5)
+    db.session.get(InboundMessage, row_id).received_at = utcnow() - timedelta(minutes=5)
     db.session.commit()
     assert inbound.process_stored() == 1
     assert _count(Ticket) == 1
