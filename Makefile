@@ -7,7 +7,7 @@ PO_FILES := $(wildcard translations/*/LC_MESSAGES/messages.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 HTMX := helpdesk/static/vendor/htmx.min.js
 
-.PHONY: setup run test lint format i18n-extract clean-instance help
+.PHONY: setup run test lint format i18n-extract clean-instance help bench-ingest
 
 help:
 	@echo "make run     set everything up and serve on http://127.0.0.1:5000 with demo data"
@@ -56,3 +56,7 @@ format: setup
 i18n-extract: setup
 	$(BIN)/pybabel extract -F babel.cfg --ignore-dirs=".* __pycache__ node_modules .venv" -k _l -k lazy_gettext -o translations/messages.pot --no-location --sort-output --omit-header .
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete
+
+# Inbound mail throughput: 5,000 generated messages into a fresh SQLite database.
+bench-ingest: setup
+	$(BIN)/python bench/ingest.py --messages 5000

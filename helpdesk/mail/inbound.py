@@ -21,7 +21,9 @@ from email import policy as email_policy
 from flask import Flask, current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from helpdesk.auth.models import StaffUser
@@ -99,32 +101,29 @@ def store_raw(
 ) -> tuple[int, bool]:
     """Commit the raw bytes to the ledger. Returns (row id, False) when the same mail is already there."""
     key, message_id = dedupe_key(raw)
-    existing = db.session.scalar(select(InboundMessage.id).where(InboundMessage.dedupe_key == key))
-    if existing is not None:
-        return existing, False
-    try:
-        inbound_id = db.session.execute(
-            insert(InboundMessage)
-            .values(
-                dedupe_key=key,
-                message_id=message_id,
-                source=source,
-                queue_id=queue.id if queue is not None else None,
-                recipient=(recipient or "")[:254] or None,
-                raw=raw,
-                size=len(raw),
-                status=InboundStatus.STORED,
-                received_at=utcnow(),
-            )
-            .returning(InboundMessage.id)
-        ).scalar_one()
-        db.session.commit()
-    except IntegrityError:  # another process stored the same mail a moment ago
+    values = dict(
+        dedupe_key=key,
+        message_id=message_id,
+        source=source,
+        queue_id=queue.id if queue is not None else None,
+        recipient=(recipient or "")[:254] or None,
+        raw=raw,
+        size=len(raw),
+        status=InboundStatus.STORED,
+        received_at=utcnow(),
+    )
+    # INSERT … ON CONFLICT DO NOTHING: a second copy (even from a concurrent worker) inserts nothing.
+    dialect_insert = postgresql_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
+    inbound_id = db.session.execute(
+        dialect_insert(InboundMessage)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(InboundMessage.id)
+    ).scalar()
+    if inbound_id is None:
         db.session.rollback()
-        existing = db.session.scalar(select(InboundMessage.id).where(InboundMessage.dedupe_key == key))
-        if existing is None:
-            raise
-        return existing, False
+        return db.session.scalar(select(InboundMessage.id).where(InboundMessage.dedupe_key == key)), False
+    db.session.commit()
     return inbound_id, True
 
 
@@ -300,6 +299,9 @@ def find_or_create_customer(address: str, name: str, language: str) -> Customer:
         return known
     customer = Customer(name=(name or address.split("@")[0])[:200], language=language)
     customer.emails.append(CustomerEmail(email=address[:254], is_primary=True))
+    if db.engine.dialect.name == "sqlite":  # writers are serialised: nobody can race us to it
+        db.session.add(customer)
+        return customer
     try:
         with db.session.begin_nested():  # another message from the same new sender may win the race
             db.session.add(customer)

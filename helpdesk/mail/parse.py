@@ -187,8 +187,11 @@ def _addresses(raw: dict[str, str], name: str) -> list[str]:
 
 def _body_parts(msg: EmailMessage) -> tuple[EmailMessage | None, EmailMessage | None]:
     """The plain and the HTML body, the way a mail client chooses them."""
-    if msg.get_content_maintype() not in ("multipart", "text"):
-        return None, None
+    if not msg.is_multipart():  # the common case, without get_body's repeated header parsing
+        content_type = msg.get_content_type()
+        if msg.get_content_disposition() == "attachment":
+            return None, None
+        return (msg if content_type == "text/plain" else None), (msg if content_type == "text/html" else None)
     try:
         text = msg.get_body(preferencelist=("plain",))
         html = msg.get_body(preferencelist=("html",))
