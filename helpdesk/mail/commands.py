@@ -107,13 +107,20 @@ def mailbox_command(
     queue_name, host, port, security, username, password_env, folder, move_to, disable
 ) -> None:
     """Configure the IMAP mailbox of a queue (the password comes from the environment)."""
-    from helpdesk.mail.models import Mailbox
+    from helpdesk.mail.mailboxes import save_mailbox
 
     queue = _queue_by_name(queue_name)
-    mailbox = db.session.scalar(select(Mailbox).where(Mailbox.queue_id == queue.id)) or Mailbox(queue=queue)
-    mailbox.host, mailbox.port, mailbox.username, mailbox.folder = host, port, username, folder
-    mailbox.use_tls, mailbox.use_starttls = security == "tls", security == "starttls"
-    mailbox.password_env, mailbox.move_to, mailbox.is_active = password_env, move_to, not disable
-    db.session.add(mailbox)
+    save_mailbox(
+        queue,
+        host=host,
+        port=port,
+        security=security,
+        username=username,
+        password_env=password_env,
+        password=None,
+        folder=folder,
+        move_to=move_to,
+        is_active=not disable,
+    )
     db.session.commit()
     click.echo(f"Mailbox {username}@{host}:{port}/{folder} → queue {queue.slug}")

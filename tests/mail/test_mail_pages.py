@@ -59,3 +59,48 @@ def test_agent_downloads_the_original_email_from_the_ticket_page(app, client, lo
     assert download.status_code == 200 and download.data == raw
     assert len(statements) <= 4
     assert client.get("/agent/messages/424242/original.eml").status_code == 404
+
+
+def test_admin_configures_a_queue_mailbox(app, client, login, queries):
+    from helpdesk.audit.models import AuditEvent
+    from helpdesk.mail.models import Mailbox
+    from tests.conftest import make_queue
+
+    queue = make_queue("orders")
+    login(make_staff(Role.ADMIN))
+    with queries() as statements:
+        page = client.get("/admin/mail/mailboxes")
+    assert page.status_code == 200 and len(statements) <= 6
+    form = {
+        "host": "imap.example.com",
+        "port": "143",
+        "security": "starttls",
+        "username": "orders@example.com",
+        "password_env": "ORDERS_IMAP_PASSWORD",
+        "password": "",
+        "folder": "INBOX",
+        "move_to": "Done",
+        "is_active": "y",
+    }
+    assert (
+        client.submit(f"/admin/mail/mailboxes/{queue.id}", {**form, "password_env": "bad name"}).status_code
+        == 400
+    )
+    assert client.submit(f"/admin/mail/mailboxes/{queue.id}", form).status_code == 303
+    mailbox = db.session.scalar(db.select(Mailbox))
+    assert (mailbox.use_tls, mailbox.use_starttls, mailbox.port, mailbox.password) == (False, True, 143, None)
+    assert (
+        client.submit(f"/admin/mail/mailboxes/{queue.id}", {**form, "password": "s3cret"}).status_code == 303
+    )
+    assert client.submit(f"/admin/mail/mailboxes/{queue.id}", form).status_code == 303
+    db.session.refresh(mailbox)
+    assert mailbox.password == "s3cret"  # an empty field keeps it
+    events = db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == "mail.mailbox_saved")).all()
+    assert len(events) == 3 and "s3cret" not in str([e.details for e in events])
+    with queries() as statements:
+        edit = client.get(f"/admin/mail/mailboxes/{queue.id}")
+    assert edit.status_code == 200 and len(statements) <= 6
+    assert 'value="starttls" selected' in edit.get_data(as_text=True) or "selected" in edit.get_data(
+        as_text=True
+    )
+    assert client.get("/admin/mail/mailboxes/9999").status_code == 404
