@@ -12,6 +12,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from helpdesk.extensions import db
 from helpdesk.tickets.models import Queue
@@ -54,7 +55,10 @@ def ingest_command(queue_name: str | None, files: tuple[str, ...]) -> None:
                 raw = Path(name).read_bytes()
             except OSError as exc:
                 raise click.ClickException(f"Cannot read {name}: {exc.strerror or exc}") from exc
-        result = ingest(raw, source="pipe", queue=db.session.get(Queue, queue_id) if queue_id else None)
+        try:
+            result = ingest(raw, source="pipe", queue=db.session.get(Queue, queue_id) if queue_id else None)
+        except SQLAlchemyError as exc:  # the database is unreachable or broken: the command cannot run
+            raise click.ClickException(f"Database error while storing {name}: {exc}") from exc
         click.echo(json.dumps(result.as_json(), ensure_ascii=False))
 
 

@@ -160,7 +160,7 @@ def process_inbound(inbound_id: int) -> IngestResult:
     problem: Exception | None = None
     try:  # parsed before taking the write lock: it needs no database
         parsed = parse_email(raw, max_attachment_bytes=current_app.config["MAX_ATTACHMENT_BYTES"])
-    except UnreadableEmail as exc:
+    except Exception as exc:  # not mail at all, or a parser bug: recorded as failed below, never raised
         parsed, problem = None, exc
     seen = {}
     if parsed is not None:

@@ -6,6 +6,7 @@ if storing fails the sender gets a temporary error (451) and tries again later.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from aiosmtpd.controller import Controller
@@ -24,11 +25,14 @@ class IngestHandler:
         self.app = app
 
     async def handle_DATA(self, server, session, envelope) -> str:
-        # Runs in the controller's event-loop thread; one message at a time is plenty here.
         raw = envelope.original_content or envelope.content
         if isinstance(raw, str):
             raw = raw.encode("utf-8", "surrogateescape")
         recipients = list(envelope.rcpt_tos or [])
+        # The database work runs in a thread so the event loop keeps serving other connections.
+        return await asyncio.get_running_loop().run_in_executor(None, self._ingest, raw, recipients)
+
+    def _ingest(self, raw: bytes, recipients: list[str]) -> str:
         with self.app.app_context():
             try:
                 queue = queue_for_recipients(recipients)
