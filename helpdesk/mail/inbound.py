@@ -35,6 +35,7 @@ from helpdesk.mail.compose import queue_acknowledgement
 from helpdesk.mail.models import InboundMessage, InboundStatus, OutboundEmail
 from helpdesk.mail.parse import ParsedEmail, UnreadableEmail, clean_subject, parse_email
 from helpdesk.mail.reply_text import strip_quoted_reply
+from helpdesk.sanitize import clean_html
 from helpdesk.tickets import service as tickets
 from helpdesk.tickets.attachments import attach_files
 from helpdesk.tickets.models import Channel, Message, MessageKind, Queue, Status, Ticket
@@ -216,10 +217,19 @@ def _process(
     customer = find_or_create_customer(parsed.from_address, parsed.from_name, _language_of(parsed))
     ticket = find_thread(parsed, customer, recipients)
     follow_up_of = None
-    if ticket is not None and ticket.status == Status.CLOSED:
+    automatic = is_automatic_reply(parsed)
+    if ticket is not None and ticket.status == Status.CLOSED and not automatic:
         follow_up_of, ticket = ticket, None
     text = parsed.text.strip()
-    if ticket is None:
+    if ticket is not None and automatic:
+        # An out-of-office answer to our mail is kept on the ticket for the agents, as an event: it is
+        # not the customer speaking, so it neither reopens the ticket nor touches its SLA clocks.
+        message = _system_event(ticket, "auto_reply", text)
+        message.author_customer = customer
+        message.body_html = clean_html(parsed.html) if parsed.html else None
+        attach_files(message, parsed.files)
+        action = "appended"
+    elif ticket is None:
         ticket = tickets.open_ticket(
             customer=customer,
             subject=clean_subject(addresses.SUBJECT_TOKEN_RE.sub("", parsed.subject)),
@@ -361,6 +371,18 @@ def is_participant(ticket: Ticket, customer: Customer) -> bool:
     return (
         db.session.scalar(select(StaffUser.id).where(func.lower(StaffUser.email).in_(emails)).limit(1))
         is not None
+    )
+
+
+def is_automatic_reply(parsed: ParsedEmail) -> bool:
+    """An auto-responder wrote this (out of office, vacation), not a person."""
+    headers = parsed.headers
+    auto_submitted = headers.get("auto-submitted", "").strip().lower()
+    return bool(
+        (auto_submitted and not auto_submitted.startswith("no"))
+        or "x-autoreply" in headers
+        or "x-autorespond" in headers
+        or headers.get("precedence", "").strip().lower() == "auto_reply"
     )
 
 

@@ -124,7 +124,9 @@ CASES = {
         ticket="new", customer=("Odd Headers", "odd@example.com"), display="Body text survives odd headers."
     ),
     "27-no-from.eml": dict(action="failed", error="no sender address"),
-    "28-out-of-office-en.eml": dict(ticket="seed", display="I am out of the office until Sunday.", ack=False),
+    "28-out-of-office-en.eml": dict(
+        ticket="seed", auto_reply=True, display="I am out of the office until Sunday.", ack=False
+    ),
     "29-out-of-office-ar.eml": dict(ticket="new", subject="رد تلقائي: خارج المكتب", ack=False),
     "30-bulk-newsletter.eml": dict(ticket="new", subject="50% off this weekend", ack=False),
     "31-bounce-dsn.eml": dict(
@@ -199,7 +201,10 @@ def test_corpus_message(app, name):
     message = db.session.get(Message, row.ticket_message_id)
     ticket = message.ticket
 
-    if expected.get("bounce"):
+    if expected.get("auto_reply"):
+        assert message.kind == MessageKind.EVENT and message.event == "auto_reply"
+        assert message.author_customer.email == "seed@corpus.example"
+    elif expected.get("bounce"):
         assert message.kind == MessageKind.EVENT and message.event == "bounce"
         assert expected["event_text"] in message.body_text
     else:

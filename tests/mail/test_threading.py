@@ -138,3 +138,32 @@ def test_message_ids_are_stored_for_threading(app):
     )
     message = db.session.scalar(select(Message).where(Message.ticket_id == _ticket(result.ticket).id))
     assert message.in_reply_to == "<nothing@x>" and message.references == "<a@x> <nothing@x>"
+
+
+def test_out_of_office_reply_is_kept_as_an_event_and_does_not_reopen(app):
+    customer = make_customer("away@example.com")
+    ticket = make_ticket(customer=customer, status=Status.SOLVED)
+    result = inbound.ingest(
+        make_email(
+            sender="away@example.com",
+            subject=f"Automatic reply: [{ticket.number}]",
+            body="I am on leave until Sunday.",
+            headers={"Auto-Submitted": "auto-replied"},
+        )
+    )
+    assert result.action == "appended" and result.ticket == ticket.number
+    db.session.refresh(ticket)
+    assert ticket.status == Status.SOLVED
+    event = ticket.messages[-1]
+    assert (event.kind, event.event, event.body_text) == (
+        MessageKind.EVENT,
+        "auto_reply",
+        "I am on leave until Sunday.",
+    )
+    closed = make_ticket(customer=customer, status=Status.CLOSED)
+    again = inbound.ingest(
+        make_email(
+            sender="away@example.com", subject=f"Re: [{closed.number}]", headers={"X-Autoreply": "yes"}
+        )
+    )
+    assert again.ticket == closed.number and _tickets() == 2  # no follow-up ticket for a robot
