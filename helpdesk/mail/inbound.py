@@ -79,7 +79,11 @@ def ingest(
     """Store, commit, then process one raw message. Never raises for bad mail."""
     inbound_id, created = store_raw(raw, source=source, queue=queue, recipient=recipient)
     if not created:
-        return _duplicate(inbound_id)
+        status = db.session.scalar(select(InboundMessage.status).where(InboundMessage.id == inbound_id))
+        if status != InboundStatus.STORED:
+            return _duplicate(inbound_id)
+        # Stored before but never processed (a crash, or another worker right now): the claim in
+        # process_inbound makes sure only one of us does it; the other gets "duplicate".
     return process_inbound(inbound_id)
 
 

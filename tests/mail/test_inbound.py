@@ -109,3 +109,11 @@ def test_new_ticket_is_acknowledged_once(app):
     inbound.ingest(make_email())
     [ack] = db.session.scalars(select(OutboundEmail)).all()
     assert ack.kind == "acknowledgement" and ack.to == "sara@example.com"
+
+
+def test_redelivery_of_a_stored_but_unprocessed_message_processes_it(app):
+    raw = make_email(message_id="<half@example.com>")
+    inbound.store_raw(raw, source="imap")  # the first delivery crashed after storing
+    assert inbound.ingest(raw).action == "created"
+    assert inbound.ingest(raw).action == "duplicate"
+    assert _count(Ticket) == 1
