@@ -7,7 +7,7 @@ PO_FILES := $(wildcard translations/*/LC_MESSAGES/messages.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 HTMX := helpdesk/static/vendor/htmx.min.js
 
-.PHONY: setup run test lint format i18n-extract clean-instance help bench-ingest
+.PHONY: setup run test lint format i18n-extract clean-instance help screenshots bench-ingest
 
 help:
 	@echo "make run     set everything up and serve on http://127.0.0.1:5000 with demo data"
@@ -43,6 +43,10 @@ run: setup
 
 test: setup
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The main pages in both languages, desktop and phone, from the real server in Chromium.
+screenshots: setup
+	HELPDESK_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q -p no:cacheprovider tests/e2e/test_screenshots.py
 
 lint: setup
 	$(BIN)/ruff check .

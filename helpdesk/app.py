@@ -31,6 +31,24 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
         cursor.close()
 
 
+@event.listens_for(Engine, "before_cursor_execute", retval=True)
+def _strip_nul_characters(_conn, _cursor, statement, parameters, _context, executemany):
+    """NUL characters arrive in hostile form input and broken mail; PostgreSQL refuses them in text
+    (raw mail is stored as bytes, which this leaves alone). Removed on every database alike."""
+    if executemany:
+        return statement, [_without_nul(p) for p in parameters]
+    return statement, _without_nul(parameters)
+
+
+def _without_nul(parameters):
+    if isinstance(parameters, dict):
+        if any(isinstance(v, str) and "\x00" in v for v in parameters.values()):
+            return {k: v.replace("\x00", "") if isinstance(v, str) else v for k, v in parameters.items()}
+    elif isinstance(parameters, tuple | list) and any(isinstance(v, str) and "\x00" in v for v in parameters):
+        return type(parameters)(v.replace("\x00", "") if isinstance(v, str) else v for v in parameters)
+    return parameters
+
+
 def build_app(overrides: dict[str, Any] | None = None) -> Flask:
     config = load_config(overrides)
     app = Flask(
@@ -71,6 +89,7 @@ def _import_models() -> None:
     import helpdesk.kb.models
     import helpdesk.mail.models
     import helpdesk.reports.models
+    import helpdesk.search.models
     import helpdesk.sla.models
     import helpdesk.tickets.models  # noqa: F401
 
@@ -85,12 +104,14 @@ def _configure_login() -> None:
 def _register_blueprints(app: Flask) -> None:
     from helpdesk.admin.views import bp as admin_bp
     from helpdesk.agents.views import bp as agents_bp
+    from helpdesk.auth.link_views import bp as signin_bp
     from helpdesk.auth.views import bp as auth_bp
+    from helpdesk.kb.views import bp as kb_bp
     from helpdesk.mail.views import bp as mail_bp
     from helpdesk.portal.views import bp as portal_bp
     from helpdesk.reports.views import bp as reports_bp
 
-    for blueprint in (auth_bp, portal_bp, agents_bp, admin_bp, reports_bp, mail_bp):
+    for blueprint in (auth_bp, signin_bp, portal_bp, kb_bp, agents_bp, admin_bp, reports_bp, mail_bp):
         app.register_blueprint(blueprint)
 
 

@@ -22,11 +22,22 @@ def main() -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from helpdesk.kb.commands import kb_command
     from helpdesk.mail.commands import mail_command
+    from helpdesk.search.commands import reindex_command
     from helpdesk.sla.commands import sla_command
 
-    commands = (init_command, demo_command, serve_command, worker_command, export_command, sla_command)
-    for command in (*commands, mail_command):
+    for command in (
+        init_command,
+        demo_command,
+        serve_command,
+        worker_command,
+        export_command,
+        sla_command,
+        kb_command,
+        reindex_command,
+        mail_command,
+    ):
         app.cli.add_command(command)
 
 
@@ -57,6 +68,9 @@ def demo_command(if_empty: bool, seed: int, ticket_count: int) -> None:
             return
         raise click.ClickException(str(exc)) from exc
     click.echo("Loaded: " + ", ".join(f"{n} {what}" for what, n in summary.items()))
+    from helpdesk.search import apply_pending_jobs
+
+    apply_pending_jobs()  # index the demo articles now, so search works before the worker runs
     _print_demo_logins()
 
 

@@ -18,6 +18,21 @@ PUBLIC = {
     "auth.customer_login",
     "auth.logout",
     "auth.set_language",
+    # The knowledge base is public; feedback and "this solved my problem" work for guests too.
+    "kb.search",
+    "kb.suggest",
+    "kb.article",
+    "kb.category",
+    "kb.feedback",
+    "kb.solved",
+    # Signing in by emailed link, signing up, resetting a password, a guest's case.
+    "signin.request_link",
+    "signin.magic_link",
+    "signin.sign_up",
+    "signin.verify",
+    "signin.forgot_password",
+    "signin.reset_password",
+    "signin.guest_case",
 }
 
 

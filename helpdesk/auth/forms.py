@@ -1,7 +1,15 @@
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, ValidationError
 
 
@@ -26,3 +34,28 @@ class LoginForm(FlaskForm):
 class LanguageForm(FlaskForm):
     language = SelectField(choices=[("ar", "العربية"), ("en", "English")])
     next = HiddenField()
+
+
+class EmailOnlyForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(), EmailAddress(), Length(max=254)])
+
+
+class SignUpForm(FlaskForm):
+    name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=200)])
+    email = EmailField(_l("Email"), validators=[DataRequired(), EmailAddress(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=8, max=200)])
+
+
+class NewPasswordForm(FlaskForm):
+    password = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=8, max=200)])
+
+
+class ConfirmLinkForm(FlaskForm):
+    """The button on a link's landing page: mail scanners fetch links, only a person presses it."""
+
+
+class GuestCaseForm(FlaskForm):
+    name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=200)])
+    email = EmailField(_l("Email"), validators=[DataRequired(), EmailAddress(), Length(max=254)])
+    subject = StringField(_l("Subject"), validators=[DataRequired(), Length(max=200)])
+    body = TextAreaField(_l("How can we help?"), validators=[DataRequired(), Length(max=20000)])

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import String
+from sqlalchemy import JSON, String
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -59,3 +59,24 @@ class StaffUser(PasswordMixin, UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<StaffUser {self.email} {self.role}>"
+
+
+class TokenPurpose(enum.StrEnum):
+    SIGN_IN = "sign_in"  # magic link for customers who only wrote by email
+    VERIFY_EMAIL = "verify_email"  # guest case / sign-up: prove the address first
+    RESET_PASSWORD = "reset_password"
+
+
+class EmailToken(db.Model):
+    """A single-use emailed link. Only a hash of the token is stored; using it stamps ``used_at``."""
+
+    __tablename__ = "email_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    purpose: Mapped[TokenPurpose] = mapped_column(enum_type(TokenPurpose))
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)  # e.g. a guest's case draft
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

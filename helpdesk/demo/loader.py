@@ -128,7 +128,7 @@ def load_demo(
     from helpdesk.sla.service import ensure_default_setup, recompute_all_open
 
     ensure_default_setup()
-    recompute_all_open()
+    recompute_all_open(include_done=True)
     return {
         "queues": len(queues),
         "staff": len(staff),

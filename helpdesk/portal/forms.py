@@ -1,8 +1,8 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
-from wtforms import StringField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms import RadioField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 
 class NewCaseForm(FlaskForm):
@@ -14,3 +14,17 @@ class NewCaseForm(FlaskForm):
 class CaseReplyForm(FlaskForm):
     body = TextAreaField(_l("Your reply"), validators=[DataRequired(), Length(max=20000)])
     files = MultipleFileField(_l("Attachments"))
+
+
+class CaseActionForm(FlaskForm):
+    """Close / reopen: a button, with only the CSRF token."""
+
+
+class CsatForm(FlaskForm):
+    score = RadioField(
+        _l("How satisfied are you with our support?"),
+        choices=[(n, str(n)) for n in range(1, 6)],
+        coerce=int,
+        validators=[InputRequired()],
+    )
+    comment = TextAreaField(_l("Comment (optional)"), validators=[Optional(), Length(max=2000)])

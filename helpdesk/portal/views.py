@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from helpdesk.auth.permissions import customer_required
 from helpdesk.extensions import db
-from helpdesk.portal.forms import CaseReplyForm, NewCaseForm
+from helpdesk.i18n import current_language
+from helpdesk.kb import service as kb
+from helpdesk.kb.views import DRAFT_KEY, VIEWED_KEY
+from helpdesk.portal import cases as case_rules
+from helpdesk.portal.forms import CaseActionForm, CaseReplyForm, CsatForm, NewCaseForm
 from helpdesk.tickets import queries, service
 from helpdesk.tickets.attachments import files_from_upload, send_attachment
 from helpdesk.tickets.errors import DomainError
@@ -27,7 +31,12 @@ def own_case_or_404(number: str) -> Ticket:
 
 @bp.get("/")
 def home():
-    return render_template("portal/home.html")
+    locale = current_language()
+    return render_template(
+        "portal/home.html",
+        categories=[(c, n) for c, n in kb.categories_with_counts(locale) if n],
+        popular=kb.popular_articles(locale),
+    )
 
 
 @bp.get("/portal/cases")
@@ -40,7 +49,8 @@ def cases():
 @bp.route("/portal/cases/new", methods=["GET", "POST"])
 @customer_required
 def new_case():
-    form = NewCaseForm()
+    draft = session.get(DRAFT_KEY) or {}
+    form = NewCaseForm(data=None if request.method == "POST" else draft)
     if form.validate_on_submit():
         try:
             ticket = service.open_ticket(
@@ -49,11 +59,17 @@ def new_case():
                 body=form.body.data,
                 channel=Channel.PORTAL,
                 attachments=files_from_upload(form.files.data or []),
+                commit=False,
             )
+            # Articles opened from this form before sending it: the deflection that did not work.
+            ticket.articles_viewed_before = len(session.get(VIEWED_KEY, []))
+            db.session.commit()
         except DomainError as error:
             db.session.rollback()
             flash(error.message, "error")
             return render_template("portal/new_case.html", form=form), 400
+        session.pop(DRAFT_KEY, None)
+        session.pop(VIEWED_KEY, None)
         flash(_("Your case %(number)s has been opened.", number=ticket.number), "success")
         return redirect(url_for("portal.case", number=ticket.number), 303)
     return render_template("portal/new_case.html", form=form), 400 if form.errors else 200
@@ -63,12 +79,68 @@ def new_case():
 @customer_required
 def case(number: str):
     ticket = own_case_or_404(number)
+    return render_case(ticket)
+
+
+def render_case(ticket: Ticket, form: CaseReplyForm | None = None, csat_form: CsatForm | None = None):
+    rating = case_rules.rating_of(ticket)
     return render_template(
         "portal/case.html",
         ticket=ticket,
         messages=queries.thread(ticket, public_only=True),
-        form=CaseReplyForm(),
+        form=form or CaseReplyForm(),
+        action_form=CaseActionForm(),
+        csat_form=csat_form or CsatForm(obj=rating),
+        rating=rating,
+        can_rate=case_rules.can_rate(ticket),
+        expected_reply=case_rules.expected_reply(ticket),
     )
+
+
+@bp.post("/portal/cases/<number>/close")
+@customer_required
+def close(number: str):
+    ticket = own_case_or_404(number)
+    if not CaseActionForm().validate_on_submit():
+        abort(400)
+    try:
+        case_rules.close_case(ticket, current_user)
+        flash(_("Your case is closed. Thank you!"), "success")
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    return redirect(url_for("portal.case", number=ticket.number), 303)
+
+
+@bp.post("/portal/cases/<number>/reopen")
+@customer_required
+def reopen(number: str):
+    ticket = own_case_or_404(number)
+    if not CaseActionForm().validate_on_submit():
+        abort(400)
+    try:
+        case_rules.reopen_case(ticket, current_user)
+        flash(_("Your case is open again; we will get back to you."), "success")
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    return redirect(url_for("portal.case", number=ticket.number), 303)
+
+
+@bp.post("/portal/cases/<number>/rating")
+@customer_required
+def rate(number: str):
+    ticket = own_case_or_404(number)
+    form = CsatForm()
+    if not form.validate_on_submit():
+        return render_case(ticket, csat_form=form), 400
+    try:
+        case_rules.rate_case(ticket, current_user, score=form.score.data, comment=form.comment.data)
+        flash(_("Thank you for rating our support."), "success")
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    return redirect(url_for("portal.case", number=ticket.number), 303)
 
 
 @bp.post("/portal/cases/<number>/reply")
@@ -77,8 +149,7 @@ def reply(number: str):
     ticket = own_case_or_404(number)
     form = CaseReplyForm()
     if not form.validate_on_submit():
-        messages = queries.thread(ticket, public_only=True)
-        return render_template("portal/case.html", ticket=ticket, messages=messages, form=form), 400
+        return render_case(ticket, form=form), 400
     try:
         service.add_message(
             ticket,

@@ -29,7 +29,7 @@ bp = Blueprint("reports", __name__, url_prefix="/reports")
 
 DEFAULT_DAYS = 30
 LONGEST_RANGE_DAYS = 366
-BREACHES_ON_PAGE = 100
+BREACHES_ON_PAGE = 25
 CHARTS = ("compliance", "days", "channels", "backlog", "csat")
 
 
@@ -38,8 +38,8 @@ def _filter_form() -> ReportFilterForm:
     locale = current_language()
     queues = db.session.scalars(select(Queue).order_by(Queue.name_en)).all()
     staff = db.session.scalars(select(StaffUser).order_by(StaffUser.name)).all()
-    form.queue.choices = [(None, _("All queues")), *[(q.id, q.name_for(locale)) for q in queues]]
-    form.agent.choices = [(None, _("All agents")), *[(s.id, s.name) for s in staff]]
+    form.queue.choices = [("", _("All queues")), *[(q.id, q.name_for(locale)) for q in queues]]
+    form.agent.choices = [("", _("All agents")), *[(s.id, s.name) for s in staff]]
     return form
 
 

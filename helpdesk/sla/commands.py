@@ -18,11 +18,13 @@ def setup_command() -> None:
 
 
 @sla_command.command("recompute")
-def recompute_command() -> None:
+@click.option("--all", "include_done", is_flag=True, help="Solved and closed tickets too.")
+def recompute_command(include_done: bool) -> None:
     """Recompute the due times of every open ticket (after changing customer tiers in bulk, say)."""
     from helpdesk.sla.service import recompute_all_open
 
-    click.echo(f"Recomputed {recompute_all_open()} open tickets.")
+    count = recompute_all_open(include_done=include_done)
+    click.echo(f"Recomputed {count} {'' if include_done else 'open '}tickets.")
 
 
 @sla_command.command("check")

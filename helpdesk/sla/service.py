@@ -136,16 +136,21 @@ def recompute_due_times(ticket: Ticket, *, policies: Sequence[SlaPolicy] | None 
     _recompute(ticket, facts, active_policies() if policies is None else policies)
 
 
-def recompute_all_open(batch_size: int = 500) -> int:
-    """Recompute every active ticket (after a calendar or policy change, or demo data). Commits per batch."""
+def recompute_all_open(batch_size: int = 500, *, include_done: bool = False) -> int:
+    """Recompute every active ticket (after a calendar or policy change). Commits per batch.
+
+    With `include_done`, solved and closed tickets too, so that history imported or generated
+    without SLA data (demo data) gets its due times and business-time durations for the reports.
+    """
     policies = active_policies()
+    scope = [] if include_done else [Ticket.status.not_in(DONE)]
     done = 0
     last_id = 0
     while True:
         tickets = list(
             db.session.scalars(
                 select(Ticket)
-                .where(Ticket.status.not_in(DONE), Ticket.id > last_id)
+                .where(*scope, Ticket.id > last_id)
                 .options(joinedload(Ticket.customer))
                 .order_by(Ticket.id)
                 .limit(batch_size)
@@ -262,7 +267,7 @@ def _recompute(ticket: Ticket, facts: _TicketFacts, policies: Sequence[SlaPolicy
             (SlaMetric.NEXT_RESPONSE, True),
             (SlaMetric.RESOLUTION, ticket.status not in DONE),
         )
-        if is_running and clocks.due[metric] is not None
+        if is_running and clocks.due[metric] is not None and ticket.status not in DONE
     ]
     ticket.next_due_at = min(running) if running else None
 

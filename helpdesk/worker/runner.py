@@ -49,6 +49,7 @@ def _load_job_modules() -> None:
     import helpdesk.mail.imap
     import helpdesk.mail.inbound
     import helpdesk.mail.outbox
+    import helpdesk.search.indexer
     import helpdesk.sla.breaches
     import helpdesk.tickets.jobs  # noqa: F401  (each registers its jobs on import)
 

@@ -84,7 +84,7 @@ def test_demo_loads_every_status_and_channel_and_refuses_a_second_time(app):
     assert db.session.query(StaffUser).count() == 8
     assert db.session.query(Order).count() >= 300
     articles = db.session.query(Article).all()
-    assert len(articles) == 40
+    assert len(articles) == 80
     assert sorted({a.locale for a in articles}) == ["ar", "en"]
     assert {t.status for t in db.session.query(Ticket)} == set(Status)
     assert {t.channel for t in db.session.query(Ticket)} == set(Channel)

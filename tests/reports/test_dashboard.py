@@ -187,6 +187,10 @@ def test_dashboard_page_shows_the_figures(client, login, week):
     assert "Amal" in page and "Badr" in page and "Billing" in page
     assert page.count('<img src="/reports/chart/') == 5
     assert re.search(r'href="/reports/export/agents\.csv\?start=2025-11-02&amp;end=2025-11-08"', page)
+    # "All queues" / "All agents" submit an empty value, which the page takes as no filter.
+    assert '<option selected value="">All agents</option>' in page
+    refiltered = client.get(f"/reports?{PERIOD}&queue=&agent=").get_data(as_text=True)
+    assert "33.3 %" in refiltered
 
 
 def test_dashboard_is_in_arabic_for_arabic_supervisors(client, login, week):

@@ -223,3 +223,21 @@ def test_recompute_all_open_uses_few_queries(app, queries):
     # batch and the batched writes: a constant number, not one per ticket.
     selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
     assert len(selects) <= 10
+
+
+def test_recompute_with_done_tickets_fills_in_history_for_the_reports(app):
+    sla.ensure_default_setup()
+    agent = make_staff()
+    solved = open_at(riyadh(2026, 11, 22, 9, 0))  # Sunday, inside business hours
+    tickets.change_status(solved, Status.SOLVED, actor=agent, at=riyadh(2026, 11, 22, 11, 0))
+    # History brought in without SLA data (imported or generated): no clock row, no due times.
+    db.session.execute(TicketSla.__table__.delete())
+    solved.resolution_due_at = None
+    db.session.commit()
+
+    assert sla.recompute_all_open() == 0
+    assert sla.recompute_all_open(include_done=True) == 1
+    row = db.session.scalar(select(TicketSla).where(TicketSla.ticket_id == solved.id))
+    assert row.resolution_business_minutes == 120
+    assert solved.resolution_due_at is not None
+    assert solved.next_due_at is None  # no clock runs on a solved ticket

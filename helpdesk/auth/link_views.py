@@ -1,0 +1,113 @@
+"""Customer sign-in without a password, sign-up, password reset and guest cases (all by emailed link)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import login_user
+
+from helpdesk.auth import links
+from helpdesk.auth.forms import ConfirmLinkForm, EmailOnlyForm, GuestCaseForm, NewPasswordForm, SignUpForm
+from helpdesk.auth.models import TokenPurpose
+from helpdesk.kb.views import DRAFT_KEY
+
+bp = Blueprint("signin", __name__)
+
+
+def _check_your_email():
+    return render_template("auth/check_email.html")
+
+
+def _invalid(error: links.InvalidLink):
+    return render_template("auth/link_invalid.html", message=error.message), 400
+
+
+def _form_page(template: str, form, **context):
+    status = 400 if request.method == "POST" else 200
+    return render_template(template, form=form, **context), status
+
+
+@bp.route("/login/link", methods=["GET", "POST"])
+def request_link():
+    form = EmailOnlyForm()
+    if form.validate_on_submit():
+        links.request_sign_in_link(form.email.data)
+        return _check_your_email()
+    return _form_page("auth/request_link.html", form)
+
+
+@bp.route("/login/link/<token>", methods=["GET", "POST"])
+def magic_link(token: str):
+    form = ConfirmLinkForm()
+    try:
+        if form.validate_on_submit():
+            customer = links.sign_in_with_link(token)
+            login_user(customer)
+            return redirect(url_for("portal.cases"), 303)
+        links.peek(TokenPurpose.SIGN_IN, token)
+    except links.InvalidLink as error:
+        return _invalid(error)
+    return render_template("auth/confirm_link.html", form=form, action=_("Sign in"))
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+def sign_up():
+    form = SignUpForm()
+    if form.validate_on_submit():
+        links.request_sign_up(form.name.data, form.email.data, form.password.data)
+        return _check_your_email()
+    return _form_page("auth/sign_up.html", form)
+
+
+@bp.route("/verify/<token>", methods=["GET", "POST"])
+def verify(token: str):
+    form = ConfirmLinkForm()
+    try:
+        if form.validate_on_submit():
+            customer, ticket = links.verify_email(token)
+            login_user(customer)
+            if ticket is not None:
+                flash(_("Your case %(number)s has been opened.", number=ticket.number), "success")
+                return redirect(url_for("portal.case", number=ticket.number), 303)
+            flash(_("Your email address is confirmed. Welcome!"), "success")
+            return redirect(url_for("portal.cases"), 303)
+        links.peek(TokenPurpose.VERIFY_EMAIL, token)
+    except links.InvalidLink as error:
+        return _invalid(error)
+    return render_template("auth/confirm_link.html", form=form, action=_("Confirm my email address"))
+
+
+@bp.route("/password/reset", methods=["GET", "POST"])
+def forgot_password():
+    form = EmailOnlyForm()
+    if form.validate_on_submit():
+        links.request_password_reset(form.email.data)
+        return _check_your_email()
+    return _form_page("auth/forgot_password.html", form)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    form = NewPasswordForm()
+    try:
+        if form.validate_on_submit():
+            customer = links.reset_password(token, form.password.data)
+            login_user(customer)
+            flash(_("Your password has been changed."), "success")
+            return redirect(url_for("portal.cases"), 303)
+        links.peek(TokenPurpose.RESET_PASSWORD, token)
+    except links.InvalidLink as error:
+        return _invalid(error)
+    return _form_page("auth/reset_password.html", form)
+
+
+@bp.route("/portal/guest", methods=["GET", "POST"])
+def guest_case():
+    """Open a case without an account: it is sent once the email address is confirmed."""
+    draft = session.get(DRAFT_KEY) or {}
+    form = GuestCaseForm(data=None if request.method == "POST" else draft)
+    if form.validate_on_submit():
+        links.request_guest_case(form.name.data, form.email.data, form.subject.data, form.body.data)
+        session.pop(DRAFT_KEY, None)
+        return _check_your_email()
+    return _form_page("auth/guest_case.html", form)

@@ -1,0 +1,212 @@
+"""Knowledge base pages: search (HTML or JSON), articles, categories, feedback, deflection;
+case-form suggestions; and the staff editor."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from helpdesk.auth.models import Role
+from helpdesk.auth.permissions import staff_required
+from helpdesk.extensions import db, htmx
+from helpdesk.i18n import current_language
+from helpdesk.kb import service
+from helpdesk.kb.forms import ArticleForm, FeedbackForm, SolvedForm
+from helpdesk.kb.models import Article, ArticleStatus, Category
+from helpdesk.kb.rendering import render_markdown
+
+bp = Blueprint("kb", __name__)
+
+SUGGESTIONS = 5
+VIEWED_KEY = "kb_viewed_from_case_form"  # article ids opened from the case form, until a case is sent
+DRAFT_KEY = "case_draft"  # what the customer typed, so "I still need help" brings it back
+DRAFT_BODY_CHARS = 1200
+
+
+def _customer_id() -> int | None:
+    return current_user.id if current_user.is_authenticated and current_user.is_customer else None
+
+
+def _locale_arg() -> str | None:
+    locale = request.args.get("locale") or None
+    if locale is not None and locale not in service.LOCALES:
+        abort(400, _("The language must be ar or en."))
+    return locale
+
+
+def _wants_json() -> bool:
+    if request.args.get("format") == "json":
+        return True
+    accept = request.accept_mimetypes
+    return accept["application/json"] > accept["text/html"]
+
+
+@bp.get("/kb/search")
+def search():
+    text = request.args.get("q", "")
+    locale = _locale_arg()
+    limit = request.args.get("limit", 10, type=int)
+    if not 1 <= limit <= 50:
+        abort(400, _("The limit must be between 1 and 50."))
+    results = service.search_articles(
+        text, locale=locale, limit=limit, source="portal", customer_id=_customer_id()
+    )
+    if _wants_json():
+        return jsonify([hit.as_json() for hit in results.hits])
+    return render_template("kb/search.html", results=results, locale=locale)
+
+
+@bp.get("/kb/suggest")
+def suggest():
+    """Case-form suggestions (htmx, debounced): the five best articles for subject + description."""
+    subject = request.args.get("subject", "")[:200]
+    body = request.args.get("body", "")
+    # Kept for "I still need help" without JS. The session is a cookie (4 KB), so a long text is
+    # cut here; the page's script keeps the whole text in sessionStorage.
+    session[DRAFT_KEY] = {"subject": subject, "body": body[:DRAFT_BODY_CHARS]}
+    text = f"{subject} {body[:2000]}".strip()
+    results = service.search_articles(
+        text,
+        locale=current_language(),
+        limit=SUGGESTIONS,
+        as_you_type=True,
+        source="case_form" if len(text) >= 3 else None,
+        customer_id=_customer_id(),
+    )
+    return render_template("kb/_suggestions.html", results=results)
+
+
+@bp.get("/kb/<slug>")
+def article(slug: str):
+    found = service.article_by_slug(slug)
+    if found is None:
+        abort(404)
+    from_case_form = request.args.get("from") == "case_form"
+    service.record_view(found, source="case_form" if from_case_form else "portal", customer_id=_customer_id())
+    if from_case_form:
+        viewed = set(session.get(VIEWED_KEY, []))
+        viewed.add(found.id)
+        session[VIEWED_KEY] = sorted(viewed)
+    draft = session.get(DRAFT_KEY) or {}
+    return render_template(
+        "kb/article.html",
+        article=found,
+        body_html=render_markdown(found.body_md),
+        related=service.related_articles(found),
+        translations=service.translations_of(found),
+        feedback_form=FeedbackForm(),
+        solved_form=SolvedForm(query=draft.get("subject", "")),
+        from_case_form=from_case_form,
+    )
+
+
+@bp.post("/kb/<slug>/feedback")
+def feedback(slug: str):
+    found = service.article_by_slug(slug) or abort(404)
+    form = FeedbackForm()
+    if not form.validate_on_submit() or form.helpful.data not in ("yes", "no"):
+        abort(400, _("Choose yes or no."))
+    service.record_feedback(
+        found, helpful=form.helpful.data == "yes", comment=form.comment.data, customer_id=_customer_id()
+    )
+    if htmx:
+        return render_template("kb/_thanks.html")
+    flash(_("Thank you for your feedback."), "success")
+    return redirect(url_for("kb.article", slug=slug), 303)
+
+
+@bp.post("/kb/<slug>/solved")
+def solved(slug: str):
+    """ "This solved my problem": a deflection is recorded and no case is opened."""
+    found = service.article_by_slug(slug) or abort(404)
+    form = SolvedForm()
+    if not form.validate_on_submit():
+        abort(400)
+    service.record_deflection(found, query=form.query.data, customer_id=_customer_id())
+    session.pop(DRAFT_KEY, None)
+    session.pop(VIEWED_KEY, None)
+    flash(_("Glad we could help! No case was opened."), "success")
+    return redirect(url_for("portal.home"), 303)
+
+
+@bp.get("/kb/category/<slug>")
+def category(slug: str):
+    found = db.session.scalar(select(Category).where(Category.slug == slug)) or abort(404)
+    locale = current_language()
+    return render_template(
+        "kb/category.html", category=found, articles=service.category_articles(found, locale)
+    )
+
+
+# --- staff editor ----------------------------------------------------------------------------
+
+
+@bp.get("/agent/kb")
+@staff_required(Role.SUPERVISOR)
+def manage():
+    articles = db.session.scalars(select(Article).order_by(Article.locale, Article.title)).all()
+    return render_template("kb/manage.html", articles=articles, gaps=service.zero_result_searches())
+
+
+def _article_form(article: Article | None) -> ArticleForm:
+    form = ArticleForm(obj=None)
+    form.category.choices = [(0, "—")] + [
+        (c.id, c.name_for(current_language()))
+        for c in db.session.scalars(select(Category).order_by(Category.position))
+    ]
+    if article is not None and request.method == "GET":
+        form.title.data, form.slug.data, form.locale.data = article.title, article.slug, article.locale
+        form.category.data = article.category_id or 0
+        form.translation_of.data = article.translation_of.slug if article.translation_of else ""
+        form.tags.data = ", ".join(article.tags or [])
+        form.body.data, form.status.data = article.body_md, article.status.value
+    return form
+
+
+@bp.route("/agent/kb/new", methods=["GET", "POST"], defaults={"article_id": None})
+@bp.route("/agent/kb/<int:article_id>/edit", methods=["GET", "POST"])
+@staff_required(Role.SUPERVISOR)
+def edit(article_id: int | None):
+    article = db.session.get(Article, article_id) if article_id else None
+    if article_id and article is None:
+        abort(404)
+    form = _article_form(article)
+    if form.validate_on_submit():
+        original = None
+        if form.translation_of.data:
+            original = service.article_by_slug(form.translation_of.data.strip(), published_only=False)
+            if original is None:
+                form.translation_of.errors.append(_("No article has this slug."))
+        if not form.translation_of.errors:
+            try:
+                article = service.save_article(
+                    article,
+                    slug=form.slug.data,
+                    locale=form.locale.data,
+                    title=form.title.data,
+                    body=form.body.data or "",
+                    category=db.session.get(Category, form.category.data) if form.category.data else None,
+                    tags=(form.tags.data or "").split(","),
+                    translation_of=original,
+                    status=ArticleStatus(form.status.data),
+                    author_id=current_user.id,
+                )
+                db.session.commit()
+            except service.ArticleProblem as error:
+                db.session.rollback()
+                flash(error.message, "error")
+            else:
+                flash(_("Article saved."), "success")
+                return redirect(url_for("kb.edit", article_id=article.id), 303)
+    status = 400 if request.method == "POST" else 200
+    preview = render_markdown(form.body.data or "")
+    return render_template("kb/edit.html", form=form, article=article, preview=preview), status
+
+
+@bp.post("/agent/kb/preview")
+@staff_required(Role.SUPERVISOR)
+def preview():
+    """The editor's live preview (htmx); the body is sanitised exactly as on the article page."""
+    return render_template("kb/_preview.html", preview=render_markdown(request.form.get("body", "")))

@@ -1,0 +1,61 @@
+"""What a customer may do with their own case: close, reopen, rate; and the reply-time expectation."""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from helpdesk.customers.models import Customer
+from helpdesk.extensions import db
+from helpdesk.sla.badges import business_duration
+from helpdesk.sla.policies import policy_for
+from helpdesk.tickets import service
+from helpdesk.tickets.errors import NotAllowed
+from helpdesk.tickets.models import CsatRating, Status, Ticket
+
+
+def close_case(ticket: Ticket, customer: Customer) -> None:
+    if ticket.status == Status.CLOSED:
+        raise NotAllowed(_("This case is already closed."))
+    service.change_status(ticket, Status.CLOSED, actor=customer)
+
+
+def reopen_case(ticket: Ticket, customer: Customer) -> None:
+    """Only a solved case can be reopened; a closed one is final (a new message opens a follow-up)."""
+    if ticket.status != Status.SOLVED:
+        raise NotAllowed(_("Only a solved case can be reopened."))
+    service.change_status(ticket, Status.OPEN, actor=customer)
+
+
+def can_rate(ticket: Ticket) -> bool:
+    return ticket.status in (Status.SOLVED, Status.CLOSED)
+
+
+def rating_of(ticket: Ticket) -> CsatRating | None:
+    return db.session.scalar(select(CsatRating).where(CsatRating.ticket_id == ticket.id))
+
+
+def rate_case(ticket: Ticket, customer: Customer, *, score: int, comment: str | None) -> CsatRating:
+    """One rating per case, 1–5; rating again revises it."""
+    if not can_rate(ticket):
+        raise NotAllowed(_("You can rate a case once it is solved."))
+    if score not in range(1, 6):
+        raise NotAllowed(_("Choose a rating from 1 to 5."))
+    rating = rating_of(ticket) or CsatRating(ticket_id=ticket.id, customer_id=customer.id)
+    rating.agent_id = ticket.assignee_id
+    rating.score = score
+    rating.comment = (comment or "").strip() or None
+    db.session.add(rating)
+    db.session.commit()
+    return rating
+
+
+def expected_reply(ticket: Ticket) -> str | None:
+    """ "We usually reply within …", from the SLA policy that applies to this case."""
+    if not ticket.status.is_active:
+        return None
+    policy = policy_for(ticket)
+    minutes = policy and (policy.first_response_minutes or policy.next_response_minutes)
+    if not minutes:
+        return None
+    return _("We usually reply within %(duration)s (working hours).", duration=business_duration(minutes))

@@ -1,0 +1,426 @@
+"""One analyzer for Arabic and English in the same text.
+
+The text is normalised *before* it is split into words: Arabic diacritics are not ``\\w``, so a
+``\\w+`` tokenizer would cut a vowelled word into pieces. Normalising keeps a map back to the
+original characters, so highlighted snippets still point at the text the customer wrote.
+
+Each word then goes through its script's rules: Arabic loses its attached prefixes (carefully, see
+``arabic_variants``) and is stemmed with Snowball Arabic; Latin words are stemmed with Snowball
+English. Stop words of both languages are dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from functools import lru_cache
+
+import Stemmer
+from whoosh.analysis import Token, Tokenizer
+
+# Harakat, tanwin, shadda, sukun, dagger alef and Quranic annotation marks; tatweel (ـ).
+_TASHKEEL = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
+_LETTER_MAP = str.maketrans(
+    {
+        "أ": "ا",
+        "إ": "ا",
+        "آ": "ا",
+        "ٱ": "ا",
+        "ة": "ه",
+        "ى": "ي",
+        # Arabic-Indic and Persian digits, so "٢٤" finds "24".
+        **{chr(0x0660 + d): str(d) for d in range(10)},
+        **{chr(0x06F0 + d): str(d) for d in range(10)},
+    }
+)
+_WORD = re.compile(r"\w+")
+_ARABIC_LETTER = re.compile("[\u0621-\u064a]")
+
+ARABIC_STOP_WORDS = frozenset(
+    # Normalised spellings (ا for أ/إ/آ, ه for ة, ي for ى). Modern Standard plus Gulf and Egyptian
+    # question words and fillers, which carry no topic ("وين", "ليش", "ابغي", "عايز", "ازاي").
+    [
+        "من",
+        "في",
+        "علي",
+        "الي",
+        "عن",
+        "مع",
+        "هل",
+        "ما",
+        "ماذا",
+        "كيف",
+        "متي",
+        "لماذا",
+        "اين",
+        "اي",
+        "هذا",
+        "هذه",
+        "ذلك",
+        "تلك",
+        "الذي",
+        "التي",
+        "الذين",
+        "ان",
+        "او",
+        "ثم",
+        "لا",
+        "لم",
+        "لن",
+        "قد",
+        "كان",
+        "كانت",
+        "يكون",
+        "عند",
+        "كل",
+        "بعض",
+        "غير",
+        "هو",
+        "هي",
+        "هم",
+        "انا",
+        "نحن",
+        "انت",
+        "انتم",
+        "لي",
+        "لك",
+        "له",
+        "لها",
+        "لنا",
+        "بي",
+        "به",
+        "بها",
+        "فيه",
+        "فيها",
+        "منه",
+        "منها",
+        "عليه",
+        "عليها",
+        "الان",
+        "اذا",
+        "لو",
+        "حتي",
+        "بين",
+        "لدي",
+        "يا",
+        "ايش",
+        "شو",
+        "ايه",
+        "وش",
+        "وين",
+        "فين",
+        "ليش",
+        "ليه",
+        "شلون",
+        "ازاي",
+        "كيفيه",
+        "امتي",
+        "ابغي",
+        "ابي",
+        "ابا",
+        "بغيت",
+        "اريد",
+        "ابغا",
+        "عايز",
+        "عاوز",
+        "عاوزه",
+        "بدي",
+        "ده",
+        "دي",
+        "دا",
+        "كده",
+        "كدا",
+        "مش",
+        "مو",
+        "ماني",
+        "انه",
+        "انها",
+        "و",
+        "ف",
+        "ب",
+        "ك",
+        "ل",
+    ]
+)
+ENGLISH_STOP_WORDS = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "but",
+        "if",
+        "of",
+        "to",
+        "in",
+        "on",
+        "at",
+        "by",
+        "for",
+        "with",
+        "from",
+        "as",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "am",
+        "do",
+        "does",
+        "did",
+        "doing",
+        "have",
+        "has",
+        "had",
+        "i",
+        "me",
+        "my",
+        "we",
+        "our",
+        "you",
+        "your",
+        "he",
+        "she",
+        "it",
+        "its",
+        "they",
+        "them",
+        "their",
+        "this",
+        "that",
+        "these",
+        "those",
+        "what",
+        "which",
+        "who",
+        "whom",
+        "how",
+        "when",
+        "where",
+        "why",
+        "can",
+        "could",
+        "would",
+        "should",
+        "will",
+        "shall",
+        "may",
+        "might",
+        "must",
+        "not",
+        "no",
+        "so",
+        "than",
+        "too",
+        "very",
+        "there",
+        "here",
+        "about",
+        "into",
+        "up",
+        "down",
+        "out",
+        "over",
+        "again",
+        "just",
+        "s",
+        "t",
+        "don",
+        "isn",
+        "aren",
+        "wasn",
+        "want",
+        "need",
+        "please",
+        "hi",
+        "hello",
+    ]
+)
+
+# Attached prefixes. The definite article (with a conjunction or preposition before it) is
+# unambiguous and always removed. A lone و ف ب ك ل is ambiguous — it is the first letter of
+# many words (بطاقه, فاتوره, وقت, كود, لون) — so such a word is indexed both as written and
+# without the letter; the wrong reading is a rare word that costs little.
+_ARTICLE = re.compile("^(?:[وف]?[بك]?ال|[وف]?لل)(?=..)")
+_PROCLITIC = re.compile("^(?:[وف][بكل]?|[بكل])(?=...)")
+
+
+@lru_cache(maxsize=1)
+def _stemmers() -> tuple[Stemmer.Stemmer, Stemmer.Stemmer]:
+    return Stemmer.Stemmer("arabic"), Stemmer.Stemmer("english")
+
+
+def normalise(text: str) -> tuple[str, list[int]]:
+    """Lower-case, drop tashkeel and tatweel, unify alef / ta marbuta / alef maqsura and digits.
+
+    Returns the normalised text and, for each of its characters, the index in ``text`` it came from.
+    """
+    chars: list[str] = []
+    origins: list[int] = []
+    for index, char in enumerate(text):
+        if _TASHKEEL.match(char):
+            continue
+        for out in char.translate(_LETTER_MAP).lower():
+            chars.append(out)
+            origins.append(index)
+    return "".join(chars), origins
+
+
+def normalise_text(text: str) -> str:
+    return normalise(text)[0]
+
+
+def is_arabic(word: str) -> bool:
+    return bool(_ARABIC_LETTER.match(word))
+
+
+def _restore_prefix(word: str, stem: str) -> str:
+    if stem and not word.startswith(stem):
+        at = word.find(stem)
+        if 0 < at <= 2:
+            return word[:at] + stem
+    return stem
+
+
+def _stem_arabic(word: str) -> str:
+    """Snowball Arabic, used for suffixes only, and made consistent.
+
+    On its own it also drops a leading ب ك ل ف (بطاقه → طاق, yet البطاقات → بطاق), which we decide
+    ourselves, so that part is undone. And it strips noun suffixes differently with and without
+    the article (طلبات → طلبا, الطلبات → طلب; طلبك → طلب, الطلبك → طلبك), so both readings are
+    tried and the shorter stem wins, twice, to peel stacked suffixes (طلباتي → طلبات → طلب).
+    """
+    stemmer = _stemmers()[0]
+    current = word
+    for _round in range(2):
+        plain = _restore_prefix(current, stemmer.stemWord(current))
+        with_article = stemmer.stemWord("ال" + current)
+        if with_article.startswith("ال"):
+            with_article = with_article[2:]
+        candidates = [c for c in (plain, with_article) if len(c) >= 3] or [current]
+        best = min(candidates, key=len)
+        if best == current:
+            break
+        current = best
+    return current
+
+
+def strip_article(word: str) -> str:
+    return _ARTICLE.sub("", word, count=1)
+
+
+def arabic_variants(word: str) -> list[str]:
+    """The index terms for one normalised Arabic word (usually one, two for an ambiguous prefix)."""
+    if word in ARABIC_STOP_WORDS:
+        return []
+    bare = strip_article(word)
+    forms = [bare]
+    if bare == word:
+        stripped = _PROCLITIC.sub("", word, count=1)
+        if stripped != word:
+            forms.append(stripped)
+    terms: list[str] = []
+    for form in forms:
+        if form in ARABIC_STOP_WORDS:
+            continue
+        term = _stem_arabic(form)
+        if term and term not in terms and (form is bare or len(term) >= 3):
+            terms.append(term)
+    return terms
+
+
+def english_term(word: str) -> str | None:
+    if word in ENGLISH_STOP_WORDS:
+        return None
+    return _stemmers()[1].stemWord(word)
+
+
+def word_terms(word: str) -> list[str]:
+    """Index terms for one normalised word of either script."""
+    if is_arabic(word):
+        return arabic_variants(word)
+    if word.isdigit():
+        return [word]
+    term = english_term(word)
+    return [term] if term else []
+
+
+def words(text: str) -> list[str]:
+    """The normalised words of ``text`` (before stemming), in order."""
+    return _WORD.findall(normalise_text(text))
+
+
+class BilingualTokenizer(Tokenizer):
+    """Normalise, split into words, strip prefixes, stem — a whole Whoosh analyzer in one step,
+    because the normalisation has to happen before splitting."""
+
+    def __init__(self, stem: bool = True) -> None:
+        self.stem = stem
+
+    def __eq__(self, other) -> bool:
+        return type(other) is type(self) and other.stem == self.stem
+
+    def _terms(self, word: str) -> list[str]:
+        if self.stem:
+            return word_terms(word)
+        stop = ARABIC_STOP_WORDS if is_arabic(word) else ENGLISH_STOP_WORDS
+        return [] if word in stop else [word]
+
+    def __call__(
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kwargs,
+    ) -> Iterator[Token]:
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        text, origins = normalise(value)
+        if not tokenize:
+            token.text = token.original = text
+            token.boost = 1.0
+            token.stopped = False
+            if positions:
+                token.pos = start_pos
+            if chars:
+                token.startchar, token.endchar = start_char, start_char + len(value)
+            yield token
+            return
+        pos = start_pos
+        for match in _WORD.finditer(text):
+            terms = self._terms(match.group(0))
+            if not terms:
+                continue
+            for term in terms:
+                token.text = term
+                token.boost = 1.0
+                token.stopped = False
+                if keeporiginal:
+                    token.original = match.group(0)
+                if positions:
+                    token.pos = pos
+                if chars:
+                    token.startchar = start_char + origins[match.start()]
+                    # Up to the next kept character, so trailing diacritics stay in the highlight.
+                    end = origins[match.end()] if match.end() < len(text) else len(value)
+                    token.endchar = start_char + end
+                yield token
+            pos += 1
+
+
+def bilingual_analyzer() -> BilingualTokenizer:
+    return BilingualTokenizer()
+
+
+def spelling_analyzer() -> BilingualTokenizer:
+    """Whole normalised words, unstemmed: the vocabulary that "did you mean" suggests from."""
+    return BilingualTokenizer(stem=False)

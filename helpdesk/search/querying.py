@@ -1,0 +1,139 @@
+"""Turn what a customer typed into a Whoosh query and the results into plain hits.
+
+Per word: its analysed terms in every query field (title boosted over body); the last word, while
+the customer is still typing, also as a prefix; a word of five letters or more that the index does
+not know is replaced by the closest indexed word ("did you mean").
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+
+import nh3
+from whoosh import highlight
+from whoosh.query import And, Or, Prefix, Query, Term
+
+from helpdesk.search import analysis
+from helpdesk.search.indexer import searcher
+from helpdesk.search.registry import index_spec
+
+FUZZY_MIN_LENGTH = 5
+SNIPPET_CHARS = 180
+
+
+@dataclass
+class Hit:
+    id: str
+    score: float
+    fields: dict
+    snippet: str  # safe HTML: escaped text with <mark> around the matched words
+
+
+@dataclass
+class SearchResults:
+    hits: list[Hit] = field(default_factory=list)
+    suggestion: str | None = None  # the query with misspellings corrected, when there were some
+
+    def __len__(self) -> int:
+        return len(self.hits)
+
+    def __iter__(self):
+        return iter(self.hits)
+
+
+def _prefix_forms(word: str) -> set[str]:
+    """What an unfinished last word may begin: itself without the article, and its stem."""
+    forms = {analysis.strip_article(word)} if analysis.is_arabic(word) else {word}
+    forms.update(analysis.word_terms(word))
+    return {f for f in forms if len(f) >= 2}
+
+
+def _known(reader, fields: dict[str, float], terms: list[str]) -> bool:
+    return any(reader.doc_frequency(f, t) for f in fields for t in terms)
+
+
+def build_query(index: str, text: str, *, as_you_type: bool = False) -> tuple[Query | None, str | None]:
+    """The query for ``text``, and the corrected text when a word was replaced by a known one."""
+    spec = index_spec(index)
+    fields = spec.query_fields
+    reader = searcher(index).reader()
+    words = analysis.words(text)
+    typing_last = as_you_type and bool(text) and not text[-1].isspace()
+    parts: list[Query] = []
+    corrected: list[str] = []
+    changed = False
+    for position, word in enumerate(words):
+        terms = analysis.word_terms(word)
+        is_last = position == len(words) - 1
+        alternatives: list[Query] = []
+        if terms and not _known(reader, fields, terms) and len(word) >= FUZZY_MIN_LENGTH:
+            better = _closest_word(index, word)
+            if better:
+                corrected.append(better)
+                changed = True
+                terms = analysis.word_terms(better) or terms
+            else:
+                corrected.append(word)
+        else:
+            corrected.append(word)
+        for name, boost in fields.items():
+            alternatives += [Term(name, t, boost=boost) for t in terms]
+            if is_last and typing_last:
+                alternatives += [Prefix(name, p, boost=boost * 0.5) for p in _prefix_forms(word)]
+        if alternatives:
+            parts.append(Or(alternatives))
+    if not parts:
+        return None, None
+    return Or(parts), " ".join(corrected) if changed else None
+
+
+def _closest_word(index: str, word: str) -> str | None:
+    maxdist = 1 if len(word) < 6 else 2
+    found = searcher(index).suggest("words", word, limit=1, maxdist=maxdist, prefix=1)
+    return found[0] if found else None
+
+
+def query(
+    index: str,
+    text: str,
+    locale: str | None = None,
+    limit: int = 10,
+    filters: dict[str, str] | None = None,
+    *,
+    as_you_type: bool = False,
+) -> SearchResults:
+    """Search ``index``. ``filters`` are exact matches on ID fields (e.g. ``{"status": "published"}``)."""
+    spec = index_spec(index)
+    built, suggestion = build_query(index, text, as_you_type=as_you_type)
+    if built is None:
+        return SearchResults()
+    conditions = [Term(k, v) for k, v in (filters or {}).items()]
+    if locale:
+        conditions.append(Term("locale", locale))
+    current = searcher(index)
+    results = current.search(
+        built, limit=max(1, limit), filter=And(conditions) if conditions else None, terms=True
+    )
+    results.fragmenter = highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=60)
+    results.formatter = highlight.HtmlFormatter(tagname="mark", between=" … ")
+    hits = []
+    for result in results:
+        stored = result.fields()
+        snippet = result.highlights(spec.snippet_field, top=2) or html.escape(
+            _shorten(stored.get(spec.snippet_field, ""))
+        )
+        hits.append(
+            Hit(
+                id=stored["id"],
+                score=round(result.score, 4),
+                fields=stored,
+                snippet=nh3.clean(snippet, tags={"mark"}, attributes={}),
+            )
+        )
+    return SearchResults(hits=hits, suggestion=suggestion)
+
+
+def _shorten(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= SNIPPET_CHARS else text[:SNIPPET_CHARS].rsplit(" ", 1)[0] + " …"

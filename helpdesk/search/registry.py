@@ -1,0 +1,52 @@
+"""The indexes the app keeps, by name. A feature registers its own (``helpdesk/kb/search_index.py``
+registers "articles"); adding a "tickets" index is one more ``register_index`` call there."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from whoosh.fields import Schema
+
+
+@dataclass(frozen=True)
+class IndexSpec:
+    name: str
+    schema: Callable[[], Schema]  # must have a unique, stored ``id`` field and the ``words`` field
+    model: type  # the SQLAlchemy model whose rows are the documents
+    document: Callable[[Any], dict | None]  # row → fields, or None to keep it out of the index
+    query_fields: dict[str, float]  # searched fields and their boosts (title over body)
+    snippet_field: str  # stored field the highlighted snippet comes from
+    # Changing any of these attributes re-indexes the row (a view counter does not).
+    watched_attributes: frozenset[str] = field(default_factory=frozenset)
+    all_rows: Callable[[], Iterable[Any]] | None = None  # for ``helpdesk reindex``; default: every row
+
+
+_INDEXES: dict[str, IndexSpec] = {}
+
+
+class UnknownIndex(LookupError):
+    pass
+
+
+def register_index(spec: IndexSpec) -> IndexSpec:
+    _INDEXES[spec.name] = spec
+    return spec
+
+
+def _load_index_modules() -> None:
+    import helpdesk.kb.search_index  # noqa: F401  (registers "articles")
+
+
+def index_spec(name: str) -> IndexSpec:
+    _load_index_modules()
+    try:
+        return _INDEXES[name]
+    except KeyError:
+        raise UnknownIndex(f"no search index named {name!r}") from None
+
+
+def all_indexes() -> list[IndexSpec]:
+    _load_index_modules()
+    return list(_INDEXES.values())

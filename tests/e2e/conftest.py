@@ -1,0 +1,178 @@
+"""Browser tests: the real server (`helpdesk serve` with its worker) on a loopback port, an
+aiosmtpd sink for its mail, and Debian's Chromium driven by Playwright (never a downloaded browser).
+
+Without Chromium the tests are skipped with a clear reason, unless HELPDESK_E2E_REQUIRED=1 (CI),
+which turns the missing browser into a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.smtp_sink import SmtpSink, free_port
+
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 375, "height": 740}
+PASSWORD = "demo1234"
+REPO = Path(__file__).resolve().parents[2]
+
+
+def chromium_path() -> str | None:
+    return os.environ.get("HELPDESK_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def pytest_collection_modifyitems(config, items):
+    reason = None
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        reason = "the playwright package is not installed (make setup installs it)"
+    if reason is None and chromium_path() is None:
+        reason = "Chromium is not installed (apt-get install chromium); browser tests skipped"
+    if reason is None:
+        return
+    if os.environ.get("HELPDESK_E2E_REQUIRED") == "1":
+        raise pytest.UsageError(f"browser tests are required here but {reason}")
+    for item in items:
+        if "tests/e2e/" in str(item.fspath).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@dataclass
+class LiveServer:
+    url: str
+    instance: Path
+    sink: SmtpSink
+    process: subprocess.Popen
+
+    def app(self):
+        """An app on the same database, for arranging data and checking results from the test."""
+        from helpdesk import create_app
+
+        return create_app(
+            {
+                "INSTANCE_PATH": str(self.instance),
+                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{self.instance / 'helpdesk.db'}",
+                "TESTING": True,
+            }
+        )
+
+
+def _helpdesk(*args: str, env: dict, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "helpdesk.cli", *args], env=env, check=True, capture_output=True, **kwargs
+    )
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory) -> Iterator[LiveServer]:
+    instance = tmp_path_factory.mktemp("e2e-instance")
+    sink = SmtpSink().start()
+    port = free_port()
+    env = {
+        **os.environ,
+        "HELPDESK_INSTANCE_PATH": str(instance),
+        "HELPDESK_MAIL_SERVER": "127.0.0.1",
+        "HELPDESK_MAIL_PORT": str(sink.port),
+        "HELPDESK_WORKER_INTERVAL": "1",
+        "HELPDESK_BASE_URL": f"http://127.0.0.1:{port}",
+    }
+    env.pop("HELPDESK_DATABASE_URL", None)
+    _helpdesk("init", env=env)
+    _helpdesk("demo", "--tickets", "60", "--seed", "7", env=env)
+    log = (instance / "server.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "helpdesk.cli", "serve", "--port", str(port), "--threads", "4"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(url + "/", timeout=1)
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the server did not start; see {instance / 'server.log'}") from None
+            time.sleep(0.2)
+    yield LiveServer(url, instance, sink, process)
+    process.terminate()
+    process.wait(timeout=15)
+    sink.stop()
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=chromium_path(), headless=True, args=CHROMIUM_FLAGS
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def new_page(browser, live_server):
+    """Pages in fresh browser contexts (own cookies), in the given language and viewport."""
+    contexts = []
+
+    def open_page(locale: str = "en", viewport: dict = DESKTOP, javascript: bool = True, **options):
+        context = browser.new_context(
+            base_url=live_server.url,
+            locale=locale,
+            extra_http_headers={"Accept-Language": locale},
+            viewport=viewport,
+            java_script_enabled=javascript,
+            accept_downloads=True,
+            **options,
+        )
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+def sign_in(page, email: str, *, staff: bool) -> None:
+    page.goto("/staff/login" if staff else "/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form:has(input[name=password]) button[type=submit]")
+    page.wait_for_load_state()
+    assert "/login" not in page.url, f"sign-in as {email} failed"
+
+
+def use_language(page, locale: str) -> None:
+    """Switch the interface language with the header button, as a person would (it is saved on
+    the account, which wins over the browser's preference)."""
+    if page.locator("html").get_attribute("lang") != locale:
+        page.click(f"form[action$='/language'] button[lang={locale}]")
+        page.wait_for_load_state()
+    assert page.locator("html").get_attribute("lang") == locale
+    assert page.locator("html").get_attribute("dir") == ("rtl" if locale == "ar" else "ltr")

@@ -1,0 +1,87 @@
+"""Index jobs are queued in the article's transaction and applied by the worker (single writer)."""
+
+from sqlalchemy import func, select
+
+from helpdesk import search
+from helpdesk.extensions import db
+from helpdesk.kb import service
+from helpdesk.kb.models import Article, ArticleStatus
+from helpdesk.search.models import IndexJob
+from helpdesk.worker.runner import run_once
+
+
+def add_article(slug="track-order", title="How to track your order", body="Open My orders.", **kw) -> Article:
+    article = service.save_article(
+        None,
+        slug=slug,
+        locale=kw.pop("locale", "en"),
+        title=title,
+        body=body,
+        category=None,
+        tags=kw.pop("tags", []),
+        translation_of=None,
+        status=kw.pop("status", ArticleStatus.PUBLISHED),
+    )
+    db.session.commit()
+    return article
+
+
+def job_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(IndexJob))
+
+
+def test_saving_an_article_queues_a_job_that_the_worker_applies(app):
+    article = add_article()
+    assert job_count() == 1
+    assert search.query("articles", "tracking").hits == []
+    assert run_once(app)["search.apply_index_jobs"] == {"applied": 1}
+    assert job_count() == 0
+    assert [h.fields["slug"] for h in search.query("articles", "tracking")] == ["track-order"]
+    article.title = "Where is my parcel"
+    db.session.commit()
+    search.apply_pending_jobs()
+    assert search.query("articles", "parcel").hits[0].id == str(article.id)
+
+
+def test_a_rolled_back_change_queues_nothing_and_views_do_not_reindex(app):
+    article = add_article()
+    search.apply_pending_jobs()
+    article.title = "Changed"
+    db.session.flush()
+    db.session.rollback()
+    assert job_count() == 0
+    service.record_view(article)
+    assert job_count() == 0
+
+
+def test_deleting_an_article_removes_it_from_the_index(app):
+    article = add_article()
+    search.apply_pending_jobs()
+    db.session.delete(article)
+    db.session.commit()
+    search.apply_pending_jobs()
+    assert search.query("articles", "track").hits == []
+
+
+def test_reindex_rebuilds_from_the_database_and_clears_the_queue(app):
+    add_article()
+    add_article(slug="refunds", title="How long refunds take", body="Five to ten days.")
+    assert search.reindex() == {"articles": 2}
+    assert job_count() == 0
+    assert search.query("articles", "refund").hits[0].fields["slug"] == "refunds"
+
+
+def test_prefix_fuzzy_snippets_and_filters(app):
+    add_article(slug="refunds", title="How long refunds take", body="Refunds reach your card in five days.")
+    add_article(slug="draft", title="Refund secrets", body="Draft.", status=ArticleStatus.DRAFT)
+    add_article(slug="ar", title="مدة استرداد المبلغ", body="يصل المبلغ خلال خمسة أيام", locale="ar")
+    search.apply_pending_jobs()
+    assert [
+        h.fields["slug"]
+        for h in search.query("articles", "refu", as_you_type=True, limit=5, filters={"status": "published"})
+    ] == ["refunds"]
+    typo = search.query("articles", "refnuds", filters={"status": "published"})
+    assert typo.suggestion == "refunds" and typo.hits[0].fields["slug"] == "refunds"
+    assert "<mark" in search.query("articles", "card", locale="en").hits[0].snippet
+    assert [h.fields["slug"] for h in search.query("articles", "المبالغ", locale="ar")] == ["ar"]
+    assert search.query("articles", "refund", locale="ar").hits == []
