@@ -118,6 +118,7 @@ def _register_blueprints(app: Flask) -> None:
     from helpdesk.auth.views import bp as auth_bp
     from helpdesk.customers.webhook import bp as orders_webhook_bp
     from helpdesk.kb.views import bp as kb_bp
+    from helpdesk.mail.views import bp as mail_bp
     from helpdesk.portal.views import bp as portal_bp
     from helpdesk.reports.views import bp as reports_bp
 
@@ -131,6 +132,7 @@ def _register_blueprints(app: Flask) -> None:
         reports_bp,
         orders_webhook_bp,
         api_pages_bp,
+        mail_bp,
     ):
         app.register_blueprint(blueprint)
     init_api(app)

@@ -25,6 +25,7 @@ def register_commands(app: Flask) -> None:
     from helpdesk.api.commands import api_command
     from helpdesk.customers.commands import orders_command
     from helpdesk.kb.commands import kb_command
+    from helpdesk.mail.commands import mail_command
     from helpdesk.search.commands import reindex_command
     from helpdesk.sla.commands import sla_command
 
@@ -38,6 +39,7 @@ def register_commands(app: Flask) -> None:
         kb_command,
         reindex_command,
         orders_command,
+        mail_command,
     ):
         app.cli.add_command(command)
     app.cli.add_command(api_command)

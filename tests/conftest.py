@@ -253,3 +253,15 @@ def smtp_sink(app):
     app.extensions["mail"].port = sink.port
     yield sink
     sink.stop()
+
+
+@pytest.fixture
+def dovecot():
+    """A real IMAP server (Dovecot) on a free loopback port with one user and an empty maildir."""
+    from tests.mail.dovecot_server import DovecotServer, dovecot_available
+
+    if not dovecot_available():
+        pytest.skip("Dovecot is not installed (Debian package dovecot-imapd; .ci/run installs it)")
+    server = DovecotServer().start()
+    yield server
+    server.stop()

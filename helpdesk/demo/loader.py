@@ -342,7 +342,12 @@ def _create_ticket(
         )
     step += timedelta(minutes=rng.randrange(10, 60 * 30))
     service.add_message(
-        ticket, author=agent, body=text["agent_reply"].format(**fill), created_at=min(step, now), commit=False
+        ticket,
+        author=agent,
+        body=text["agent_reply"].format(**fill),
+        created_at=min(step, now),
+        commit=False,
+        notify=False,
     )
     if status in (Status.SOLVED, Status.CLOSED, Status.OPEN) and rng.random() < 0.5:
         step += timedelta(minutes=rng.randrange(30, 60 * 24))

@@ -18,6 +18,7 @@ from helpdesk.auth.models import StaffUser
 from helpdesk.customers.models import Customer, Order
 from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db
+from helpdesk.mail.compose import queue_reply_email
 from helpdesk.sanitize import clean_html
 from helpdesk.sla.service import recompute_due_times
 from helpdesk.tickets.attachments import IncomingFile, attach_files
@@ -236,8 +237,10 @@ def add_message(
     attachments: Sequence[IncomingFile] = (),
     created_at: datetime | None = None,
     commit: bool = True,
+    notify: bool = True,
 ) -> Message:
-    """A public reply or an internal note. A staff reply is the first response if none was given yet;
+    """A public reply or an internal note. A staff reply is the first response if none was given yet
+    and is emailed to the customer (through the outbox, unless ``notify`` is off: imports, demo data);
     a customer reply brings a pending or solved ticket back to open."""
     check_version(ticket, expected_version)
     if kind == MessageKind.NOTE and not isinstance(author, StaffUser):
@@ -264,6 +267,8 @@ def add_message(
                 ticket.first_response_at = now
             if ticket.status == Status.NEW:
                 ticket.status = Status.OPEN
+            if notify:
+                queue_reply_email(ticket, message)
         elif ticket.status in (Status.PENDING, Status.SOLVED):
             _set_status(ticket, Status.OPEN, actor=author)
     _touch(ticket, now)

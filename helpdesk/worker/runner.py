@@ -47,6 +47,8 @@ def registered_jobs() -> list[Job]:
 
 def _load_job_modules() -> None:
     import helpdesk.api.webhooks
+    import helpdesk.mail.imap
+    import helpdesk.mail.inbound
     import helpdesk.mail.outbox
     import helpdesk.search.indexer
     import helpdesk.sla.breaches

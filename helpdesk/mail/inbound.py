@@ -1,0 +1,497 @@
+"""Inbound mail: store the raw bytes first, then turn them into a ticket, a reply or a system event.
+
+``ingest`` is what every entry point calls (the pipe command, IMAP polling, the SMTP listener):
+1. the raw bytes are committed to ``inbound_messages`` (unique by Message-ID, else content hash),
+   so a second delivery of the same mail is a ``duplicate`` and nothing is lost if we crash;
+2. processing claims the row and does all its work in one transaction; a failure is rolled back
+   and the row is marked failed with its reason, for an admin to look at. Rows left ``stored`` by
+   a crash are picked up by the worker job ``mail.process_stored``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from dataclasses import asdict, dataclass
+from datetime import timedelta
+from email import message_from_bytes
+from email import policy as email_policy
+
+from flask import Flask, current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+
+from helpdesk.auth.models import StaffUser
+from helpdesk.customers.models import Customer, CustomerEmail
+from helpdesk.dbtypes import utcnow
+from helpdesk.extensions import db
+from helpdesk.mail import addresses
+from helpdesk.mail.compose import queue_acknowledgement
+from helpdesk.mail.models import InboundMessage, InboundStatus, OutboundEmail
+from helpdesk.mail.parse import ParsedEmail, UnreadableEmail, clean_subject, parse_email
+from helpdesk.mail.reply_text import strip_quoted_reply
+from helpdesk.sanitize import clean_html
+from helpdesk.tickets import service as tickets
+from helpdesk.tickets.attachments import attach_files
+from helpdesk.tickets.models import Channel, Message, MessageKind, Queue, Status, Ticket
+from helpdesk.worker.runner import register_job
+
+log = logging.getLogger("helpdesk.mail.inbound")
+
+ARABIC_LETTER = re.compile(r"[\u0600-\u06ff]")
+MACHINE_SENDERS = re.compile(
+    r"^(?:mailer-daemon|postmaster|no-?reply|do-?not-?reply|donotreply|bounces?|auto-?reply|autoresponder)"
+    r"(?:[+\-._].*)?@",
+    re.IGNORECASE,
+)
+
+
+class Rejected(Exception):
+    """A message we keep but cannot turn into a ticket (no sender, an unmatched bounce …)."""
+
+
+@dataclass
+class IngestResult:
+    message_id: str | None
+    ticket: str | None
+    action: str  # created, appended, duplicate, failed
+    error: str | None = None
+    inbound_id: int | None = None
+
+    def as_json(self) -> dict:
+        data = asdict(self)
+        data.pop("inbound_id")
+        return data
+
+
+def ingest(
+    raw: bytes,
+    *,
+    source: str = "pipe",
+    queue: Queue | None = None,
+    recipient: str | None = None,
+) -> IngestResult:
+    """Store, commit, then process one raw message. Never raises for bad mail."""
+    inbound_id, created = store_raw(raw, source=source, queue=queue, recipient=recipient)
+    if not created:
+        status = db.session.scalar(select(InboundMessage.status).where(InboundMessage.id == inbound_id))
+        if status != InboundStatus.STORED:
+            return _duplicate(inbound_id)
+        # Stored before but never processed (a crash, or another worker right now): the claim in
+        # process_inbound makes sure only one of us does it; the other gets "duplicate".
+    return process_inbound(inbound_id)
+
+
+def dedupe_key(raw: bytes) -> tuple[str, str | None]:
+    """('mid:<hash>', Message-ID) when the mail has a Message-ID, else ('sha:<hash of bytes>', None)."""
+    head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+    try:
+        headers = message_from_bytes(head + b"\n\n", policy=email_policy.compat32)
+        found = re.search(r"<[^<>\s]+>", str(headers.get("Message-ID") or ""))
+    except Exception:
+        found = None
+    if found:
+        message_id = found.group(0)[:998]
+        return "mid:" + hashlib.sha256(message_id.encode("utf-8", "replace")).hexdigest(), message_id
+    return "sha:" + hashlib.sha256(raw).hexdigest(), None
+
+
+def store_raw(
+    raw: bytes, *, source: str, queue: Queue | None = None, recipient: str | None = None
+) -> tuple[int, bool]:
+    """Commit the raw bytes to the ledger. Returns (row id, False) when the same mail is already there."""
+    key, message_id = dedupe_key(raw)
+    values = dict(
+        dedupe_key=key,
+        message_id=message_id,
+        source=source,
+        queue_id=queue.id if queue is not None else None,
+        recipient=(recipient or "")[:254] or None,
+        raw=raw,
+        size=len(raw),
+        status=InboundStatus.STORED,
+        received_at=utcnow(),
+    )
+    # INSERT … ON CONFLICT DO NOTHING: a second copy (even from a concurrent worker) inserts nothing.
+    dialect_insert = postgresql_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
+    inbound_id = db.session.execute(
+        dialect_insert(InboundMessage)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(InboundMessage.id)
+    ).scalar()
+    if inbound_id is None:
+        db.session.rollback()
+        return db.session.scalar(select(InboundMessage.id).where(InboundMessage.dedupe_key == key)), False
+    db.session.commit()
+    return inbound_id, True
+
+
+def _duplicate(inbound_id: int) -> IngestResult:
+    message_id, number = db.session.execute(
+        select(InboundMessage.message_id, Ticket.number)
+        .outerjoin(Ticket, Ticket.id == InboundMessage.ticket_id)
+        .where(InboundMessage.id == inbound_id)
+    ).one()
+    db.session.commit()
+    return IngestResult(message_id, number, "duplicate", inbound_id=inbound_id)
+
+
+def _set(inbound_id: int, *conditions, **values) -> int:
+    return db.session.execute(
+        update(InboundMessage)
+        .where(InboundMessage.id == inbound_id, *conditions)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+
+
+def process_inbound(inbound_id: int) -> IngestResult:
+    """Turn a stored row into a ticket or reply, exactly once, even with several workers racing.
+
+    The row is claimed (stored → processed) by the first write of the transaction that does all the
+    work: a second worker waits on that row and then finds it taken; a crash rolls the claim back.
+    """
+    raw, queue_id, recipient, message_id = db.session.execute(
+        select(
+            InboundMessage.raw, InboundMessage.queue_id, InboundMessage.recipient, InboundMessage.message_id
+        ).where(InboundMessage.id == inbound_id)
+    ).one()
+    problem: Exception | None = None
+    try:  # parsed before taking the write lock: it needs no database
+        parsed = parse_email(raw, max_attachment_bytes=current_app.config["MAX_ATTACHMENT_BYTES"])
+    except Exception as exc:  # not mail at all, or a parser bug: recorded as failed below, never raised
+        parsed, problem = None, exc
+    seen = {}
+    if parsed is not None:
+        sender = f"{parsed.from_name} <{parsed.from_address}>" if parsed.from_name else parsed.from_address
+        seen = {"sender": (sender or "")[:998] or None, "subject": parsed.subject[:998] or None}
+    if not _set(
+        inbound_id,
+        InboundMessage.status == InboundStatus.STORED,
+        status=InboundStatus.PROCESSED,
+        processed_at=utcnow(),
+        **seen,
+    ):
+        db.session.commit()  # someone else has processed it
+        return _duplicate(inbound_id)
+    try:
+        if parsed is None:
+            raise problem
+        queue = db.session.get(Queue, queue_id) if queue_id else None
+        result, ticket_id, ticket_message_id, action = _process(parsed, queue, recipient)
+        _set(inbound_id, action=action, ticket_id=ticket_id, ticket_message_id=ticket_message_id)
+        db.session.commit()
+        result.inbound_id = inbound_id
+        return result
+    except Exception as exc:
+        db.session.rollback()
+        expected = isinstance(exc, Rejected | UnreadableEmail)
+        reason = str(exc) if expected else f"{type(exc).__name__}: {exc}"
+        if not expected:
+            log.exception("processing inbound message %s failed", inbound_id)
+        _set(
+            inbound_id,
+            InboundMessage.status == InboundStatus.STORED,
+            status=InboundStatus.FAILED,
+            error=reason[:4000],
+            processed_at=utcnow(),
+            **seen,
+        )
+        db.session.commit()
+        return IngestResult(message_id, None, "failed", reason, inbound_id)
+
+
+def _process(
+    parsed: ParsedEmail, queue: Queue | None, recipient: str | None
+) -> tuple[IngestResult, int, int, str]:
+    """All the work on the tickets side; returns (result, ticket id, message id, ledger action)."""
+    if parsed.report is not None:
+        return _record_bounce(parsed)
+    if not parsed.from_address:
+        raise Rejected("the message has no sender address")
+    queues = addresses.queue_addresses()
+    recipients = [recipient or "", *parsed.to, *parsed.cc]
+    queue = queue or addresses.queue_for_recipients(recipients, queues)
+    customer = find_or_create_customer(parsed.from_address, parsed.from_name, _language_of(parsed))
+    ticket = find_thread(parsed, customer, recipients)
+    follow_up_of = None
+    automatic = is_automatic_reply(parsed)
+    if ticket is not None and ticket.status == Status.CLOSED and not automatic:
+        follow_up_of, ticket = ticket, None
+    text = parsed.text.strip()
+    if ticket is not None and automatic:
+        # An out-of-office answer to our mail is kept on the ticket for the agents, as an event: it is
+        # not the customer speaking, so it neither reopens the ticket nor touches its SLA clocks.
+        message = _system_event(ticket, "auto_reply", text)
+        message.author_customer = customer
+        message.body_html = clean_html(parsed.html) if parsed.html else None
+        attach_files(message, parsed.files)
+        action = "appended"
+    elif ticket is None:
+        ticket = tickets.open_ticket(
+            customer=customer,
+            subject=clean_subject(addresses.SUBJECT_TOKEN_RE.sub("", parsed.subject)),
+            body=text,
+            body_html=parsed.html,
+            channel=Channel.EMAIL,
+            queue=queue or (follow_up_of.queue if follow_up_of is not None else None),
+            attachments=parsed.files,
+            commit=False,
+        )
+        ticket.follow_up_of = follow_up_of
+        db.session.flush()
+        message = ticket.messages[0]
+        action = "created"
+    else:
+        message = tickets.add_message(
+            ticket,
+            author=customer,
+            body=text,
+            body_html=parsed.html,
+            channel=Channel.EMAIL,
+            attachments=parsed.files,
+            commit=False,
+        )
+        action = "appended"
+    message.email_message_id = parsed.message_id
+    message.in_reply_to = " ".join(parsed.in_reply_to)[:998] or None
+    message.references = " ".join(parsed.references) or None
+    message.display_text = strip_quoted_reply(text)
+    if follow_up_of is not None:
+        _system_event(ticket, "follow_up", f"follow-up of {follow_up_of.number}")
+    if parsed.dropped:
+        _system_event(ticket, "attachment_dropped", _dropped_note(parsed))
+    db.session.flush()
+    if action == "created" and auto_reply_refusal(parsed, queues) is None:
+        queue_acknowledgement(ticket, parsed.from_address)
+    return IngestResult(parsed.message_id, ticket.number, action), ticket.id, message.id, action
+
+
+def _dropped_note(parsed: ParsedEmail) -> str:
+    limit_mb = current_app.config["MAX_ATTACHMENT_BYTES"] // 2**20
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        return "\n".join(
+            _(
+                "Attachment %(name)s (%(size)s bytes) was not kept: larger than %(limit)s MB.",
+                name=f.filename,
+                size=f.size,
+                limit=limit_mb,
+            )
+            for f in parsed.dropped
+        )
+
+
+def _system_event(ticket: Ticket, event: str, text: str) -> Message:
+    message = Message(
+        ticket=ticket, kind=MessageKind.EVENT, event=event, body_text=text, channel=Channel.EMAIL
+    )
+    db.session.add(message)
+    return message
+
+
+def _language_of(parsed: ParsedEmail) -> str:
+    sample = parsed.text[:2000] if parsed.text.strip() else parsed.subject
+    arabic = len(ARABIC_LETTER.findall(sample))
+    latin = len(re.findall(r"[A-Za-z]", sample))
+    return "ar" if arabic and arabic * 2 >= latin else "en"
+
+
+def find_or_create_customer(address: str, name: str, language: str) -> Customer:
+    """The customer who owns this address (any of their addresses, case-insensitive), or a new one."""
+    address = address.strip().lower()
+    # Addresses are stored lower-cased, so this equality uses the unique index.
+    known = db.session.scalar(
+        select(Customer).join(CustomerEmail).where(CustomerEmail.email == address).limit(1)
+    )
+    if known is not None:
+        return known
+    customer = Customer(name=(name or address.split("@")[0])[:200], language=language)
+    customer.emails.append(CustomerEmail(email=address[:254], is_primary=True))
+    if db.engine.dialect.name == "sqlite":  # writers are serialised: nobody can race us to it
+        db.session.add(customer)
+        return customer
+    try:
+        with db.session.begin_nested():  # another message from the same new sender may win the race
+            db.session.add(customer)
+    except IntegrityError:
+        return db.session.scalar(select(Customer).join(CustomerEmail).where(CustomerEmail.email == address))
+    return customer
+
+
+def find_thread(parsed: ParsedEmail, sender: Customer, recipients: list[str]) -> Ticket | None:
+    """In-Reply-To/References first; then a signed reply address or the subject token, from a participant."""
+    ids = parsed.thread_ids[:50]
+    if ids:
+        ticket_id = db.session.scalar(
+            select(Message.ticket_id)
+            .where(Message.email_message_id.in_(ids))
+            .order_by(Message.id.desc())
+            .limit(1)
+        ) or db.session.scalar(
+            select(OutboundEmail.ticket_id)
+            .where(OutboundEmail.message_id.in_(ids), OutboundEmail.ticket_id.is_not(None))
+            .order_by(OutboundEmail.id.desc())
+            .limit(1)
+        )
+        if ticket_id is not None:
+            return _followed(db.session.get(Ticket, ticket_id))
+    numbers = [addresses.number_from_reply_address(r) for r in recipients]
+    numbers.append(addresses.number_from_subject(parsed.subject))
+    for number in filter(None, numbers):
+        ticket = db.session.scalar(select(Ticket).where(Ticket.number == number))
+        # A token alone proves nothing (subjects are forwarded, numbers guessed): only someone already
+        # in the conversation may add to a ticket that way; anyone else starts a new ticket.
+        if ticket is not None and is_participant(ticket, sender):
+            return _followed(ticket)
+    return None
+
+
+def _followed(ticket: Ticket | None) -> Ticket | None:
+    """A merged ticket's replies go to the ticket it was merged into."""
+    seen = set()
+    while ticket is not None and ticket.merged_into_id is not None and ticket.id not in seen:
+        seen.add(ticket.id)
+        ticket = ticket.merged_into
+    return ticket
+
+
+def is_participant(ticket: Ticket, customer: Customer) -> bool:
+    if ticket.customer_id == customer.id:
+        return True
+    wrote_here = db.session.scalar(
+        select(Message.id)
+        .where(Message.ticket_id == ticket.id, Message.author_customer_id == customer.id)
+        .limit(1)
+    )
+    if wrote_here is not None:
+        return True
+    emails = [e.email for e in customer.emails]
+    return (
+        db.session.scalar(select(StaffUser.id).where(func.lower(StaffUser.email).in_(emails)).limit(1))
+        is not None
+    )
+
+
+def is_automatic_reply(parsed: ParsedEmail) -> bool:
+    """An auto-responder wrote this (out of office, vacation), not a person."""
+    headers = parsed.headers
+    auto_submitted = headers.get("auto-submitted", "").strip().lower()
+    return bool(
+        (auto_submitted and not auto_submitted.startswith("no"))
+        or "x-autoreply" in headers
+        or "x-autorespond" in headers
+        or headers.get("precedence", "").strip().lower() == "auto_reply"
+    )
+
+
+def auto_reply_refusal(parsed: ParsedEmail, queues: dict[str, int] | None = None) -> str | None:
+    """Why we must not answer this mail automatically (mail loops, lists, robots), or None."""
+    headers = parsed.headers
+    auto_submitted = headers.get("auto-submitted", "").strip().lower()
+    if auto_submitted and not auto_submitted.startswith("no"):
+        return "auto-submitted"
+    if headers.get("precedence", "").strip().lower() in ("bulk", "junk", "list"):
+        return "precedence"
+    if "list-id" in headers or "list-unsubscribe" in headers:
+        return "mailing list"
+    if "x-autoreply" in headers or "x-autorespond" in headers:
+        return "auto-reply header"
+    if headers.get("return-path", "").strip() == "<>":
+        return "null sender"
+    sender = parsed.from_address or ""
+    if not sender or MACHINE_SENDERS.match(sender):
+        return "machine sender"
+    if addresses.base_address(sender) in addresses.our_addresses(queues):
+        return "our own address"
+    since = utcnow() - timedelta(hours=1)
+    sent = db.session.scalar(
+        select(func.count(OutboundEmail.id)).where(
+            OutboundEmail.kind == "acknowledgement",
+            OutboundEmail.to == sender,
+            OutboundEmail.created_at >= since,
+        )
+    )
+    if sent >= current_app.config["MAIL_AUTO_REPLIES_PER_HOUR"]:
+        return "hourly limit"
+    return None
+
+
+def _record_bounce(parsed: ParsedEmail) -> tuple[IngestResult, int, int, str]:
+    """A delivery report goes on the ticket of the mail that bounced, as a system event; never a ticket."""
+    report = parsed.report
+    ids = [i for i in [report.original_message_id, *parsed.thread_ids] if i]
+    ticket = None
+    if ids:
+        ticket_id = db.session.scalar(
+            select(OutboundEmail.ticket_id)
+            .where(OutboundEmail.message_id.in_(ids), OutboundEmail.ticket_id.is_not(None))
+            .limit(1)
+        ) or db.session.scalar(
+            select(Message.ticket_id)
+            .where(Message.email_message_id.in_(ids))
+            .order_by(Message.id.desc())
+            .limit(1)
+        )
+        ticket = db.session.get(Ticket, ticket_id) if ticket_id else None
+    if ticket is None:
+        raise Rejected("a delivery report (bounce) for a message that is not ours")
+    details = [
+        f"recipients: {', '.join(report.recipients) or '?'}",
+        f"status: {report.status or '?'}",
+    ]
+    if report.diagnostic:
+        details.append(f"diagnostic: {report.diagnostic}")
+    event = _system_event(ticket, "bounce", "\n".join(details))
+    event.email_message_id = parsed.message_id
+    attach_files(event, parsed.files)
+    db.session.flush()
+    return IngestResult(parsed.message_id, ticket.number, "appended"), ticket.id, event.id, "bounce"
+
+
+def process_stored(limit: int = 100, older_than: timedelta = timedelta(minutes=1)) -> int:
+    """Process rows that were stored but never processed (a crash between the two steps).
+
+    Only rows older than ``older_than``: a fresh row is being processed by whoever stored it.
+    """
+    query = (
+        select(InboundMessage.id)
+        .where(
+            InboundMessage.status == InboundStatus.STORED, InboundMessage.received_at <= utcnow() - older_than
+        )
+        .order_by(InboundMessage.id)
+        .limit(limit)
+    )
+    ids = db.session.scalars(query).all()
+    db.session.commit()
+    done = 0
+    for inbound_id in ids:
+        result = process_inbound(inbound_id)
+        done += result.action != "duplicate"
+    return done
+
+
+def retry_failed(inbound: InboundMessage) -> None:
+    """Put a failed message back for the worker (after a fix, or to try again)."""
+    inbound.status, inbound.error, inbound.processed_at = InboundStatus.STORED, None, None
+
+
+def failed_messages(limit: int = 200) -> list[InboundMessage]:
+    return list(
+        db.session.scalars(
+            select(InboundMessage)
+            .where(InboundMessage.status == InboundStatus.FAILED)
+            .order_by(InboundMessage.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+@register_job("mail.process_stored", every_seconds=30)
+def process_stored_job(app: Flask) -> int:
+    return process_stored()
