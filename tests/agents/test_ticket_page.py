@@ -34,7 +34,7 @@ def test_thread_shows_replies_notes_and_events_distinctly(client, login):
     login(agent)
     page = client.get(f"/agent/tickets/{ticket.number}").get_data(as_text=True)
     assert "message-reply" in page and "message-note" in page and "message-event" in page
-    assert "الحالة: new → pending" in page  # the event in words
+    assert "الحالة: جديدة → بانتظار العميل" in page  # the event in words, in the reader's language
 
 
 def test_edit_changes_everything_in_one_save(client, login):
@@ -85,7 +85,7 @@ def test_stale_edit_says_what_changed(client, login):
     response = edit(client, ticket, version=stale, status="solved")
     assert response.status_code == 409
     page = response.get_data(as_text=True)
-    assert "الأولوية: normal → high" in page
+    assert "الأولوية: عادية → عالية" in page
     db.session.refresh(ticket)
     assert ticket.status != Status.SOLVED
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -63,6 +64,8 @@ class LiveServer:
     instance: Path
     sink: SmtpSink
     process: subprocess.Popen
+    listener_port: int
+    listener: subprocess.Popen
 
     def app(self):
         """An app on the same database, for arranging data and checking results from the test."""
@@ -107,21 +110,36 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
         stdout=log,
         stderr=subprocess.STDOUT,
     )
+    listener_port = free_port()
+    listener = subprocess.Popen(
+        [sys.executable, "-m", "helpdesk.cli", "mail", "listen", "--port", str(listener_port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(url + "/", timeout=1)
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the server did not start; see {instance / 'server.log'}") from None
-            time.sleep(0.2)
-    yield LiveServer(url, instance, sink, process)
-    process.terminate()
-    process.wait(timeout=15)
+    _wait_until(lambda: urllib.request.urlopen(url + "/", timeout=1), process, instance)
+    _wait_until(
+        lambda: socket.create_connection(("127.0.0.1", listener_port), timeout=1).close(), listener, instance
+    )
+    yield LiveServer(url, instance, sink, process, listener_port, listener)
+    for child in (process, listener):
+        child.terminate()
+        child.wait(timeout=15)
     sink.stop()
     log.close()
+
+
+def _wait_until(probe, process: subprocess.Popen, instance: Path, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            probe()
+            return
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"a server did not start; see {instance / 'server.log'}") from None
+            time.sleep(0.2)
 
 
 @pytest.fixture(scope="session")
@@ -177,3 +195,19 @@ def use_language(page, locale: str) -> None:
         page.wait_for_load_state()
     assert page.locator("html").get_attribute("lang") == locale
     assert page.locator("html").get_attribute("dir") == ("rtl" if locale == "ar" else "ltr")
+
+
+def wait_for_mail(sink: SmtpSink, matches, timeout: float = 20):
+    """The first message the server sent that ``matches(message)``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for message in list(sink.messages):
+            if matches(message):
+                return message
+        time.sleep(0.2)
+    seen = [(str(m["To"]), str(m["Subject"]), str(m["In-Reply-To"])) for m in sink.messages]
+    raise AssertionError(f"no such mail; the sink has {seen}")
+
+
+def text_of(message) -> str:
+    return message.get_body(preferencelist=("plain", "html")).get_content()

@@ -41,11 +41,12 @@
     if (body) { body.focus(); }
   }
 
+  // "a": claim an unassigned ticket; otherwise go to the assignee field to hand it on.
   function assign() {
-    var select = document.getElementById("assignee-select");
-    if (select) { select.focus(); return; }
     var claim = document.getElementById("claim-form");
-    if (claim) { claim.requestSubmit(); }
+    if (claim) { claim.requestSubmit(); return; }
+    var select = document.getElementById("assignee-select");
+    if (select) { select.focus(); }
   }
 
   document.addEventListener("keydown", function (event) {
