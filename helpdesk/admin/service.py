@@ -11,6 +11,22 @@ from helpdesk.tickets.errors import NotAllowed
 from helpdesk.tickets.models import Queue
 
 
+def set_kb_editor(staff: StaffUser, allowed: bool, *, actor: StaffUser, ip: str | None = None) -> None:
+    """Let an agent write help articles (supervisors and admins always may)."""
+    if staff.can_edit_kb == allowed:
+        return
+    audit.record(
+        "staff.kb_editor_changed",
+        actor=actor,
+        target=f"staff:{staff.id}",
+        ip=ip,
+        allowed=allowed,
+        email=staff.email,
+    )
+    staff.can_edit_kb = allowed
+    db.session.commit()
+
+
 def change_role(staff: StaffUser, role: Role, *, actor: StaffUser, ip: str | None = None) -> None:
     """Change a staff member's role; the last active admin cannot be demoted (nobody could undo it)."""
     if staff.role == role:

@@ -85,6 +85,23 @@ def set_active(staff_id: int):
     return redirect(url_for("admin.staff"), 303)
 
 
+@bp.post("/staff/<int:staff_id>/kb-editor")
+@staff_required(Role.ADMIN)
+def set_kb_editor(staff_id: int):
+    user = db.session.get(StaffUser, staff_id) or abort(404)
+    if not ActiveForm().validate_on_submit():
+        abort(400, description=_("The form was incomplete."))
+    allowed = request.form.get("allowed") == "1"
+    service.set_kb_editor(user, allowed, actor=current_user, ip=request.remote_addr)
+    message = (
+        _("%(name)s may now write help articles.", name=user.name)
+        if allowed
+        else _("%(name)s may no longer write help articles.", name=user.name)
+    )
+    flash(message, "success")
+    return redirect(url_for("admin.staff"), 303)
+
+
 @bp.post("/staff/<int:staff_id>/role")
 @staff_required(Role.ADMIN)
 def change_role(staff_id: int):

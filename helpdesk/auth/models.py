@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, String
+from sqlalchemy import JSON, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -44,6 +44,8 @@ class StaffUser(PasswordMixin, UserMixin, db.Model):
     role: Mapped[Role] = mapped_column(enum_type(Role), default=Role.AGENT)
     language: Mapped[str | None] = mapped_column(String(5))
     is_active: Mapped[bool] = mapped_column(default=True)
+    # Agents may be allowed to write help articles; supervisors and admins always may.
+    can_edit_kb: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -56,6 +58,10 @@ class StaffUser(PasswordMixin, UserMixin, db.Model):
     def has_role(self, role: Role) -> bool:
         """Roles are ordered: an admin can do what a supervisor can, who can do what an agent can."""
         return self.role.rank >= role.rank
+
+    @property
+    def may_edit_kb(self) -> bool:
+        return self.can_edit_kb or self.has_role(Role.SUPERVISOR)
 
     def __repr__(self) -> str:
         return f"<StaffUser {self.email} {self.role}>"

@@ -32,6 +32,18 @@ def staff_required(role: Role = Role.AGENT) -> Callable:
     return decorator
 
 
+def kb_editor_required(view: Callable) -> Callable:
+    """Staff who may write help articles: supervisors and admins, and agents given the right."""
+
+    @wraps(view)
+    def checked(*args, **kwargs):
+        if not current_user.may_edit_kb:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return staff_required(Role.AGENT)(checked)
+
+
 def customer_required(view: Callable) -> Callable:
     @wraps(view)
     def wrapped(*args, **kwargs):

@@ -8,8 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from helpdesk.auth.models import Role
-from helpdesk.auth.permissions import staff_required
+from helpdesk.auth.permissions import kb_editor_required
 from helpdesk.extensions import db, htmx
 from helpdesk.i18n import current_language
 from helpdesk.kb import service
@@ -144,7 +143,7 @@ def category(slug: str):
 
 
 @bp.get("/agent/kb")
-@staff_required(Role.SUPERVISOR)
+@kb_editor_required
 def manage():
     articles = db.session.scalars(select(Article).order_by(Article.locale, Article.title)).all()
     return render_template("kb/manage.html", articles=articles, gaps=service.zero_result_searches())
@@ -167,7 +166,7 @@ def _article_form(article: Article | None) -> ArticleForm:
 
 @bp.route("/agent/kb/new", methods=["GET", "POST"], defaults={"article_id": None})
 @bp.route("/agent/kb/<int:article_id>/edit", methods=["GET", "POST"])
-@staff_required(Role.SUPERVISOR)
+@kb_editor_required
 def edit(article_id: int | None):
     article = db.session.get(Article, article_id) if article_id else None
     if article_id and article is None:
@@ -206,7 +205,7 @@ def edit(article_id: int | None):
 
 
 @bp.post("/agent/kb/preview")
-@staff_required(Role.SUPERVISOR)
+@kb_editor_required
 def preview():
     """The editor's live preview (htmx); the body is sanitised exactly as on the article page."""
     return render_template("kb/_preview.html", preview=render_markdown(request.form.get("body", "")))

@@ -144,9 +144,30 @@ def test_staff_edit_preview_and_publish_an_article(client, login):
     assert client.get("/kb/search?q=wrapping&format=json").get_json()[0]["slug"] == "gift-wrap"
 
 
-def test_agents_cannot_edit_articles(client, login):
-    login(make_staff(Role.AGENT))
+def test_agents_edit_articles_only_once_an_admin_allows_it(client, login):
+    from helpdesk.audit.models import AuditEvent
+
+    agent = make_staff(Role.AGENT, name="Writer Agent")
+    admin = make_staff(Role.ADMIN)
+    login(agent)
     assert client.get("/agent/kb").status_code == 403
+    assert client.submit("/agent/kb/preview", {"body": "x"}).status_code == 403
+    assert 'href="/agent/kb"' not in client.get("/agent").get_data(as_text=True)
+    client.post("/logout", data={"csrf_token": client.csrf_token()})
+
+    login(admin)
+    staff_page = client.get("/admin").get_data(as_text=True)
+    assert f'action="/admin/staff/{agent.id}/kb-editor"' in staff_page
+    assert client.submit(f"/admin/staff/{agent.id}/kb-editor", {"allowed": "1"}).status_code == 303
+    assert agent.can_edit_kb
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "staff.kb_editor_changed")).one()
+    assert event.details["allowed"] is True
+    client.post("/logout", data={"csrf_token": client.csrf_token()})
+
+    login(agent)
+    assert client.get("/agent/kb").status_code == 200
+    assert 'href="/agent/kb"' in client.get("/agent").get_data(as_text=True)
+    assert client.get("/reports").status_code == 403  # the right is for articles only
 
 
 def test_import_upserts_by_slug_and_export_round_trips(app):
