@@ -36,7 +36,8 @@ def register_index(spec: IndexSpec) -> IndexSpec:
 
 
 def _load_index_modules() -> None:
-    import helpdesk.kb.search_index  # noqa: F401  (registers "articles")
+    import helpdesk.kb.search_index
+    import helpdesk.tickets.search_index  # noqa: F401  (registers "tickets")
 
 
 def index_spec(name: str) -> IndexSpec:

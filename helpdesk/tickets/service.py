@@ -32,6 +32,7 @@ from helpdesk.tickets.models import (
     Tag,
     Ticket,
 )
+from helpdesk.tickets.search_index import queue_ticket_index
 
 TICKET_NUMBER_PREFIX = "HD-"
 FIRST_TICKET_NUMBER = 1001
@@ -248,6 +249,7 @@ def add_message(
             _set_status(ticket, Status.OPEN, actor=author)
     _touch(ticket, now)
     recompute_due_times(ticket)
+    queue_ticket_index(ticket)
     if commit:
         db.session.commit()
     return message
@@ -453,6 +455,7 @@ def merge(source: Ticket, target: Ticket, *, actor: StaffUser | None, commit: bo
     recompute_due_times(source)
     recompute_due_times(target)
     audit.record("ticket.merged", actor=actor, target=target.number, source=source.number, messages=moved)
+    queue_ticket_index(source, target)
     if commit:
         db.session.commit()
     return target
