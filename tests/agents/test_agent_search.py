@@ -114,7 +114,7 @@ def test_search_finds_english_and_arabic_with_highlighted_snippets(client, login
     page = client.get("/agent/search", query_string={"q": "بطاقة رُفضت"}).get_data(as_text=True)
     assert arabic.number in page and english.number not in page and "<mark>" in page
     page = client.get("/agent/search", query_string={"q": "nothing like this"}).get_data(as_text=True)
-    assert "No ticket matches that search." in page
+    assert "لا توجد تذكرة تطابق هذا البحث." in page  # the default language is Arabic
 
 
 def test_the_htmx_fragment_lists_results_and_offers_a_number_as_a_link(client, login):
@@ -172,7 +172,7 @@ def test_similar_solved_tickets_put_the_closest_first(client, login):
     assert ticket.number not in numbers and len(numbers) <= 5
     login(agent)
     page = client.get(f"/agent/tickets/{ticket.number}").get_data(as_text=True)
-    assert "Similar solved tickets" in page or "تذاكر محلولة مشابهة" in page
+    assert "تذاكر محلولة مشابهة" in page
     assert f"/agent/tickets/{right.number}" in page
 
 
