@@ -196,3 +196,15 @@ def test_article_search_uses_the_index_with_stemming_and_drafts_left_out(client,
     fragment = client.get("/agent/articles?q=tracked", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "Tracking your parcel" in fragment and "Tracking draft" not in fragment
     assert "تتبع الطرود" in client.get("/agent/articles?q=الطرد").get_data(as_text=True)
+
+
+def test_search_page_and_similar_panel_render_in_english(client, login):
+    ticket = make_ticket(subject="Late delivery")
+    search.apply_pending_jobs()
+    login(make_staff())
+    client.submit("/language", {"language": "en"})
+    page = client.get("/agent/search?q=nothing+here").get_data(as_text=True)
+    assert 'dir="ltr"' in page and "Search tickets" in page and "No ticket matches that search." in page
+    page = client.get(f"/agent/tickets/{ticket.number}").get_data(as_text=True)
+    assert "Similar solved tickets" in page and "None found." in page
+    assert "Search tickets" in client.get("/agent").get_data(as_text=True)
