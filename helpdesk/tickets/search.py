@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from helpdesk import search
 from helpdesk.customers.models import Order
@@ -35,7 +35,7 @@ def ticket_number_for(text: str) -> str | None:
     return db.session.scalar(
         select(Ticket.number)
         .join(Order, Ticket.order_id == Order.id)
-        .where(func.upper(Order.number) == text.upper())
+        .where(Order.number.in_({text, text.upper()}))  # as typed, or upper case; both use the index
         .order_by(Ticket.created_at.desc(), Ticket.id.desc())
         .limit(1)
     )
