@@ -35,7 +35,8 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 def _strip_nul_characters(_conn, _cursor, statement, parameters, _context, executemany):
     """NUL characters arrive in hostile form input and broken mail; PostgreSQL refuses them in text
     (raw mail is stored as bytes, which this leaves alone). Removed on every database alike."""
-    if executemany:
+    # A batched INSERT (SQLAlchemy's "insertmanyvalues") reports executemany but passes one dict.
+    if executemany and not isinstance(parameters, dict):
         return statement, [_without_nul(p) for p in parameters]
     return statement, _without_nul(parameters)
 
