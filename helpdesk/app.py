@@ -35,10 +35,19 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 def _strip_nul_characters(_conn, _cursor, statement, parameters, _context, executemany):
     """NUL characters arrive in hostile form input and broken mail; PostgreSQL refuses them in text
     (raw mail is stored as bytes, which this leaves alone). Removed on every database alike."""
-    # A batched INSERT (SQLAlchemy's "insertmanyvalues") reports executemany but passes one dict.
-    if executemany and not isinstance(parameters, dict):
+    if executemany and _is_list_of_parameter_sets(parameters):
         return statement, [_without_nul(p) for p in parameters]
     return statement, _without_nul(parameters)
+
+
+def _is_list_of_parameter_sets(parameters) -> bool:
+    """A batched INSERT (SQLAlchemy's "insertmanyvalues") reports executemany but passes one set of
+    parameters (a dict, or a flat tuple), not a list of them."""
+    return (
+        isinstance(parameters, list | tuple)
+        and bool(parameters)
+        and isinstance(parameters[0], dict | tuple | list)
+    )
 
 
 def _without_nul(parameters):
