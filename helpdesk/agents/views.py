@@ -293,7 +293,6 @@ def _render_ticket(ticket: Ticket, reply_form: ReplyForm | None = None, status: 
         others=presence.others_present(ticket.id, current_user.id),
         panel=customer_panel(ticket, locale),
         similar=similar_solved_tickets(ticket),
-        status_labels=service.STATUS_LABELS,
         MessageKind=MessageKind,
     ), status
 
