@@ -52,7 +52,8 @@ def _message_text(message: Message) -> str:
 
 def ticket_document(ticket: Ticket) -> dict:
     messages = [m for m in ticket.messages if m.kind != MessageKind.EVENT]
-    body = "\n\n".join(t for t in (_message_text(m) for m in messages) if t)
+    # The subject leads the body, so a subject-only match still gets a highlighted snippet.
+    body = "\n\n".join(t for t in [ticket.subject, *(_message_text(m) for m in messages)] if t)
     public = "\n\n".join(_message_text(m) for m in messages if m.kind == MessageKind.REPLY)
     customer = ticket.customer
     emails = " ".join(e.email for e in customer.emails) if customer else ""
@@ -69,7 +70,7 @@ def ticket_document(ticket: Ticket) -> dict:
         "orders": orders,
         "body": body,
         "similar": f"{ticket.subject}\n{public}",
-        "words": f"{ticket.subject} {name} {orders} {body}",
+        "words": f"{name} {orders} {body}",
     }
 
 

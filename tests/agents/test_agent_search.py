@@ -123,6 +123,7 @@ def test_the_htmx_fragment_lists_results_and_offers_a_number_as_a_link(client, l
     login(make_staff())
     fragment = client.get("/agent/search?q=shoe", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "<html" not in fragment and ticket.number in fragment
+    assert "<mark>shoes</mark>" in fragment  # a subject-only match is highlighted too
     response = client.get(f"/agent/search?q={ticket.number}", headers={"HX-Request": "true"})
     assert response.status_code == 200 and f"/agent/tickets/{ticket.number}" in response.get_data(
         as_text=True
