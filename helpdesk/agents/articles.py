@@ -1,18 +1,44 @@
-"""KB articles an agent can link in a reply, found by title. A plain SQL search for now: this one
-function is the seam where the search index takes over later."""
+"""KB articles an agent can link in a reply: found through the articles search index (stemmed,
+Arabic normalised, prefix of the word being typed), or by title with SQL while no index exists."""
 
 from __future__ import annotations
 
 from flask import url_for
 from sqlalchemy import case, func, select
 from werkzeug.routing import BuildError
+from whoosh import index as whoosh_index
 
+from helpdesk import search
 from helpdesk.extensions import db
 from helpdesk.kb.models import Article, ArticleStatus
+from helpdesk.search.indexer import index_dir
+
+ARTICLES_INDEX = "articles"
 
 
 def find_articles_for_agent(text: str, locale: str, limit: int = 8) -> list[Article]:
-    """Published articles whose title contains every word typed, the agent's language first."""
+    """Published articles matching ``text``, best first, the agent's language before the other."""
+    if not text.strip():
+        return []
+    if not whoosh_index.exists_in(index_dir(ARTICLES_INDEX), indexname=ARTICLES_INDEX):
+        return _articles_by_title(text, locale, limit)
+    hits = search.query(
+        ARTICLES_INDEX,
+        text[:200],
+        limit=limit,
+        filters={"status": ArticleStatus.PUBLISHED.value},
+        as_you_type=True,
+    )
+    ids = [int(hit.id) for hit in hits]
+    if not ids:
+        return []
+    found = {a.id: a for a in db.session.scalars(select(Article).where(Article.id.in_(ids)))}
+    ranked = [found[i] for i in ids if i in found and found[i].status == ArticleStatus.PUBLISHED]
+    return sorted(ranked, key=lambda a: a.locale != locale)  # stable: relevance within a language
+
+
+def _articles_by_title(text: str, locale: str, limit: int) -> list[Article]:
+    """The fallback: published articles whose title contains every word typed."""
     words = [w for w in text.lower().split() if w][:6]
     if not words:
         return []

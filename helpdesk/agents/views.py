@@ -42,6 +42,7 @@ from helpdesk.tickets.models import (
     Status,
     Ticket,
 )
+from helpdesk.tickets.search_index import similar_solved_tickets
 
 bp = Blueprint("agents", __name__, url_prefix="/agent")
 
@@ -291,6 +292,7 @@ def _render_ticket(ticket: Ticket, reply_form: ReplyForm | None = None, status: 
         presence_form=PresenceForm(),
         others=presence.others_present(ticket.id, current_user.id),
         panel=customer_panel(ticket, locale),
+        similar=similar_solved_tickets(ticket),
         MessageKind=MessageKind,
     ), status
 
@@ -525,4 +527,5 @@ def timeline_label(kind: str) -> str:
     return str(TIMELINE_LABELS.get(kind, kind))
 
 
-from helpdesk.agents import macro_views  # noqa: E402,F401  (registers the macro admin routes on bp)
+# Modules that register more routes on bp (imported last: they import bp from here).
+from helpdesk.agents import macro_views, search_views  # noqa: E402,F401

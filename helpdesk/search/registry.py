@@ -36,7 +36,9 @@ def register_index(spec: IndexSpec) -> IndexSpec:
 
 
 def _load_index_modules() -> None:
-    import helpdesk.kb.search_index  # noqa: F401  (registers "articles")
+    # Importing them registers "articles" and "tickets".
+    import helpdesk.kb.search_index
+    import helpdesk.tickets.search_index  # noqa: F401
 
 
 def index_spec(name: str) -> IndexSpec:

@@ -34,6 +34,7 @@ from helpdesk.tickets.models import (
     Tag,
     Ticket,
 )
+from helpdesk.tickets.search_index import queue_ticket_index
 
 TICKET_NUMBER_PREFIX = "HD-"
 FIRST_TICKET_NUMBER = 1001
@@ -274,6 +275,7 @@ def add_message(
     _touch(ticket, now)
     recompute_due_times(ticket)
     emit("message.created", ticket=ticket, message=message)
+    queue_ticket_index(ticket)
     if commit:
         db.session.commit()
     return message
@@ -488,6 +490,7 @@ def merge(source: Ticket, target: Ticket, *, actor: StaffUser | None, commit: bo
     audit.record("ticket.merged", actor=actor, target=target.number, source=source.number, messages=moved)
     emit("ticket.updated", ticket=source, changes={"merged_into": (None, target.number)})
     emit("ticket.updated", ticket=target, changes={"merged_from": (None, source.number)})
+    queue_ticket_index(source, target)
     if commit:
         db.session.commit()
     return target

@@ -1,0 +1,31 @@
+"""Agent search: ``/agent/search?q=`` — a ticket or order number redirects to the ticket, anything
+else lists matching tickets with highlighted snippets (a page, or the results fragment for htmx,
+where a number is offered as a link rather than followed while the agent is still typing)."""
+
+from __future__ import annotations
+
+from flask import redirect, render_template, request, url_for
+
+from helpdesk.agents.views import bp
+from helpdesk.auth.permissions import staff_required
+from helpdesk.extensions import htmx
+from helpdesk.tickets.search import MAX_QUERY_CHARS, search_tickets, ticket_number_for
+from helpdesk.tickets.service import STATUS_LABELS
+
+
+@bp.get("/search")
+@staff_required()
+def search():
+    text = request.args.get("q", "").strip()[:MAX_QUERY_CHARS]
+    number = ticket_number_for(text) if text else None
+    if number and not htmx:
+        return redirect(url_for("agents.ticket", number=number))
+    context = {
+        "q": text,
+        "jump": number,
+        "results": search_tickets(text, as_you_type=bool(htmx)) if text else None,
+        "status_labels": {s.value: label for s, label in STATUS_LABELS.items()},
+    }
+    if htmx:
+        return render_template("agents/_search_results.html", **context)
+    return render_template("agents/search.html", **context)

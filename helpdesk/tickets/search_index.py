@@ -1,0 +1,141 @@
+"""The "tickets" search index, for staff only: subjects, every message (internal notes too), the
+customer's name and addresses, order numbers. Also the "similar solved tickets" lookup.
+
+A new ticket or a status change queues its index job through the search package's flush hook
+(``watched_attributes``); the service calls ``queue_ticket_index`` where the text changes without
+touching a watched column (a message added, a merge).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+from whoosh.fields import ID, TEXT, Schema
+from whoosh.query import And, Or, Term
+
+from helpdesk.customers.models import Customer
+from helpdesk.extensions import db
+from helpdesk.search.analysis import bilingual_analyzer, spelling_analyzer
+from helpdesk.search.indexer import queue_reindex, searcher
+from helpdesk.search.registry import IndexSpec, register_index
+from helpdesk.tickets.models import Message, MessageKind, Status, Ticket
+
+INDEX = "tickets"
+SIMILAR_LIMIT = 5
+SIMILAR_KEY_TERMS = 12
+_SOLVED = (Status.SOLVED.value, Status.CLOSED.value)
+
+
+def ticket_schema() -> Schema:
+    text = bilingual_analyzer()
+    return Schema(
+        id=ID(stored=True, unique=True),
+        number=ID(stored=True),
+        status=ID(stored=True),
+        merged=ID(stored=True),  # "yes" once merged into another ticket
+        subject=TEXT(analyzer=text, stored=True),
+        customer=TEXT(analyzer=text, stored=True),
+        emails=TEXT(analyzer=text),
+        orders=TEXT(analyzer=text, stored=True),
+        body=TEXT(analyzer=text, stored=True),
+        # Subject and public replies with term vectors: what "more like this" compares.
+        similar=TEXT(analyzer=text, vector=True),
+        words=TEXT(analyzer=spelling_analyzer(), phrase=False),
+    )
+
+
+def _message_text(message: Message) -> str:
+    return (message.display_text or message.body_text or "").strip()
+
+
+def ticket_document(ticket: Ticket) -> dict:
+    messages = [m for m in ticket.messages if m.kind != MessageKind.EVENT]
+    # The subject leads the body, so a subject-only match still gets a highlighted snippet.
+    body = "\n\n".join(t for t in [ticket.subject, *(_message_text(m) for m in messages)] if t)
+    public = "\n\n".join(_message_text(m) for m in messages if m.kind == MessageKind.REPLY)
+    customer = ticket.customer
+    emails = " ".join(e.email for e in customer.emails) if customer else ""
+    orders = ticket.order.number if ticket.order else ""
+    name = customer.name if customer else ""
+    return {
+        "id": str(ticket.id),
+        "number": ticket.number,
+        "status": ticket.status.value,
+        "merged": "yes" if ticket.merged_into_id else "no",
+        "subject": ticket.subject,
+        "customer": name,
+        "emails": emails,
+        "orders": orders,
+        "body": body,
+        "similar": f"{ticket.subject}\n{public}",
+        "words": f"{name} {orders} {body}",
+    }
+
+
+def all_tickets():
+    return db.session.scalars(
+        select(Ticket)
+        .order_by(Ticket.id)
+        .options(
+            selectinload(Ticket.messages),
+            joinedload(Ticket.customer).selectinload(Customer.emails),
+            joinedload(Ticket.order),
+        )
+    )
+
+
+TICKETS = register_index(
+    IndexSpec(
+        name=INDEX,
+        schema=ticket_schema,
+        model=Ticket,
+        document=ticket_document,
+        query_fields={"subject": 3.0, "orders": 3.0, "customer": 2.0, "emails": 2.0, "body": 1.0},
+        snippet_field="body",
+        watched_attributes=frozenset({"subject", "status", "customer_id", "order_id", "merged_into_id"}),
+        all_rows=all_tickets,
+    )
+)
+
+
+def queue_ticket_index(*tickets: Ticket) -> None:
+    """Re-index these tickets when this transaction commits (their text changed)."""
+    for ticket in tickets:
+        if ticket.id is not None:
+            queue_reindex(INDEX, ticket.id)
+
+
+@dataclass(frozen=True)
+class SimilarTicket:
+    number: str
+    subject: str
+    status: str
+    score: float
+
+
+def similar_solved_tickets(ticket: Ticket, limit: int = SIMILAR_LIMIT) -> list[SimilarTicket]:
+    """Solved or closed tickets most like this one (Whoosh more-like-this), itself and merged ones
+    left out. Reads only the index — no database query — so the ticket page stays cheap."""
+    current = searcher(INDEX)
+    docnum = current.document_number(id=str(ticket.id))
+    # Not indexed yet (its job is still queued): compare by the subject instead.
+    text = None if docnum is not None else ticket.subject
+    only = And([Or([Term("status", s) for s in _SOLVED]), Term("merged", "no")])
+    results = current.more_like(
+        docnum if docnum is not None else -1,
+        "similar",
+        text=text,
+        top=limit + 1,
+        numterms=SIMILAR_KEY_TERMS,
+        filter=only,
+    )
+    found = []
+    for hit in results:
+        stored = hit.fields()
+        if stored["id"] == str(ticket.id):
+            continue
+        score = round(hit.score, 4)
+        found.append(SimilarTicket(stored["number"], stored["subject"], stored["status"], score))
+    return found[:limit]

@@ -1,0 +1,211 @@
+"""The "tickets" index, /agent/search with its number jumps, similar solved tickets, and the
+reply box's article search through the articles index."""
+
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from helpdesk import search
+from helpdesk.customers.models import Order
+from helpdesk.extensions import db
+from helpdesk.kb.models import Article, ArticleStatus
+from helpdesk.search.models import IndexJob
+from helpdesk.tickets import service
+from helpdesk.tickets.models import MessageKind, Status
+from helpdesk.tickets.search_index import similar_solved_tickets
+from tests.conftest import count_queries, make_customer, make_staff, make_ticket
+
+
+def jobs_for_tickets() -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(IndexJob).where(IndexJob.index_name == "tickets")
+    )
+
+
+def found(text: str) -> list[str]:
+    return [hit.fields["number"] for hit in search.query("tickets", text)]
+
+
+def make_order(customer, number="SO-5521") -> Order:
+    order = Order(customer=customer, external_id=number, number=number, status="shipped", total=Decimal("99"))
+    db.session.add(order)
+    db.session.commit()
+    return order
+
+
+def test_tickets_are_indexed_by_subject_messages_customer_and_order(app):
+    customer = make_customer(email="noura@shop.test", name="Noura Alharbi")
+    ticket = make_ticket(
+        customer=customer, subject="Broken kettle", body="The lid cracked.", order=make_order(customer)
+    )
+    assert jobs_for_tickets() >= 1
+    service.add_message(
+        ticket, author=make_staff(), body="courier reference ZX-77 checked", kind=MessageKind.NOTE
+    )
+    search.apply_pending_jobs()
+    assert jobs_for_tickets() == 0
+    for text in ("kettles", "cracked lid", "Noura", "noura@shop.test", "SO-5521", "ZX-77"):
+        assert found(text) == [ticket.number], text
+    hit = search.query("tickets", "kettle").hits[0]
+    assert hit.fields["customer"] == "Noura Alharbi" and hit.fields["status"] == "new"
+
+
+def test_status_changes_messages_and_merges_queue_reindexing(app):
+    agent = make_staff()
+    source = make_ticket(subject="Refund please")
+    target = make_ticket(subject="Refund for order")
+    search.apply_pending_jobs()
+    service.change_status(source, Status.PENDING, actor=agent)
+    assert jobs_for_tickets() >= 1
+    search.apply_pending_jobs()
+    assert search.query("tickets", "refund please").hits[0].fields["status"] == "pending"
+    service.add_message(target, author=agent, body="voucher issued")
+    assert jobs_for_tickets() >= 1
+    service.merge(source, target, actor=agent)
+    search.apply_pending_jobs()
+    by_number = {h.fields["number"]: h.fields for h in search.query("tickets", "refund")}
+    assert by_number[source.number]["merged"] == "yes" and by_number[source.number]["status"] == "closed"
+    assert found("voucher") == [target.number]
+
+
+def test_reindex_command_covers_tickets(app):
+    make_ticket(subject="Damaged box")
+    db.session.execute(IndexJob.__table__.delete())
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["reindex", "tickets"])
+    assert result.exit_code == 0 and "tickets: 1 documents indexed" in result.output
+    assert found("damaged") != []
+
+
+def test_ticket_number_in_any_case_or_without_prefix_jumps_to_the_ticket(client, login):
+    ticket = make_ticket()
+    login(make_staff())
+    digits = ticket.number.removeprefix("HD-")
+    for typed in (ticket.number, ticket.number.lower(), f" hd{digits} ", digits, f"#{digits}"):
+        response = client.get("/agent/search", query_string={"q": typed})
+        assert response.status_code == 302, typed
+        assert response.headers["Location"].endswith(f"/agent/tickets/{ticket.number}")
+    arabic_digits = "".join(chr(0x0660 + int(d)) for d in digits)
+    assert client.get("/agent/search", query_string={"q": arabic_digits}).status_code == 302
+    assert client.get("/agent/search", query_string={"q": "HD-999999"}).status_code == 200
+
+
+def test_an_exact_order_number_jumps_to_its_latest_ticket(client, login):
+    customer = make_customer()
+    order = make_order(customer, "SO-7788")
+    make_ticket(customer=customer, order=order, subject="first")
+    latest = make_ticket(customer=customer, order=order, subject="second")
+    login(make_staff())
+    for typed in ("SO-7788", "so-7788"):
+        response = client.get("/agent/search", query_string={"q": typed})
+        assert response.headers["Location"].endswith(f"/agent/tickets/{latest.number}")
+
+
+def test_search_finds_english_and_arabic_with_highlighted_snippets(client, login):
+    english = make_ticket(subject="Payment failed", body="My card was declined twice at checkout.")
+    arabic = make_ticket(subject="مشكلة في الدفع", body="تم رفض البطاقةِ مرتين عند الدفع")
+    make_ticket(subject="Unrelated", body="Change my address please.")
+    search.apply_pending_jobs()
+    login(make_staff())
+    page = client.get("/agent/search", query_string={"q": "declined cards"}).get_data(as_text=True)
+    assert english.number in page and arabic.number not in page
+    assert "<mark>declined</mark>" in page and "<mark>card</mark>" in page
+    # Diacritics, hamza and ta marbuta forms typed differently from the stored text still match.
+    page = client.get("/agent/search", query_string={"q": "بطاقة رُفضت"}).get_data(as_text=True)
+    assert arabic.number in page and english.number not in page and "<mark>" in page
+    page = client.get("/agent/search", query_string={"q": "nothing like this"}).get_data(as_text=True)
+    assert "لا توجد تذكرة تطابق هذا البحث." in page  # the default language is Arabic
+
+
+def test_the_htmx_fragment_lists_results_and_offers_a_number_as_a_link(client, login):
+    ticket = make_ticket(subject="Wrong size shoes")
+    search.apply_pending_jobs()
+    login(make_staff())
+    fragment = client.get("/agent/search?q=shoe", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "<html" not in fragment and ticket.number in fragment
+    assert "<mark>shoes</mark>" in fragment  # a subject-only match is highlighted too
+    response = client.get(f"/agent/search?q={ticket.number}", headers={"HX-Request": "true"})
+    assert response.status_code == 200 and f"/agent/tickets/{ticket.number}" in response.get_data(
+        as_text=True
+    )
+
+
+def test_search_is_for_staff_only(client, login):
+    customer = make_customer()
+    login(customer)
+    assert client.get("/agent/search?q=x").status_code in (302, 403)
+
+
+def test_search_costs_a_fixed_number_of_queries(client, login):
+    login(make_staff())
+    make_ticket(subject="Parcel lost 0")
+    search.apply_pending_jobs()
+    with count_queries() as few:
+        client.get("/agent/search?q=parcel")
+    for i in range(1, 15):
+        make_ticket(subject=f"Parcel lost {i}", customer=make_customer())
+    search.apply_pending_jobs()
+    with count_queries() as many:
+        page = client.get("/agent/search?q=parcel").get_data(as_text=True)
+    assert page.count("ticket-hits") == 1 and page.count("<li>") >= 15
+    assert len(many) == len(few) <= 6
+
+
+def test_similar_solved_tickets_put_the_closest_first(client, login):
+    agent = make_staff()
+    right = make_ticket(
+        subject="Kettle arrived with a cracked lid",
+        body="The kettle lid is cracked and water leaks from the kettle.",
+        status=Status.SOLVED,
+    )
+    make_ticket(subject="Kettle colour", body="Can I get the kettle in red?", status=Status.CLOSED)
+    make_ticket(subject="Cracked phone screen", body="The screen is cracked.", status=Status.SOLVED)
+    still_open = make_ticket(subject="Kettle lid cracked", body="lid cracked kettle leaks")
+    merged_away = make_ticket(subject="Cracked kettle lid leaks", body="kettle lid cracked leaks")
+    keeper = make_ticket(subject="Other")
+    service.merge(merged_away, keeper, actor=agent)
+    ticket = make_ticket(subject="Cracked lid on my new kettle", body="My kettle leaks, the lid is cracked.")
+    search.apply_pending_jobs()
+    similar = similar_solved_tickets(ticket)
+    numbers = [s.number for s in similar]
+    assert numbers[0] == right.number
+    assert still_open.number not in numbers and merged_away.number not in numbers
+    assert ticket.number not in numbers and len(numbers) <= 5
+    login(agent)
+    page = client.get(f"/agent/tickets/{ticket.number}").get_data(as_text=True)
+    assert "تذاكر محلولة مشابهة" in page
+    assert f"/agent/tickets/{right.number}" in page
+
+
+def test_a_ticket_not_yet_indexed_is_compared_by_its_subject(app):
+    right = make_ticket(subject="Invoice missing VAT number", status=Status.SOLVED)
+    search.apply_pending_jobs()
+    ticket = make_ticket(subject="VAT number missing from invoice")
+    assert [s.number for s in similar_solved_tickets(ticket)] == [right.number]
+
+
+def test_article_search_uses_the_index_with_stemming_and_drafts_left_out(client, login):
+    for slug, title, locale, status in (
+        ("track", "Tracking your parcel", "en", ArticleStatus.PUBLISHED),
+        ("draft", "Tracking draft", "en", ArticleStatus.DRAFT),
+        ("tatabbu", "تتبع الطرود", "ar", ArticleStatus.PUBLISHED),
+    ):
+        db.session.add(Article(slug=slug, locale=locale, title=title, body_md="", status=status))
+    db.session.commit()
+    search.apply_pending_jobs()
+    login(make_staff())
+    fragment = client.get("/agent/articles?q=tracked", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "Tracking your parcel" in fragment and "Tracking draft" not in fragment
+    assert "تتبع الطرود" in client.get("/agent/articles?q=الطرد").get_data(as_text=True)
+
+
+def test_search_page_and_similar_panel_render_in_english(client, login):
+    ticket = make_ticket(subject="Late delivery")
+    search.apply_pending_jobs()
+    login(make_staff())
+    client.submit("/language", {"language": "en"})
+    page = client.get("/agent/search?q=nothing+here").get_data(as_text=True)
+    assert 'dir="ltr"' in page and "Search tickets" in page and "No ticket matches that search." in page
+    page = client.get(f"/agent/tickets/{ticket.number}").get_data(as_text=True)
+    assert "Similar solved tickets" in page and "None found." in page
+    assert "Search tickets" in client.get("/agent").get_data(as_text=True)
