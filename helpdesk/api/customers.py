@@ -32,7 +32,8 @@ bp = api_blueprint(
 CUSTOMER_ID = "<id:customer_id>"
 
 
-def _id_cursor(args: dict) -> int | None:
+def id_cursor(args: dict) -> int | None:
+    """The id in ``args['cursor']`` (pages ordered by id, newest first), or None for the first page."""
     if not args.get("cursor"):
         return None
     cursor = args["cursor"]
@@ -61,7 +62,7 @@ def list_customers(**args):
         pattern = "%" + args["q"].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         with_email = select(CustomerEmail.customer_id).where(CustomerEmail.email.ilike(pattern, escape="\\"))
         query = query.where(or_(Customer.name.ilike(pattern, escape="\\"), Customer.id.in_(with_email)))
-    after = _id_cursor(args)
+    after = id_cursor(args)
     if after is not None:
         query = query.where(Customer.id < after)
     limit = args["limit"]
@@ -113,7 +114,7 @@ def customer_orders(customer_id: int, **args):
     """The customer's shop orders, newest first."""
     customer = _customer(customer_id)
     query = select(Order).where(Order.customer_id == customer.id).order_by(Order.id.desc())
-    after = _id_cursor(args)
+    after = id_cursor(args)
     if after is not None:
         query = query.where(Order.id < after)
     limit = args["limit"]

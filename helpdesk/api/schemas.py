@@ -247,3 +247,43 @@ class CustomerUpdateSchema(StrictSchema):
     def something_to_change(self, data, **kwargs):
         if not data:
             raise ValidationError("Give at least one field to change.")
+
+
+class ArticleSchema(StrictSchema):
+    id = fields.Integer()
+    slug = fields.String()
+    locale = fields.String()
+    title = fields.String()
+    body_md = fields.String(metadata={"description": "The article in markdown."})
+    status = fields.Function(lambda a: a.status.value)
+    category = fields.Function(lambda a: a.category.slug if a.category else None, allow_none=True)
+    tags = fields.List(fields.String())
+    translation_of = fields.Function(
+        lambda a: a.translation_of.slug if a.translation_of else None, allow_none=True
+    )
+    view_count = fields.Integer()
+    updated_at = fields.DateTime()
+
+
+class ArticlePageSchema(StrictSchema):
+    items = fields.List(fields.Nested(ArticleSchema))
+    next_cursor = fields.String(allow_none=True)
+
+
+class ArticleListArgsSchema(PageArgsSchema):
+    locale = fields.String(validate=validate.OneOf(["ar", "en"]))
+    status = fields.String(validate=validate.OneOf(["published", "draft"]))
+
+
+class ArticleSearchArgsSchema(StrictSchema):
+    q = Text(required=True, validate=validate.Length(min=1, max=500))
+    locale = fields.String(validate=validate.OneOf(["ar", "en"]))
+    limit = fields.Integer(load_default=10, validate=validate.Range(min=1, max=50))
+
+
+class ArticleHitSchema(StrictSchema):
+    slug = fields.String()
+    title = fields.String()
+    locale = fields.String()
+    score = fields.Float()
+    snippet = fields.String(metadata={"description": "HTML with the matches in `<mark>`; sanitised."})

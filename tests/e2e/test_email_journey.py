@@ -39,10 +39,13 @@ def test_email_case_from_first_mail_to_threaded_answer(new_page, live_server, lo
     agent = new_page(locale)
     sign_in(agent, "agent4@demo.test" if locale == "ar" else "agent5@demo.test", staff=True)
     use_language(agent, locale)
-    agent.goto("/agent?view=unassigned")
-    agent.get_by_role("link", name=number).first.click()
-    agent.wait_for_url(f"**/agent/tickets/{number}")
+    # From the unassigned view, narrowed to this customer, with the keyboard only: j, Enter, a, r.
+    agent.goto(f"/agent?view=unassigned&customer={sender}")
     agent.wait_for_load_state("load")  # the shortcuts are bound once the page's scripts ran
+    agent.keyboard.press("j")
+    agent.keyboard.press("Enter")
+    agent.wait_for_url(f"**/agent/tickets/{number}")
+    agent.wait_for_load_state("load")
     agent.keyboard.press("a")  # claim
     agent.wait_for_load_state()
     expect(agent.locator("#claim-form")).to_have_count(0)
