@@ -124,6 +124,17 @@ EVENT_LABELS = {
     "tags_changed": _l("tags"),
     "merged_from": _l("merged from"),
     "merged_into": _l("merged into"),
+    "sla_warning": _l("SLA target close"),
+    "sla_breached": _l("SLA target missed"),
+    "auto_reply": _l("automatic reply received"),
+    "bounce": _l("our email bounced"),
+    "follow_up": _l("follow-up"),
+    "attachment_dropped": _l("attachment not kept"),
+}
+SLA_METRIC_WORDS = {
+    "first_response": _l("first response"),
+    "next_response": _l("next response"),
+    "resolution": _l("resolution"),
 }
 
 
@@ -140,7 +151,10 @@ def describe_change(kind: MessageKind, event: str | None, text: str) -> str:
 
 
 def _translate_values(event: str | None, text: str) -> str:
-    """Status and priority values are stored as codes ("open → solved"); show them in words."""
+    """Status, priority and SLA target values are stored as codes ("open → solved"); show them in words."""
+    if event in ("sla_warning", "sla_breached"):  # "resolution · due 2026-11-26 08:00 UTC"
+        metric, sep, rest = text.partition(" · ")
+        return f"{SLA_METRIC_WORDS.get(metric, metric)}{sep}{rest}"
     labels = {"status_changed": (STATUS_LABELS, Status), "priority_changed": (PRIORITY_LABELS, Priority)}
     if event not in labels:
         return text
