@@ -14,6 +14,7 @@ from tests.e2e.conftest import DESKTOP, PHONE, sign_in, use_language
 
 TARGET = os.environ.get("HELPDESK_SCREENSHOTS")
 STAFF_PAGES = {"agent-queue": "/agent", "dashboard": "/reports"}
+TYPED = {"ar": "وين طلبي", "en": "where is my order"}
 CUSTOMER_PAGES = {"portal-home": "/", "my-cases": "/portal/cases", "new-case": "/portal/cases/new"}
 
 
@@ -40,4 +41,8 @@ def test_take_screenshots(new_page, locale, device):
     use_language(customer, locale)
     for name, path in CUSTOMER_PAGES.items():
         customer.goto(path)
+        if name == "new-case":  # show the live article suggestions
+            customer.wait_for_load_state("load")
+            customer.locator("input[name=subject]").press_sequentially(TYPED[locale], delay=20)
+            customer.locator("#kb-suggestions a").first.wait_for()
         customer.screenshot(path=folder / f"{name}-{locale}-{device}.png", full_page=device == "phone")
