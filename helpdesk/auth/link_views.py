@@ -35,7 +35,7 @@ def request_link():
     if form.validate_on_submit():
         links.request_sign_in_link(form.email.data)
         return _check_your_email()
-    return _form_page("auth/request_link.html", form)
+    return _form_page("auth/email_form.html", form, heading=_("Email me a sign-in link"))
 
 
 @bp.route("/login/link/<token>", methods=["GET", "POST"])
@@ -89,7 +89,7 @@ def forgot_password():
     if form.validate_on_submit():
         links.request_password_reset(form.email.data)
         return _check_your_email()
-    return _form_page("auth/forgot_password.html", form)
+    return _form_page("auth/email_form.html", form, heading=_("Forgot your password?"))
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])

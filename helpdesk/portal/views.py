@@ -97,34 +97,31 @@ def render_case(ticket: Ticket, form: CaseReplyForm | None = None, csat_form: Cs
     )
 
 
-@bp.post("/portal/cases/<number>/close")
-@customer_required
-def close(number: str):
+def _case_action(number: str, action, done_message: str):
+    """Close or reopen one of the customer's own cases, then back to it."""
     ticket = own_case_or_404(number)
     if not CaseActionForm().validate_on_submit():
         abort(400)
     try:
-        case_rules.close_case(ticket, current_user)
-        flash(_("Your case is closed. Thank you!"), "success")
+        action(ticket, current_user)
+        flash(done_message, "success")
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "error")
     return redirect(url_for("portal.case", number=ticket.number), 303)
+
+
+@bp.post("/portal/cases/<number>/close")
+@customer_required
+def close(number: str):
+    return _case_action(number, case_rules.close_case, _("Your case is closed. Thank you!"))
 
 
 @bp.post("/portal/cases/<number>/reopen")
 @customer_required
 def reopen(number: str):
-    ticket = own_case_or_404(number)
-    if not CaseActionForm().validate_on_submit():
-        abort(400)
-    try:
-        case_rules.reopen_case(ticket, current_user)
-        flash(_("Your case is open again; we will get back to you."), "success")
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    return redirect(url_for("portal.case", number=ticket.number), 303)
+    message = _("Your case is open again; we will get back to you.")
+    return _case_action(number, case_rules.reopen_case, message)
 
 
 @bp.post("/portal/cases/<number>/rating")

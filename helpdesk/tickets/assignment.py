@@ -8,15 +8,14 @@ hands a queue's tickets to its active members in turn, skipping anyone at the op
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from helpdesk.auth.models import StaffUser
 from helpdesk.extensions import db
 from helpdesk.tickets import service
 from helpdesk.tickets.errors import IllegalTransition, StaleTicket
-from helpdesk.tickets.models import Counter, Queue, Status, Ticket, queue_members
+from helpdesk.tickets.models import Queue, Status, Ticket, queue_members
 
 
 def claim(ticket: Ticket, agent: StaffUser, *, expected_version: int | None) -> Ticket:
@@ -51,26 +50,8 @@ def open_ticket_counts(agent_ids: list[int]) -> dict[int, int]:
 
 
 def _next_turn(queue: Queue) -> int:
-    """The queue's round-robin counter, bumped atomically (the same pattern as ticket numbers)."""
-    name = f"round_robin:{queue.id}"
-
-    def bump() -> int | None:
-        return db.session.execute(
-            update(Counter)
-            .where(Counter.name == name)
-            .values(value=Counter.value + 1)
-            .returning(Counter.value)
-        ).scalar()
-
-    value = bump()
-    if value is None:
-        try:
-            with db.session.begin_nested():
-                db.session.add(Counter(name=name, value=0))
-        except IntegrityError:
-            pass
-        value = bump()
-    return value
+    """The queue's round-robin counter, bumped atomically."""
+    return service.bump_counter(f"round_robin:{queue.id}")
 
 
 def round_robin_agent(queue: Queue, *, cap: int) -> StaffUser | None:

@@ -71,26 +71,32 @@ CHANNEL_LABELS = {
 }
 
 
-def next_ticket_number() -> str:
-    """Hand out the next ``HD-…`` number atomically (one UPDATE … RETURNING; safe under concurrency)."""
+def bump_counter(name: str, *, start: int = 0) -> int:
+    """The next value of a named counter, atomically (one UPDATE … RETURNING; safe under concurrency).
+    A missing counter is created at ``start`` (another writer may win that race) and then bumped."""
 
     def bump() -> int | None:
         return db.session.execute(
             update(Counter)
-            .where(Counter.name == "ticket")
+            .where(Counter.name == name)
             .values(value=Counter.value + 1)
             .returning(Counter.value)
         ).scalar()
 
     value = bump()
-    if value is None:  # the very first ticket: create the counter (another writer may win that race)
+    if value is None:
         try:
             with db.session.begin_nested():
-                db.session.add(Counter(name="ticket", value=FIRST_TICKET_NUMBER - 1))
+                db.session.add(Counter(name=name, value=start))
         except IntegrityError:
             pass
         value = bump()
-    return f"{TICKET_NUMBER_PREFIX}{value}"
+    return value
+
+
+def next_ticket_number() -> str:
+    """Hand out the next ``HD-…`` number."""
+    return f"{TICKET_NUMBER_PREFIX}{bump_counter('ticket', start=FIRST_TICKET_NUMBER - 1)}"
 
 
 def check_version(ticket: Ticket, expected_version: int | None) -> None:
