@@ -7,6 +7,7 @@ so nothing is lost and a slow server never slows a page.
 from __future__ import annotations
 
 import logging
+import smtplib
 from datetime import timedelta
 
 from flask import Flask, current_app
@@ -83,10 +84,40 @@ def _to_mail_message(email: OutboundEmail) -> MailMessage:
     return msg
 
 
+def is_unreachable(exc: Exception) -> bool:
+    """The server could not be reached or dropped us, as opposed to refusing one message."""
+    if isinstance(exc, (smtplib.SMTPConnectError, smtplib.SMTPServerDisconnected)):
+        return True
+    return isinstance(exc, OSError) and not isinstance(exc, smtplib.SMTPException)
+
+
+class _ServerState:
+    """Log an unreachable server once when it goes down and once when it is back, not per email."""
+
+    down = False
+
+    @classmethod
+    def failed(cls, exc: Exception, waiting: int) -> None:
+        if not cls.down:
+            log.warning("SMTP server unreachable (%s); %s email(s) wait in the outbox", exc, waiting)
+        cls.down = True
+
+    @classmethod
+    def sent(cls) -> None:
+        if cls.down:
+            log.warning("SMTP server reachable again; sending the outbox")
+        cls.down = False
+
+
 def send_due_emails(limit: int = 100) -> dict[str, int]:
-    """Send what is due. Returns counts of sent and failed attempts."""
+    """Send what is due. Returns counts of sent and failed attempts.
+
+    When the server cannot be reached the pass stops at the first failure: the other emails keep
+    their place and attempts, and a black-holed server costs one timeout per pass, not one per email.
+    """
     sent = failed = 0
-    for email_id, attempts in jobtable.due_jobs(OutboundEmail, OutboxStatus.QUEUED, limit=limit):
+    due = jobtable.due_jobs(OutboundEmail, OutboxStatus.QUEUED, limit=limit)
+    for position, (email_id, attempts) in enumerate(due):
         if not _claim(email_id, attempts):
             continue
         email = db.session.get(OutboundEmail, email_id)
@@ -99,13 +130,18 @@ def send_due_emails(limit: int = 100) -> dict[str, int]:
                 email.status = OutboxStatus.FAILED
             else:
                 email.next_attempt_at = utcnow() + retry_delay(email.attempts)
+            db.session.commit()
+            if is_unreachable(exc):
+                _ServerState.failed(exc, waiting=len(due) - position)
+                break
             log.warning("sending email %s failed (attempt %s): %s", email.id, email.attempts, exc)
-        else:
-            sent += 1
-            email.status = OutboxStatus.SENT
-            email.sent_at = utcnow()
-            email.last_error = None
+            continue
+        sent += 1
+        email.status = OutboxStatus.SENT
+        email.sent_at = utcnow()
+        email.last_error = None
         db.session.commit()
+        _ServerState.sent()
     return {"sent": sent, "failed": failed}
 
 

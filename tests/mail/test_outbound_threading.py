@@ -74,7 +74,7 @@ def test_replies_wait_while_the_server_is_down_and_go_out_exactly_once(app):
     agent = make_staff()
     for n in range(3):
         service.add_message(ticket, author=agent, body=f"update {n}")
-    assert outbox.send_due_emails() == {"sent": 0, "failed": 4}
+    assert outbox.send_due_emails() == {"sent": 0, "failed": 1}  # the pass stops at a dead server
     sink = SmtpSink(port).start()
     try:
         _all_due()
