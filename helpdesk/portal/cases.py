@@ -14,15 +14,27 @@ from helpdesk.tickets.errors import NotAllowed
 from helpdesk.tickets.models import CsatRating, Status, Ticket
 
 
+def can_close(ticket: Ticket) -> bool:
+    return ticket.status != Status.CLOSED
+
+
+def can_reopen(ticket: Ticket) -> bool:
+    """Only a solved case can be reopened; a closed one is final (a new message opens a follow-up)."""
+    return ticket.status == Status.SOLVED
+
+
+def can_reply(ticket: Ticket) -> bool:
+    return ticket.status != Status.CLOSED
+
+
 def close_case(ticket: Ticket, customer: Customer) -> None:
-    if ticket.status == Status.CLOSED:
+    if not can_close(ticket):
         raise NotAllowed(_("This case is already closed."))
     service.change_status(ticket, Status.CLOSED, actor=customer)
 
 
 def reopen_case(ticket: Ticket, customer: Customer) -> None:
-    """Only a solved case can be reopened; a closed one is final (a new message opens a follow-up)."""
-    if ticket.status != Status.SOLVED:
+    if not can_reopen(ticket):
         raise NotAllowed(_("Only a solved case can be reopened."))
     service.change_status(ticket, Status.OPEN, actor=customer)
 

@@ -93,6 +93,9 @@ def render_case(ticket: Ticket, form: CaseReplyForm | None = None, csat_form: Cs
         csat_form=csat_form or CsatForm(obj=rating),
         rating=rating,
         can_rate=case_rules.can_rate(ticket),
+        can_close=case_rules.can_close(ticket),
+        can_reopen=case_rules.can_reopen(ticket),
+        can_reply=case_rules.can_reply(ticket),
         expected_reply=case_rules.expected_reply(ticket),
     )
 

@@ -68,3 +68,18 @@ def test_user_text_is_escaped(client, login):
     page = client.get(f"/portal/cases/{ticket.number}").get_data(as_text=True)
     assert "<script>bad()" not in page and "<img src=x" not in page
     assert "&lt;script&gt;bad()" in page
+
+
+def test_case_actions_follow_the_status(app):
+    from helpdesk.portal import cases as rules
+
+    expected = {  # status: (close, reopen, reply)
+        Status.NEW: (True, False, True),
+        Status.OPEN: (True, False, True),
+        Status.PENDING: (True, False, True),
+        Status.SOLVED: (True, True, True),
+        Status.CLOSED: (False, False, False),
+    }
+    for status, allowed in expected.items():
+        ticket = Ticket(status=status)
+        assert (rules.can_close(ticket), rules.can_reopen(ticket), rules.can_reply(ticket)) == allowed, status
