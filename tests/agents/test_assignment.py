@@ -25,6 +25,8 @@ def race_to_claim(app, number: str, version: int, agent_ids: list[int]) -> dict[
                 outcomes[agent_id] = "won"
             except DomainError as error:
                 outcomes[agent_id] = "refused: " + error.message
+            except Exception as error:  # shown in the assertion message instead of lost in the thread
+                outcomes[agent_id] = f"error: {error!r}"
             finally:
                 db.session.remove()
 
