@@ -23,6 +23,7 @@ def main() -> None:
 
 def register_commands(app: Flask) -> None:
     from helpdesk.api.commands import api_command
+    from helpdesk.backup.commands import backup_command, restore_command
     from helpdesk.customers.commands import orders_command
     from helpdesk.kb.commands import kb_command
     from helpdesk.mail.commands import mail_command
@@ -40,6 +41,8 @@ def register_commands(app: Flask) -> None:
         reindex_command,
         orders_command,
         mail_command,
+        backup_command,
+        restore_command,
     ):
         app.cli.add_command(command)
     app.cli.add_command(api_command)
