@@ -163,3 +163,16 @@ class PolicyForm(FlaskForm):
     breach_reassign_to_id = SelectField(
         _l("On a breach, reassign to"), coerce=_optional_id, validate_choice=True
     )
+
+
+class AuditFilterForm(FlaskForm):
+    """The audit log's filters, read from the query string (GET: nothing changes, no CSRF token)."""
+
+    class Meta:
+        csrf = False
+
+    action = StringField(_l("Action starts with"), validators=[Optional(), Length(max=60)])
+    actor = StringField(_l("Who (email or id such as s:3)"), validators=[Optional(), Length(max=254)])
+    start = DateField(_l("From"), validators=[Optional()])
+    end = DateField(_l("To"), validators=[Optional()])
+    before = IntegerField(validators=[Optional(), NumberRange(min=1)])
