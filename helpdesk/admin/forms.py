@@ -165,6 +165,12 @@ class PolicyForm(FlaskForm):
     )
 
 
+class EraseCustomerForm(FlaskForm):
+    """Erasing is irreversible: the admin types the customer's address (or number) to confirm."""
+
+    confirm = StringField(_l("Type the customer's email address to confirm"), validators=[DataRequired()])
+
+
 class AuditFilterForm(FlaskForm):
     """The audit log's filters, read from the query string (GET: nothing changes, no CSRF token)."""
 
