@@ -26,6 +26,7 @@ from helpdesk.extensions import db
 from helpdesk.kb.models import ArticleFeedback, ArticleView, Deflection, SearchEvent
 from helpdesk.mail.models import InboundMessage, OutboundEmail
 from helpdesk.tickets.attachments import storage_path
+from helpdesk.tickets.export import ticket_record
 from helpdesk.tickets.models import Attachment, CsatRating, Message, Ticket
 from helpdesk.tickets.search_index import queue_ticket_index
 
@@ -168,34 +169,13 @@ def _rows(model, customer: Customer) -> list:
 
 
 def _ticket_record(ticket: Ticket) -> dict[str, Any]:
-    return {
-        "number": ticket.number,
-        "subject": ticket.subject,
-        "status": ticket.status.value,
-        "priority": ticket.priority.value,
-        "channel": ticket.channel.value,
-        "created_at": _iso(ticket.created_at),
-        "solved_at": _iso(ticket.solved_at),
-        "messages": [
-            {
-                "kind": m.kind.value,
-                "from_customer": m.author_customer_id == ticket.customer_id,
-                "author": m.author_name,
-                "created_at": _iso(m.created_at),
-                "text": m.body_text,
-                "attachments": [
-                    {
-                        "filename": a.filename,
-                        "content_type": a.content_type,
-                        "size": a.size,
-                        "sha256": a.sha256,
-                    }
-                    for a in m.attachments
-                ],
-            }
-            for m in ticket.messages
-        ],
-    }
+    """The JSON-lines export's record, with when it was solved and each file's SHA-256."""
+    record = ticket_record(ticket)
+    record["solved_at"] = _iso(ticket.solved_at)
+    for message, out in zip(ticket.messages, record["messages"], strict=True):
+        for attachment, meta in zip(message.attachments, out["attachments"], strict=True):
+            meta["sha256"] = attachment.sha256
+    return record
 
 
 def _order_record(order: Order) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from helpdesk.api.models import WebhookDelivery, WebhookEndpoint
 from helpdesk.audit import service as audit
 from helpdesk.audit.models import AuditEvent
 from helpdesk.auth.models import EmailToken, Role, TokenPurpose
-from helpdesk.customers.models import Customer, Order
+from helpdesk.customers.models import Customer, CustomerEmail, Order
 from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db
 from helpdesk.kb.models import Article, ArticleFeedback, ArticleView, Deflection, SearchEvent
@@ -55,7 +55,7 @@ def person(app):
     customer = make_customer(
         EMAIL, name=NAME, phone=PHONE, notes="VIP, calls often", addresses=[{"city": "Riyadh"}]
     )
-    customer.emails.append(type(customer.emails[0])(email=OTHER_EMAIL))
+    customer.emails.append(CustomerEmail(email=OTHER_EMAIL))
     order = Order(
         customer=customer,
         external_id="x1",
