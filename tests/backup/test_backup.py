@@ -20,7 +20,7 @@ from helpdesk.tickets import service
 from helpdesk.tickets.attachments import IncomingFile
 from tests.conftest import POSTGRES_URL, make_staff, make_ticket
 
-pytestmark = pytest.mark.skipif(POSTGRES_URL is not None, reason="SQLite backups; PostgreSQL uses pg_dump")
+sqlite_only = pytest.mark.skipif(POSTGRES_URL is not None, reason="SQLite backups; PostgreSQL uses pg_dump")
 
 LABEL = b"%PDF-1.4 shipping label " * 200
 PHOTO = bytes(range(256)) * 40
@@ -86,6 +86,7 @@ class Writer(threading.Thread):
         con.close()
 
 
+@sqlite_only
 def test_backup_while_writing_then_restore_into_a_fresh_instance(filled, tmp_path):
     instance = Path(filled.instance_path)
     writer = Writer(instance / "helpdesk.db")
@@ -149,6 +150,7 @@ def test_backup_while_writing_then_restore_into_a_fresh_instance(filled, tmp_pat
         db.engine.dispose()
 
 
+@sqlite_only
 def test_restore_refuses_a_damaged_backup(filled, tmp_path):
     assert filled.test_cli_runner().invoke(args=["backup", str(tmp_path / "bk")]).exit_code == 0
     damaged = next(p for p in (tmp_path / "bk" / "attachments").rglob("*") if p.is_file())
@@ -161,6 +163,7 @@ def test_restore_refuses_a_damaged_backup(filled, tmp_path):
     assert not (fresh / "attachments").exists()
 
 
+@sqlite_only
 def test_restore_refuses_to_overwrite_an_instance_in_use_without_force(filled, tmp_path):
     runner = filled.test_cli_runner()
     assert runner.invoke(args=["backup", str(tmp_path / "bk")]).exit_code == 0
@@ -173,6 +176,7 @@ def test_restore_refuses_to_overwrite_an_instance_in_use_without_force(filled, t
     assert _counts(Path(filled.instance_path) / "helpdesk.db")["tickets"] == 2
 
 
+@sqlite_only
 def test_backup_needs_an_empty_folder(filled, tmp_path):
     (tmp_path / "bk").mkdir()
     (tmp_path / "bk" / "old.txt").write_text("keep me")
