@@ -27,8 +27,12 @@ def customers():
     q = request.args.get("q", "").strip()[:200]
     query = select(Customer).order_by(Customer.id.desc()).limit(PAGE_SIZE)
     if q:
-        matching = select(CustomerEmail.customer_id).where(CustomerEmail.email.contains(q.lower()))
-        query = query.where(or_(Customer.id.in_(matching), func.lower(Customer.name).contains(q.lower())))
+        matching = select(CustomerEmail.customer_id).where(
+            CustomerEmail.email.contains(q.lower(), autoescape=True)
+        )
+        query = query.where(
+            or_(Customer.id.in_(matching), func.lower(Customer.name).contains(q.lower(), autoescape=True))
+        )
     return render_template("admin/customers.html", customers=db.session.scalars(query).all(), q=q)
 
 

@@ -178,7 +178,7 @@ class AuditFilterForm(FlaskForm):
         csrf = False
 
     action = StringField(_l("Action starts with"), validators=[Optional(), Length(max=60)])
-    actor = StringField(_l("Who (email or id such as s:3)"), validators=[Optional(), Length(max=254)])
+    actor = StringField(_l("Who"), validators=[Optional(), Length(max=254)])
     start = DateField(_l("From"), validators=[Optional()])
     end = DateField(_l("To"), validators=[Optional()])
     before = IntegerField(validators=[Optional(), NumberRange(min=1)])

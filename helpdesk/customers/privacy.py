@@ -71,7 +71,9 @@ def _about_customer(customer: Customer, emails: list[str]):
     conditions = [AuditEvent.actor == customer.get_id(), AuditEvent.target == f"customer:{customer.id}"]
     if emails:
         conditions.append(func.lower(AuditEvent.actor_label).in_(emails))
-        conditions += [cast(AuditEvent.details, Text).ilike(f"%{e}%") for e in emails]
+        conditions += [
+            func.lower(cast(AuditEvent.details, Text)).contains(e, autoescape=True) for e in emails
+        ]
     return or_(*conditions)
 
 
@@ -196,14 +198,15 @@ def _inbound_from(customer: Customer, emails: list[str]):
     authored = select(Message.id).where(Message.author_customer_id == customer.id)
     return or_(
         InboundMessage.ticket_message_id.in_(authored),
-        *[InboundMessage.sender.ilike(f"%{e}%") for e in emails],
+        *[func.lower(InboundMessage.sender).contains(e, autoescape=True) for e in emails],
     )
 
 
 def _outbound_to(customer: Customer, emails: list[str]):
     tickets = select(Ticket.id).where(Ticket.customer_id == customer.id)
     return or_(
-        OutboundEmail.ticket_id.in_(tickets), *[func.lower(OutboundEmail.to).contains(e) for e in emails]
+        OutboundEmail.ticket_id.in_(tickets),
+        *[func.lower(OutboundEmail.to).contains(e, autoescape=True) for e in emails],
     )
 
 
@@ -285,7 +288,7 @@ def erase_customer(customer: Customer, *, actor: StaffUser | None, ip: str | Non
     if mentions:
         payload = cast(WebhookDelivery.payload, Text)
         for delivery in db.session.scalars(
-            select(WebhookDelivery).where(or_(*[payload.contains(m) for m in mentions]))
+            select(WebhookDelivery).where(or_(*[payload.contains(m, autoescape=True) for m in mentions]))
         ):
             delivery.payload = scrub.json(delivery.payload)
     if emails:
@@ -305,7 +308,8 @@ def erase_customer(customer: Customer, *, actor: StaffUser | None, ip: str | Non
     customer.password_hash = None
     customer.is_active = False  # the session loader refuses inactive users: signed out everywhere
     customer.last_login_at = None
-    audit.record("customer.erased", actor=actor, target=f"customer:{customer.id}", ip=ip, **result.counts())
+    counts = {k: v for k, v in result.counts().items() if k != "files_deleted"}  # known after the commit
+    audit.record("customer.erased", actor=actor, target=f"customer:{customer.id}", ip=ip, **counts)
     db.session.commit()
     result.files_deleted = _delete_unshared_files(result._files)
     return result
