@@ -186,6 +186,7 @@ def restore(source: Path, *, force: bool = False) -> dict[str, int]:
         )
     db.session.remove()
     db.engine.dispose()
+    database.parent.mkdir(parents=True, exist_ok=True)
     _copy_database(source / DATABASE, database)
     attachments = _instance() / ATTACHMENTS
     if attachments.exists():
