@@ -23,7 +23,8 @@ def main() -> None:
 
 def register_commands(app: Flask) -> None:
     from helpdesk.api.commands import api_command
-    from helpdesk.customers.commands import orders_command
+    from helpdesk.backup.commands import backup_command, restore_command
+    from helpdesk.customers.commands import customer_command, orders_command
     from helpdesk.kb.commands import kb_command
     from helpdesk.mail.commands import mail_command
     from helpdesk.search.commands import reindex_command
@@ -39,7 +40,10 @@ def register_commands(app: Flask) -> None:
         kb_command,
         reindex_command,
         orders_command,
+        customer_command,
         mail_command,
+        backup_command,
+        restore_command,
     ):
         app.cli.add_command(command)
     app.cli.add_command(api_command)

@@ -163,3 +163,22 @@ class PolicyForm(FlaskForm):
     breach_reassign_to_id = SelectField(
         _l("On a breach, reassign to"), coerce=_optional_id, validate_choice=True
     )
+
+
+class EraseCustomerForm(FlaskForm):
+    """Erasing is irreversible: the admin types the customer's address (or number) to confirm."""
+
+    confirm = StringField(_l("Type the customer's email address to confirm"), validators=[DataRequired()])
+
+
+class AuditFilterForm(FlaskForm):
+    """The audit log's filters, read from the query string (GET: nothing changes, no CSRF token)."""
+
+    class Meta:
+        csrf = False
+
+    action = StringField(_l("Action starts with"), validators=[Optional(), Length(max=60)])
+    actor = StringField(_l("Who"), validators=[Optional(), Length(max=254)])
+    start = DateField(_l("From"), validators=[Optional()])
+    end = DateField(_l("To"), validators=[Optional()])
+    before = IntegerField(validators=[Optional(), NumberRange(min=1)])

@@ -5,20 +5,24 @@ Queues, business calendars and SLA policies have their own modules on the same b
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from helpdesk.admin import service
-from helpdesk.admin.forms import ROLE_LABELS, ActiveForm, NewStaffForm, RoleForm
-from helpdesk.audit.models import AuditEvent
+from helpdesk.admin.forms import ROLE_LABELS, ActiveForm, AuditFilterForm, NewStaffForm, RoleForm
+from helpdesk.audit import queries as audit_queries
 from helpdesk.auth.models import Role, StaffUser
 from helpdesk.auth.permissions import staff_required
 from helpdesk.extensions import db
 from helpdesk.tickets.errors import DomainError
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+AUDIT_PAGE_SIZE = 100
 
 
 @bp.get("")
@@ -120,12 +124,29 @@ def change_role(staff_id: int):
 @bp.get("/audit")
 @staff_required(Role.ADMIN)
 def audit_log():
-    action = request.args.get("action", "").strip()
-    query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(200)
-    if action:
-        query = query.where(AuditEvent.action.startswith(action))
-    return render_template("admin/audit.html", events=db.session.scalars(query).all(), action=action)
+    form = AuditFilterForm(formdata=request.args)
+    if not form.validate():
+        abort(400, description=_("The filters are not valid: use dates like 2026-01-31."))
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+
+    def local_midnight(day: date | None) -> datetime | None:
+        return datetime.combine(day, time(), zone) if day else None
+
+    events = audit_queries.events_page(
+        action=(form.action.data or "").strip(),
+        actor=(form.actor.data or "").strip(),
+        start=local_midnight(form.start.data),
+        end=local_midnight(form.end.data + timedelta(days=1) if form.end.data else None),
+        before_id=form.before.data,
+        limit=AUDIT_PAGE_SIZE + 1,
+    )
+    older_url = None
+    if len(events) > AUDIT_PAGE_SIZE:
+        events = events[:AUDIT_PAGE_SIZE]
+        args = {k: v for k, v in request.args.items() if k != "before" and v}
+        older_url = url_for("admin.audit_log", **args, before=events[-1].id)
+    return render_template("admin/audit.html", events=events, form=form, older_url=older_url)
 
 
 # The other admin pages register their routes on ``bp`` when imported.
-from helpdesk.admin import calendar_views, policy_views, queue_views  # noqa: E402, F401
+from helpdesk.admin import calendar_views, customer_views, policy_views, queue_views  # noqa: E402, F401

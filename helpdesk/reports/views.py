@@ -11,9 +11,11 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 from flask_babel import format_date, format_decimal
 from flask_babel import gettext as _
+from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import select
 
+from helpdesk.audit import service as audit
 from helpdesk.auth.models import Role, StaffUser
 from helpdesk.auth.permissions import staff_required
 from helpdesk.dbtypes import utcnow
@@ -184,6 +186,15 @@ def export(name: str):
             [_csv_cell(value, kind, filters) for value, kind in zip(row, table.kinds, strict=True)]
         )
     filename = f"{name}-{filters.start.isoformat()}-{filters.end.isoformat()}.csv"
+    audit.record(
+        "report.exported",
+        actor=current_user,
+        target=f"report:{name}",
+        ip=request.remote_addr,
+        rows=len(table.rows),
+        **_query_args(filters),
+    )
+    db.session.commit()
     return Response(
         out.getvalue(),
         mimetype="text/csv",

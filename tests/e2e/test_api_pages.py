@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.conftest import PHONE, sign_in, use_language
-from tests.e2e.test_layout import axe_violations
+from tests.e2e.test_layout import phone_page_problems
 
 PAGES = ["/account/api-tokens", "/admin/webhooks", "/admin/webhooks/new", "/admin/webhooks/deliveries"]
 
@@ -32,16 +32,4 @@ def test_api_pages_are_accessible_and_fit_a_phone(new_page, locale):
     page = new_page(locale, viewport=PHONE, bypass_csp=True)  # axe-core is injected inline
     sign_in(page, "admin@demo.test", staff=True)
     use_language(page, locale)
-    problems = {}
-    for path in PAGES:
-        page.goto(path)
-        assert page.locator("html").get_attribute("dir") == ("rtl" if locale == "ar" else "ltr")
-        scroll, client = page.evaluate(
-            "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
-        )
-        found = axe_violations(page)
-        if scroll > client:
-            found.append(f"overflow {scroll}px > {client}px")
-        if found:
-            problems[path] = found
-    assert not problems
+    assert phone_page_problems(page, PAGES, locale) == {}

@@ -61,6 +61,24 @@ def axe_violations(page) -> list[str]:
     ]
 
 
+def phone_page_problems(page, paths: list[str], locale: str) -> dict[str, list[str]]:
+    """Per path: serious accessibility violations, horizontal overflow, a wrong text direction."""
+    problems = {}
+    for path in paths:
+        response = page.goto(path)
+        found = axe_violations(page) if response.status == 200 else [f"status {response.status}"]
+        if page.locator("html").get_attribute("dir") != ("rtl" if locale == "ar" else "ltr"):
+            found.append("wrong text direction")
+        scroll, client = page.evaluate(
+            "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+        )
+        if scroll > client:
+            found.append(f"overflow {scroll}px > {client}px")
+        if found:
+            problems[path] = found
+    return problems
+
+
 @pytest.mark.parametrize("locale", ["ar", "en"])
 def test_main_pages_have_no_serious_accessibility_violations(new_page, locale):
     # Injecting axe-core needs an inline script, which our CSP rightly forbids: bypass it here only.
