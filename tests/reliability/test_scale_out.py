@@ -29,7 +29,7 @@ from helpdesk.search.models import IndexJob
 from helpdesk.tickets.models import Message, Ticket
 from helpdesk.tickets.service import FIRST_TICKET_NUMBER, TICKET_NUMBER_PREFIX
 from tests.api.api_helpers import api_token
-from tests.conftest import make_ticket
+from tests.conftest import POSTGRES_URL, make_ticket
 from tests.mail.mailfactory import make_email
 from tests.smtp_sink import SmtpSink, free_port
 
@@ -37,9 +37,10 @@ MESSAGES = 1000
 HELPDESK = str(Path(sys.executable).parent / "helpdesk")
 SECRET_KEY = "scale-out-secret"
 
-pytestmark = pytest.mark.skipif(
-    not os.environ.get("HELPDESK_TEST_DATABASE_URL"), reason="scale-out needs PostgreSQL"
-)
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(not POSTGRES_URL, reason="scale-out needs PostgreSQL (HELPDESK_TEST_DATABASE_URL)"),
+]
 
 
 def message_id(i: int) -> str:
