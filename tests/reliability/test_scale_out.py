@@ -63,8 +63,8 @@ def store_backlog() -> None:
 
 
 def start(name: str, args: list[str], env: dict, logs: Path) -> subprocess.Popen:
-    log = (logs / f"{name}.log").open("w")
-    return subprocess.Popen([HELPDESK, *args], env=env, stdout=log, stderr=subprocess.STDOUT)
+    with (logs / f"{name}.log").open("w") as log:  # the process keeps its own copy of the file
+        return subprocess.Popen([HELPDESK, *args], env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
 def get(url: str, token: str) -> tuple[int, bytes]:
