@@ -14,7 +14,7 @@ import hashlib
 import logging
 import re
 from dataclasses import asdict, dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email import message_from_bytes
 from email import policy as email_policy
 
@@ -454,26 +454,36 @@ def _record_bounce(parsed: ParsedEmail) -> tuple[IngestResult, int, int, str]:
     return IngestResult(parsed.message_id, ticket.number, "appended"), ticket.id, event.id, "bounce"
 
 
-def process_stored(limit: int = 100, older_than: timedelta = timedelta(minutes=1)) -> int:
+def process_stored(limit: int = 1000, older_than: timedelta = timedelta(minutes=1)) -> int:
     """Process rows that were stored but never processed (a crash between the two steps).
 
     Only rows older than ``older_than``: a fresh row is being processed by whoever stored it.
+    Several workers share the backlog: each takes one row at a time, locked with ``SKIP LOCKED`` on
+    PostgreSQL, so none waits for another and the claim in ``process_inbound`` does each row once.
     """
+    cutoff = utcnow() - older_than
+    done = taken = 0
+    while taken < limit:
+        inbound_id = _take_stored(cutoff)
+        if inbound_id is None:
+            break
+        taken += 1
+        done += process_inbound(inbound_id).action != "duplicate"  # commits, releasing the row
+    db.session.commit()
+    return done
+
+
+def _take_stored(cutoff: datetime) -> int | None:
+    """The oldest row still stored before ``cutoff``, locked until this transaction ends."""
     query = (
         select(InboundMessage.id)
-        .where(
-            InboundMessage.status == InboundStatus.STORED, InboundMessage.received_at <= utcnow() - older_than
-        )
+        .where(InboundMessage.status == InboundStatus.STORED, InboundMessage.received_at <= cutoff)
         .order_by(InboundMessage.id)
-        .limit(limit)
+        .limit(1)
     )
-    ids = db.session.scalars(query).all()
-    db.session.commit()
-    done = 0
-    for inbound_id in ids:
-        result = process_inbound(inbound_id)
-        done += result.action != "duplicate"
-    return done
+    if db.engine.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return db.session.scalar(query)
 
 
 def retry_failed(inbound: InboundMessage) -> None:
@@ -494,4 +504,7 @@ def failed_messages(limit: int = 200) -> list[InboundMessage]:
 
 @register_job("mail.process_stored", every_seconds=30)
 def process_stored_job(app: Flask) -> int:
-    return process_stored()
+    done = process_stored()
+    if done:
+        log.info("processed %d stored message(s)", done)
+    return done

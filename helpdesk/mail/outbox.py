@@ -109,40 +109,50 @@ class _ServerState:
         cls.down = False
 
 
-def send_due_emails(limit: int = 100) -> dict[str, int]:
-    """Send what is due. Returns counts of sent and failed attempts.
+def send_due_emails(limit: int = 1000, batch: int = 100) -> dict[str, int]:
+    """Send what is due, a batch at a time while sending succeeds, until the backlog is gone or
+    ``limit`` were looked at (after an outage the queue drains at full speed, not a batch a round).
+    Returns counts of sent and failed attempts.
 
     When the server cannot be reached the pass stops at the first failure: the other emails keep
     their place and attempts, and a black-holed server costs one timeout per pass, not one per email.
     """
-    sent = failed = 0
-    due = jobtable.due_jobs(OutboundEmail, OutboxStatus.QUEUED, limit=limit)
-    for position, (email_id, attempts) in enumerate(due):
-        if not _claim(email_id, attempts):
-            continue
-        email = db.session.get(OutboundEmail, email_id)
-        try:
-            mail.send(_to_mail_message(email))
-        except Exception as exc:  # any SMTP or network failure: keep it and retry later
-            failed += 1
-            email.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            if email.attempts >= MAX_ATTEMPTS:
-                email.status = OutboxStatus.FAILED
-            else:
-                email.next_attempt_at = utcnow() + retry_delay(email.attempts)
+    sent = failed = looked_at = 0
+    while looked_at < limit:
+        due = jobtable.due_jobs(OutboundEmail, OutboxStatus.QUEUED, limit=min(batch, limit - looked_at))
+        looked_at += len(due)
+        for position, (email_id, attempts) in enumerate(due):
+            if not _claim(email_id, attempts):
+                continue  # another worker has it
+            email = db.session.get(OutboundEmail, email_id)
+            try:
+                mail.send(_to_mail_message(email))
+            except Exception as exc:  # any SMTP or network failure: keep it and retry later
+                failed += 1
+                _schedule_retry(email, exc)
+                if is_unreachable(exc):
+                    _ServerState.failed(exc, waiting=len(due) - position)
+                    return {"sent": sent, "failed": failed}
+                log.warning("sending email %s failed (attempt %s): %s", email.id, email.attempts, exc)
+                continue
+            sent += 1
+            email.status = OutboxStatus.SENT
+            email.sent_at = utcnow()
+            email.last_error = None
             db.session.commit()
-            if is_unreachable(exc):
-                _ServerState.failed(exc, waiting=len(due) - position)
-                break
-            log.warning("sending email %s failed (attempt %s): %s", email.id, email.attempts, exc)
-            continue
-        sent += 1
-        email.status = OutboxStatus.SENT
-        email.sent_at = utcnow()
-        email.last_error = None
-        db.session.commit()
-        _ServerState.sent()
+            _ServerState.sent()
+        if len(due) < batch or failed:  # a refusing server is not hammered: the rest wait a round
+            break
     return {"sent": sent, "failed": failed}
+
+
+def _schedule_retry(email: OutboundEmail, exc: Exception) -> None:
+    email.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+    if email.attempts >= MAX_ATTEMPTS:
+        email.status = OutboxStatus.FAILED
+    else:
+        email.next_attempt_at = utcnow() + retry_delay(email.attempts)
+    db.session.commit()
 
 
 @register_job("mail.send_outbox", every_seconds=5)

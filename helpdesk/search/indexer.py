@@ -2,7 +2,9 @@
 
 Changes to an indexed model queue an ``IndexJob`` in the same transaction (a SQLAlchemy
 ``after_flush`` hook), so a rolled-back edit queues nothing and a committed one is never lost.
-Only the worker job (or ``helpdesk reindex``) opens a Whoosh writer.
+Only the worker job (or ``helpdesk reindex``) opens a Whoosh writer, and on PostgreSQL only one
+of them at a time, whatever the number of workers: they take a transaction-scoped advisory lock
+first, and a worker that finds it taken leaves the jobs to the one holding it.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from flask import Flask, current_app
-from sqlalchemy import delete, event, insert, inspect, select
+from sqlalchemy import delete, event, insert, inspect, select, text
 from sqlalchemy.orm import Session
 from whoosh import index as whoosh_index
 from whoosh.index import LockError
@@ -30,6 +32,7 @@ from helpdesk.worker.runner import register_job
 log = logging.getLogger("helpdesk.search")
 
 WRITER_TIMEOUT_SECONDS = 5.0
+INDEX_WRITER_LOCK = 0x5EA2C4  # the PostgreSQL advisory lock key of the single index writer
 MAX_CACHED_SEARCHERS = 8  # per thread; each holds open files
 _open_indexes: dict[str, whoosh_index.Index] = {}
 _local = threading.local()
@@ -122,12 +125,27 @@ def _write(writer, spec: IndexSpec, doc_id: str) -> None:
         writer.update_document(**document)
 
 
+def _single_writer(*, wait: bool) -> bool:
+    """Become the one index writer until this transaction ends (PostgreSQL; SQLite writers are
+    serialised by the database and by Whoosh's own lock). False if another holds it and not ``wait``."""
+    if db.engine.dialect.name != "postgresql":
+        return True
+    if wait:
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": INDEX_WRITER_LOCK})
+        return True
+    return db.session.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": INDEX_WRITER_LOCK})
+
+
 def apply_pending_jobs(limit: int = 500) -> dict[str, int]:
     """Apply queued index jobs, oldest first. Another writer busy → try again next round."""
+    if not _single_writer(wait=False):
+        db.session.commit()
+        return {"applied": 0}
     jobs = db.session.execute(
         select(IndexJob.id, IndexJob.index_name, IndexJob.doc_id).order_by(IndexJob.id).limit(limit)
     ).all()
     if not jobs:
+        db.session.commit()
         return {"applied": 0}
     by_index: dict[str, dict[str, int]] = {}
     for job_id, name, doc_id in jobs:
@@ -168,6 +186,7 @@ def reindex(
     value has ``update(n)`` (``click.progressbar`` fits)."""
     counts: dict[str, int] = {}
     for spec in [index_spec(n) for n in names] if names else all_indexes():
+        _single_writer(wait=True)
         last_job = db.session.scalar(select(IndexJob.id).order_by(IndexJob.id.desc()).limit(1)) or 0
         rows = list(spec.all_rows() if spec.all_rows else db.session.scalars(select(spec.model)))
         folder = index_dir(spec.name)
@@ -204,4 +223,7 @@ class _NoProgress:
 
 @register_job("search.apply_index_jobs", every_seconds=2)
 def apply_index_jobs(app: Flask) -> dict[str, int]:
-    return apply_pending_jobs()
+    result = apply_pending_jobs()
+    if result["applied"]:
+        log.info("applied %d index job(s)", result["applied"])
+    return result

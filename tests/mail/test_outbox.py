@@ -1,7 +1,7 @@
 import logging
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db
@@ -110,3 +110,16 @@ def test_backoff_grows_and_is_capped():
     assert delays[0] == timedelta(minutes=1) and delays[1] == timedelta(minutes=2)
     assert delays == sorted(delays)
     assert delays[-1] == outbox.LONGEST_RETRY
+
+
+def test_a_backlog_goes_out_in_one_pass_batch_after_batch(app, smtp_sink):
+    _queue(250)
+    assert outbox.send_due_emails(batch=100) == {"sent": 250, "failed": 0}
+    assert len(smtp_sink.wait_for(250)) == 250
+
+
+def test_a_refusing_server_stops_the_pass_after_one_batch(app, smtp_sink):
+    _queue(30)
+    smtp_sink.handler.refuse = True  # "451 try again later" to every message, the server is up
+    assert outbox.send_due_emails(batch=10) == {"sent": 0, "failed": 10}
+    assert db.session.scalar(select(func.count()).where(OutboundEmail.attempts == 0)) == 20
