@@ -6,12 +6,13 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String, Table, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from helpdesk.auth.models import StaffUser
 from helpdesk.customers.models import Customer, Order
 from helpdesk.dbtypes import UTCDateTime, enum_type, utcnow
 from helpdesk.extensions import db
+from helpdesk.sanitize import one_line_label
 
 
 class Status(enum.StrEnum):
@@ -100,6 +101,10 @@ class Tag(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(60), unique=True)
 
+    @validates("name")
+    def _one_line(self, _key: str, value: str) -> str:
+        return one_line_label(value)
+
 
 class Ticket(db.Model):
     __tablename__ = "tickets"
@@ -157,6 +162,10 @@ class Ticket(db.Model):
 
     def __repr__(self) -> str:
         return f"<Ticket {self.number} {self.status}>"
+
+    @validates("subject")
+    def _one_line(self, _key: str, value: str) -> str:
+        return one_line_label(value)
 
 
 class Message(db.Model):
@@ -254,6 +263,10 @@ class Macro(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    @validates("name")
+    def _one_line(self, _key: str, value: str) -> str:
+        return one_line_label(value)
 
 
 class TicketPresence(db.Model):
