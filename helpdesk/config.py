@@ -81,6 +81,9 @@ def load_config(overrides: dict | None = None) -> dict:
         "MAIL_DEFAULT_SENDER": os.environ.get("HELPDESK_MAIL_FROM", "support@helpdesk.localhost"),
         "MAX_CONTENT_LENGTH": _int("HELPDESK_MAX_UPLOAD_MB", 25) * 1024 * 1024,
         "MAX_ATTACHMENT_BYTES": _int("HELPDESK_MAX_ATTACHMENT_MB", 20) * 1024 * 1024,
+        # A whole inbound email: the SMTP listener refuses larger ones (552); the pipe and IMAP keep
+        # them as failed messages for an admin, never processed and never lost.
+        "MAX_EMAIL_BYTES": _int("HELPDESK_MAX_EMAIL_MB", 40) * 1024 * 1024,
         "WORKER_INTERVAL_SECONDS": _int("HELPDESK_WORKER_INTERVAL", 10),
         "MAIL_POLL_INTERVAL_SECONDS": _int("HELPDESK_MAIL_POLL_INTERVAL", 60),
         "MAIL_AUTO_REPLIES_PER_HOUR": _int("HELPDESK_MAIL_AUTO_REPLIES_PER_HOUR", 3),

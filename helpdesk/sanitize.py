@@ -70,7 +70,7 @@ def clean_html(html: str) -> str:
 
 
 # Embedding, override and isolate controls (LRE RLE PDF LRO RLO, LRI RLI FSI PDI). In a one-line
-# label they have no honest use and can make "invoice‮gnp.exe" read as "invoiceexe.png".
+# label they have no honest use and can make "invoice<RLO>gnp.exe" read as "invoiceexe.png".
 BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 _WITHOUT_BIDI_CONTROLS = dict.fromkeys(map(ord, BIDI_CONTROLS))
 

@@ -78,6 +78,8 @@ def ingest(
 ) -> IngestResult:
     """Store, commit, then process one raw message. Never raises for bad mail."""
     inbound_id, created = store_raw(raw, source=source, queue=queue, recipient=recipient)
+    if created and len(raw) > current_app.config["MAX_EMAIL_BYTES"]:
+        return _refuse_oversize(inbound_id, len(raw))
     if not created:
         status = db.session.scalar(select(InboundMessage.status).where(InboundMessage.id == inbound_id))
         if status != InboundStatus.STORED:
@@ -130,6 +132,16 @@ def store_raw(
         return db.session.scalar(select(InboundMessage.id).where(InboundMessage.dedupe_key == key)), False
     db.session.commit()
     return inbound_id, True
+
+
+def _refuse_oversize(inbound_id: int, size: int) -> IngestResult:
+    """Kept (the raw bytes are committed) but never parsed: an admin sees it among failed messages."""
+    limit_mb = current_app.config["MAX_EMAIL_BYTES"] // 2**20
+    reason = f"the message is {size} bytes, larger than the {limit_mb} MB limit (HELPDESK_MAX_EMAIL_MB)"
+    _set(inbound_id, status=InboundStatus.FAILED, error=reason, processed_at=utcnow())
+    message_id = db.session.scalar(select(InboundMessage.message_id).where(InboundMessage.id == inbound_id))
+    db.session.commit()
+    return IngestResult(message_id, None, "failed", reason, inbound_id)
 
 
 def _duplicate(inbound_id: int) -> IngestResult:

@@ -95,11 +95,14 @@ class Queue(db.Model):
         return self.name_ar if locale == "ar" else self.name_en
 
 
+TAG_MAX_CHARS = 60
+
+
 class Tag(db.Model):
     __tablename__ = "tags"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(60), unique=True)
+    name: Mapped[str] = mapped_column(String(TAG_MAX_CHARS), unique=True)
 
     @validates("name")
     def _one_line(self, _key: str, value: str) -> str:
