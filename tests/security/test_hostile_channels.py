@@ -16,7 +16,7 @@ from helpdesk.extensions import db
 from helpdesk.kb.models import Article
 from helpdesk.mail.inbound import ingest
 from helpdesk.mail.models import OutboundEmail
-from helpdesk.tickets.models import Macro, MessageKind, Ticket
+from helpdesk.tickets.models import TAG_MAX_CHARS, Macro, MessageKind, Ticket
 from tests.conftest import make_staff, make_ticket, password_hash
 from tests.security.hostile import BIDI_CONTROLS, HOSTILE, executable_content
 
@@ -168,7 +168,7 @@ def test_hostile_kb_article_is_inert_on_its_page_search_and_suggestions(client, 
         "locale": "en",
         "category": "0",
         "translation_of": "",
-        "tags": payload[:300],
+        "tags": payload[:TAG_MAX_CHARS],
         "body": f"# {MARKER}\n\n{payload}\n\n> {payload}\n\n* {MARKER} {payload}",
         "status": "published",
     }
