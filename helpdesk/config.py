@@ -112,6 +112,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "OPENAPI_JSON_PATH": "openapi.json",
         "API_RATE_LIMIT": os.environ.get("HELPDESK_API_RATE_LIMIT", "300 per minute"),
         "RATELIMIT_STORAGE_URI": os.environ.get("HELPDESK_RATELIMIT_STORAGE_URI", "memory://"),
+        # Keeps the counters of several helpdesks (or of tests) apart in one shared Redis.
+        "RATELIMIT_KEY_PREFIX": os.environ.get("HELPDESK_RATELIMIT_KEY_PREFIX", "helpdesk"),
         "RATELIMIT_HEADERS_ENABLED": True,
         # Sign-in, sign-up, reset and sign-in-link forms, per client address (POSTs only).
         "SIGN_IN_RATE_LIMIT": os.environ.get("HELPDESK_SIGN_IN_RATE_LIMIT", "20 per 10 minutes"),
