@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import nh3
+from sqlalchemy.orm import validates
 
 ALLOWED_TAGS = {
     "a",
@@ -79,3 +80,8 @@ def one_line_label(value: str | None) -> str | None:
     """A name, subject, title or tag as stored: without bidi controls (bodies keep theirs, and are
     shown in their own direction-isolated block; labels are also shown in ``<bdi>``)."""
     return value.translate(_WITHOUT_BIDI_CONTROLS) if isinstance(value, str) else value
+
+
+def one_line_columns(*columns: str):
+    """A model validator storing these columns as one-line labels: ``_labels = one_line_columns("name")``."""
+    return validates(*columns)(lambda _model, _key, value: one_line_label(value))

@@ -7,12 +7,12 @@ from datetime import datetime
 
 from flask_login import UserMixin
 from sqlalchemy import JSON, String, false
-from sqlalchemy.orm import Mapped, mapped_column, validates
+from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from helpdesk.dbtypes import UTCDateTime, enum_type, utcnow
 from helpdesk.extensions import db
-from helpdesk.sanitize import one_line_label
+from helpdesk.sanitize import one_line_columns
 
 
 class Role(enum.StrEnum):
@@ -56,9 +56,7 @@ class StaffUser(PasswordMixin, UserMixin, db.Model):
     def get_id(self) -> str:
         return f"s:{self.id}"
 
-    @validates("name")
-    def _one_line(self, _key: str, value: str) -> str:
-        return one_line_label(value)
+    _one_line = one_line_columns("name")
 
     def has_role(self, role: Role) -> bool:
         """Roles are ordered: an admin can do what a supervisor can, who can do what an agent can."""

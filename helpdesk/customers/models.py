@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
 from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from helpdesk.auth.models import PasswordMixin
 from helpdesk.dbtypes import UTCDateTime, enum_type, utcnow
 from helpdesk.extensions import db
-from helpdesk.sanitize import one_line_label
+from helpdesk.sanitize import one_line_columns
 
 if TYPE_CHECKING:
     from helpdesk.tickets.models import Ticket
@@ -51,9 +51,7 @@ class Customer(PasswordMixin, UserMixin, db.Model):
     is_staff = False
     is_customer = True
 
-    @validates("name")
-    def _one_line(self, _key: str, value: str) -> str:
-        return one_line_label(value)
+    _one_line = one_line_columns("name")
 
     def get_id(self) -> str:
         return f"c:{self.id}"

@@ -6,11 +6,11 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from helpdesk.dbtypes import UTCDateTime, enum_type, utcnow
 from helpdesk.extensions import db
-from helpdesk.sanitize import one_line_label
+from helpdesk.sanitize import one_line_columns
 
 
 class ArticleStatus(enum.StrEnum):
@@ -62,9 +62,7 @@ class Article(db.Model):
     category: Mapped[Category | None] = relationship(back_populates="articles")
     translation_of: Mapped[Article | None] = relationship(remote_side=[id])
 
-    @validates("title")
-    def _one_line(self, _key: str, value: str) -> str:
-        return one_line_label(value)
+    _one_line = one_line_columns("title")
 
 
 class SearchEvent(db.Model):

@@ -6,13 +6,13 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String, Table, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from helpdesk.auth.models import StaffUser
 from helpdesk.customers.models import Customer, Order
 from helpdesk.dbtypes import UTCDateTime, enum_type, utcnow
 from helpdesk.extensions import db
-from helpdesk.sanitize import one_line_label
+from helpdesk.sanitize import one_line_columns
 
 
 class Status(enum.StrEnum):
@@ -104,9 +104,7 @@ class Tag(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(TAG_MAX_CHARS), unique=True)
 
-    @validates("name")
-    def _one_line(self, _key: str, value: str) -> str:
-        return one_line_label(value)
+    _one_line = one_line_columns("name")
 
 
 class Ticket(db.Model):
@@ -166,9 +164,7 @@ class Ticket(db.Model):
     def __repr__(self) -> str:
         return f"<Ticket {self.number} {self.status}>"
 
-    @validates("subject")
-    def _one_line(self, _key: str, value: str) -> str:
-        return one_line_label(value)
+    _one_line = one_line_columns("subject")
 
 
 class Message(db.Model):
@@ -267,9 +263,7 @@ class Macro(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    @validates("name")
-    def _one_line(self, _key: str, value: str) -> str:
-        return one_line_label(value)
+    _one_line = one_line_columns("name")
 
 
 class TicketPresence(db.Model):
