@@ -78,8 +78,6 @@ def ingest(
 ) -> IngestResult:
     """Store, commit, then process one raw message. Never raises for bad mail."""
     inbound_id, created = store_raw(raw, source=source, queue=queue, recipient=recipient)
-    if created and len(raw) > current_app.config["MAX_EMAIL_BYTES"]:
-        return _refuse_oversize(inbound_id, len(raw))
     if not created:
         status = db.session.scalar(select(InboundMessage.status).where(InboundMessage.id == inbound_id))
         if status != InboundStatus.STORED:
@@ -134,16 +132,6 @@ def store_raw(
     return inbound_id, True
 
 
-def _refuse_oversize(inbound_id: int, size: int) -> IngestResult:
-    """Kept (the raw bytes are committed) but never parsed: an admin sees it among failed messages."""
-    limit_mb = current_app.config["MAX_EMAIL_BYTES"] // 2**20
-    reason = f"the message is {size} bytes, larger than the {limit_mb} MB limit (HELPDESK_MAX_EMAIL_MB)"
-    _set(inbound_id, status=InboundStatus.FAILED, error=reason, processed_at=utcnow())
-    message_id = db.session.scalar(select(InboundMessage.message_id).where(InboundMessage.id == inbound_id))
-    db.session.commit()
-    return IngestResult(message_id, None, "failed", reason, inbound_id)
-
-
 def _duplicate(inbound_id: int) -> IngestResult:
     message_id, number = db.session.execute(
         select(InboundMessage.message_id, Ticket.number)
@@ -176,6 +164,7 @@ def process_inbound(inbound_id: int) -> IngestResult:
     ).one()
     problem: Exception | None = None
     try:  # parsed before taking the write lock: it needs no database
+        _check_size(raw)
         parsed = parse_email(raw, max_attachment_bytes=current_app.config["MAX_ATTACHMENT_BYTES"])
     except Exception as exc:  # not mail at all, or a parser bug: recorded as failed below, never raised
         parsed, problem = None, exc
@@ -217,6 +206,15 @@ def process_inbound(inbound_id: int) -> IngestResult:
         )
         db.session.commit()
         return IngestResult(message_id, None, "failed", reason, inbound_id)
+
+
+def _check_size(raw: bytes) -> None:
+    """An oversize message is kept (its raw bytes are committed) but never parsed: an admin finds it
+    among the failed messages. The SMTP listener refuses such mail before it gets here."""
+    limit = current_app.config["MAX_EMAIL_BYTES"]
+    if len(raw) > limit:
+        size, limit_mb = len(raw), limit // 2**20
+        raise Rejected(f"the message is {size} bytes, over the {limit_mb} MB limit (HELPDESK_MAX_EMAIL_MB)")
 
 
 def _process(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import smtplib
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -18,7 +19,7 @@ from helpdesk.customers.models import Customer
 from helpdesk.extensions import db
 from helpdesk.kb.forms import ArticleForm
 from helpdesk.kb.models import Article
-from helpdesk.mail.inbound import ingest
+from helpdesk.mail.inbound import ingest, process_stored, store_raw
 from helpdesk.mail.listener import start_listener
 from helpdesk.mail.models import InboundMessage, InboundStatus
 from helpdesk.portal.forms import NewCaseForm
@@ -170,13 +171,22 @@ def test_an_oversize_email_is_kept_as_failed_and_never_processed(app):
     before = row_counts()
     raw = _big_email(ONE_MB)
     result = ingest(raw)
-    assert result.action == "failed" and "larger than the 1 MB limit" in result.error
+    assert result.action == "failed" and "over the 1 MB limit" in result.error
     row = db.session.scalar(select(InboundMessage))
     assert row.status == InboundStatus.FAILED and row.raw == raw  # kept whole, for an admin
     after = row_counts()
     assert after.pop("inbound_messages") == before.pop("inbound_messages") + 1
     assert after == before  # no customer, ticket, message or attachment
     assert ingest(raw).action == "duplicate"
+
+
+def test_an_oversize_email_left_stored_by_a_crash_fails_in_the_worker_too(app):
+    app.config["MAX_EMAIL_BYTES"] = ONE_MB
+    store_raw(_big_email(ONE_MB), source="imap")  # stored, then the process died before processing
+    assert process_stored(older_than=timedelta(0)) == 1
+    row = db.session.scalar(select(InboundMessage))
+    assert row.status == InboundStatus.FAILED and "1 MB limit" in row.error
+    assert db.session.scalar(select(func.count(Ticket.id))) == 0
 
 
 def test_the_ingest_command_reports_an_oversize_email_as_failed(app, tmp_path):
