@@ -6,8 +6,9 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, render_template, request
+from flask import Flask, current_app, render_template, request
 from flask_babel import format_datetime
+from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -174,6 +175,8 @@ def _register_error_pages(app: Flask) -> None:
             return error_response(error)
         # Show a description only when the code gave one of its own (already translated).
         custom = error.description if error.description != type(error).description else None
+        if error.code == 413 and custom is None:
+            custom = _too_large_message()
         return render_error(error.code or 500, custom)
 
     for code in (400, 403, 404, 405, 413, 429):
@@ -183,6 +186,11 @@ def _register_error_pages(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_failed(error: CSRFError):
         return render_error(400, "csrf")
+
+
+def _too_large_message() -> str:
+    limit = current_app.config["MAX_CONTENT_LENGTH"] // 2**20
+    return _("What you sent is too large: the limit is %(limit)s MB in all.", limit=limit)
 
 
 def _register_security_headers(app: Flask) -> None:

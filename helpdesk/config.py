@@ -81,6 +81,9 @@ def load_config(overrides: dict | None = None) -> dict:
         "MAIL_DEFAULT_SENDER": os.environ.get("HELPDESK_MAIL_FROM", "support@helpdesk.localhost"),
         "MAX_CONTENT_LENGTH": _int("HELPDESK_MAX_UPLOAD_MB", 25) * 1024 * 1024,
         "MAX_ATTACHMENT_BYTES": _int("HELPDESK_MAX_ATTACHMENT_MB", 20) * 1024 * 1024,
+        # A whole inbound email: the SMTP listener refuses larger ones (552); the pipe and IMAP keep
+        # them as failed messages for an admin, never processed and never lost.
+        "MAX_EMAIL_BYTES": _int("HELPDESK_MAX_EMAIL_MB", 40) * 1024 * 1024,
         "WORKER_INTERVAL_SECONDS": _int("HELPDESK_WORKER_INTERVAL", 10),
         "MAIL_POLL_INTERVAL_SECONDS": _int("HELPDESK_MAIL_POLL_INTERVAL", 60),
         "MAIL_AUTO_REPLIES_PER_HOUR": _int("HELPDESK_MAIL_AUTO_REPLIES_PER_HOUR", 3),
@@ -109,6 +112,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "OPENAPI_JSON_PATH": "openapi.json",
         "API_RATE_LIMIT": os.environ.get("HELPDESK_API_RATE_LIMIT", "300 per minute"),
         "RATELIMIT_STORAGE_URI": os.environ.get("HELPDESK_RATELIMIT_STORAGE_URI", "memory://"),
+        # Keeps the counters of several helpdesks (or of tests) apart in one shared Redis.
+        "RATELIMIT_KEY_PREFIX": os.environ.get("HELPDESK_RATELIMIT_KEY_PREFIX", "helpdesk"),
         "RATELIMIT_HEADERS_ENABLED": True,
         # Sign-in, sign-up, reset and sign-in-link forms, per client address (POSTs only).
         "SIGN_IN_RATE_LIMIT": os.environ.get("HELPDESK_SIGN_IN_RATE_LIMIT", "20 per 10 minutes"),

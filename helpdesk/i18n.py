@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from flask import current_app, has_request_context, request, session
 from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from wtforms.validators import Length
 
 RTL_LANGUAGES = {"ar"}
 
@@ -39,3 +41,11 @@ def current_language() -> str:
 
 def text_direction(language: str | None = None) -> str:
     return "rtl" if (language or current_language()) in RTL_LANGUAGES else "ltr"
+
+
+class MaxLength(Length):
+    """A form field's length limit with a message in both our languages (WTForms' own Arabic
+    catalogue has no translation for most plural forms, so "200 characters" came out in English)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(max=limit, message=_l("Too long: %(length)d characters, at most %(max)d allowed."))

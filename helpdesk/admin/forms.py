@@ -14,6 +14,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optio
 from helpdesk.auth.forms import EmailAddress
 from helpdesk.auth.models import Role
 from helpdesk.customers.models import Tier
+from helpdesk.i18n import MaxLength
 from helpdesk.sla.business_time import parse_intervals
 from helpdesk.tickets.models import Priority
 from helpdesk.tickets.service import PRIORITY_LABELS
@@ -66,8 +67,8 @@ class RoleForm(FlaskForm):
 
 
 class NewStaffForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
-    email = StringField(_l("Email"), validators=[DataRequired(), EmailAddress(), Length(max=254)])
+    name = StringField(_l("Name"), validators=[DataRequired(), MaxLength(120)])
+    email = StringField(_l("Email"), validators=[DataRequired(), EmailAddress(), MaxLength(254)])
     role = SelectField(_l("Role"), choices=[(r.value, label) for r, label in ROLE_LABELS.items()])
     language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=10, max=200)])
@@ -81,11 +82,11 @@ class ActiveForm(FlaskForm):
 
 
 class QueueForm(FlaskForm):
-    slug = StringField(_l("Short name"), validators=[DataRequired(), Length(max=60)])
-    name_en = StringField(_l("Name in English"), validators=[DataRequired(), Length(max=120)])
-    name_ar = StringField(_l("Name in Arabic"), validators=[DataRequired(), Length(max=120)])
+    slug = StringField(_l("Short name"), validators=[DataRequired(), MaxLength(60)])
+    name_en = StringField(_l("Name in English"), validators=[DataRequired(), MaxLength(120)])
+    name_ar = StringField(_l("Name in Arabic"), validators=[DataRequired(), MaxLength(120)])
     email_address = StringField(
-        _l("Inbound email address"), validators=[Optional(), EmailAddress(), Length(max=254)]
+        _l("Inbound email address"), validators=[Optional(), EmailAddress(), MaxLength(254)]
     )
     supervisor_id = SelectField(_l("Supervisor"), coerce=_optional_id, validate_choice=True)
     members = SelectMultipleField(_l("Members"), coerce=int, validate_choice=True)
@@ -93,10 +94,10 @@ class QueueForm(FlaskForm):
 
 
 class CalendarForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    name = StringField(_l("Name"), validators=[DataRequired(), MaxLength(120)])
     timezone = SelectField(_l("Time zone"), default="Asia/Riyadh")
     holiday_country = SelectField(_l("Public holidays of"), default="SA")
-    holiday_subdivision = StringField(_l("Region code (optional)"), validators=[Optional(), Length(max=10)])
+    holiday_subdivision = StringField(_l("Region code (optional)"), validators=[Optional(), MaxLength(10)])
     hours_6 = StringField(_l("Sunday"), validators=[WorkingHours()])
     hours_0 = StringField(_l("Monday"), validators=[WorkingHours()])
     hours_1 = StringField(_l("Tuesday"), validators=[WorkingHours()])
@@ -110,7 +111,7 @@ class CalendarForm(FlaskForm):
 
 
 class OverrideForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    name = StringField(_l("Name"), validators=[DataRequired(), MaxLength(120)])
     first_day = DateField(_l("First day"), validators=[DataRequired()])
     last_day = DateField(_l("Last day"), validators=[DataRequired()])
     hours = StringField(_l("Hours (empty = closed)"), validators=[WorkingHours()])
@@ -118,7 +119,7 @@ class OverrideForm(FlaskForm):
 
 class HolidayForm(FlaskForm):
     day = DateField(_l("Day"), validators=[DataRequired()])
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    name = StringField(_l("Name"), validators=[DataRequired(), MaxLength(120)])
 
 
 class ConfirmForm(FlaskForm):
@@ -129,7 +130,7 @@ TARGET_HELP = _l("Business minutes; empty for no target.")
 
 
 class PolicyForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    name = StringField(_l("Name"), validators=[DataRequired(), MaxLength(120)])
     is_active = BooleanField(_l("Active"), default=True)
     calendar_id = SelectField(_l("Business calendar"), coerce=int, validate_choice=True)
     match_priority = SelectField(

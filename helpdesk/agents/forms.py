@@ -2,15 +2,24 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Optional, ValidationError
 from wtforms.widgets import HiddenInput
 
-from helpdesk.tickets.models import MessageKind, Status
+from helpdesk.i18n import MaxLength
+from helpdesk.tickets.models import TAG_MAX_CHARS, MessageKind, Status
 from helpdesk.tickets.service import PRIORITY_LABELS, STATUS_LABELS
 
 
+class TagNames:
+    """Comma-separated tags, each no longer than a stored tag: an error, never a silent cut."""
+
+    def __call__(self, form, field) -> None:
+        if any(len(tag.strip()) > TAG_MAX_CHARS for tag in (field.data or "").split(",")):
+            raise ValidationError(_l("Each tag may have at most %(max)s characters.", max=TAG_MAX_CHARS))
+
+
 class ReplyForm(FlaskForm):
-    body = TextAreaField(_l("Message"), validators=[DataRequired(), Length(max=50000)])
+    body = TextAreaField(_l("Message"), validators=[DataRequired(), MaxLength(50000)])
     kind = SelectField(
         _l("Type"),
         choices=[
@@ -40,12 +49,12 @@ class TicketEditForm(FlaskForm):
     priority = SelectField(_l("Priority"), choices=[(p.value, label) for p, label in PRIORITY_LABELS.items()])
     queue = SelectField(_l("Queue"), choices=[], validate_choice=True)
     assignee = SelectField(_l("Assignee"), choices=[], validate_choice=True)
-    tags = StringField(_l("Tags"), validators=[Optional(), Length(max=500)])
+    tags = StringField(_l("Tags"), validators=[Optional(), MaxLength(500), TagNames()])
     version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
 
 
 class MergeForm(FlaskForm):
-    target = StringField(_l("Merge into ticket number"), validators=[DataRequired(), Length(max=20)])
+    target = StringField(_l("Merge into ticket number"), validators=[DataRequired(), MaxLength(20)])
     version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
 
 
@@ -67,7 +76,7 @@ class BulkForm(FlaskForm):
             ("merge", _l("Merge into ticket")),
         ],
     )
-    value = StringField(_l("Value"), validators=[DataRequired(), Length(max=100)])
+    value = StringField(_l("Value"), validators=[DataRequired(), MaxLength(100)])
 
 
 class PresenceForm(FlaskForm):
@@ -75,16 +84,18 @@ class PresenceForm(FlaskForm):
 
 
 class MacroForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    name = StringField(_l("Name"), validators=[DataRequired(), MaxLength(120)])
     locale = SelectField(_l("Language"), choices=[("ar", "العربية"), ("en", "English")])
-    body = TextAreaField(_l("Reply text"), validators=[DataRequired(), Length(max=20000)])
+    body = TextAreaField(_l("Reply text"), validators=[DataRequired(), MaxLength(20000)])
     set_status = SelectField(
         _l("Set status"), choices=[("", "—")] + [(s.value, label) for s, label in STATUS_LABELS.items()]
     )
     set_priority = SelectField(
         _l("Set priority"), choices=[("", "—")] + [(p.value, label) for p, label in PRIORITY_LABELS.items()]
     )
-    add_tags = StringField(_l("Add tags (comma-separated)"), validators=[Optional(), Length(max=300)])
+    add_tags = StringField(
+        _l("Add tags (comma-separated)"), validators=[Optional(), MaxLength(300), TagNames()]
+    )
     is_active = BooleanField(_l("Active"), default=True)
 
 

@@ -33,6 +33,7 @@ from helpdesk.tickets import macros as macro_service
 from helpdesk.tickets.attachments import files_from_upload, send_attachment
 from helpdesk.tickets.errors import DomainError
 from helpdesk.tickets.models import (
+    TAG_MAX_CHARS,
     Attachment,
     Channel,
     Macro,
@@ -141,7 +142,7 @@ def queue():
             filters=filters,
             sort=sort,
             after=request.args.get("after", ""),
-            page_size=50,
+            page_size=current_app.config["PAGE_SIZE"],
         )
     except queries.BadCursor:
         abort(400, description=_("Invalid page cursor."))
@@ -236,6 +237,8 @@ def _bulk_action(action: str, value: str):
             raise ValueError(_("Unknown priority.")) from None
         return lambda t: service.change_priority(t, priority, actor=actor, commit=False)
     if action == "tag":
+        if len(value) > TAG_MAX_CHARS:
+            raise ValueError(_("Each tag may have at most %(max)s characters.", max=TAG_MAX_CHARS))
         return lambda t: service.change_tags(t, [x.name for x in t.tags] + [value], actor=actor, commit=False)
     if action == "merge":
         target = queries.ticket_by_number(value)
@@ -397,7 +400,8 @@ def edit(number: str):
     agents, queues = _agents(), _active_queues()
     form = _edit_form(ticket, agents, queues, formdata=request.form)
     if not form.validate_on_submit():
-        abort(400, description=_("The form was incomplete."))
+        problems = [str(e) for errors in form.errors.values() for e in errors]
+        abort(400, description=" ".join(problems) or _("The form was incomplete."))
     actor = current_user._get_current_object()
     by_id = {str(a.id): a for a in [*agents, ticket.assignee] if a is not None}
     queue_by_id = {str(q.id): q for q in [*queues, ticket.queue] if q is not None}

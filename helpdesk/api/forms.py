@@ -5,11 +5,12 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, SelectMultipleField, StringField
-from wtforms.validators import URL, DataRequired, Length, Optional, ValidationError
+from wtforms.validators import URL, DataRequired, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from helpdesk.api.models import TokenScope
 from helpdesk.api.webhooks import EVENTS
+from helpdesk.i18n import MaxLength
 
 SCOPE_LABELS = {
     TokenScope.READ: _l("Read only"),
@@ -24,7 +25,7 @@ EVENT_LABELS = {
 
 
 class TokenForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=80)])
+    name = StringField(_l("Name"), validators=[DataRequired(), MaxLength(80)])
     scope = SelectField(
         _l("Access"),
         choices=[(s.value, label) for s, label in SCOPE_LABELS.items()],
@@ -48,9 +49,9 @@ def _http_url(form, field) -> None:
 
 class WebhookForm(FlaskForm):
     url = StringField(
-        _l("Receiver URL"), validators=[DataRequired(), Length(max=2000), URL(require_tld=False), _http_url]
+        _l("Receiver URL"), validators=[DataRequired(), MaxLength(2000), URL(require_tld=False), _http_url]
     )
-    description = StringField(_l("Description"), validators=[Optional(), Length(max=200)])
+    description = StringField(_l("Description"), validators=[Optional(), MaxLength(200)])
     events = CheckboxesField(
         _l("Events"), choices=[(e, EVENT_LABELS[e]) for e in EVENTS], validators=[DataRequired()]
     )

@@ -12,6 +12,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, ValidationError
 
+from helpdesk.i18n import MaxLength
+
 
 class EmailAddress:
     """A syntactically valid address. No DNS look-up, and the reserved ``.test`` domain is allowed
@@ -25,8 +27,8 @@ class EmailAddress:
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(_l("Email"), validators=[DataRequired(), EmailAddress(), Length(max=254)])
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+    email = EmailField(_l("Email"), validators=[DataRequired(), EmailAddress(), MaxLength(254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), MaxLength(200)])
     remember = BooleanField(_l("Keep me signed in"))
     next = HiddenField()
 
@@ -37,12 +39,12 @@ class LanguageForm(FlaskForm):
 
 
 class EmailOnlyForm(FlaskForm):
-    email = EmailField(_l("Email"), validators=[DataRequired(), EmailAddress(), Length(max=254)])
+    email = EmailField(_l("Email"), validators=[DataRequired(), EmailAddress(), MaxLength(254)])
 
 
 class SignUpForm(FlaskForm):
-    name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=200)])
-    email = EmailField(_l("Email"), validators=[DataRequired(), EmailAddress(), Length(max=254)])
+    name = StringField(_l("Your name"), validators=[DataRequired(), MaxLength(200)])
+    email = EmailField(_l("Email"), validators=[DataRequired(), EmailAddress(), MaxLength(254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=8, max=200)])
 
 
@@ -55,7 +57,7 @@ class ConfirmLinkForm(FlaskForm):
 
 
 class GuestCaseForm(FlaskForm):
-    name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=200)])
-    email = EmailField(_l("Email"), validators=[DataRequired(), EmailAddress(), Length(max=254)])
-    subject = StringField(_l("Subject"), validators=[DataRequired(), Length(max=200)])
-    body = TextAreaField(_l("How can we help?"), validators=[DataRequired(), Length(max=20000)])
+    name = StringField(_l("Your name"), validators=[DataRequired(), MaxLength(200)])
+    email = EmailField(_l("Email"), validators=[DataRequired(), EmailAddress(), MaxLength(254)])
+    subject = StringField(_l("Subject"), validators=[DataRequired(), MaxLength(200)])
+    body = TextAreaField(_l("How can we help?"), validators=[DataRequired(), MaxLength(20000)])

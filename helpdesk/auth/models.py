@@ -12,6 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from helpdesk.dbtypes import UTCDateTime, enum_type, utcnow
 from helpdesk.extensions import db
+from helpdesk.sanitize import one_line_columns
 
 
 class Role(enum.StrEnum):
@@ -54,6 +55,8 @@ class StaffUser(PasswordMixin, UserMixin, db.Model):
 
     def get_id(self) -> str:
         return f"s:{self.id}"
+
+    _one_line = one_line_columns("name")
 
     def has_role(self, role: Role) -> bool:
         """Roles are ordered: an admin can do what a supervisor can, who can do what an agent can."""

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from helpdesk.auth.models import PasswordMixin
 from helpdesk.dbtypes import UTCDateTime, enum_type, utcnow
 from helpdesk.extensions import db
+from helpdesk.sanitize import one_line_columns
 
 if TYPE_CHECKING:
     from helpdesk.tickets.models import Ticket
@@ -49,6 +50,8 @@ class Customer(PasswordMixin, UserMixin, db.Model):
 
     is_staff = False
     is_customer = True
+
+    _one_line = one_line_columns("name")
 
     def get_id(self) -> str:
         return f"c:{self.id}"

@@ -1,24 +1,27 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Optional
+
+from helpdesk.agents.forms import TagNames
+from helpdesk.i18n import MaxLength
 
 
 class FeedbackForm(FlaskForm):
     helpful = RadioField(_l("Was this helpful?"), choices=[("yes", _l("Yes")), ("no", _l("No"))])
-    comment = TextAreaField(_l("Comment (optional)"), validators=[Optional(), Length(max=2000)])
+    comment = TextAreaField(_l("Comment (optional)"), validators=[Optional(), MaxLength(2000)])
 
 
 class SolvedForm(FlaskForm):
-    query = HiddenField(validators=[Optional(), Length(max=500)])
+    query = HiddenField(validators=[Optional(), MaxLength(500)])
 
 
 class ArticleForm(FlaskForm):
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=255)])
-    slug = StringField(_l("Slug"), validators=[DataRequired(), Length(max=160)])
+    title = StringField(_l("Title"), validators=[DataRequired(), MaxLength(255)])
+    slug = StringField(_l("Slug"), validators=[DataRequired(), MaxLength(160)])
     locale = SelectField(_l("Language"), choices=[("ar", "العربية"), ("en", "English")])
     category = SelectField(_l("Category"), coerce=int)
-    translation_of = StringField(_l("Translation of (slug)"), validators=[Optional(), Length(max=160)])
-    tags = StringField(_l("Tags (comma-separated)"), validators=[Optional(), Length(max=500)])
-    body = TextAreaField(_l("Body (markdown)"), validators=[Optional(), Length(max=100000)])
+    translation_of = StringField(_l("Translation of (slug)"), validators=[Optional(), MaxLength(160)])
+    tags = StringField(_l("Tags (comma-separated)"), validators=[Optional(), MaxLength(500), TagNames()])
+    body = TextAreaField(_l("Body (markdown)"), validators=[Optional(), MaxLength(100000)])
     status = SelectField(_l("Status"), choices=[("draft", _l("Draft")), ("published", _l("Published"))])

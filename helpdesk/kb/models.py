@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from helpdesk.dbtypes import UTCDateTime, enum_type, utcnow
 from helpdesk.extensions import db
+from helpdesk.sanitize import one_line_columns
 
 
 class ArticleStatus(enum.StrEnum):
@@ -60,6 +61,8 @@ class Article(db.Model):
 
     category: Mapped[Category | None] = relationship(back_populates="articles")
     translation_of: Mapped[Article | None] = relationship(remote_side=[id])
+
+    _one_line = one_line_columns("title")
 
 
 class SearchEvent(db.Model):

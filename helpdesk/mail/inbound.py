@@ -164,6 +164,7 @@ def process_inbound(inbound_id: int) -> IngestResult:
     ).one()
     problem: Exception | None = None
     try:  # parsed before taking the write lock: it needs no database
+        _check_size(raw)
         parsed = parse_email(raw, max_attachment_bytes=current_app.config["MAX_ATTACHMENT_BYTES"])
     except Exception as exc:  # not mail at all, or a parser bug: recorded as failed below, never raised
         parsed, problem = None, exc
@@ -205,6 +206,15 @@ def process_inbound(inbound_id: int) -> IngestResult:
         )
         db.session.commit()
         return IngestResult(message_id, None, "failed", reason, inbound_id)
+
+
+def _check_size(raw: bytes) -> None:
+    """An oversize message is kept (its raw bytes are committed) but never parsed: an admin finds it
+    among the failed messages. The SMTP listener refuses such mail before it gets here."""
+    limit = current_app.config["MAX_EMAIL_BYTES"]
+    if len(raw) > limit:
+        size, limit_mb = len(raw), limit // 2**20
+        raise Rejected(f"the message is {size} bytes, over the {limit_mb} MB limit (HELPDESK_MAX_EMAIL_MB)")
 
 
 def _process(

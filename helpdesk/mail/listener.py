@@ -1,7 +1,8 @@
 """An inbound SMTP (or LMTP) server for shops whose MTA delivers straight to the helpdesk (aiosmtpd).
 
 Each message is ingested before the server answers 250, so a message we acknowledged is committed;
-if storing fails the sender gets a temporary error (451) and tries again later.
+if storing fails the sender gets a temporary error (451) and tries again later. A message over
+``MAX_EMAIL_BYTES`` is refused with a permanent 552, so the sender's server tells the sender.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ def start_listener(
         IngestHandler(app),
         hostname=host,
         port=port,
-        data_size_limit=app.config["MAX_CONTENT_LENGTH"] * 2,
+        data_size_limit=app.config["MAX_EMAIL_BYTES"],  # larger: "552 Too much mail data"
     )
     controller.start()
     return controller

@@ -2,17 +2,19 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from wtforms import RadioField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Optional
+
+from helpdesk.i18n import MaxLength
 
 
 class NewCaseForm(FlaskForm):
-    subject = StringField(_l("Subject"), validators=[DataRequired(), Length(max=200)])
-    body = TextAreaField(_l("How can we help?"), validators=[DataRequired(), Length(max=20000)])
+    subject = StringField(_l("Subject"), validators=[DataRequired(), MaxLength(200)])
+    body = TextAreaField(_l("How can we help?"), validators=[DataRequired(), MaxLength(20000)])
     files = MultipleFileField(_l("Attachments"))
 
 
 class CaseReplyForm(FlaskForm):
-    body = TextAreaField(_l("Your reply"), validators=[DataRequired(), Length(max=20000)])
+    body = TextAreaField(_l("Your reply"), validators=[DataRequired(), MaxLength(20000)])
     files = MultipleFileField(_l("Attachments"))
 
 
@@ -27,4 +29,4 @@ class CsatForm(FlaskForm):
         coerce=int,
         validators=[InputRequired()],
     )
-    comment = TextAreaField(_l("Comment (optional)"), validators=[Optional(), Length(max=2000)])
+    comment = TextAreaField(_l("Comment (optional)"), validators=[Optional(), MaxLength(2000)])

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from helpdesk.auth.models import StaffUser
 from helpdesk.extensions import db
+from helpdesk.sanitize import one_line_label
 from helpdesk.tickets import service
 from helpdesk.tickets.errors import DomainError
 from helpdesk.tickets.models import Macro, Message, MessageKind, Priority, Status, Ticket
@@ -94,7 +95,7 @@ def save_macro(
     macro.body = body
     macro.set_status = set_status
     macro.set_priority = set_priority
-    macro.add_tags = sorted({t.strip().lower() for t in add_tags if t.strip()})
+    macro.add_tags = sorted({one_line_label(t).strip().lower() for t in add_tags if t.strip()})
     macro.is_active = is_active
     db.session.flush()
     audit.record("macro.saved", actor=actor, target=f"macro:{macro.id}", name=macro.name)

@@ -12,6 +12,7 @@ from helpdesk.auth.models import StaffUser
 from helpdesk.customers.models import Customer, Order
 from helpdesk.dbtypes import UTCDateTime, enum_type, utcnow
 from helpdesk.extensions import db
+from helpdesk.sanitize import one_line_columns
 
 
 class Status(enum.StrEnum):
@@ -94,11 +95,16 @@ class Queue(db.Model):
         return self.name_ar if locale == "ar" else self.name_en
 
 
+TAG_MAX_CHARS = 60
+
+
 class Tag(db.Model):
     __tablename__ = "tags"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(60), unique=True)
+    name: Mapped[str] = mapped_column(String(TAG_MAX_CHARS), unique=True)
+
+    _one_line = one_line_columns("name")
 
 
 class Ticket(db.Model):
@@ -157,6 +163,8 @@ class Ticket(db.Model):
 
     def __repr__(self) -> str:
         return f"<Ticket {self.number} {self.status}>"
+
+    _one_line = one_line_columns("subject")
 
 
 class Message(db.Model):
@@ -254,6 +262,8 @@ class Macro(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    _one_line = one_line_columns("name")
 
 
 class TicketPresence(db.Model):

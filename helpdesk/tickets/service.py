@@ -24,6 +24,7 @@ from helpdesk.sla.service import recompute_due_times
 from helpdesk.tickets.attachments import IncomingFile, attach_files
 from helpdesk.tickets.errors import IllegalTransition, StaleTicket
 from helpdesk.tickets.models import (
+    TAG_MAX_CHARS,
     Channel,
     Counter,
     Message,
@@ -418,7 +419,7 @@ def change_tags(
 
 def set_tags(ticket: Ticket, names: Iterable[str]) -> None:
     """Replace the ticket's tags, creating tags that don't exist yet (names are lower-cased)."""
-    wanted = sorted({n.strip().lower()[:60] for n in names if n and n.strip()})
+    wanted = sorted({n.strip().lower()[:TAG_MAX_CHARS] for n in names if n and n.strip()})
     if not wanted:
         ticket.tags = []
         return
