@@ -116,9 +116,18 @@ class _TicketFacts:
     awaiting_since: datetime | None
 
 
-def recompute_due_times(ticket: Ticket, *, policies: Sequence[PolicyRule] | None = None) -> None:
+def recompute_due_times(
+    ticket: Ticket, *, policies: Sequence[PolicyRule] | None = None, just_opened: bool = False
+) -> None:
     """Bring the ticket's stored due times up to date after an event (open, reply, status, priority,
-    queue). Joins the caller's transaction; the time of the event is the ticket's ``updated_at``."""
+    queue). Joins the caller's transaction; the time of the event is the ticket's ``updated_at``.
+
+    ``just_opened``: the ticket is new in this transaction and this is its first recompute, so there
+    is nothing stored about it to read (and it need not be flushed first).
+    """
+    if just_opened:
+        _recompute(ticket, _TicketFacts(None, [], None), active_rules() if policies is None else policies)
+        return
     if ticket.id is None:
         db.session.flush()
     facts = _TicketFacts(
@@ -228,7 +237,7 @@ def _sync_pauses(ticket: Ticket, pauses: list[SlaPause]) -> None:
         started = (ticket.solved_at or at) if reason == PauseReason.SOLVED else at
         if pauses and pauses[-1].ended_at is not None:
             started = max(started, pauses[-1].ended_at)
-        pause = SlaPause(ticket_id=ticket.id, reason=reason, started_at=started)
+        pause = SlaPause(ticket=ticket, reason=reason, started_at=started)
         db.session.add(pause)
         pauses.append(pause)
 
@@ -237,7 +246,7 @@ def _recompute(ticket: Ticket, facts: _TicketFacts, policies: Sequence[PolicyRul
     _sync_pauses(ticket, facts.pauses)
     row = facts.sla
     if row is None:
-        row = TicketSla(ticket_id=ticket.id)
+        row = TicketSla(ticket=ticket)
         db.session.add(row)
     policy = policy_for(ticket, policies)
     row.policy_id = policy.id if policy else None
