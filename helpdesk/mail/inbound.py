@@ -349,6 +349,8 @@ def _process(
     if not parsed.from_address:
         raise Rejected("the message has no sender address")
     queues = addresses.queue_addresses() if queues is None else queues
+    # Asked before anything is written, so that its query does not write the new rows early.
+    acknowledge = auto_reply_refusal(parsed, queues) is None
     recipients = [recipient or "", *parsed.to, *parsed.cc]
     queue = queue or addresses.queue_for_recipients(recipients, queues)
     customer = find_or_create_customer(parsed.from_address, parsed.from_name, _language_of(parsed))
@@ -405,9 +407,9 @@ def _process(
         _system_event(ticket, "follow_up", f"follow-up of {follow_up_of.number}")
     if parsed.dropped:
         _system_event(ticket, "attachment_dropped", _dropped_note(parsed))
-    db.session.flush()
-    if action == "created" and auto_reply_refusal(parsed, queues) is None:
+    if action == "created" and acknowledge:
         queue_acknowledgement(ticket, parsed.from_address)
+    db.session.flush()
     return IngestResult(parsed.message_id, ticket.number, action), ticket.id, message.id, action
 
 

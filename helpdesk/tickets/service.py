@@ -77,12 +77,13 @@ def bump_counter(name: str, *, start: int = 0) -> int:
     A missing counter is created at ``start`` (another writer may win that race) and then bumped."""
 
     def bump() -> int | None:
-        return db.session.execute(
-            update(Counter)
-            .where(Counter.name == name)
-            .values(value=Counter.value + 1)
-            .returning(Counter.value)
-        ).scalar()
+        with db.session.no_autoflush:  # the counter depends on nothing pending: no early write of it
+            return db.session.execute(
+                update(Counter)
+                .where(Counter.name == name)
+                .values(value=Counter.value + 1)
+                .returning(Counter.value)
+            ).scalar()
 
     value = bump()
     if value is None:
