@@ -103,7 +103,7 @@ def ingest_batch(
     """
     if db.engine.dialect.name != "sqlite":
         return [ingest(raw, source=source, queue=queue) for raw in raws]
-    rows = [_insert_raw(raw, source=source, queue=queue) for raw in raws]
+    rows = _insert_raws(raws, source=source, queue=queue)
     db.session.commit()  # every message is safe before any of them is parsed
     try:
         results = _process_together(rows)
@@ -187,29 +187,46 @@ def _insert_raw(
     raw: bytes, *, source: str, queue: Queue | None = None, recipient: str | None = None
 ) -> tuple[int | None, _Stored]:
     """Add the raw bytes to the ledger in the current transaction; no id when the mail is there already."""
-    key, message_id = dedupe_key(raw)
-    stored = _Stored(
-        key, raw, queue.id if queue is not None else None, (recipient or "")[:254] or None, message_id
-    )
+    return _insert_raws([raw], source=source, queue=queue, recipient=recipient)[0]
+
+
+def _insert_raws(
+    raws: Sequence[bytes], *, source: str, queue: Queue | None = None, recipient: str | None = None
+) -> list[tuple[int | None, _Stored]]:
+    """``_insert_raw`` for several messages, in one statement."""
+    queue_id, recipient = (queue.id if queue is not None else None), (recipient or "")[:254] or None
+    stored = []
+    for raw in raws:
+        key, message_id = dedupe_key(raw)
+        stored.append(_Stored(key, raw, queue_id, recipient, message_id))
+    received_at = utcnow()
     # INSERT … ON CONFLICT DO NOTHING: a second copy (even from a concurrent worker) inserts nothing.
     dialect_insert = postgresql_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
-    inbound_id = db.session.execute(
-        dialect_insert(LEDGER)
-        .values(
-            dedupe_key=key,
-            message_id=message_id,
-            source=source,
-            queue_id=stored.queue_id,
-            recipient=stored.recipient,
-            raw=raw,
-            size=len(raw),
-            status=InboundStatus.STORED,
-            received_at=utcnow(),
-        )
-        .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        .returning(LEDGER.c.id)
-    ).scalar()
-    return inbound_id, stored
+    inserted = dict(
+        db.session.execute(
+            dialect_insert(LEDGER)
+            .values(
+                [
+                    dict(
+                        dedupe_key=s.dedupe_key,
+                        message_id=s.message_id,
+                        source=source,
+                        queue_id=queue_id,
+                        recipient=recipient,
+                        raw=s.raw,
+                        size=len(s.raw),
+                        status=InboundStatus.STORED,
+                        received_at=received_at,
+                    )
+                    for s in stored
+                ]
+            )
+            .on_conflict_do_nothing(index_elements=["dedupe_key"])
+            .returning(LEDGER.c.dedupe_key, LEDGER.c.id)
+        ).all()
+    )
+    # The same mail twice in one batch: the first copy has the new row, the second is a redelivery.
+    return [(inserted.pop(s.dedupe_key, None), s) for s in stored]
 
 
 def _ledger_id(key: str) -> int:

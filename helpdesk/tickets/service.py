@@ -78,11 +78,12 @@ def bump_counter(name: str, *, start: int = 0) -> int:
 
     def bump() -> int | None:
         with db.session.no_autoflush:  # the counter depends on nothing pending: no early write of it
+            counters = Counter.__table__  # plain SQL: no ORM bookkeeping for a one-column row
             return db.session.execute(
-                update(Counter)
-                .where(Counter.name == name)
-                .values(value=Counter.value + 1)
-                .returning(Counter.value)
+                update(counters)
+                .where(counters.c.name == name)
+                .values(value=counters.c.value + 1)
+                .returning(counters.c.value)
             ).scalar()
 
     value = bump()
