@@ -158,6 +158,8 @@ def _count_rule_edits(session: Session, _context) -> None:
 @event.listens_for(Session, "after_commit")
 @event.listens_for(Session, "after_rollback")
 def _forget_cached_rules(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint: the edits' transaction goes on
+        return
     if session.info.pop(_EDITED, False) and has_app_context():
         current_app.extensions.pop(_CACHE, None)
 

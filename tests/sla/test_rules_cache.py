@@ -112,3 +112,22 @@ def test_recomputing_every_open_ticket_uses_the_edited_rules(app):
     sla.recompute_all_open()
     db.session.refresh(ticket)
     assert ticket.first_response_due_at == riyadh(2026, 11, 29, 11, 0)
+
+
+def test_an_edit_still_counts_after_a_savepoint_in_its_transaction(app):
+    _set_up(app)
+    customer = make_customer()
+    open_at(SUNDAY_10, customer=customer)
+    _normal().first_response_minutes = 30
+    db.session.flush()
+    with db.session.begin_nested():  # e.g. a ticket number counter created on first use
+        pass
+    try:
+        with db.session.begin_nested():
+            raise ValueError("a savepoint rolled back")
+    except ValueError:
+        pass
+    inside = open_at(SUNDAY_10, customer=customer, commit=False)
+    assert inside.first_response_due_at == riyadh(2026, 11, 29, 10, 30)
+    db.session.rollback()
+    assert open_at(SUNDAY_10, customer=customer).first_response_due_at == riyadh(2026, 11, 29, 12, 0)
