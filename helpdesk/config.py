@@ -87,6 +87,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "WORKER_INTERVAL_SECONDS": _int("HELPDESK_WORKER_INTERVAL", 10),
         "MAIL_POLL_INTERVAL_SECONDS": _int("HELPDESK_MAIL_POLL_INTERVAL", 60),
         "MAIL_AUTO_REPLIES_PER_HOUR": _int("HELPDESK_MAIL_AUTO_REPLIES_PER_HOUR", 3),
+        # How stale another process's SLA policy or calendar edit may be here (this process's: never).
+        "SLA_RULES_RECHECK_SECONDS": _int("HELPDESK_SLA_RULES_RECHECK_SECONDS", 1),
         "AUTO_CLOSE_SOLVED_AFTER_DAYS": _int("HELPDESK_AUTO_CLOSE_DAYS", 4),
         "PAGE_SIZE": 50,
         "MAX_OPEN_TICKETS_PER_AGENT": _int("HELPDESK_MAX_OPEN_TICKETS_PER_AGENT", 25),

@@ -17,6 +17,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from helpdesk.extensions import db
 from helpdesk.tickets.models import Queue
 
+# Messages stored, then processed, per transaction by `mail ingest` (SQLite; see ingest_batch). Larger
+# batches save little more and make other writers wait longer for the database.
+INGEST_BATCH_SIZE = 25
+
 
 @click.group("mail")
 def mail_command() -> None:
@@ -43,10 +47,26 @@ def ingest_command(queue_name: str | None, files: tuple[str, ...]) -> None:
     A bad message is recorded as failed and reported, not a crash; the exit code is non-zero only
     when the command itself cannot run (unknown queue, unreadable file).
     """
-    from helpdesk.mail.inbound import ingest
+    from helpdesk.mail.inbound import ingest_batch
 
     queue = _queue_by_name(queue_name)
     queue_id = queue.id if queue is not None else None
+    batch: list[tuple[str, bytes]] = []
+
+    def ingest_and_report() -> None:
+        """One JSON line per message of the batch, once its results are committed."""
+        if not batch:
+            return
+        try:
+            queue = db.session.get(Queue, queue_id) if queue_id else None
+            results = ingest_batch([raw for _name, raw in batch], source="pipe", queue=queue)
+        except SQLAlchemyError as exc:  # the database is unreachable or broken: the command cannot run
+            names = ", ".join(name for name, _raw in batch)
+            raise click.ClickException(f"Database error while storing {names}: {exc}") from exc
+        for result in results:
+            click.echo(json.dumps(result.as_json(), ensure_ascii=False))
+        batch.clear()
+
     for name in files:
         if name == "-":
             raw = sys.stdin.buffer.read()
@@ -54,12 +74,12 @@ def ingest_command(queue_name: str | None, files: tuple[str, ...]) -> None:
             try:
                 raw = Path(name).read_bytes()
             except OSError as exc:
+                ingest_and_report()  # the files before this one are done and reported
                 raise click.ClickException(f"Cannot read {name}: {exc.strerror or exc}") from exc
-        try:
-            result = ingest(raw, source="pipe", queue=db.session.get(Queue, queue_id) if queue_id else None)
-        except SQLAlchemyError as exc:  # the database is unreachable or broken: the command cannot run
-            raise click.ClickException(f"Database error while storing {name}: {exc}") from exc
-        click.echo(json.dumps(result.as_json(), ensure_ascii=False))
+        batch.append((name, raw))
+        if len(batch) >= INGEST_BATCH_SIZE:
+            ingest_and_report()
+    ingest_and_report()
 
 
 @mail_command.command("listen")

@@ -12,7 +12,7 @@ import secrets
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 from helpdesk.extensions import db
 from helpdesk.mail.addresses import SUBJECT_TOKEN_RE, message_id_domain, reply_address
@@ -42,11 +42,14 @@ def subject_with_token(ticket: Ticket, prefix: str = "Re: ") -> str:
 
 def thread_headers(ticket: Ticket) -> dict[str, str]:
     """In-Reply-To (the latest mail in the conversation) and References (its chain, capped)."""
-    ids = db.session.scalars(
-        select(Message.email_message_id)
-        .where(Message.ticket_id == ticket.id, Message.email_message_id.is_not(None))
-        .order_by(Message.created_at, Message.id)
-    ).all()
+    if inspect(ticket).pending:  # opened in this transaction: all its messages are at hand
+        ids = [m.email_message_id for m in ticket.messages if m.email_message_id]
+    else:
+        ids = db.session.scalars(
+            select(Message.email_message_id)
+            .where(Message.ticket_id == ticket.id, Message.email_message_id.is_not(None))
+            .order_by(Message.created_at, Message.id)
+        ).all()
     if not ids:
         return {}
     if len(ids) > MAX_REFERENCES:  # keep the first (the thread root) and the latest ones

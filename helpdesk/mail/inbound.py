@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from email import message_from_bytes
@@ -51,6 +52,10 @@ MACHINE_SENDERS = re.compile(
 )
 
 
+# The ledger's writes are plain SQL on its table: no ORM objects are involved, so none of its overhead.
+LEDGER = InboundMessage.__table__
+
+
 class Rejected(Exception):
     """A message we keep but cannot turn into a ticket (no sender, an unmatched bounce …)."""
 
@@ -77,14 +82,79 @@ def ingest(
     recipient: str | None = None,
 ) -> IngestResult:
     """Store, commit, then process one raw message. Never raises for bad mail."""
-    inbound_id, created = store_raw(raw, source=source, queue=queue, recipient=recipient)
-    if not created:
-        status = db.session.scalar(select(InboundMessage.status).where(InboundMessage.id == inbound_id))
-        if status != InboundStatus.STORED:
-            return _duplicate(inbound_id)
-        # Stored before but never processed (a crash, or another worker right now): the claim in
-        # process_inbound makes sure only one of us does it; the other gets "duplicate".
-    return process_inbound(inbound_id)
+    inbound_id, stored = _insert_raw(raw, source=source, queue=queue, recipient=recipient)
+    if inbound_id is None:
+        db.session.rollback()
+        return _redelivered(stored)
+    db.session.commit()
+    return process_inbound(inbound_id, stored)
+
+
+def ingest_batch(
+    raws: Sequence[bytes], *, source: str = "pipe", queue: Queue | None = None
+) -> list[IngestResult]:
+    """Several messages, as a batch import gives them: the same results as ``ingest`` one by one.
+
+    On SQLite, where writers take turns anyway, the raw bytes of the whole batch are committed first,
+    then all of it is processed in one transaction. If any message fails, that transaction is rolled
+    back and each message is processed on its own, so the failure is recorded for that one alone.
+    On PostgreSQL each message keeps its own transactions: held across a batch, the row locks of the
+    ticket counter and of new customers would make concurrent workers wait for each other, or deadlock.
+    """
+    if db.engine.dialect.name != "sqlite":
+        return [ingest(raw, source=source, queue=queue) for raw in raws]
+    rows = _insert_raws(raws, source=source, queue=queue)
+    db.session.commit()  # every message is safe before any of them is parsed
+    try:
+        results = _process_together(rows)
+        db.session.commit()
+        return results
+    except Exception as exc:
+        db.session.rollback()
+        log.info("a message of the batch failed (%s); processing its messages one by one", exc)
+    return [_redelivered(stored) if i is None else process_inbound(i, stored) for i, stored in rows]
+
+
+def _process_together(rows: list[tuple[int | None, _Stored]]) -> list[IngestResult]:
+    """Claim and process every stored row in the current transaction; raises if any message fails."""
+    parsed = [None if inbound_id is None else _parse(stored) for inbound_id, stored in rows]  # unlocked
+    queues = addresses.queue_addresses()
+    # The batch's new rows are claimed at once: the first write, which takes the database's write lock.
+    claimed = set(
+        db.session.scalars(
+            update(LEDGER)
+            .where(LEDGER.c.id.in_([i for i, _s in rows if i is not None]))
+            .where(LEDGER.c.status == InboundStatus.STORED)
+            .values(status=InboundStatus.PROCESSED, processed_at=utcnow())
+            .returning(LEDGER.c.id)
+        )
+    )
+    results = []
+    for (inbound_id, stored), work in zip(rows, parsed, strict=True):
+        if inbound_id is None:  # in the ledger already: a duplicate, unless it was never processed
+            inbound_id = _ledger_id(stored.dedupe_key)
+            if _status(inbound_id) != InboundStatus.STORED:
+                results.append(_duplicate(inbound_id, commit=False))
+                continue
+            stored = _load_stored(inbound_id)
+            result = _claim_and_process(inbound_id, stored, *_parse(stored), queues)
+        elif inbound_id in claimed:
+            result = _work(inbound_id, stored, *work, queues)
+        else:
+            result = None
+        results.append(result or _duplicate(inbound_id, commit=False))
+    return results
+
+
+@dataclass
+class _Stored:
+    """What processing needs of a ledger row (kept from storing it, or read back)."""
+
+    dedupe_key: str
+    raw: bytes
+    queue_id: int | None
+    recipient: str | None
+    message_id: str | None
 
 
 def dedupe_key(raw: bytes) -> tuple[str, str | None]:
@@ -105,107 +175,187 @@ def store_raw(
     raw: bytes, *, source: str, queue: Queue | None = None, recipient: str | None = None
 ) -> tuple[int, bool]:
     """Commit the raw bytes to the ledger. Returns (row id, False) when the same mail is already there."""
-    key, message_id = dedupe_key(raw)
-    values = dict(
-        dedupe_key=key,
-        message_id=message_id,
-        source=source,
-        queue_id=queue.id if queue is not None else None,
-        recipient=(recipient or "")[:254] or None,
-        raw=raw,
-        size=len(raw),
-        status=InboundStatus.STORED,
-        received_at=utcnow(),
-    )
-    # INSERT … ON CONFLICT DO NOTHING: a second copy (even from a concurrent worker) inserts nothing.
-    dialect_insert = postgresql_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
-    inbound_id = db.session.execute(
-        dialect_insert(InboundMessage)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        .returning(InboundMessage.id)
-    ).scalar()
+    inbound_id, stored = _insert_raw(raw, source=source, queue=queue, recipient=recipient)
     if inbound_id is None:
         db.session.rollback()
-        return db.session.scalar(select(InboundMessage.id).where(InboundMessage.dedupe_key == key)), False
+        return _ledger_id(stored.dedupe_key), False
     db.session.commit()
     return inbound_id, True
 
 
-def _duplicate(inbound_id: int) -> IngestResult:
+def _insert_raw(
+    raw: bytes, *, source: str, queue: Queue | None = None, recipient: str | None = None
+) -> tuple[int | None, _Stored]:
+    """Add the raw bytes to the ledger in the current transaction; no id when the mail is there already."""
+    return _insert_raws([raw], source=source, queue=queue, recipient=recipient)[0]
+
+
+def _insert_raws(
+    raws: Sequence[bytes], *, source: str, queue: Queue | None = None, recipient: str | None = None
+) -> list[tuple[int | None, _Stored]]:
+    """``_insert_raw`` for several messages, in one statement."""
+    queue_id, recipient = (queue.id if queue is not None else None), (recipient or "")[:254] or None
+    stored = []
+    for raw in raws:
+        key, message_id = dedupe_key(raw)
+        stored.append(_Stored(key, raw, queue_id, recipient, message_id))
+    received_at = utcnow()
+    # INSERT … ON CONFLICT DO NOTHING: a second copy (even from a concurrent worker) inserts nothing.
+    dialect_insert = postgresql_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
+    inserted = dict(
+        db.session.execute(
+            dialect_insert(LEDGER)
+            .values(
+                [
+                    dict(
+                        dedupe_key=s.dedupe_key,
+                        message_id=s.message_id,
+                        source=source,
+                        queue_id=queue_id,
+                        recipient=recipient,
+                        raw=s.raw,
+                        size=len(s.raw),
+                        status=InboundStatus.STORED,
+                        received_at=received_at,
+                    )
+                    for s in stored
+                ]
+            )
+            .on_conflict_do_nothing(index_elements=["dedupe_key"])
+            .returning(LEDGER.c.dedupe_key, LEDGER.c.id)
+        ).all()
+    )
+    # The same mail twice in one batch: the first copy has the new row, the second is a redelivery.
+    return [(inserted.pop(s.dedupe_key, None), s) for s in stored]
+
+
+def _ledger_id(key: str) -> int:
+    return db.session.scalar(select(InboundMessage.id).where(InboundMessage.dedupe_key == key))
+
+
+def _redelivered(stored: _Stored) -> IngestResult:
+    """A mail already in the ledger: a duplicate, unless it was stored but never processed (a crash,
+    or another worker right now), in which case the claim lets exactly one of us process it."""
+    inbound_id = _ledger_id(stored.dedupe_key)
+    if _status(inbound_id) != InboundStatus.STORED:
+        return _duplicate(inbound_id)
+    return process_inbound(inbound_id)
+
+
+def _status(inbound_id: int) -> InboundStatus:
+    return db.session.scalar(select(InboundMessage.status).where(InboundMessage.id == inbound_id))
+
+
+def _duplicate(inbound_id: int, *, commit: bool = True) -> IngestResult:
     message_id, number = db.session.execute(
         select(InboundMessage.message_id, Ticket.number)
         .outerjoin(Ticket, Ticket.id == InboundMessage.ticket_id)
         .where(InboundMessage.id == inbound_id)
     ).one()
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return IngestResult(message_id, number, "duplicate", inbound_id=inbound_id)
 
 
 def _set(inbound_id: int, *conditions, **values) -> int:
     return db.session.execute(
-        update(InboundMessage)
-        .where(InboundMessage.id == inbound_id, *conditions)
-        .values(**values)
-        .execution_options(synchronize_session=False)
+        update(LEDGER).where(LEDGER.c.id == inbound_id, *conditions).values(**values)
     ).rowcount
 
 
-def process_inbound(inbound_id: int) -> IngestResult:
+def _load_stored(inbound_id: int) -> _Stored:
+    row = db.session.execute(
+        select(
+            InboundMessage.dedupe_key,
+            InboundMessage.raw,
+            InboundMessage.queue_id,
+            InboundMessage.recipient,
+            InboundMessage.message_id,
+        ).where(InboundMessage.id == inbound_id)
+    ).one()
+    return _Stored(*row)
+
+
+def process_inbound(inbound_id: int, stored: _Stored | None = None) -> IngestResult:
     """Turn a stored row into a ticket or reply, exactly once, even with several workers racing.
 
     The row is claimed (stored → processed) by the first write of the transaction that does all the
     work: a second worker waits on that row and then finds it taken; a crash rolls the claim back.
     """
-    raw, queue_id, recipient, message_id = db.session.execute(
-        select(
-            InboundMessage.raw, InboundMessage.queue_id, InboundMessage.recipient, InboundMessage.message_id
-        ).where(InboundMessage.id == inbound_id)
-    ).one()
-    problem: Exception | None = None
-    try:  # parsed before taking the write lock: it needs no database
-        _check_size(raw)
-        parsed = parse_email(raw, max_attachment_bytes=current_app.config["MAX_ATTACHMENT_BYTES"])
-    except Exception as exc:  # not mail at all, or a parser bug: recorded as failed below, never raised
-        parsed, problem = None, exc
-    seen = {}
-    if parsed is not None:
-        sender = f"{parsed.from_name} <{parsed.from_address}>" if parsed.from_name else parsed.from_address
-        seen = {"sender": (sender or "")[:998] or None, "subject": parsed.subject[:998] or None}
-    if not _set(
-        inbound_id,
-        InboundMessage.status == InboundStatus.STORED,
-        status=InboundStatus.PROCESSED,
-        processed_at=utcnow(),
-        **seen,
-    ):
-        db.session.commit()  # someone else has processed it
-        return _duplicate(inbound_id)
+    stored = stored or _load_stored(inbound_id)
+    parsed, problem, seen = _parse(stored)  # before taking the write lock: it needs no database
     try:
-        if parsed is None:
-            raise problem
-        queue = db.session.get(Queue, queue_id) if queue_id else None
-        result, ticket_id, ticket_message_id, action = _process(parsed, queue, recipient)
-        _set(inbound_id, action=action, ticket_id=ticket_id, ticket_message_id=ticket_message_id)
-        db.session.commit()
-        result.inbound_id = inbound_id
-        return result
+        result = _claim_and_process(inbound_id, stored, parsed, problem, seen)
     except Exception as exc:
         db.session.rollback()
-        expected = isinstance(exc, Rejected | UnreadableEmail)
-        reason = str(exc) if expected else f"{type(exc).__name__}: {exc}"
-        if not expected:
-            log.exception("processing inbound message %s failed", inbound_id)
-        _set(
-            inbound_id,
-            InboundMessage.status == InboundStatus.STORED,
-            status=InboundStatus.FAILED,
-            error=reason[:4000],
-            processed_at=utcnow(),
-            **seen,
-        )
-        db.session.commit()
-        return IngestResult(message_id, None, "failed", reason, inbound_id)
+        result = _record_failure(inbound_id, stored, exc, seen)
+    db.session.commit()
+    return result or _duplicate(inbound_id)  # None: someone else has processed it
+
+
+def _parse(stored: _Stored) -> tuple[ParsedEmail | None, Exception | None, dict]:
+    """(parsed mail, None) or (None, the reason it cannot be read), and what the ledger shows of it."""
+    try:
+        _check_size(stored.raw)
+        parsed = parse_email(stored.raw, max_attachment_bytes=current_app.config["MAX_ATTACHMENT_BYTES"])
+    except Exception as exc:  # too big, not mail at all, or a parser bug: recorded as failed, never raised
+        return None, exc, {}
+    sender = f"{parsed.from_name} <{parsed.from_address}>" if parsed.from_name else parsed.from_address
+    return parsed, None, {"sender": (sender or "")[:998] or None, "subject": parsed.subject[:998] or None}
+
+
+def _claim_and_process(
+    inbound_id: int,
+    stored: _Stored,
+    parsed: ParsedEmail | None,
+    problem: Exception | None,
+    seen: dict,
+    queues: dict[str, int] | None = None,
+) -> IngestResult | None:
+    """Claim the row and do the work, in the caller's transaction; None when it was taken already."""
+    if not _set(
+        inbound_id,
+        LEDGER.c.status == InboundStatus.STORED,
+        status=InboundStatus.PROCESSED,
+        processed_at=utcnow(),
+    ):
+        return None
+    return _work(inbound_id, stored, parsed, problem, seen, queues)
+
+
+def _work(
+    inbound_id: int,
+    stored: _Stored,
+    parsed: ParsedEmail | None,
+    problem: Exception | None,
+    seen: dict,
+    queues: dict[str, int] | None = None,
+) -> IngestResult:
+    """The ticket side of a claimed row, and what came of it in the ledger."""
+    if parsed is None:
+        raise problem
+    queue = db.session.get(Queue, stored.queue_id) if stored.queue_id else None
+    result, ticket_id, ticket_message_id, action = _process(parsed, queue, stored.recipient, queues)
+    _set(inbound_id, action=action, ticket_id=ticket_id, ticket_message_id=ticket_message_id, **seen)
+    result.inbound_id = inbound_id
+    return result
+
+
+def _record_failure(inbound_id: int, stored: _Stored, exc: Exception, seen: dict) -> IngestResult:
+    """Keep the message as failed with its reason (its work was rolled back by the caller)."""
+    expected = isinstance(exc, Rejected | UnreadableEmail)
+    reason = str(exc) if expected else f"{type(exc).__name__}: {exc}"
+    if not expected:
+        log.exception("processing inbound message %s failed", inbound_id)
+    _set(
+        inbound_id,
+        LEDGER.c.status == InboundStatus.STORED,
+        status=InboundStatus.FAILED,
+        error=reason[:4000],
+        processed_at=utcnow(),
+        **seen,
+    )
+    return IngestResult(stored.message_id, None, "failed", reason, inbound_id)
 
 
 def _check_size(raw: bytes) -> None:
@@ -218,14 +368,16 @@ def _check_size(raw: bytes) -> None:
 
 
 def _process(
-    parsed: ParsedEmail, queue: Queue | None, recipient: str | None
+    parsed: ParsedEmail, queue: Queue | None, recipient: str | None, queues: dict[str, int] | None = None
 ) -> tuple[IngestResult, int, int, str]:
     """All the work on the tickets side; returns (result, ticket id, message id, ledger action)."""
     if parsed.report is not None:
         return _record_bounce(parsed)
     if not parsed.from_address:
         raise Rejected("the message has no sender address")
-    queues = addresses.queue_addresses()
+    queues = addresses.queue_addresses() if queues is None else queues
+    # Asked before anything is written, so that its query does not write the new rows early.
+    acknowledge = auto_reply_refusal(parsed, queues) is None
     recipients = [recipient or "", *parsed.to, *parsed.cc]
     queue = queue or addresses.queue_for_recipients(recipients, queues)
     customer = find_or_create_customer(parsed.from_address, parsed.from_name, _language_of(parsed))
@@ -235,10 +387,18 @@ def _process(
     if ticket is not None and ticket.status == Status.CLOSED and not automatic:
         follow_up_of, ticket = ticket, None
     text = parsed.text.strip()
+    email_fields = {
+        "email_message_id": parsed.message_id,
+        "in_reply_to": " ".join(parsed.in_reply_to)[:998] or None,
+        "references": " ".join(parsed.references) or None,
+        "display_text": strip_quoted_reply(text),
+    }
     if ticket is not None and automatic:
         # An out-of-office answer to our mail is kept on the ticket for the agents, as an event: it is
         # not the customer speaking, so it neither reopens the ticket nor touches its SLA clocks.
         message = _system_event(ticket, "auto_reply", text)
+        for name, value in email_fields.items():
+            setattr(message, name, value)
         message.author_customer = customer
         message.body_html = clean_html(parsed.html) if parsed.html else None
         attach_files(message, parsed.files)
@@ -253,9 +413,9 @@ def _process(
             queue=queue or (follow_up_of.queue if follow_up_of is not None else None),
             attachments=parsed.files,
             commit=False,
+            message_fields=email_fields,
         )
         ticket.follow_up_of = follow_up_of
-        db.session.flush()
         message = ticket.messages[0]
         action = "created"
     else:
@@ -267,19 +427,16 @@ def _process(
             channel=Channel.EMAIL,
             attachments=parsed.files,
             commit=False,
+            message_fields=email_fields,
         )
         action = "appended"
-    message.email_message_id = parsed.message_id
-    message.in_reply_to = " ".join(parsed.in_reply_to)[:998] or None
-    message.references = " ".join(parsed.references) or None
-    message.display_text = strip_quoted_reply(text)
     if follow_up_of is not None:
         _system_event(ticket, "follow_up", f"follow-up of {follow_up_of.number}")
     if parsed.dropped:
         _system_event(ticket, "attachment_dropped", _dropped_note(parsed))
-    db.session.flush()
-    if action == "created" and auto_reply_refusal(parsed, queues) is None:
+    if action == "created" and acknowledge:
         queue_acknowledgement(ticket, parsed.from_address)
+    db.session.flush()
     return IngestResult(parsed.message_id, ticket.number, action), ticket.id, message.id, action
 
 

@@ -44,6 +44,8 @@ class OutboundEmail(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    ticket: Mapped[Ticket | None] = relationship()
+
 
 class InboundStatus(enum.StrEnum):
     STORED = "stored"  # raw bytes committed, not parsed yet (or the parser crashed: picked up again)

@@ -49,13 +49,10 @@ def queue_email(
         html=html,
         headers=dict(headers or {}),
         message_id=message_id,
-        ticket_id=ticket.id if ticket is not None and ticket.id else None,
+        ticket=ticket,  # a ticket opened in this transaction gets its id when both are written
         ticket_message_id=message.id if message is not None and message.id else None,
         next_attempt_at=utcnow(),
     )
-    if ticket is not None and not ticket.id:
-        db.session.flush()
-        email.ticket_id = ticket.id
     db.session.add(email)
     return email
 

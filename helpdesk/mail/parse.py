@@ -16,7 +16,9 @@ from email import message_from_bytes, policy
 from email.header import decode_header, make_header
 from email.message import EmailMessage
 from email.parser import HeaderParser
+from email.policy import EmailPolicy
 from email.utils import getaddresses, parseaddr
+from functools import lru_cache
 from html.parser import HTMLParser
 
 from helpdesk.tickets.attachments import IncomingFile, safe_filename
@@ -73,10 +75,28 @@ class ParsedEmail:
         return ids
 
 
+class _RememberingPolicy(EmailPolicy):
+    """``policy.default`` that parses each header value once: the stdlib parses a header again on
+    every access, and taking a message apart reads its Content-Type alone a dozen times."""
+
+    def header_fetch_parse(self, name, value):
+        if hasattr(value, "name"):
+            return value
+        return _parsed_header(name, value)
+
+
+PARSING_POLICY = _RememberingPolicy()
+
+
+@lru_cache(maxsize=1024)
+def _parsed_header(name: str, value: str):
+    return EmailPolicy.header_fetch_parse(PARSING_POLICY, name, value)
+
+
 def parse_email(raw: bytes, *, max_attachment_bytes: int) -> ParsedEmail:
     if not raw or not raw.strip():
         raise UnreadableEmail("empty message")
-    msg = message_from_bytes(raw, policy=policy.default)
+    msg = message_from_bytes(raw, policy=PARSING_POLICY)
     if not msg.keys():
         raise UnreadableEmail("no headers found")
     from_name, from_address = _sender(msg)

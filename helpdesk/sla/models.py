@@ -167,6 +167,8 @@ class SlaPause(db.Model):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    ticket: Mapped[Ticket] = relationship()
+
 
 class BreachKind(enum.StrEnum):
     WARNING = "warning"  # the configured share of the target is used up

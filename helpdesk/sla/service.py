@@ -25,7 +25,6 @@ from helpdesk.sla.business_time import (
     add_business_time,
     business_time_between,
 )
-from helpdesk.sla.calendars import schedule_for
 from helpdesk.sla.models import (
     BusinessCalendar,
     PauseReason,
@@ -35,7 +34,7 @@ from helpdesk.sla.models import (
     TicketSla,
     WorkingInterval,
 )
-from helpdesk.sla.policies import active_policies, policy_for
+from helpdesk.sla.policies import PolicyRule, active_rules, policy_for
 from helpdesk.tickets.models import Message, MessageKind, Priority, Status, Ticket
 
 PAUSE_REASONS = {
@@ -48,7 +47,7 @@ DONE = (Status.SOLVED, Status.CLOSED)
 Span = tuple[datetime, datetime | None]
 
 
-def paused_reasons(policy: SlaPolicy) -> set[PauseReason]:
+def paused_reasons(policy: PolicyRule) -> set[PauseReason]:
     reasons = {PauseReason.SOLVED}
     if policy.pause_when_pending:
         reasons.add(PauseReason.PENDING)
@@ -117,9 +116,18 @@ class _TicketFacts:
     awaiting_since: datetime | None
 
 
-def recompute_due_times(ticket: Ticket, *, policies: Sequence[SlaPolicy] | None = None) -> None:
+def recompute_due_times(
+    ticket: Ticket, *, policies: Sequence[PolicyRule] | None = None, just_opened: bool = False
+) -> None:
     """Bring the ticket's stored due times up to date after an event (open, reply, status, priority,
-    queue). Joins the caller's transaction; the time of the event is the ticket's ``updated_at``."""
+    queue). Joins the caller's transaction; the time of the event is the ticket's ``updated_at``.
+
+    ``just_opened``: the ticket is new in this transaction and this is its first recompute, so there
+    is nothing stored about it to read (and it need not be flushed first).
+    """
+    if just_opened:
+        _recompute(ticket, _TicketFacts(None, [], None), active_rules() if policies is None else policies)
+        return
     if ticket.id is None:
         db.session.flush()
     facts = _TicketFacts(
@@ -133,7 +141,7 @@ def recompute_due_times(ticket: Ticket, *, policies: Sequence[SlaPolicy] | None 
         ),
         awaiting_since=_awaiting_since(ticket),
     )
-    _recompute(ticket, facts, active_policies() if policies is None else policies)
+    _recompute(ticket, facts, active_rules() if policies is None else policies)
 
 
 def recompute_all_open(batch_size: int = 500, *, include_done: bool = False) -> int:
@@ -142,7 +150,7 @@ def recompute_all_open(batch_size: int = 500, *, include_done: bool = False) -> 
     With `include_done`, solved and closed tickets too, so that history imported or generated
     without SLA data (demo data) gets its due times and business-time durations for the reports.
     """
-    policies = active_policies()
+    policies = active_rules()
     scope = [] if include_done else [Ticket.status.not_in(DONE)]
     done = 0
     last_id = 0
@@ -229,16 +237,16 @@ def _sync_pauses(ticket: Ticket, pauses: list[SlaPause]) -> None:
         started = (ticket.solved_at or at) if reason == PauseReason.SOLVED else at
         if pauses and pauses[-1].ended_at is not None:
             started = max(started, pauses[-1].ended_at)
-        pause = SlaPause(ticket_id=ticket.id, reason=reason, started_at=started)
+        pause = SlaPause(ticket=ticket, reason=reason, started_at=started)
         db.session.add(pause)
         pauses.append(pause)
 
 
-def _recompute(ticket: Ticket, facts: _TicketFacts, policies: Sequence[SlaPolicy]) -> None:
+def _recompute(ticket: Ticket, facts: _TicketFacts, policies: Sequence[PolicyRule]) -> None:
     _sync_pauses(ticket, facts.pauses)
     row = facts.sla
     if row is None:
-        row = TicketSla(ticket_id=ticket.id)
+        row = TicketSla(ticket=ticket)
         db.session.add(row)
     policy = policy_for(ticket, policies)
     row.policy_id = policy.id if policy else None
@@ -280,8 +288,8 @@ class _Clocks:
     resolution_minutes: float | None
 
 
-def _clocks(ticket: Ticket, policy: SlaPolicy, facts: _TicketFacts) -> _Clocks | None:
-    schedule = schedule_for(policy.calendar)
+def _clocks(ticket: Ticket, policy: PolicyRule, facts: _TicketFacts) -> _Clocks | None:
+    schedule = policy.schedule
     reasons = paused_reasons(policy)
     spans: list[Span] = [(p.started_at, p.ended_at) for p in facts.pauses if p.reason in reasons]
     solved_at = ticket.solved_at if ticket.status in DONE else None

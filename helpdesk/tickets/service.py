@@ -6,8 +6,9 @@ Every channel (portal, agent UI, email, API, CLI) goes through these functions, 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
@@ -77,12 +78,14 @@ def bump_counter(name: str, *, start: int = 0) -> int:
     A missing counter is created at ``start`` (another writer may win that race) and then bumped."""
 
     def bump() -> int | None:
-        return db.session.execute(
-            update(Counter)
-            .where(Counter.name == name)
-            .values(value=Counter.value + 1)
-            .returning(Counter.value)
-        ).scalar()
+        with db.session.no_autoflush:  # the counter depends on nothing pending: no early write of it
+            counters = Counter.__table__  # plain SQL: no ORM bookkeeping for a one-column row
+            return db.session.execute(
+                update(counters)
+                .where(counters.c.name == name)
+                .values(value=counters.c.value + 1)
+                .returning(counters.c.value)
+            ).scalar()
 
     value = bump()
     if value is None:
@@ -209,8 +212,11 @@ def open_ticket(
     attachments: Sequence[IncomingFile] = (),
     created_at: datetime | None = None,
     commit: bool = True,
+    message_fields: Mapping[str, Any] | None = None,
 ) -> Ticket:
-    """Open a ticket with its first public message (written by the customer unless an agent opens it)."""
+    """Open a ticket with its first public message (written by the customer unless an agent opens it).
+
+    ``message_fields``: more columns of that message (the email channel's Message-ID and headers)."""
     now = created_at or utcnow()
     ticket = Ticket(
         number=next_ticket_number(),
@@ -237,10 +243,11 @@ def open_ticket(
         author_staff=author if isinstance(author, StaffUser) else None,
         author_customer=author if isinstance(author, Customer) else None,
         created_at=now,
+        **(message_fields or {}),
     )
     db.session.add(message)
     attach_files(message, attachments)
-    recompute_due_times(ticket)
+    recompute_due_times(ticket, just_opened=True)
     emit("ticket.created", ticket=ticket, message=message)
     if commit:
         db.session.commit()
@@ -260,10 +267,12 @@ def add_message(
     created_at: datetime | None = None,
     commit: bool = True,
     notify: bool = True,
+    message_fields: Mapping[str, Any] | None = None,
 ) -> Message:
     """A public reply or an internal note. A staff reply is the first response if none was given yet
     and is emailed to the customer (through the outbox, unless ``notify`` is off: imports, demo data);
-    a customer reply brings a pending or solved ticket back to open."""
+    a customer reply brings a pending or solved ticket back to open. ``message_fields``: as for
+    ``open_ticket``."""
     check_version(ticket, expected_version)
     if kind == MessageKind.NOTE and not isinstance(author, StaffUser):
         raise IllegalTransition(str(_l("Only staff can write internal notes.")))
@@ -280,6 +289,7 @@ def add_message(
         author_staff=author if is_staff else None,
         author_customer=None if is_staff else author,
         created_at=now,
+        **(message_fields or {}),
     )
     db.session.add(message)
     attach_files(message, attachments)

@@ -1,9 +1,10 @@
 import json
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from helpdesk.api.models import WebhookDelivery, WebhookEndpoint
 from helpdesk.extensions import db
-from helpdesk.mail.models import Mailbox
+from helpdesk.mail.models import InboundMessage, InboundStatus, Mailbox, OutboundEmail
 from helpdesk.tickets.models import Ticket
 from tests.conftest import make_queue
 from tests.mail.mailfactory import make_email
@@ -73,4 +74,82 @@ def test_mailbox_command_configures_a_queue_mailbox(app):
         True,
         "ORDERS_IMAP_PASSWORD",
         "Done",
+    )
+
+
+def _ingest(app, files) -> list[dict]:
+    result = app.test_cli_runner().invoke(args=["mail", "ingest", *map(str, files)])
+    assert result.exit_code == 0, result.output
+    return _lines(result.output)
+
+
+def _write(folder, count: int, prefix: str = "batch") -> list:
+    files = []
+    for n in range(count):
+        files.append(folder / f"{prefix}-{n}.eml")
+        files[-1].write_bytes(
+            make_email(
+                sender=f"Customer {n} <c{n}@example.com>",
+                message_id=f"<{prefix}-{n}@example.com>",
+                subject=f"Order {n}",
+            )
+        )
+    return files
+
+
+def test_a_batch_import_gives_the_same_results_as_one_by_one(app, tmp_path):
+    files = _write(tmp_path, 30)  # more than one batch
+    reply = tmp_path / "reply.eml"
+    reply.write_bytes(
+        make_email(
+            sender="Customer 3 <c3@example.com>",
+            message_id="<reply@example.com>",
+            subject="Re: Order 3",
+            headers={"In-Reply-To": "<batch-3@example.com>"},
+        )
+    )
+    lines = _ingest(app, [*files, reply, files[0]])
+    assert [line["action"] for line in lines] == ["created"] * 30 + ["appended", "duplicate"]
+    assert lines[30]["ticket"] == lines[3]["ticket"] and lines[31]["ticket"] == lines[0]["ticket"]
+    db.session.commit()
+    tickets = {t.number: t for t in db.session.scalars(select(Ticket))}
+    assert len(tickets) == 30
+    assert [m.display_text for m in tickets[lines[3]["ticket"]].messages][-1].startswith("Hello")
+    ledger = db.session.scalars(select(InboundMessage).order_by(InboundMessage.id)).all()
+    assert [row.status for row in ledger] == [InboundStatus.PROCESSED] * 31
+    assert (
+        ledger[3].ticket_id == tickets[lines[3]["ticket"]].id
+        and ledger[3].sender == "Customer 3 <c3@example.com>"
+    )
+    acknowledgements = db.session.scalars(
+        select(OutboundEmail).where(OutboundEmail.kind == "acknowledgement")
+    )
+    assert sorted(e.ticket_id for e in acknowledgements) == sorted(t.id for t in tickets.values())
+
+
+def test_a_bad_message_in_a_batch_fails_alone(app, tmp_path):
+    endpoint = WebhookEndpoint(url="https://hooks.example.com/in", secret="s", events=["ticket.created"])
+    db.session.add(endpoint)
+    db.session.commit()
+    files = _write(tmp_path, 5)
+    no_sender = tmp_path / "no-sender.eml"
+    no_sender.write_bytes(b"Subject: nobody\r\nMessage-ID: <nobody@example.com>\r\n\r\nwho am I?\r\n")
+    unreadable = tmp_path / "empty.eml"
+    unreadable.write_bytes(b"")
+    lines = _ingest(app, [*files[:2], no_sender, *files[2:4], unreadable, files[4]])
+    assert [line["action"] for line in lines] == ["created"] * 2 + ["failed"] + ["created"] * 2 + [
+        "failed",
+        "created",
+    ]
+    assert lines[2]["error"] == "the message has no sender address"
+    db.session.commit()
+    assert db.session.scalar(select(func.count(Ticket.id))) == 5
+    failed = db.session.scalars(
+        select(InboundMessage).where(InboundMessage.status == InboundStatus.FAILED)
+    ).all()
+    assert len(failed) == 2 and all(row.error for row in failed)
+    # The batch's first attempt was rolled back: each good ticket is announced exactly once.
+    deliveries = db.session.scalars(select(WebhookDelivery)).all()
+    assert sorted(d.payload["data"]["ticket"]["number"] for d in deliveries) == sorted(
+        line["ticket"] for line in lines if line["action"] == "created"
     )
