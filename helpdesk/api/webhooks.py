@@ -41,6 +41,7 @@ CLAIM_LEASE = timedelta(minutes=2)
 SIGNATURE_HEADER = "X-Helpdesk-Signature"
 
 _PENDING = "webhook_events"
+_SAVEPOINT_MARKS = "webhook_savepoints"
 
 
 @dataclass
@@ -121,9 +122,27 @@ def _write_deliveries(session: Session) -> None:
             )
 
 
-@sa_event.listens_for(Session, "after_rollback")
-def _forget_events(session: Session) -> None:
-    session.info.pop(_PENDING, None)
+@sa_event.listens_for(Session, "after_transaction_create")
+def _mark_savepoint(session: Session, transaction) -> None:
+    """Remember how many events a savepoint started with, so rolling it back forgets only its own."""
+    if transaction.nested:
+        session.info.setdefault(_SAVEPOINT_MARKS, {})[transaction] = len(session.info.get(_PENDING, []))
+
+
+@sa_event.listens_for(Session, "after_soft_rollback")
+def _forget_events(session: Session, previous_transaction) -> None:
+    """A rolled-back transaction sends nothing; a rolled-back savepoint drops only what it added."""
+    if previous_transaction.nested:
+        start = session.info.get(_SAVEPOINT_MARKS, {}).pop(previous_transaction, 0)
+        del session.info.get(_PENDING, [])[start:]
+    else:
+        session.info.pop(_PENDING, None)
+
+
+@sa_event.listens_for(Session, "after_transaction_end")
+def _forget_marks(session: Session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_SAVEPOINT_MARKS, None)
 
 
 def _data(item: PendingEvent) -> dict[str, Any]:

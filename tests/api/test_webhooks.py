@@ -95,6 +95,22 @@ def test_a_rolled_back_change_sends_nothing_and_unsubscribed_events_are_skipped(
     assert [d.event for d in deliveries()] == ["message.created"]
 
 
+def test_a_rolled_back_savepoint_forgets_only_its_own_events(app):
+    """E.g. a lost race to create a customer rolls back a savepoint inside a bigger change."""
+    endpoint_for("http://127.0.0.1:9/hook", events=["message.created"])
+    ticket = make_ticket()
+    agent = make_staff()
+    service.add_message(ticket, author=agent, body="before", kind=MessageKind.NOTE, commit=False)
+    savepoint = db.session.begin_nested()
+    service.add_message(ticket, author=agent, body="inside", kind=MessageKind.NOTE, commit=False)
+    savepoint.rollback()
+    with db.session.begin_nested():  # a savepoint that is released keeps its events
+        service.add_message(ticket, author=agent, body="kept", kind=MessageKind.NOTE, commit=False)
+    db.session.commit()
+    bodies = [d.payload["data"]["message"]["body_text"] for d in deliveries()]
+    assert bodies == ["before", "kept"]
+
+
 def test_delivery_is_signed_with_hmac_sha256(app, receiver):
     endpoint = endpoint_for(receiver.url)
     ticket = make_ticket()
