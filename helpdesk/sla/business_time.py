@@ -9,6 +9,7 @@ DST change day an interval that spans the change is an hour longer or shorter, a
 from __future__ import annotations
 
 import re
+import threading
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -84,7 +85,9 @@ class WorkingCalendar:
     overrides: tuple[DateOverride, ...] = ()
     is_holiday: Callable[[date], bool] = lambda _day: False
     _periods: dict[date, tuple[tuple[datetime, datetime], ...]] = field(default_factory=dict, repr=False)
-    _tally: _RunningTally | None = field(default=None, repr=False)
+    _tally: _RunningTally | None = field(default=None, repr=False, compare=False)
+    # Schedules are shared by the threads of a web process (calendars.schedule_for).
+    _tally_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def hours_on(self, day: date) -> tuple[Interval, ...]:
         """The wall-clock working intervals of a local date."""
@@ -171,18 +174,19 @@ class WorkingCalendar:
                     yield begin, finish
             day += timedelta(days=1)
 
-    def working_time_until(self, moment: datetime, since: date) -> timedelta:
-        """Working time from the start of local date ``since`` (or earlier) up to ``moment``: the
-        difference of two of these is the working time between two moments after ``since``, at the
-        cost of a bisection once the days in between have been walked. The walk is kept and
-        extended by later calls."""
-        moment = _aware(moment)
-        tally = self._tally
-        # A walk that started earlier gives the same differences for moments after ``since``.
-        if tally is None or tally.first_day > since:
-            tally = self._tally = _RunningTally(since)
-        tally.walk_until(self, self.local_date(moment) + timedelta(days=1))
-        return tally.before(moment)
+    def long_span(self, start: datetime, end: datetime) -> timedelta:
+        """Working time from ``start`` to a later ``end``, as the difference of running totals kept
+        on the calendar: a bisection once the days in between have been walked, instead of a walk
+        per call (a badge of a ticket overdue for months). The same as summing periods_between."""
+        start, end = _aware(start), _aware(end)
+        # periods_between starts its walk here; a walk that started earlier gives the same differences.
+        since = self.local_date(start) - timedelta(days=1)
+        with self._tally_lock:
+            tally = self._tally
+            if tally is None or tally.first_day > since:
+                tally = self._tally = _RunningTally(since)
+            tally.walk_until(self, self.local_date(end) + timedelta(days=1))
+            return tally.before(end) - tally.before(start)
 
 
 @dataclass
@@ -251,9 +255,8 @@ def business_time_between(a: datetime, b: datetime, calendar: WorkingCalendar) -
     a, b = _aware(a), _aware(b)
     if b < a:
         return -business_time_between(b, a, calendar)
-    if b - a > LONG_SPAN:  # e.g. a badge for a ticket overdue for months
-        since = calendar.local_date(a) - timedelta(days=1)  # where periods_between starts its walk
-        return calendar.working_time_until(b, since) - calendar.working_time_until(a, since)
+    if b - a > LONG_SPAN:
+        return calendar.long_span(a, b)
     total = timedelta()
     for begin, finish in calendar.periods_between(a, b):
         total += finish - begin
