@@ -17,9 +17,10 @@ from sqlalchemy import select
 
 from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db
+from helpdesk.i18n import format_local_datetime
 from helpdesk.sla.business_time import WorkingCalendar
 from helpdesk.sla.calendars import schedule_for
-from helpdesk.sla.models import BusinessCalendar, SlaMetric, TicketSla
+from helpdesk.sla.models import BusinessCalendar, TicketSla
 from helpdesk.sla.service import ClockSummary, summarize
 from helpdesk.tickets.models import Ticket
 
@@ -61,8 +62,6 @@ class BadgeText:
 def sla_badge_text(ticket: Ticket) -> BadgeText | None:
     """The badge's words for the ticket's running clock, or None. The sentences are translated once
     per page and language, not once per row; variables are escaped as in a template's ``_()``."""
-    from helpdesk.i18n import format_local_datetime
-
     clock = sla_clock(ticket)
     if clock is None:
         return None
@@ -109,14 +108,7 @@ def business_duration(minutes: int) -> str:
     return _("%(minutes)d min", minutes=rest)
 
 
-def metric_label(metric: SlaMetric | None) -> str:
-    from helpdesk.sla.breaches import METRIC_LABELS
-
-    return str(METRIC_LABELS[metric]) if metric else ""
-
-
 def register_template_helpers(app: Flask) -> None:
     app.add_template_global(sla_clock)
     app.add_template_global(sla_badge_text)
     app.add_template_global(business_duration)
-    app.add_template_global(metric_label, "sla_metric_label")
