@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app, render_template, request
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
@@ -16,7 +15,7 @@ from werkzeug.exceptions import HTTPException
 
 from helpdesk.config import MIGRATIONS_DIR, PACKAGE_DIR, TEMPLATES_DIR, load_config
 from helpdesk.extensions import babel, csrf, db, htmx, limiter, login_manager, mail, migrate
-from helpdesk.i18n import current_language, select_locale, text_direction
+from helpdesk.i18n import current_language, format_local_datetime, select_locale, text_direction
 
 
 @event.listens_for(Engine, "connect")
@@ -152,16 +151,17 @@ def _register_template_helpers(app: Flask) -> None:
             "dir": text_direction(language),
             "other_language": "en" if language == "ar" else "ar",
             "Role": Role,
-            "STATUS_LABELS": STATUS_LABELS,
-            "PRIORITY_LABELS": PRIORITY_LABELS,
-            "CHANNEL_LABELS": CHANNEL_LABELS,
+            # Translated once per page here, not once per row (a queue page shows 50 of each).
+            "STATUS_LABELS": {status: str(label) for status, label in STATUS_LABELS.items()},
+            "PRIORITY_LABELS": {priority: str(label) for priority, label in PRIORITY_LABELS.items()},
+            "CHANNEL_LABELS": {channel: str(label) for channel, label in CHANNEL_LABELS.items()},
         }
 
     register_sla_helpers(app)
 
     @app.template_filter("localtime")
     def localtime(value, format: str = "medium") -> str:
-        return format_datetime(value, format) if value else ""
+        return format_local_datetime(value, format) if value else ""
 
 
 def _register_error_pages(app: Flask) -> None:

@@ -91,6 +91,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "SLA_RULES_RECHECK_SECONDS": _int("HELPDESK_SLA_RULES_RECHECK_SECONDS", 1),
         "AUTO_CLOSE_SOLVED_AFTER_DAYS": _int("HELPDESK_AUTO_CLOSE_DAYS", 4),
         "PAGE_SIZE": 50,
+        # The agent queue's per-view counts are kept this many seconds per process (0: always fresh).
+        "VIEW_COUNTS_MAX_AGE": _int("HELPDESK_VIEW_COUNTS_MAX_AGE", 15),
         "MAX_OPEN_TICKETS_PER_AGENT": _int("HELPDESK_MAX_OPEN_TICKETS_PER_AGENT", 25),
         "ORDERS_PROVIDER": os.environ.get("HELPDESK_ORDERS_PROVIDER", "local"),
         "ORDERS_URL_TEMPLATE": os.environ.get("HELPDESK_ORDERS_URL_TEMPLATE", ""),

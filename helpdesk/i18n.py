@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from flask import current_app, has_request_context, request, session
-from flask_babel import get_locale
+from datetime import UTC, datetime
+
+from babel import dates
+from flask import current_app, g, has_request_context, request, session
+from flask_babel import format_datetime, get_locale, get_timezone
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms.validators import Length
@@ -49,3 +52,26 @@ class MaxLength(Length):
 
     def __init__(self, limit: int) -> None:
         super().__init__(max=limit, message=_l("Too long: %(length)d characters, at most %(max)d allowed."))
+
+
+_NAMED_FORMATS = ("short", "medium", "long", "full")
+
+
+def format_local_datetime(value: datetime, format: str = "medium") -> str:
+    """``flask_babel.format_datetime`` for the named formats, with the patterns looked up once per
+    request and locale: a queue or ticket page formats a hundred dates or more."""
+    if format not in _NAMED_FORMATS or not isinstance(value, datetime) or not has_request_context():
+        return format_datetime(value, format)
+    locale, zone = get_locale(), get_timezone()  # per locale: emails use force_locale mid-request
+    patterns = g.setdefault("_datetime_patterns", {})
+    found = patterns.get((format, locale, zone))
+    if found is None:
+        found = patterns[(format, locale, zone)] = (
+            dates.get_datetime_format(format, locale=locale).replace("'", ""),
+            dates.get_time_format(format, locale=locale),
+            dates.get_date_format(format, locale=locale),
+        )
+    joined, time_pattern, date_pattern = found
+    local = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(zone)
+    text = joined.replace("{0}", time_pattern.apply(local, locale))
+    return text.replace("{1}", date_pattern.apply(local, locale))

@@ -47,6 +47,7 @@ def _base_config(instance: Path, database_url: str) -> dict:
         "INSTANCE_PATH": str(instance),
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SERVER_NAME": None,
+        "VIEW_COUNTS_MAX_AGE": 0,  # fresh counts; tests/agents/test_view_counts.py turns the cache on
     }
 
 

@@ -262,12 +262,24 @@ def normalise(text: str) -> tuple[str, list[int]]:
     chars: list[str] = []
     origins: list[int] = []
     for index, char in enumerate(text):
-        if _TASHKEEL.match(char):
-            continue
-        for out in char.translate(_LETTER_MAP).lower():
+        out = _NORMAL_CHARS.get(char)
+        if out is None:
+            out = "" if _TASHKEEL.match(char) else char.translate(_LETTER_MAP).lower()
+            if len(_NORMAL_CHARS) < _NORMAL_CHARS_KEPT:
+                _NORMAL_CHARS[char] = out
+        if len(out) == 1:
             chars.append(out)
             origins.append(index)
+        else:  # dropped (tashkeel), or a letter whose lower case is two characters
+            for piece in out:
+                chars.append(piece)
+                origins.append(index)
     return "".join(chars), origins
+
+
+# Each character's normal form, worked out once (highlighting a search hit normalises whole articles).
+_NORMAL_CHARS: dict[str, str] = {}
+_NORMAL_CHARS_KEPT = 20_000
 
 
 def normalise_text(text: str) -> str:
@@ -341,12 +353,17 @@ def english_term(word: str) -> str | None:
 
 def word_terms(word: str) -> list[str]:
     """Index terms for one normalised word of either script."""
+    return list(_word_terms(word))
+
+
+@lru_cache(maxsize=50_000)  # stemming is the analyzer's main cost, and text repeats its words
+def _word_terms(word: str) -> tuple[str, ...]:
     if is_arabic(word):
-        return arabic_variants(word)
+        return tuple(arabic_variants(word))
     if word.isdigit():
-        return [word]
+        return (word,)
     term = english_term(word)
-    return [term] if term else []
+    return (term,) if term else ()
 
 
 def words(text: str) -> list[str]:

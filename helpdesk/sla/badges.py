@@ -7,15 +7,20 @@ queries for its badges however many rows it shows.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import Flask, g
+from flask_babel import get_locale
 from flask_babel import gettext as _
+from markupsafe import Markup
 from sqlalchemy import select
 
 from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db
+from helpdesk.i18n import format_local_datetime
 from helpdesk.sla.business_time import WorkingCalendar
 from helpdesk.sla.calendars import schedule_for
-from helpdesk.sla.models import BusinessCalendar, SlaMetric, TicketSla
+from helpdesk.sla.models import BusinessCalendar, TicketSla
 from helpdesk.sla.service import ClockSummary, summarize
 from helpdesk.tickets.models import Ticket
 
@@ -47,6 +52,52 @@ def sla_clock(ticket: Ticket) -> ClockSummary | None:
     return summarize(ticket, row, _calendars().get(row.calendar_id), g._sla_now)
 
 
+@dataclass(frozen=True)
+class BadgeText:
+    state: str  # "running", "warning", "overdue", "paused"
+    label: Markup  # e.g. "1 h 35 min left"
+    title: Markup  # e.g. "first response due 26/11/2026, 3:00 PM" (empty when paused)
+
+
+def sla_badge_text(ticket: Ticket) -> BadgeText | None:
+    """The badge's words for the ticket's running clock, or None. The sentences are translated once
+    per page and language, not once per row; variables are escaped as in a template's ``_()``."""
+    clock = sla_clock(ticket)
+    if clock is None:
+        return None
+    words = _badge_words()
+    if clock.state == "paused":
+        return BadgeText("paused", Markup(words["paused"]), Markup())
+    title = Markup(words["due"]) % {
+        "metric": words[clock.metric],
+        "due": format_local_datetime(clock.due_at, "short"),
+    }
+    if clock.state != "overdue":
+        label = Markup(words["left"]) % {"time": business_duration(clock.business_minutes)}
+    elif clock.business_minutes:
+        label = Markup(words["overdue_for"]) % {"time": business_duration(clock.business_minutes)}
+    else:
+        label = Markup(words["overdue"])
+    return BadgeText(clock.state, label, title)
+
+
+def _badge_words() -> dict:
+    from helpdesk.sla.breaches import METRIC_LABELS
+
+    cache = g.setdefault("_sla_badge_words", {})
+    locale = str(get_locale())
+    if locale not in cache:
+        cache[locale] = {
+            "paused": _("SLA paused"),
+            "due": _("%(metric)s due %(due)s"),
+            "left": _("%(time)s left"),
+            "overdue_for": _("Overdue %(time)s"),
+            "overdue": _("Overdue"),
+            **{metric: str(label) for metric, label in METRIC_LABELS.items()},
+        }
+    return cache[locale]
+
+
 def business_duration(minutes: int) -> str:
     """``95`` → ``1 h 35 min`` (business hours and minutes, in the page's language)."""
     hours, rest = divmod(max(int(minutes), 0), 60)
@@ -57,13 +108,7 @@ def business_duration(minutes: int) -> str:
     return _("%(minutes)d min", minutes=rest)
 
 
-def metric_label(metric: SlaMetric | None) -> str:
-    from helpdesk.sla.breaches import METRIC_LABELS
-
-    return str(METRIC_LABELS[metric]) if metric else ""
-
-
 def register_template_helpers(app: Flask) -> None:
     app.add_template_global(sla_clock)
+    app.add_template_global(sla_badge_text)
     app.add_template_global(business_duration)
-    app.add_template_global(metric_label, "sla_metric_label")

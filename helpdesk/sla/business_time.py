@@ -9,6 +9,8 @@ DST change day an interval that spans the change is an hour longer or shorter, a
 from __future__ import annotations
 
 import re
+import threading
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -18,6 +20,8 @@ from zoneinfo import ZoneInfo
 MINUTES_PER_DAY = 24 * 60
 # A calendar whose next working minute is further away than this is treated as never open.
 SEARCH_LIMIT_DAYS = 3 * 366
+# Spans longer than this are measured from the calendar's running totals instead of day by day.
+LONG_SPAN = timedelta(days=7)
 
 Interval = tuple[int, int]  # minutes after local midnight: [start, end), 0 <= start < end <= 1440
 INTERVAL_PATTERN = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*[-–]\s*(\d{1,2}):(\d{2})\s*$")
@@ -81,6 +85,9 @@ class WorkingCalendar:
     overrides: tuple[DateOverride, ...] = ()
     is_holiday: Callable[[date], bool] = lambda _day: False
     _periods: dict[date, tuple[tuple[datetime, datetime], ...]] = field(default_factory=dict, repr=False)
+    _tally: _RunningTally | None = field(default=None, repr=False, compare=False)
+    # Schedules are shared by the threads of a web process (calendars.schedule_for).
+    _tally_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def hours_on(self, day: date) -> tuple[Interval, ...]:
         """The wall-clock working intervals of a local date."""
@@ -167,6 +174,55 @@ class WorkingCalendar:
                     yield begin, finish
             day += timedelta(days=1)
 
+    def long_span(self, start: datetime, end: datetime) -> timedelta:
+        """Working time from ``start`` to a later ``end``, as the difference of running totals kept
+        on the calendar: a bisection once the days in between have been walked, instead of a walk
+        per call (a badge of a ticket overdue for months). The same as summing periods_between."""
+        start, end = _aware(start), _aware(end)
+        # periods_between starts its walk here; a walk that started earlier gives the same differences.
+        since = self.local_date(start) - timedelta(days=1)
+        with self._tally_lock:
+            tally = self._tally
+            if tally is None or tally.first_day > since:
+                tally = self._tally = _RunningTally(since)
+            tally.walk_until(self, self.local_date(end) + timedelta(days=1))
+            return tally.before(end) - tally.before(start)
+
+
+@dataclass
+class _RunningTally:
+    """Every working period from ``first_day`` on, as periods_between walks them, with the working
+    time before each one."""
+
+    first_day: date
+    begins: list[datetime] = field(default_factory=list)
+    ends: list[datetime] = field(default_factory=list)
+    totals: list[timedelta] = field(default_factory=list)
+    next_day: date | None = None
+    last_end: datetime | None = None
+
+    def walk_until(self, calendar: WorkingCalendar, last_day: date) -> None:
+        day = self.next_day or self.first_day
+        while day <= last_day:
+            for begin, finish in calendar.periods_on(day):
+                if self.last_end is not None and begin < self.last_end:
+                    begin = self.last_end
+                if finish <= begin:
+                    continue
+                self.last_end = finish
+                running = self.totals[-1] + (self.ends[-1] - self.begins[-1]) if self.totals else timedelta()
+                self.begins.append(begin)
+                self.ends.append(finish)
+                self.totals.append(running)
+            day += timedelta(days=1)
+        self.next_day = max(day, self.next_day or day)
+
+    def before(self, moment: datetime) -> timedelta:
+        i = bisect_right(self.begins, moment) - 1
+        if i < 0:
+            return timedelta()
+        return self.totals[i] + (min(moment, self.ends[i]) - self.begins[i])
+
 
 def _aware(moment: datetime) -> datetime:
     if moment.tzinfo is None:
@@ -199,6 +255,8 @@ def business_time_between(a: datetime, b: datetime, calendar: WorkingCalendar) -
     a, b = _aware(a), _aware(b)
     if b < a:
         return -business_time_between(b, a, calendar)
+    if b - a > LONG_SPAN:
+        return calendar.long_span(a, b)
     total = timedelta()
     for begin, finish in calendar.periods_between(a, b):
         total += finish - begin

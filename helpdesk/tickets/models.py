@@ -116,6 +116,8 @@ class Ticket(db.Model):
         Index("ix_tickets_status_due", "status", "next_due_at", "id"),
         Index("ix_tickets_status_updated", "status", "updated_at", "id"),
         Index("ix_tickets_customer_created", "customer_id", "created_at"),
+        # The "recently solved" view and its count: a range of solved_at per status.
+        Index("ix_tickets_status_solved", "status", "solved_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -169,7 +171,11 @@ class Ticket(db.Model):
 
 class Message(db.Model):
     __tablename__ = "messages"
-    __table_args__ = (Index("ix_messages_ticket_created", "ticket_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_messages_ticket_created", "ticket_id", "created_at"),
+        # The customer panel's timeline: a customer's latest messages.
+        Index("ix_messages_author_customer_created", "author_customer_id", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))

@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import ColumnElement, Select, and_, case, exists, func, nulls_last, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from cachetools import TTLCache
+from flask import current_app, has_app_context
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    case,
+    event,
+    exists,
+    func,
+    nulls_last,
+    or_,
+    select,
+    tuple_,
+    union_all,
+)
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from helpdesk.customers.models import Customer, CustomerEmail
 from helpdesk.dbtypes import utcnow
@@ -156,16 +172,64 @@ def view_condition(view: str, user_id: int, now: datetime) -> ColumnElement[bool
     return active
 
 
+# The view counts walk every open ticket (about 10,000 at 100,000 tickets), so each process keeps
+# them for VIEW_COUNTS_MAX_AGE seconds per agent: a count may be that old when another process
+# changed a ticket, as in mature helpdesks; a ticket change committed in this process clears them.
+_COUNTS = "helpdesk.view_counts"
+_counts_lock = threading.Lock()
+
+
+@event.listens_for(Session, "after_flush")
+def _note_ticket_changes(session: Session, _flush_context) -> None:
+    if any(isinstance(obj, Ticket) for obj in (*session.new, *session.dirty, *session.deleted)):
+        session.info["tickets_changed"] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_ticket_statements(state) -> None:
+    if (state.is_update or state.is_delete or state.is_insert) and any(
+        m.class_ is Ticket for m in state.all_mappers
+    ):
+        state.session.info["tickets_changed"] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_counts(session: Session) -> None:
+    if session.info.pop("tickets_changed", False) and has_app_context():
+        with _counts_lock:
+            current_app.extensions.pop(_COUNTS, None)
+
+
 def view_counts(user_id: int, now: datetime) -> dict[str, int]:
-    """Every view's ticket count in two queries (fixed views, then one per queue), whatever the rows."""
+    """Every view's ticket count, at most VIEW_COUNTS_MAX_AGE seconds old (0: always fresh)."""
+    max_age = current_app.config.get("VIEW_COUNTS_MAX_AGE", 0)
+    if max_age <= 0:
+        return _count_views(user_id, now)
+    with _counts_lock:
+        cache = current_app.extensions.setdefault(_COUNTS, TTLCache(maxsize=1024, ttl=max_age))
+        counts = cache.get(user_id)
+    if counts is None:
+        counts = _count_views(user_id, now)
+        with _counts_lock:
+            cache[user_id] = counts
+    return dict(counts)
+
+
+def _count_views(user_id: int, now: datetime) -> dict[str, int]:
+    """Every view's ticket count in two queries (fixed views, then one per queue), whatever the rows.
+    Each fixed view is its own scalar subquery, so each walks its own index instead of one pass
+    over every ticket."""
     live = Ticket.merged_into_id.is_(None)
     row = db.session.execute(
         select(
             *(
-                func.coalesce(func.sum(case((view_condition(v, user_id, now), 1), else_=0)), 0).label(v)
+                select(func.count(Ticket.id))
+                .where(view_condition(v, user_id, now), live)
+                .scalar_subquery()
+                .label(v)
                 for v in FIXED_VIEWS
             )
-        ).where(live)
+        )
     ).one()
     counts = dict(zip(FIXED_VIEWS, (int(n) for n in row), strict=True))
     per_queue = db.session.execute(
@@ -228,6 +292,40 @@ def _after(sort: str, after: str) -> ColumnElement[bool]:
     return or_(column > value, and_(column == value, Ticket.id > last_id))
 
 
+def _statuses_to_walk(view: str, filters: QueueFilters) -> list[Status]:
+    """The statuses whose due-time index a view of open work walks (narrowed by the status filter).
+    Empty, for a plain query and sort, when the view is narrow — one agent's or one customer's
+    tickets are few, and their own indexes find them faster — and for "recently solved", which its
+    solved_at range serves better."""
+    if view in ("mine", "solved") or filters.assignee.isdigit() or filters.customer.strip():
+        return []
+    statuses = {"pending": [Status.PENDING], "on_hold": [Status.ON_HOLD]}.get(view, ACTIVE_STATUSES)
+    if filters.status is not None:
+        return [filters.status] if filters.status in statuses else []
+    return statuses
+
+
+def _due_order_candidates(wanted: ColumnElement[bool], statuses: list[Status], after: str, n: int):
+    """The ids of the first ``n`` wanted tickets in due order (after the cursor) of each status, as
+    one UNION ALL: each part walks ix_tickets_status_due in order and stops after ``n`` rows, instead
+    of sorting every open ticket. Tickets without a due time come last, in id order."""
+    value, last_id = _parse_cursor(after, "due") if after else (None, None)
+    parts = []
+    for status in statuses:
+        mine = and_(wanted, Ticket.status == status)
+        if not after or value is not None:
+            dated = mine & Ticket.next_due_at.is_not(None)
+            if after:
+                dated &= tuple_(Ticket.next_due_at, Ticket.id) > tuple_(value, last_id)
+            parts.append(select(Ticket.id).where(dated).order_by(Ticket.next_due_at, Ticket.id).limit(n))
+        undated = mine & Ticket.next_due_at.is_(None)
+        if after and value is None:
+            undated &= Ticket.id > last_id
+        parts.append(select(Ticket.id).where(undated).order_by(Ticket.id).limit(n))
+    # SQLite allows no LIMIT inside a compound SELECT's parts, so each part is a subquery.
+    return union_all(*(select(part.subquery().c.id) for part in parts))
+
+
 @dataclass
 class QueuePage:
     tickets: list[Ticket]
@@ -253,9 +351,15 @@ def queue_page(
         order = [column.desc(), Ticket.id.desc()]
     else:
         order = [column.asc(), Ticket.id.asc()]
+    wanted = and_(view_condition(view, user_id, now), Ticket.merged_into_id.is_(None), *filters.conditions())
+    statuses = _statuses_to_walk(view, filters)
+    if sort == "due" and len(statuses) > 1:  # one status alone sorts as fast
+        wanted = Ticket.id.in_(_due_order_candidates(wanted, statuses, after, page_size + 1))
+    elif after:
+        wanted = and_(wanted, _after(sort, after))
     query = (
         select(Ticket)
-        .where(view_condition(view, user_id, now), Ticket.merged_into_id.is_(None), *filters.conditions())
+        .where(wanted)
         .options(
             joinedload(Ticket.customer),
             joinedload(Ticket.assignee),
@@ -264,8 +368,6 @@ def queue_page(
         )
         .order_by(*order)
     )
-    if after:
-        query = query.where(_after(sort, after))
     tickets = list(db.session.scalars(query.limit(page_size + 1)).unique())
     next_cursor = None
     if len(tickets) > page_size:

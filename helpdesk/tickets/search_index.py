@@ -8,8 +8,10 @@ touching a watched column (a message added, a merge).
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
+from cachetools import LRUCache
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 from whoosh.fields import ID, TEXT, Schema
@@ -18,13 +20,14 @@ from whoosh.query import And, Or, Term
 from helpdesk.customers.models import Customer
 from helpdesk.extensions import db
 from helpdesk.search.analysis import bilingual_analyzer, spelling_analyzer
-from helpdesk.search.indexer import queue_reindex, searcher
+from helpdesk.search.indexer import index_dir, queue_reindex, searcher
 from helpdesk.search.registry import IndexSpec, register_index
 from helpdesk.tickets.models import Message, MessageKind, Status, Ticket
 
 INDEX = "tickets"
 SIMILAR_LIMIT = 5
 SIMILAR_KEY_TERMS = 12
+SIMILAR_CACHED = 2_000  # tickets per process
 _SOLVED = (Status.SOLVED.value, Status.CLOSED.value)
 
 
@@ -115,10 +118,29 @@ class SimilarTicket:
     score: float
 
 
+# "More like this" scores a dozen key terms over every ticket in the index (a second of CPU on
+# 100,000 tickets written in common words), so each answer is kept for the index generation it was
+# computed on: the same ticket on an unchanged index gives the same list, and any commit to the
+# index starts a new generation.
+_similar_cache: LRUCache = LRUCache(maxsize=SIMILAR_CACHED)
+_similar_lock = threading.Lock()
+
+
 def similar_solved_tickets(ticket: Ticket, limit: int = SIMILAR_LIMIT) -> list[SimilarTicket]:
     """Solved or closed tickets most like this one (Whoosh more-like-this), itself and merged ones
     left out. Reads only the index — no database query — so the ticket page stays cheap."""
     current = searcher(INDEX)
+    key = (str(index_dir(INDEX)), current.reader().generation(), ticket.id, ticket.subject, limit)
+    with _similar_lock:
+        found = _similar_cache.get(key)
+    if found is None:
+        found = _more_like(current, ticket, limit)
+        with _similar_lock:
+            _similar_cache[key] = found
+    return list(found)
+
+
+def _more_like(current, ticket: Ticket, limit: int) -> list[SimilarTicket]:
     docnum = current.document_number(id=str(ticket.id))
     # Not indexed yet (its job is still queued): compare by the subject instead.
     text = None if docnum is not None else ticket.subject

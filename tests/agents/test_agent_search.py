@@ -209,3 +209,16 @@ def test_search_page_and_similar_panel_render_in_english(client, login):
     page = client.get(f"/agent/tickets/{ticket.number}").get_data(as_text=True)
     assert "Similar solved tickets" in page and "None found." in page
     assert "Search tickets" in client.get("/agent").get_data(as_text=True)
+
+
+def test_similar_solved_tickets_follow_the_index_when_it_changes(app):
+    ticket = make_ticket(subject="Blender jug cracked", body="The blender jug has a crack.")
+    search.apply_pending_jobs()
+    assert similar_solved_tickets(ticket) == []
+    assert similar_solved_tickets(ticket) == []  # the same answer, from memory this time
+    solved = make_ticket(subject="Cracked blender jug", body="blender jug crack", status=Status.SOLVED)
+    search.apply_pending_jobs()
+    assert [s.number for s in similar_solved_tickets(ticket)] == [solved.number]
+    service.change_status(solved, Status.OPEN, actor=None)
+    search.apply_pending_jobs()
+    assert similar_solved_tickets(ticket) == []

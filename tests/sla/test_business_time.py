@@ -239,3 +239,13 @@ def test_business_time_adds_up_over_consecutive_spans(cal, x, y, z):
 def test_an_always_open_calendar_counts_real_time(a, b):
     always = WorkingCalendar(timezone=ZoneInfo("Europe/London"), weekly={d: ((0, 1440),) for d in range(7)})
     assert business_time_between(a, b, always) == b - a
+
+
+@PROPERTY_SETTINGS
+@given(calendars(), st.lists(st.tuples(moments, moments), min_size=1, max_size=6))
+def test_long_spans_from_running_totals_equal_walking_day_by_day(cal, spans):
+    # One calendar for every span, in any order, as a queue page uses it for its badges.
+    for x, y in spans:
+        a, b = sorted((x, y))
+        walked = sum((end - begin for begin, end in cal.periods_between(a, b)), timedelta())
+        assert business_time_between(a, b, cal) == walked
