@@ -128,6 +128,12 @@ def operations(app: Flask, get_html: Callable[[str], str]) -> list[Operation]:
             "staff",
             [ticket_url] if ticket_url else None,
         ),
+        Operation(
+            "similar_panel",
+            "Similar solved tickets panel (loaded after the ticket page)",
+            "staff",
+            [ticket_url + "/similar"] if ticket_url else None,
+        ),
         Operation("portal_cases", 'Portal "my cases" (51 cases)', "customer", [cases] if cases else None),
         Operation("kb_search_ar", "KB search, Arabic", "customer", searches(search, "ar")),
         Operation("kb_search_en", "KB search, English", "customer", searches(search, "en")),

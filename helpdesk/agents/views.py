@@ -295,7 +295,6 @@ def _render_ticket(ticket: Ticket, reply_form: ReplyForm | None = None, status: 
         presence_form=PresenceForm(),
         others=presence.others_present(ticket.id, current_user.id),
         panel=customer_panel(ticket, locale),
-        similar=similar_solved_tickets(ticket),
         MessageKind=MessageKind,
     ), status
 
@@ -314,6 +313,15 @@ def ticket(number: str):
     page = _render_ticket(found)
     presence.mark_present(found.id, current_user.id)
     return page
+
+
+@bp.get("/tickets/<number>/similar")
+@staff_required()
+def similar(number: str):
+    """Similar solved tickets: loaded after the ticket page (htmx), or a small page without JS."""
+    found = _ticket_or_404(number)
+    template = "agents/_similar.html" if htmx else "agents/similar.html"
+    return render_template(template, ticket=found, similar=similar_solved_tickets(found))
 
 
 @bp.post("/tickets/<number>/reply")

@@ -26,7 +26,12 @@ from helpdesk.tickets.models import Message, MessageKind, Status, Ticket
 
 INDEX = "tickets"
 SIMILAR_LIMIT = 5
-SIMILAR_KEY_TERMS = 12
+SIMILAR_KEY_TERMS = 8
+SIMILAR_CANDIDATE_TERMS = 24
+# A word in more than this share of all tickets ("order", "please") says little about likeness and
+# costs a scan of its whole posting list; it is left out of the comparison.
+SIMILAR_MAX_SHARE = 0.05
+SIMILAR_ALWAYS_KEPT = 50  # documents: a small helpdesk keeps every word
 SIMILAR_CACHED = 2_000  # tickets per process
 _SOLVED = (Status.SOLVED.value, Status.CLOSED.value)
 
@@ -142,22 +147,29 @@ def similar_solved_tickets(ticket: Ticket, limit: int = SIMILAR_LIMIT) -> list[S
 
 def _more_like(current, ticket: Ticket, limit: int) -> list[SimilarTicket]:
     docnum = current.document_number(id=str(ticket.id))
-    # Not indexed yet (its job is still queued): compare by the subject instead.
-    text = None if docnum is not None else ticket.subject
+    terms = _distinctive_terms(current, docnum, ticket.subject)
+    if not terms:
+        return []
     only = And([Or([Term("status", s) for s in _SOLVED]), Term("merged", "no")])
-    results = current.more_like(
-        docnum if docnum is not None else -1,
-        "similar",
-        text=text,
-        top=limit + 1,
-        numterms=SIMILAR_KEY_TERMS,
-        filter=only,
-    )
+    query = Or([Term("similar", word, boost=weight) for word, weight in terms])
+    mask = {docnum} if docnum is not None else None
     found = []
-    for hit in results:
+    for hit in current.search(query, limit=limit + 1, filter=only, mask=mask):
         stored = hit.fields()
         if stored["id"] == str(ticket.id):
             continue
         score = round(hit.score, 4)
         found.append(SimilarTicket(stored["number"], stored["subject"], stored["status"], score))
     return found[:limit]
+
+
+def _distinctive_terms(current, docnum: int | None, subject: str) -> list[tuple[str, float]]:
+    """The ticket's key terms (its own term vector, or its subject while it waits to be indexed),
+    without the words so common that they match a large part of the index."""
+    if docnum is not None:
+        candidates = current.key_terms([docnum], "similar", numterms=SIMILAR_CANDIDATE_TERMS)
+    else:
+        candidates = current.key_terms_from_text("similar", subject, numterms=SIMILAR_CANDIDATE_TERMS)
+    most = max(SIMILAR_ALWAYS_KEPT, int(current.doc_count() * SIMILAR_MAX_SHARE))
+    kept = [(word, weight) for word, weight in candidates if current.doc_frequency("similar", word) <= most]
+    return kept[:SIMILAR_KEY_TERMS]

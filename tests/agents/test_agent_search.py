@@ -173,8 +173,14 @@ def test_similar_solved_tickets_put_the_closest_first(client, login):
     assert ticket.number not in numbers and len(numbers) <= 5
     login(agent)
     page = client.get(f"/agent/tickets/{ticket.number}").get_data(as_text=True)
-    assert "تذاكر محلولة مشابهة" in page
-    assert f"/agent/tickets/{right.number}" in page
+    assert "تذاكر محلولة مشابهة" in page  # the panel, filled in after the page has loaded
+    assert f'hx-get="/agent/tickets/{ticket.number}/similar"' in page
+    assert f"/agent/tickets/{right.number}" not in page
+    panel = client.get(f"/agent/tickets/{ticket.number}/similar", headers={"HX-Request": "true"})
+    fragment = panel.get_data(as_text=True)
+    assert f"/agent/tickets/{right.number}" in fragment and "<html" not in fragment
+    without_js = client.get(f"/agent/tickets/{ticket.number}/similar").get_data(as_text=True)
+    assert "<html" in without_js and f"/agent/tickets/{right.number}" in without_js
 
 
 def test_a_ticket_not_yet_indexed_is_compared_by_its_subject(app):
@@ -206,8 +212,8 @@ def test_search_page_and_similar_panel_render_in_english(client, login):
     client.submit("/language", {"language": "en"})
     page = client.get("/agent/search?q=nothing+here").get_data(as_text=True)
     assert 'dir="ltr"' in page and "Search tickets" in page and "No ticket matches that search." in page
-    page = client.get(f"/agent/tickets/{ticket.number}").get_data(as_text=True)
-    assert "Similar solved tickets" in page and "None found." in page
+    page = client.get(f"/agent/tickets/{ticket.number}/similar").get_data(as_text=True)
+    assert "Similar solved tickets" in page and "None found." in page and "Back to the ticket" in page
     assert "Search tickets" in client.get("/agent").get_data(as_text=True)
 
 
@@ -222,3 +228,19 @@ def test_similar_solved_tickets_follow_the_index_when_it_changes(app):
     service.change_status(solved, Status.OPEN, actor=None)
     search.apply_pending_jobs()
     assert similar_solved_tickets(ticket) == []
+
+
+def test_similar_tickets_ignore_words_found_in_much_of_the_index(app, monkeypatch):
+    """A word in most tickets says little about likeness and costs a scan of all of them."""
+    from helpdesk.tickets import search_index
+
+    monkeypatch.setattr(search_index, "SIMILAR_ALWAYS_KEPT", 2)  # tiny index: cap at 2 documents
+    make_ticket(subject="Parcel delayed by the courier", status=Status.SOLVED)
+    make_ticket(subject="Parcel refund", status=Status.SOLVED)
+    kettle = make_ticket(subject="Kettle cracked", status=Status.SOLVED)
+    ticket = make_ticket(subject="Parcel with a cracked kettle")
+    search.apply_pending_jobs()
+    assert [s.number for s in similar_solved_tickets(ticket)] == [kettle.number]
+    monkeypatch.setattr(search_index, "SIMILAR_ALWAYS_KEPT", 50)
+    search_index._similar_cache.clear()
+    assert len(similar_solved_tickets(ticket)) == 3  # every word counts in a small helpdesk
