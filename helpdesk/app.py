@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException
 from helpdesk.config import MIGRATIONS_DIR, PACKAGE_DIR, TEMPLATES_DIR, load_config
 from helpdesk.extensions import babel, csrf, db, htmx, limiter, login_manager, mail, migrate
 from helpdesk.i18n import current_language, format_local_datetime, select_locale, text_direction
+from helpdesk.search.indexer import give_back_searchers
 
 
 @event.listens_for(Engine, "connect")
@@ -74,6 +75,7 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     htmx.init_app(app)
     limiter.init_app(app)
+    app.teardown_appcontext(give_back_searchers)
 
     _import_models()
     _configure_login()

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from flask import Flask, current_app
+from flask import Flask, current_app, g
 from sqlalchemy import delete, event, insert, inspect, select, text
 from sqlalchemy.orm import Session
 from whoosh import index as whoosh_index
@@ -33,9 +33,13 @@ log = logging.getLogger("helpdesk.search")
 
 WRITER_TIMEOUT_SECONDS = 5.0
 INDEX_WRITER_LOCK = 0x5EA2C4  # the PostgreSQL advisory lock key of the single index writer
-MAX_CACHED_SEARCHERS = 8  # per thread; each holds open files
+# A searcher of a large index holds hundreds of MB (100,000 tickets: about 300 MB), so the threads of
+# a process share a few instead of each keeping its own: a request (any app context) takes one from
+# this pool on first use and gives it back when it ends.
+IDLE_SEARCHERS = 2  # per index and process
+POOLED_INDEXES = 8  # index folders with idle searchers (tests make a folder per test)
 _open_indexes: dict[str, whoosh_index.Index] = {}
-_local = threading.local()
+_idle_searchers: dict[str, list[Searcher]] = {}
 _lock = threading.Lock()
 
 
@@ -60,19 +64,42 @@ def open_index(name: str) -> whoosh_index.Index:
 
 
 def searcher(name: str) -> Searcher:
-    """A searcher for this thread, refreshed when the writer has committed since."""
+    """An up-to-date searcher for this app context, from the process's pool."""
     key = str(index_dir(name))
-    cache: dict[str, Searcher] = _local.__dict__.setdefault("searchers", {})
-    current = cache.get(key)
-    if current is None or not current.up_to_date():
-        # A new searcher rather than Searcher.refresh(), which fails on a reader of an empty index.
-        if current is not None:
-            current.close()
-        current = open_index(name).searcher()
-    cache[key] = current
-    for stale in [k for k in cache if k != key][: max(0, len(cache) - MAX_CACHED_SEARCHERS)]:
-        cache.pop(stale).close()
+    held: dict[str, Searcher] = g.setdefault("_searchers", {})
+    current = held.get(key)
+    if current is not None and current.up_to_date():
+        return current
+    if current is not None:  # the writer committed during this context
+        current.close()
+    held[key] = current = _take_searcher(key, name)
     return current
+
+
+def _take_searcher(key: str, name: str) -> Searcher:
+    with _lock:
+        idle = _idle_searchers.setdefault(key, [])
+        while idle:
+            found = idle.pop()
+            if found.up_to_date():
+                return found
+            found.close()
+    # A new searcher rather than Searcher.refresh(), which fails on a reader of an empty index.
+    return open_index(name).searcher()
+
+
+def give_back_searchers(_error: BaseException | None = None) -> None:
+    """At the end of an app context: its searchers go back to the pool (or are closed)."""
+    for key, held in g.pop("_searchers", {}).items():
+        closing: list[Searcher] = []
+        with _lock:
+            idle = _idle_searchers.pop(key, [])
+            _idle_searchers[key] = idle  # re-inserted: the least recently used folder comes first
+            (idle if len(idle) < IDLE_SEARCHERS else closing).append(held)
+            while len(_idle_searchers) > POOLED_INDEXES:
+                closing += _idle_searchers.pop(next(iter(_idle_searchers)))
+        for old in closing:
+            old.close()
 
 
 def forget_index(name: str) -> None:
@@ -80,10 +107,11 @@ def forget_index(name: str) -> None:
     key = str(index_dir(name))
     with _lock:
         _open_indexes.pop(key, None)
-    cache: dict[str, Searcher] = _local.__dict__.setdefault("searchers", {})
-    old = cache.pop(key, None)
-    if old is not None:
-        old.close()
+        stale = _idle_searchers.pop(key, [])
+    held = g.get("_searchers", {}).pop(key, None)
+    for old in [*stale, held]:
+        if old is not None:
+            old.close()
 
 
 # --- queueing --------------------------------------------------------------------------------

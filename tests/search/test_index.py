@@ -85,3 +85,42 @@ def test_prefix_fuzzy_snippets_and_filters(app):
     assert "<mark" in search.query("articles", "card", locale="en").hits[0].snippet
     assert [h.fields["slug"] for h in search.query("articles", "المبالغ", locale="ar")] == ["ar"]
     assert search.query("articles", "refund", locale="ar").hits == []
+
+
+def test_requests_share_a_small_pool_of_searchers(app):
+    """A searcher of a large index holds hundreds of MB: threads take turns, none keeps its own."""
+    import threading
+
+    from helpdesk.search import indexer
+
+    add_article()
+    run_once(app)
+    with app.app_context():
+        first = indexer.searcher("articles")
+        assert indexer.searcher("articles") is first  # the same one for the whole request
+    with app.app_context():
+        assert indexer.searcher("articles") is first  # given back, then taken again
+
+    barrier = threading.Barrier(4)
+    seen: list = []
+
+    def request() -> None:
+        with app.app_context():
+            seen.append(indexer.searcher("articles"))
+            barrier.wait(timeout=10)  # all four hold one at the same time
+
+    threads = [threading.Thread(target=request) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len({id(s) for s in seen}) == 4  # never shared by two requests at once
+    idle = list(indexer._idle_searchers[str(indexer.index_dir("articles"))])
+    assert len(idle) == indexer.IDLE_SEARCHERS  # the others were closed
+    assert sum(s.is_closed for s in seen) == 4 - indexer.IDLE_SEARCHERS
+
+    add_article(slug="refunds", title="Refunds")
+    run_once(app)
+    with app.app_context():
+        fresh = indexer.searcher("articles")  # the writer committed: the idle ones are stale
+        assert fresh.up_to_date() and all(s.is_closed for s in idle)
