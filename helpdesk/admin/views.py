@@ -5,7 +5,6 @@ Queues, business calendars and SLA policies have their own modules on the same b
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -127,16 +126,12 @@ def audit_log():
     form = AuditFilterForm(formdata=request.args)
     if not form.validate():
         abort(400, description=_("The filters are not valid: use dates like 2026-01-31."))
-    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-
-    def local_midnight(day: date | None) -> datetime | None:
-        return datetime.combine(day, time(), zone) if day else None
-
     events = audit_queries.events_page(
         action=(form.action.data or "").strip(),
         actor=(form.actor.data or "").strip(),
-        start=local_midnight(form.start.data),
-        end=local_midnight(form.end.data + timedelta(days=1) if form.end.data else None),
+        first_day=form.start.data,
+        last_day=form.end.data,
+        zone=ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"]),
         before_id=form.before.data,
         limit=AUDIT_PAGE_SIZE + 1,
     )

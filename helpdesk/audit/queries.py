@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from sqlalchemy import func, or_, select
 
@@ -14,13 +14,16 @@ def events_page(
     *,
     action: str | None = None,
     actor: str | None = None,
-    start: datetime | None = None,
-    end: datetime | None = None,
+    first_day: date | None = None,
+    last_day: date | None = None,
+    zone: tzinfo = UTC,
     before_id: int | None = None,
     limit: int = 100,
 ) -> list[AuditEvent]:
-    """Events older than ``before_id`` matching every filter given; ``end`` is exclusive.
-    ``actor`` matches the stable id (``s:3``) exactly or the recorded address in part."""
+    """Events older than ``before_id`` matching every filter given; the days are inclusive and read
+    in ``zone``. ``actor`` matches the stable id (``s:3``) exactly or the recorded address in part."""
+    start = datetime.combine(first_day, time(), zone) if first_day else None
+    end = datetime.combine(last_day + timedelta(days=1), time(), zone) if last_day else None
     query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
     if action:
         query = query.where(AuditEvent.action.startswith(action, autoescape=True))

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from email import message_from_bytes
 from email import policy as email_policy
+from typing import NamedTuple
 
 from flask import Flask, current_app
 from flask_babel import force_locale
@@ -137,9 +138,9 @@ def _process_together(rows: list[tuple[int | None, _Stored]]) -> list[IngestResu
                 results.append(_duplicate(inbound_id, commit=False))
                 continue
             stored = _load_stored(inbound_id)
-            result = _claim_and_process(inbound_id, stored, *_parse(stored), queues)
+            result = _claim_and_process(inbound_id, stored, _parse(stored), queues)
         elif inbound_id in claimed:
-            result = _work(inbound_id, stored, *work, queues)
+            result = _work(inbound_id, stored, work, queues)
         else:
             result = None
         results.append(result or _duplicate(inbound_id, commit=False))
@@ -283,34 +284,38 @@ def process_inbound(inbound_id: int, stored: _Stored | None = None) -> IngestRes
     work: a second worker waits on that row and then finds it taken; a crash rolls the claim back.
     """
     stored = stored or _load_stored(inbound_id)
-    parsed, problem, seen = _parse(stored)  # before taking the write lock: it needs no database
+    reading = _parse(stored)  # before taking the write lock: it needs no database
     try:
-        result = _claim_and_process(inbound_id, stored, parsed, problem, seen)
+        result = _claim_and_process(inbound_id, stored, reading)
     except Exception as exc:
         db.session.rollback()
-        result = _record_failure(inbound_id, stored, exc, seen)
+        result = _record_failure(inbound_id, stored, exc, reading.seen)
     db.session.commit()
     return result or _duplicate(inbound_id)  # None: someone else has processed it
 
 
-def _parse(stored: _Stored) -> tuple[ParsedEmail | None, Exception | None, dict]:
-    """(parsed mail, None) or (None, the reason it cannot be read), and what the ledger shows of it."""
+class _Reading(NamedTuple):
+    """A stored message read: the parsed mail, or the reason it cannot be read; and what the ledger
+    shows of it (sender, subject)."""
+
+    parsed: ParsedEmail | None
+    problem: Exception | None
+    seen: dict
+
+
+def _parse(stored: _Stored) -> _Reading:
     try:
         _check_size(stored.raw)
         parsed = parse_email(stored.raw, max_attachment_bytes=current_app.config["MAX_ATTACHMENT_BYTES"])
     except Exception as exc:  # too big, not mail at all, or a parser bug: recorded as failed, never raised
-        return None, exc, {}
+        return _Reading(None, exc, {})
     sender = f"{parsed.from_name} <{parsed.from_address}>" if parsed.from_name else parsed.from_address
-    return parsed, None, {"sender": (sender or "")[:998] or None, "subject": parsed.subject[:998] or None}
+    seen = {"sender": (sender or "")[:998] or None, "subject": parsed.subject[:998] or None}
+    return _Reading(parsed, None, seen)
 
 
 def _claim_and_process(
-    inbound_id: int,
-    stored: _Stored,
-    parsed: ParsedEmail | None,
-    problem: Exception | None,
-    seen: dict,
-    queues: dict[str, int] | None = None,
+    inbound_id: int, stored: _Stored, reading: _Reading, queues: dict[str, int] | None = None
 ) -> IngestResult | None:
     """Claim the row and do the work, in the caller's transaction; None when it was taken already."""
     if not _set(
@@ -320,23 +325,18 @@ def _claim_and_process(
         processed_at=utcnow(),
     ):
         return None
-    return _work(inbound_id, stored, parsed, problem, seen, queues)
+    return _work(inbound_id, stored, reading, queues)
 
 
 def _work(
-    inbound_id: int,
-    stored: _Stored,
-    parsed: ParsedEmail | None,
-    problem: Exception | None,
-    seen: dict,
-    queues: dict[str, int] | None = None,
+    inbound_id: int, stored: _Stored, reading: _Reading, queues: dict[str, int] | None = None
 ) -> IngestResult:
     """The ticket side of a claimed row, and what came of it in the ledger."""
-    if parsed is None:
-        raise problem
+    if reading.parsed is None:
+        raise reading.problem
     queue = db.session.get(Queue, stored.queue_id) if stored.queue_id else None
-    result, ticket_id, ticket_message_id, action = _process(parsed, queue, stored.recipient, queues)
-    _set(inbound_id, action=action, ticket_id=ticket_id, ticket_message_id=ticket_message_id, **seen)
+    result, ticket_id, ticket_message_id, action = _process(reading.parsed, queue, stored.recipient, queues)
+    _set(inbound_id, action=action, ticket_id=ticket_id, ticket_message_id=ticket_message_id, **reading.seen)
     result.inbound_id = inbound_id
     return result
 
