@@ -65,8 +65,8 @@ format: setup
 
 # Refresh the catalogs from the code and templates; then translate the new Arabic entries.
 i18n-extract: setup
-	$(BIN)/pybabel extract -F babel.cfg --ignore-dirs=".* __pycache__ node_modules .venv" -k _l -k lazy_gettext -o translations/messages.pot --no-location --sort-output --omit-header .
-	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel extract -F babel.cfg --ignore-dirs=".* __pycache__ node_modules .venv" -k _l -k lazy_gettext -o translations/messages.pot --no-location --sort-output --omit-header --no-wrap .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete --no-wrap
 
 # Benchmarks (README "Benchmarks"): generate the dataset once, time ours and django-helpdesk.
 $(BIN)/.bench-installed: pyproject.toml | $(BIN)/.installed

@@ -24,7 +24,7 @@ from helpdesk.agents.forms import (
 from helpdesk.auth.models import StaffUser
 from helpdesk.auth.permissions import staff_required
 from helpdesk.customers.models import Tier
-from helpdesk.customers.panel import customer_panel
+from helpdesk.customers.panel import all_earlier_tickets, all_orders, customer_panel
 from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db, htmx
 from helpdesk.i18n import current_language
@@ -322,6 +322,30 @@ def similar(number: str):
     found = _ticket_or_404(number)
     template = "agents/_similar.html" if htmx else "agents/similar.html"
     return render_template(template, ticket=found, similar=similar_solved_tickets(found))
+
+
+@bp.get("/tickets/<number>/customer/orders")
+@staff_required()
+def customer_orders(number: str):
+    """All the customer's orders: swapped into the panel (htmx), or a page without JS."""
+    found = _ticket_or_404(number)
+    highlighted = found.order.number if found.order else None
+    return _customer_history(
+        found, "orders", orders=all_orders(found, current_language()), highlighted=highlighted
+    )
+
+
+@bp.get("/tickets/<number>/customer/tickets")
+@staff_required()
+def customer_tickets(number: str):
+    """All the customer's other tickets: swapped into the panel (htmx), or a page without JS."""
+    found = _ticket_or_404(number)
+    return _customer_history(found, "tickets", tickets=all_earlier_tickets(found))
+
+
+def _customer_history(ticket: Ticket, part: str, **lists):
+    template = "agents/_customer_history_part.html" if htmx else "agents/customer_history.html"
+    return render_template(template, ticket=ticket, part=part, **lists)
 
 
 @bp.post("/tickets/<number>/reply")

@@ -1,4 +1,7 @@
-"""The customer panel beside the ticket thread: profile, earlier tickets, orders, a timeline.
+"""The customer panel beside the ticket thread: profile, the newest orders and earlier tickets with
+the figures over all of them, a timeline. The complete lists load on demand (``all_orders``,
+``all_earlier_tickets``), so a customer with hundreds of orders costs the ticket page no more than
+one with ten.
 
 A fixed number of queries whatever the customer's history (each list is capped and loaded in one).
 """
@@ -9,17 +12,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from helpdesk.customers.models import Customer
-from helpdesk.customers.providers import OrderServiceUnavailable, OrderView, order_provider
+from helpdesk.customers.providers import OrderServiceUnavailable, OrderView, order_provider, view_of
 from helpdesk.extensions import db
 from helpdesk.kb.models import Article, Deflection
 from helpdesk.tickets import queries
 from helpdesk.tickets.models import CsatRating, Message, MessageKind, Ticket
 
-TICKETS_SHOWN = 50
+ORDERS_SHOWN = 10
+TICKETS_SHOWN = 10
+LISTED_AT_MOST = 500  # the complete lists, loaded on demand
 TIMELINE_SOURCE_LIMIT = 20
 TIMELINE_SHOWN = 40
 
@@ -35,39 +40,65 @@ class TimelineEntry:
 @dataclass
 class CustomerPanel:
     customer: Customer
-    tickets: list[Ticket]
-    orders: list[OrderView] | None  # None: the order service is unavailable
+    tickets: list[Ticket]  # the newest earlier tickets
+    ticket_count: int  # all earlier tickets
+    orders: list[OrderView] | None  # the newest orders (and this ticket's); None: service unavailable
+    order_count: int
+    lifetime_value: Decimal
     highlighted_order: str | None
     timeline: list[TimelineEntry] = field(default_factory=list)
-
-    @property
-    def order_count(self) -> int:
-        return len(self.orders or [])
-
-    @property
-    def lifetime_value(self) -> Decimal:
-        return sum((o.total for o in self.orders or []), Decimal("0"))
 
     @property
     def currency(self) -> str:
         return self.orders[0].currency if self.orders else "SAR"
 
+    @property
+    def more_tickets(self) -> bool:
+        return self.ticket_count > len(self.tickets)
+
+    @property
+    def more_orders(self) -> bool:
+        return self.orders is not None and self.order_count > len(self.orders)
+
+
+def _earlier_tickets(ticket: Ticket, limit: int) -> tuple[list[Ticket], int]:
+    """The customer's newest other tickets, and how many there are in all (one query)."""
+    rows = db.session.execute(
+        queries.customer_tickets(ticket.customer_id)
+        .where(Ticket.id != ticket.id)
+        .add_columns(func.count().over())
+        .limit(limit)
+    ).all()
+    return [found for found, _count in rows], (rows[0][1] if rows else 0)
+
 
 def customer_panel(ticket: Ticket, locale: str) -> CustomerPanel:
     customer = ticket.customer
-    tickets = list(
-        db.session.scalars(
-            queries.customer_tickets(customer.id).where(Ticket.id != ticket.id).limit(TICKETS_SHOWN)
-        )
-    )
-    try:
-        orders: list[OrderView] | None = order_provider(locale).orders_for(customer)
-    except OrderServiceUnavailable:
-        orders = None
+    tickets, ticket_count = _earlier_tickets(ticket, TICKETS_SHOWN)
     highlighted = ticket.order.number if ticket.order else None
-    panel = CustomerPanel(customer, tickets, orders, highlighted)
+    try:
+        recent = order_provider(locale).recent_orders(customer, ORDERS_SHOWN)
+    except OrderServiceUnavailable:
+        orders, order_count, value = None, 0, Decimal("0")
+    else:
+        orders, order_count, value = recent.orders, recent.count, recent.lifetime_value
+        if ticket.order and all(o.number != highlighted for o in orders):
+            orders = [*orders, view_of(ticket.order, locale)]  # this ticket's order, however old
+    panel = CustomerPanel(customer, tickets, ticket_count, orders, order_count, value, highlighted)
     panel.timeline = _timeline(panel, ticket, locale)
     return panel
+
+
+def all_orders(ticket: Ticket, locale: str) -> list[OrderView] | None:
+    """Every order of the ticket's customer (at most ``LISTED_AT_MOST``); None: service unavailable."""
+    try:
+        return order_provider(locale).orders_for(ticket.customer)[:LISTED_AT_MOST]
+    except OrderServiceUnavailable:
+        return None
+
+
+def all_earlier_tickets(ticket: Ticket) -> list[Ticket]:
+    return _earlier_tickets(ticket, LISTED_AT_MOST)[0]
 
 
 def _timeline(panel: CustomerPanel, ticket: Ticket, locale: str) -> list[TimelineEntry]:

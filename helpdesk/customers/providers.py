@@ -19,7 +19,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Protocol
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from helpdesk.customers.models import Customer, Order
 from helpdesk.extensions import db
@@ -49,9 +49,22 @@ class OrderView:
     items: tuple[OrderItem, ...] = field(default_factory=tuple)
 
 
+@dataclass(frozen=True)
+class RecentOrders:
+    """The newest few orders and the figures over all of them."""
+
+    orders: list[OrderView]
+    count: int
+    lifetime_value: Decimal
+
+
 class OrderProvider(Protocol):
     def orders_for(self, customer: Customer) -> list[OrderView]:
         """The customer's orders, newest first."""
+        ...
+
+    def recent_orders(self, customer: Customer, limit: int) -> RecentOrders:
+        """The newest ``limit`` orders, with the count and total value of all of them."""
         ...
 
 
@@ -89,19 +102,33 @@ def view_of(order: Order, locale: str = "en") -> OrderView:
     )
 
 
+_NEWEST_FIRST = (Order.ordered_at.desc(), Order.id.desc())
+
+
 class LocalOrderProvider:
     """Orders mirrored into our own table (CSV import, signed webhook)."""
 
     def __init__(self, locale: str = "en"):
         self.locale = locale
 
+    def _newest_first(self, customer: Customer):
+        return select(Order).where(Order.customer_id == customer.id).order_by(*_NEWEST_FIRST)
+
     def orders_for(self, customer: Customer) -> list[OrderView]:
-        rows = db.session.scalars(
-            select(Order)
-            .where(Order.customer_id == customer.id)
-            .order_by(Order.ordered_at.desc(), Order.id.desc())
-        )
-        return [view_of(o, self.locale) for o in rows]
+        return [view_of(o, self.locale) for o in db.session.scalars(self._newest_first(customer))]
+
+    def recent_orders(self, customer: Customer, limit: int) -> RecentOrders:
+        # One query: each row also carries the count and sum over all the customer's orders.
+        rows = db.session.execute(
+            self._newest_first(customer)
+            .add_columns(func.count().over(), func.sum(Order.total).over())
+            .limit(limit)
+        ).all()
+        if not rows:
+            return RecentOrders([], 0, Decimal("0"))
+        _order, count, value = rows[0]
+        views = [view_of(order, self.locale) for order, _count, _value in rows]
+        return RecentOrders(views, count, Decimal(str(value)).quantize(Decimal("0.01")))
 
 
 class HttpJsonOrderProvider:
@@ -132,6 +159,10 @@ class HttpJsonOrderProvider:
         with self._lock:
             self._cache[url] = (now + self.ttl, orders)
         return orders
+
+    def recent_orders(self, customer: Customer, limit: int) -> RecentOrders:
+        orders = self.orders_for(customer)
+        return RecentOrders(orders[:limit], len(orders), sum((o.total for o in orders), Decimal("0")))
 
     def _fetch(self, url: str) -> list[OrderView]:
         request = urllib.request.Request(url, headers={"Accept": "application/json"})

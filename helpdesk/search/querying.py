@@ -117,12 +117,12 @@ def query(
     )
     results.fragmenter = highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=60)
     results.formatter = highlight.HtmlFormatter(tagname="mark", between=" … ")
+    texts = spec.snippet_texts([r["id"] for r in results]) if spec.snippet_texts else None
     hits = []
     for result in results:
         stored = result.fields()
-        snippet = result.highlights(spec.snippet_field, top=2) or html.escape(
-            _shorten(stored.get(spec.snippet_field, ""))
-        )
+        text = texts.get(stored["id"], "") if texts is not None else stored.get(spec.snippet_field, "")
+        snippet = result.highlights(spec.snippet_field, text=text, top=2) or html.escape(_shorten(text))
         hits.append(
             Hit(
                 id=stored["id"],

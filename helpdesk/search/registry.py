@@ -17,10 +17,13 @@ class IndexSpec:
     model: type  # the SQLAlchemy model whose rows are the documents
     document: Callable[[Any], dict | None]  # row → fields, or None to keep it out of the index
     query_fields: dict[str, float]  # searched fields and their boosts (title over body)
-    snippet_field: str  # stored field the highlighted snippet comes from
+    snippet_field: str  # the field whose text the highlighted snippet comes from
     # Changing any of these attributes re-indexes the row (a view counter does not).
     watched_attributes: frozenset[str] = field(default_factory=frozenset)
     all_rows: Callable[[], Iterable[Any]] | None = None  # for ``helpdesk reindex``; default: every row
+    # Doc ids → snippet text, read from the database, for an index that does not store its long text
+    # (default: the stored ``snippet_field``).
+    snippet_texts: Callable[[list[str]], dict[str, str]] | None = None
 
 
 _INDEXES: dict[str, IndexSpec] = {}

@@ -44,5 +44,6 @@ def ticket_number_for(text: str) -> str | None:
 def search_tickets(
     text: str, limit: int = RESULTS_LIMIT, *, as_you_type: bool = False
 ) -> search.SearchResults:
-    """Tickets matching ``text``, best first, each with a highlighted snippet (index only, no SQL)."""
+    """Tickets matching ``text``, best first, each with a highlighted snippet (cut from the
+    conversation, which is read in one query)."""
     return search.query(INDEX, text[:MAX_QUERY_CHARS], limit=limit, as_you_type=as_you_type)

@@ -37,19 +37,22 @@ _SOLVED = (Status.SOLVED.value, Status.CLOSED.value)
 
 
 def ticket_schema() -> Schema:
+    """Only short fields are stored: the whole conversation is searched but not copied into the
+    index (snippets are cut from the database), and nothing needs word positions, since ticket
+    search matches words, not phrases. On 100,000 tickets this keeps a searcher's memory small."""
     text = bilingual_analyzer()
     return Schema(
         id=ID(stored=True, unique=True),
         number=ID(stored=True),
         status=ID(stored=True),
         merged=ID(stored=True),  # "yes" once merged into another ticket
-        subject=TEXT(analyzer=text, stored=True),
-        customer=TEXT(analyzer=text, stored=True),
-        emails=TEXT(analyzer=text),
-        orders=TEXT(analyzer=text, stored=True),
-        body=TEXT(analyzer=text, stored=True),
-        # Subject and public replies with term vectors: what "more like this" compares.
-        similar=TEXT(analyzer=text, vector=True),
+        subject=TEXT(analyzer=text, phrase=False, stored=True),
+        customer=TEXT(analyzer=text, phrase=False, stored=True),
+        emails=TEXT(analyzer=text, phrase=False),
+        orders=TEXT(analyzer=text, phrase=False, stored=True),
+        body=TEXT(analyzer=text, phrase=False),
+        # Subject and public replies with term vectors (word counts): what "more like this" compares.
+        similar=TEXT(analyzer=text, phrase=False, vector=True),
         words=TEXT(analyzer=spelling_analyzer(), phrase=False),
     )
 
@@ -58,10 +61,14 @@ def _message_text(message: Message) -> str:
     return (message.display_text or message.body_text or "").strip()
 
 
+def _body(subject: str, message_texts: list[str]) -> str:
+    # The subject leads the body, so a subject-only match still gets a highlighted snippet.
+    return "\n\n".join(t for t in [subject, *message_texts] if t)
+
+
 def ticket_document(ticket: Ticket) -> dict:
     messages = [m for m in ticket.messages if m.kind != MessageKind.EVENT]
-    # The subject leads the body, so a subject-only match still gets a highlighted snippet.
-    body = "\n\n".join(t for t in [ticket.subject, *(_message_text(m) for m in messages)] if t)
+    body = _body(ticket.subject, [_message_text(m) for m in messages])
     public = "\n\n".join(_message_text(m) for m in messages if m.kind == MessageKind.REPLY)
     customer = ticket.customer
     emails = " ".join(e.email for e in customer.emails) if customer else ""
@@ -80,6 +87,26 @@ def ticket_document(ticket: Ticket) -> dict:
         "similar": f"{ticket.subject}\n{public}",
         "words": f"{name} {orders} {body}",
     }
+
+
+def snippet_texts(doc_ids: list[str]) -> dict[str, str]:
+    """The ``body`` text of these tickets as it was indexed, read back in one query."""
+    ids = [int(doc_id) for doc_id in doc_ids]
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(Ticket.id, Ticket.subject, Message.display_text, Message.body_text)
+        .outerjoin(Message, (Message.ticket_id == Ticket.id) & (Message.kind != MessageKind.EVENT))
+        .where(Ticket.id.in_(ids))
+        .order_by(Ticket.id, Message.created_at, Message.id)
+    )
+    subjects: dict[str, str] = {}
+    texts: dict[str, list[str]] = {}
+    for ticket_id, subject, display_text, body_text in rows:
+        subjects[str(ticket_id)] = subject
+        text = (display_text or body_text or "").strip()
+        texts.setdefault(str(ticket_id), []).append(text)
+    return {doc_id: _body(subject, texts[doc_id]) for doc_id, subject in subjects.items()}
 
 
 def all_tickets():
@@ -104,6 +131,7 @@ TICKETS = register_index(
         snippet_field="body",
         watched_attributes=frozenset({"subject", "status", "customer_id", "order_id", "merged_into_id"}),
         all_rows=all_tickets,
+        snippet_texts=snippet_texts,
     )
 )
 

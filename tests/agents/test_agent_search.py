@@ -50,6 +50,17 @@ def test_tickets_are_indexed_by_subject_messages_customer_and_order(app):
     assert hit.fields["customer"] == "Noura Alharbi" and hit.fields["status"] == "new"
 
 
+def test_the_index_keeps_no_copy_of_the_conversation_and_snippets_come_from_the_database(app):
+    ticket = make_ticket(subject="Blender noise", body="It rattles loudly.")
+    service.add_message(
+        ticket, author=make_staff(), body="Asked for a video of the rattle.", kind=MessageKind.NOTE
+    )
+    search.apply_pending_jobs()
+    hit = search.query("tickets", "video").hits[0]
+    assert "body" not in hit.fields and set(hit.fields) >= {"id", "number", "subject", "status"}
+    assert "<mark>video</mark>" in hit.snippet and hit.snippet.startswith("Blender noise")
+
+
 def test_status_changes_messages_and_merges_queue_reindexing(app):
     agent = make_staff()
     source = make_ticket(subject="Refund please")

@@ -241,6 +241,54 @@ def test_ticket_page_queries_stay_fixed_with_a_long_customer_history(client, log
     assert len(many) == len(few) <= 20
 
 
+def test_a_long_history_shows_the_newest_and_loads_the_rest_on_demand(client, login):
+    customer = make_customer()
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    orders = [
+        Order(
+            customer=customer,
+            external_id=str(n),
+            number=f"SO-{n:02d}",
+            status="delivered",
+            total=Decimal("10.25"),
+            ordered_at=start + timedelta(days=n),
+        )
+        for n in range(15)
+    ]
+    db.session.add_all(orders)
+    db.session.commit()
+    earlier = [make_ticket(customer=customer, subject=f"Question {n}") for n in range(12)]
+    ticket = make_ticket(customer=customer, order=orders[0])  # the oldest order
+    login(make_staff())
+    page = client.get(f"/agent/tickets/{ticket.number}").get_data(as_text=True)
+    shown = page.split('id="customer-orders"')[1].split("</div>")[0]
+    assert [f"SO-{n:02d}" in shown for n in range(15)] == [True] + [False] * 4 + [True] * 10
+    assert "is-ticket-order" in shown.split("SO-00")[0].rsplit("<li", 1)[1]
+    assert "153.75" in page and "<dd>15</dd>" in page  # count and lifetime value over all 15
+    orders_url = f"/agent/tickets/{ticket.number}/customer/orders"
+    tickets_url = f"/agent/tickets/{ticket.number}/customer/tickets"
+    assert orders_url in page and tickets_url in page and "كل الطلبات (15)" in page
+    listed = page.split('id="customer-tickets"')[1].split("</div>")[0]
+    assert sum(f">{t.number}<" in listed for t in earlier) == 10 and f">{ticket.number}<" not in listed
+
+    fragment = client.get(orders_url, headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "<html" not in fragment and 'id="customer-orders"' in fragment and orders_url not in fragment
+    assert all(f"SO-{n:02d}" in fragment for n in range(15)) and fragment.count("is-ticket-order") == 1
+    fragment = client.get(tickets_url, headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert all(f">{t.number}<" in fragment for t in earlier) and tickets_url not in fragment
+    without_js = client.get(tickets_url)
+    assert without_js.status_code == 200 and "<html" in without_js.get_data(as_text=True)
+    assert client.get("/agent/tickets/HD-999999/customer/orders").status_code == 404
+
+
+def test_the_complete_history_lists_are_for_staff_only(client, login):
+    customer = make_customer()
+    ticket = make_ticket(customer=customer)
+    login(customer)
+    for part in ("orders", "tickets"):
+        assert client.get(f"/agent/tickets/{ticket.number}/customer/{part}").status_code in (302, 403)
+
+
 def test_ticket_in_a_deactivated_queue_can_still_be_edited(client, login):
     old = make_queue("old")
     ticket = make_ticket(queue=old)

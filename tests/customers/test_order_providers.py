@@ -93,7 +93,9 @@ def test_http_provider_reads_orders_and_caches_them(app, shop):
     assert [o.number for o in orders] == ["R-2", "R-1"]
     assert orders[0].total == Decimal("35.5") and orders[0].items[0].name == "غلاية"
     assert shop.requests == ["/orders?email=a%2Bb%40shop.test"]
-    provider.orders_for(customer)
+    recent = provider.recent_orders(customer, 1)
+    assert [o.number for o in recent.orders] == ["R-2"] and recent.count == 2
+    assert recent.lifetime_value == sum((o.total for o in orders), Decimal("0"))
     assert len(shop.requests) == 1  # served from the cache
     expired = HttpJsonOrderProvider(shop.url + "/orders?email={email}", ttl=0, timeout=2)
     expired.orders_for(customer)
@@ -149,3 +151,7 @@ def test_local_provider_lists_newest_first(app):
         )
     db.session.commit()
     assert [o.number for o in LocalOrderProvider().orders_for(customer)] == ["L-2", "L-1"]
+    recent = LocalOrderProvider().recent_orders(customer, 1)
+    assert [o.number for o in recent.orders] == ["L-2"] and recent.count == 2
+    assert recent.lifetime_value == Decimal("2.00")
+    assert LocalOrderProvider().recent_orders(make_customer(), 5).count == 0
