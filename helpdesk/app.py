@@ -15,7 +15,13 @@ from werkzeug.exceptions import HTTPException
 
 from helpdesk.config import MIGRATIONS_DIR, PACKAGE_DIR, TEMPLATES_DIR, load_config
 from helpdesk.extensions import babel, csrf, db, htmx, limiter, login_manager, mail, migrate
-from helpdesk.i18n import current_language, format_local_datetime, select_locale, text_direction
+from helpdesk.i18n import (
+    current_language,
+    format_local_datetime,
+    select_locale,
+    text_direction,
+    use_cached_wtforms_messages,
+)
 from helpdesk.search.indexer import give_back_searchers
 
 
@@ -76,6 +82,7 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
     htmx.init_app(app)
     limiter.init_app(app)
     app.teardown_appcontext(give_back_searchers)
+    app.before_request(use_cached_wtforms_messages)
 
     _import_models()
     _configure_login()

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import cache
 
-from babel import dates
+from babel import dates, support
 from flask import current_app, g, has_request_context, request, session
 from flask_babel import format_datetime, get_locale, get_timezone
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from wtforms.i18n import messages_path
 from wtforms.validators import Length
 
 RTL_LANGUAGES = {"ar"}
@@ -75,3 +77,27 @@ def format_local_datetime(value: datetime, format: str = "medium") -> str:
     local = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(zone)
     text = joined.replace("{0}", time_pattern.apply(local, locale))
     return text.replace("{1}", date_pattern.apply(local, locale))
+
+
+class _WtformsMessages:
+    """WTForms' own messages ("Not a valid choice") in the request's language. Flask-WTF reads the
+    catalogue file again on every request; this parses each language's once per process."""
+
+    def ugettext(self, string: str) -> str:
+        return _wtforms_catalogue(current_language()).ugettext(string)
+
+    def ungettext(self, singular: str, plural: str, n: int) -> str:
+        return _wtforms_catalogue(current_language()).ungettext(singular, plural, n)
+
+
+@cache
+def _wtforms_catalogue(language: str) -> support.Translations:
+    return support.Translations.load(messages_path(), [language], domain="wtforms")
+
+
+WTFORMS_MESSAGES = _WtformsMessages()
+
+
+def use_cached_wtforms_messages() -> None:
+    """A ``before_request`` hook: Flask-WTF takes the request's catalogue from this attribute."""
+    request.wtforms_translations = WTFORMS_MESSAGES

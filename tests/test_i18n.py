@@ -94,3 +94,22 @@ def test_stylesheet_uses_logical_properties_only():
         css,
     )
     assert physical == []
+
+
+def test_wtforms_own_messages_follow_the_request_language(app):
+    """WTForms' catalogue is parsed once per language and process, and each request gets its own."""
+    from werkzeug.datastructures import MultiDict
+
+    from helpdesk.admin.forms import NewStaffForm
+
+    for accept, required in (
+        ("ar", "هذا الحقل مطلوب."),
+        ("en", "This field is required."),
+        ("ar", "هذا الحقل مطلوب."),
+    ):
+        with app.app_context(), app.test_request_context("/", headers={"Accept-Language": accept}):
+            app.preprocess_request()
+            form = NewStaffForm(formdata=MultiDict({"role": "nobody"}), meta={"csrf": False})
+            assert not form.validate()
+            assert form.name.errors == [required]
+            assert form.role.errors == ["اختيار غير صحيح." if accept == "ar" else "Not a valid choice."]

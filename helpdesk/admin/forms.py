@@ -1,19 +1,12 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (
-    BooleanField,
-    DateField,
-    IntegerField,
-    PasswordField,
-    SelectField,
-    SelectMultipleField,
-    StringField,
-)
+from wtforms import BooleanField, DateField, IntegerField, PasswordField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional, ValidationError
 
 from helpdesk.auth.forms import EmailAddress
 from helpdesk.auth.models import Role
 from helpdesk.customers.models import Tier
+from helpdesk.fields import SelectField
 from helpdesk.i18n import MaxLength
 from helpdesk.sla.business_time import parse_intervals
 from helpdesk.tickets.models import Priority

@@ -1,10 +1,11 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
-from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, IntegerField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Optional, ValidationError
 from wtforms.widgets import HiddenInput
 
+from helpdesk.fields import SelectField
 from helpdesk.i18n import MaxLength
 from helpdesk.tickets.models import TAG_MAX_CHARS, MessageKind, Status
 from helpdesk.tickets.service import PRIORITY_LABELS, STATUS_LABELS

@@ -559,8 +559,9 @@ def tier_label(tier: Tier) -> str:
 
 
 @bp.app_template_global()
-def timeline_label(kind: str) -> str:
-    return str(TIMELINE_LABELS.get(kind, kind))
+def timeline_labels() -> dict[str, str]:
+    """The timeline's labels, translated once per page rather than once per entry."""
+    return {kind: str(label) for kind, label in TIMELINE_LABELS.items()}
 
 
 # Modules that register more routes on bp (imported last: they import bp from here).

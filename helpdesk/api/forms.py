@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField, SelectMultipleField, StringField
+from wtforms import BooleanField, SelectMultipleField, StringField
 from wtforms.validators import URL, DataRequired, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from helpdesk.api.models import TokenScope
 from helpdesk.api.webhooks import EVENTS
+from helpdesk.fields import SelectField
 from helpdesk.i18n import MaxLength
 
 SCOPE_LABELS = {

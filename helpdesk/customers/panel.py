@@ -26,7 +26,7 @@ ORDERS_SHOWN = 10
 TICKETS_SHOWN = 10
 LISTED_AT_MOST = 500  # the complete lists, loaded on demand
 TIMELINE_SOURCE_LIMIT = 20
-TIMELINE_SHOWN = 40
+TIMELINE_SHOWN = 20  # the newest events of every kind; the lists above go further back
 
 
 @dataclass

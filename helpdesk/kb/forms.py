@@ -1,9 +1,10 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Optional
 
 from helpdesk.agents.forms import TagNames
+from helpdesk.fields import SelectField
 from helpdesk.i18n import MaxLength
 
 

@@ -1,8 +1,9 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, IntegerField, PasswordField, StringField
 from wtforms.validators import DataRequired, NumberRange, Optional, Regexp
 
+from helpdesk.fields import SelectField
 from helpdesk.i18n import MaxLength
 
 SECURITY_CHOICES = [
