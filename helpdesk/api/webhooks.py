@@ -17,9 +17,8 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 from flask import Flask, current_app
 from sqlalchemy import event as sa_event
 from sqlalchemy import select
@@ -30,6 +29,9 @@ from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db
 from helpdesk.worker import jobtable
 from helpdesk.worker.runner import register_job
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger("helpdesk.api.webhooks")
 
@@ -182,6 +184,8 @@ def _post(delivery: WebhookDelivery, client: httpx.Client) -> tuple[int | None, 
         "X-Helpdesk-Timestamp": timestamp,
         SIGNATURE_HEADER: sign(delivery.endpoint.secret, timestamp, body),
     }
+    import httpx
+
     try:
         response = client.post(delivery.endpoint.url, content=body, headers=headers)
     except httpx.HTTPError as exc:
@@ -193,6 +197,8 @@ def _post(delivery: WebhookDelivery, client: httpx.Client) -> tuple[int | None, 
 
 def deliver_due(limit: int = 100) -> dict[str, int]:
     """Post what is due; returns counts of delivered and failed attempts."""
+    import httpx  # here, not at the top: web processes never post, and httpx with its CLI costs ~10 MB
+
     delivered = failed = 0
     timeout = current_app.config["WEBHOOK_TIMEOUT_SECONDS"]
     with httpx.Client(timeout=timeout, follow_redirects=False) as client:
