@@ -24,7 +24,7 @@ from helpdesk.agents.forms import (
 from helpdesk.auth.models import StaffUser
 from helpdesk.auth.permissions import staff_required
 from helpdesk.customers.models import Tier
-from helpdesk.customers.panel import all_earlier_tickets, all_orders, customer_panel
+from helpdesk.customers.panel import all_earlier_tickets, all_orders, customer_panel, ticket_order_number
 from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db, htmx
 from helpdesk.i18n import current_language
@@ -329,10 +329,8 @@ def similar(number: str):
 def customer_orders(number: str):
     """All the customer's orders: swapped into the panel (htmx), or a page without JS."""
     found = _ticket_or_404(number)
-    highlighted = found.order.number if found.order else None
-    return _customer_history(
-        found, "orders", orders=all_orders(found, current_language()), highlighted=highlighted
-    )
+    orders = all_orders(found, current_language())
+    return _customer_history(found, "orders", orders=orders, highlighted=ticket_order_number(found))
 
 
 @bp.get("/tickets/<number>/customer/tickets")

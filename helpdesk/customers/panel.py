@@ -72,10 +72,15 @@ def _earlier_tickets(ticket: Ticket, limit: int) -> tuple[list[Ticket], int]:
     return [found for found, _count in rows], (rows[0][1] if rows else 0)
 
 
+def ticket_order_number(ticket: Ticket) -> str | None:
+    """The order the ticket is about: highlighted in the customer's order lists."""
+    return ticket.order.number if ticket.order else None
+
+
 def customer_panel(ticket: Ticket, locale: str) -> CustomerPanel:
     customer = ticket.customer
     tickets, ticket_count = _earlier_tickets(ticket, TICKETS_SHOWN)
-    highlighted = ticket.order.number if ticket.order else None
+    highlighted = ticket_order_number(ticket)
     try:
         recent = order_provider(locale).recent_orders(customer, ORDERS_SHOWN)
     except OrderServiceUnavailable:

@@ -34,9 +34,9 @@ log = logging.getLogger("helpdesk.search")
 
 WRITER_TIMEOUT_SECONDS = 5.0
 INDEX_WRITER_LOCK = 0x5EA2C4  # the PostgreSQL advisory lock key of the single index writer
-# A searcher of a large index holds hundreds of MB (100,000 tickets: about 300 MB), so the threads of
-# a process share a few instead of each keeping its own: a request (any app context) takes one from
-# this pool on first use and gives it back when it ends.
+# Each searcher keeps its index files open and its caches warm, so the threads of a process share a
+# few instead of each keeping its own: a request (any app context) takes one from this pool on first
+# use and gives it back when it ends.
 IDLE_SEARCHERS = 2  # per index and process
 POOLED_INDEXES = 8  # index folders with idle searchers (tests make a folder per test)
 _open_indexes: dict[str, whoosh_index.Index] = {}

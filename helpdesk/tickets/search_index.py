@@ -58,7 +58,11 @@ def ticket_schema() -> Schema:
 
 
 def _message_text(message: Message) -> str:
-    return (message.display_text or message.body_text or "").strip()
+    return _shown_text(message.display_text, message.body_text)
+
+
+def _shown_text(display_text: str | None, body_text: str | None) -> str:
+    return (display_text or body_text or "").strip()
 
 
 def _body(subject: str, message_texts: list[str]) -> str:
@@ -100,13 +104,10 @@ def snippet_texts(doc_ids: list[str]) -> dict[str, str]:
         .where(Ticket.id.in_(ids))
         .order_by(Ticket.id, Message.created_at, Message.id)
     )
-    subjects: dict[str, str] = {}
-    texts: dict[str, list[str]] = {}
+    parts: dict[str, list[str]] = {}  # doc id → subject, then each message's text
     for ticket_id, subject, display_text, body_text in rows:
-        subjects[str(ticket_id)] = subject
-        text = (display_text or body_text or "").strip()
-        texts.setdefault(str(ticket_id), []).append(text)
-    return {doc_id: _body(subject, texts[doc_id]) for doc_id, subject in subjects.items()}
+        parts.setdefault(str(ticket_id), [subject]).append(_shown_text(display_text, body_text))
+    return {doc_id: _body(texts[0], texts[1:]) for doc_id, texts in parts.items()}
 
 
 def all_tickets():
