@@ -30,7 +30,6 @@ from typing import Any
 import click
 from flask import Flask
 from sqlalchemy import Table, func, insert, select, text
-from werkzeug.security import generate_password_hash
 
 from bench import words
 
@@ -173,6 +172,7 @@ def generate(
 ) -> dict:
     """Fill the (migrated, empty) database of the current app context. Returns counts and timings."""
     from helpdesk.auth.models import StaffUser
+    from helpdesk.auth.passwords import hash_password
     from helpdesk.customers.models import Customer
     from helpdesk.extensions import db
     from helpdesk.tickets.models import Ticket
@@ -187,7 +187,7 @@ def generate(
     timings: dict[str, float] = {}
     started = time.perf_counter()
     load = Loader(progress)
-    password_hash = generate_password_hash(PASSWORD)
+    password_hash = hash_password(PASSWORD)
 
     _staff_and_queues(load, scale, password_hash, now)
     _customers(load, rng, scale, password_hash, now)
@@ -547,16 +547,15 @@ def _write_emails(
 
 def prepare_database(app: Flask, database_url: str, *, fresh: bool) -> None:
     """Bring the schema up to date; with `fresh`, drop everything first (the bench database only)."""
-    from flask_migrate import upgrade
-
     from helpdesk.extensions import db
+    from helpdesk.schema import upgrade_schema
 
     with app.app_context():
         if fresh:
             db.drop_all()
             with db.engine.begin() as conn:
                 conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        upgrade(revision="heads")
+        upgrade_schema()
         db.engine.dispose()
 
 

@@ -118,11 +118,10 @@ def main() -> int:
     try:
         url = args.database_url or f"sqlite:///{folder / 'helpdesk.db'}"
         with _app(folder, url).app_context():
-            from flask_migrate import upgrade
-
+            from helpdesk.schema import upgrade_schema
             from helpdesk.sla.service import ensure_default_setup
 
-            upgrade(revision="heads")
+            upgrade_schema()
             ensure_default_setup()
             db.engine.dispose()
         mail_dir = folder / "mail"

@@ -203,7 +203,9 @@ def time_operations(ops: list[Operation], client_for: Callable[[str], object], c
         if op.urls is None:
             results[op.name] = {"skipped": op.note or NOT_AVAILABLE}
             continue
-        client = clients.setdefault(op.who, client_for(op.who))
+        if op.who not in clients:  # one sign-in per kind of user
+            clients[op.who] = client_for(op.who)
+        client = clients[op.who]
         urls = op.urls
         results[op.name] = time_requests(lambda i, c=client, u=urls: c.get(u[i % len(u)]), count)
     return results

@@ -13,8 +13,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.exceptions import HTTPException
 
-from helpdesk.config import MIGRATIONS_DIR, PACKAGE_DIR, TEMPLATES_DIR, load_config
-from helpdesk.extensions import babel, csrf, db, htmx, limiter, login_manager, mail, migrate
+from helpdesk.config import PACKAGE_DIR, TEMPLATES_DIR, load_config
+from helpdesk.extensions import babel, csrf, db, htmx, limiter, login_manager, mail
 from helpdesk.i18n import (
     current_language,
     format_local_datetime,
@@ -22,6 +22,8 @@ from helpdesk.i18n import (
     text_direction,
     use_cached_wtforms_messages,
 )
+from helpdesk.memory import return_large_buffers
+from helpdesk.schema import init_migrations_if_loaded
 from helpdesk.search.indexer import give_back_searchers
 
 
@@ -63,6 +65,7 @@ def _without_nul(parameters):
 
 
 def build_app(overrides: dict[str, Any] | None = None) -> Flask:
+    return_large_buffers()
     config = load_config(overrides)
     app = Flask(
         "helpdesk",
@@ -74,7 +77,7 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
+    init_migrations_if_loaded(app)
     login_manager.init_app(app)
     mail.init_app(app)
     babel.init_app(app, locale_selector=select_locale)

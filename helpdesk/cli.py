@@ -27,6 +27,7 @@ def register_commands(app: Flask) -> None:
     from helpdesk.customers.commands import customer_command, orders_command
     from helpdesk.kb.commands import kb_command
     from helpdesk.mail.commands import mail_command
+    from helpdesk.schema import db_command
     from helpdesk.search.commands import reindex_command
     from helpdesk.sla.commands import sla_command
 
@@ -47,15 +48,17 @@ def register_commands(app: Flask) -> None:
     ):
         app.cli.add_command(command)
     app.cli.add_command(api_command)
+    if "db" not in app.cli.commands:  # Flask-Migrate, when registered already, brings its own
+        app.cli.add_command(db_command)
 
 
 @click.command("init")
 @with_appcontext
 def init_command() -> None:
     """Create the instance folder and bring the database schema up to date (safe to run again)."""
-    from flask_migrate import upgrade
+    from helpdesk.schema import upgrade_schema
 
-    upgrade(revision="heads")
+    upgrade_schema()
     click.echo(f"Database ready: {current_app.config['SQLALCHEMY_DATABASE_URI']}")
 
 

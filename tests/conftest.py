@@ -21,12 +21,13 @@ from flask import Flask
 from flask.globals import _cv_app
 from flask.testing import FlaskClient
 from sqlalchemy import event, text
-from werkzeug.security import generate_password_hash
 
 from helpdesk import create_app
 from helpdesk.auth.models import Role, StaffUser
+from helpdesk.auth.passwords import hash_password
 from helpdesk.customers.models import Customer, CustomerEmail
 from helpdesk.extensions import db
+from helpdesk.schema import upgrade_schema
 from helpdesk.tickets import service as ticket_service
 from helpdesk.tickets.models import Channel, Queue, Ticket
 
@@ -37,7 +38,7 @@ POSTGRES_URL = os.environ.get("HELPDESK_TEST_DATABASE_URL")
 @cache
 def password_hash() -> str:
     """Hashing is deliberately slow; factories reuse one hash of ``PASSWORD``."""
-    return generate_password_hash(PASSWORD)
+    return hash_password(PASSWORD)
 
 
 def _base_config(instance: Path, database_url: str) -> dict:
@@ -52,11 +53,9 @@ def _base_config(instance: Path, database_url: str) -> dict:
 
 
 def _migrate(config: dict) -> None:
-    from flask_migrate import upgrade
-
     app = create_app(config)
     with app.app_context():
-        upgrade(revision="heads")
+        upgrade_schema()
         db.engine.dispose()
 
 

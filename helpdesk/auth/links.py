@@ -16,10 +16,10 @@ from flask import current_app, url_for
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import update
-from werkzeug.security import generate_password_hash
 
 from helpdesk.audit import service as audit
 from helpdesk.auth.models import EmailToken, TokenPurpose
+from helpdesk.auth.passwords import hash_password
 from helpdesk.auth.service import find_customer, normalise_email
 from helpdesk.customers.models import Customer, CustomerEmail
 from helpdesk.dbtypes import utcnow
@@ -147,7 +147,7 @@ def request_sign_up(name: str, email: str, password: str) -> None:
         signed = issue(
             TokenPurpose.VERIFY_EMAIL,
             email,
-            {"kind": "sign_up", "name": name.strip(), "password_hash": generate_password_hash(password)},
+            {"kind": "sign_up", "name": name.strip(), "password_hash": hash_password(password)},
         )
         _send(
             email,

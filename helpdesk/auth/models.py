@@ -8,8 +8,8 @@ from datetime import datetime
 from flask_login import UserMixin
 from sqlalchemy import JSON, String, false
 from sqlalchemy.orm import Mapped, mapped_column
-from werkzeug.security import check_password_hash, generate_password_hash
 
+from helpdesk.auth.passwords import hash_password, needs_rehash, verify_password
 from helpdesk.dbtypes import UTCDateTime, enum_type, utcnow
 from helpdesk.extensions import db
 from helpdesk.sanitize import one_line_columns
@@ -29,10 +29,15 @@ class PasswordMixin:
     password_hash: Mapped[str | None]
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
+        self.password_hash = hash_password(password)
 
     def check_password(self, password: str) -> bool:
-        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+        return bool(self.password_hash) and verify_password(self.password_hash, password)
+
+    def upgrade_password_hash(self, password: str) -> None:
+        """After a successful check: rehash a password stored with older parameters."""
+        if self.password_hash and needs_rehash(self.password_hash):
+            self.set_password(password)
 
 
 class StaffUser(PasswordMixin, UserMixin, db.Model):

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from helpdesk.audit import service as audit
 from helpdesk.audit.models import AuditEvent
 from helpdesk.auth.models import StaffUser
+from helpdesk.auth.passwords import hash_password, verify_password
 from helpdesk.customers.models import Customer, CustomerEmail
 from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db
@@ -29,11 +30,9 @@ _DUMMY_HASH: str | None = None
 
 def _spend_hash_time(password: str) -> None:
     global _DUMMY_HASH
-    from werkzeug.security import check_password_hash, generate_password_hash
-
     if _DUMMY_HASH is None:
-        _DUMMY_HASH = generate_password_hash("not-a-real-password")
-    check_password_hash(_DUMMY_HASH, password)
+        _DUMMY_HASH = hash_password("not-a-real-password")
+    verify_password(_DUMMY_HASH, password)
 
 
 def normalise_email(email: str) -> str:
@@ -81,6 +80,7 @@ def _check(user, email: str, password: str, ip: str | None, kind: str):
     ok = user is not None and user.is_active and user.check_password(password)
     if ok:
         user.last_login_at = utcnow()
+        user.upgrade_password_hash(password)
         audit.record("auth.sign_in", actor=user, ip=ip, kind=kind)
     else:
         audit.record("auth.sign_in_failed", actor_label=normalise_email(email), ip=ip, kind=kind)

@@ -199,11 +199,10 @@ def restore(source: Path, *, force: bool = False) -> dict[str, int]:
         shutil.copy2(source / SECRET_KEY, _instance() / SECRET_KEY)
         (_instance() / SECRET_KEY).chmod(0o600)
 
-    from flask_migrate import upgrade
-
+    from helpdesk.schema import upgrade_schema
     from helpdesk.search import reindex
 
-    upgrade(revision="heads")  # a backup from an older version gets the newer schema
+    upgrade_schema()  # a backup from an older version gets the newer schema
     reindex()
     _revision, counts = _facts(database)
     return counts

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
-from werkzeug.security import generate_password_hash
 
 from helpdesk.auth.models import Role, StaffUser
+from helpdesk.auth.passwords import hash_password
 from helpdesk.customers.models import Customer, CustomerEmail, Order, Tier
 from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db
@@ -108,7 +108,7 @@ def load_demo(
     rng = random.Random(seed)
     now = now or utcnow()
     content = _read_content()
-    password_hash = generate_password_hash(DEMO_PASSWORD)  # one slow hash, shared by every demo account
+    password_hash = hash_password(DEMO_PASSWORD)  # one slow hash, shared by every demo account
 
     staff = _create_staff(content, password_hash)
     queues = _create_queues(staff)

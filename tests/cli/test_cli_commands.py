@@ -129,6 +129,36 @@ def test_init_creates_the_database_and_is_safe_to_repeat(tmp_path):
     assert second.returncode == 0, second.stderr
 
 
+def test_db_commands_are_flask_migrates_and_load_on_demand(tmp_path):
+    instance = tmp_path / "fresh"
+    assert _run_cli(["init"], instance).returncode == 0
+    current = _run_cli(["db", "current"], instance)
+    assert current.returncode == 0, current.stderr
+    assert "(head)" in current.stdout
+    assert "Perform database migrations" in _run_cli(["db", "--help"], instance).stdout
+    unknown = _run_cli(["db", "frobnicate"], instance)
+    assert unknown.returncode == 2
+    assert "No such command 'frobnicate'" in unknown.stderr
+
+
+def test_a_web_process_does_not_load_the_migration_tools(tmp_path):
+    """Alembic (with Mako and Pygments) costs a web process about 11 MB it never uses."""
+    assert _run_cli(["init"], tmp_path).returncode == 0
+    probe = (
+        "import sys\n"
+        "from helpdesk import create_app\n"
+        f"app = create_app({{'INSTANCE_PATH': {str(tmp_path)!r}}})\n"
+        "assert app.test_client().get('/kb/search?q=order').status_code == 200\n"
+        "print(sorted(m for m in ('alembic', 'flask_migrate', 'mako') if m in sys.modules))\n"
+    )
+    env = {key: value for key, value in os.environ.items() if key != "HELPDESK_DATABASE_URL"}
+    result = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
 def test_unknown_command_fails_with_a_message(tmp_path):
     result = _run_cli(["frobnicate"], tmp_path / "x")
     assert result.returncode != 0

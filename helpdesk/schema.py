@@ -1,0 +1,55 @@
+"""Schema migrations (Flask-Migrate over Alembic), loaded only where the schema is worked on.
+
+Importing Flask-Migrate imports Alembic, Mako and Pygments: about 11 MB that a web process never
+uses. So the app registers it only when something imported it already (a test, a script), and
+`helpdesk db …` and the commands that migrate load it when they run.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask, current_app
+
+from helpdesk.config import MIGRATIONS_DIR
+from helpdesk.extensions import db
+
+
+def init_migrations(app: Flask) -> None:
+    """Register Flask-Migrate on ``app`` (once)."""
+    if "migrate" in app.extensions:
+        return
+    from flask_migrate import Migrate
+
+    Migrate(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
+
+
+def init_migrations_if_loaded(app: Flask) -> None:
+    """At app creation: register Flask-Migrate when something imported it already."""
+    if "flask_migrate" in sys.modules:
+        init_migrations(app)
+
+
+def upgrade_schema(revision: str = "heads") -> None:
+    """Bring the current app's database up to ``revision``."""
+    init_migrations(current_app._get_current_object())
+    from flask_migrate import upgrade
+
+    upgrade(revision=revision)
+
+
+@click.command(
+    "db",
+    help="Alembic migrations (Flask-Migrate).",
+    add_help_option=False,
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+)
+@click.pass_context
+def db_command(ctx: click.Context) -> None:
+    """`helpdesk db …`: Flask-Migrate's own command group, imported only when it is run."""
+    init_migrations(current_app._get_current_object())
+    from flask_migrate.cli import db
+
+    with db.make_context(ctx.info_name, list(ctx.args), parent=ctx.parent) as migrate_ctx:
+        db.invoke(migrate_ctx)
