@@ -128,7 +128,7 @@ def recompute_due_times(
     if just_opened:
         _recompute(ticket, _TicketFacts(None, [], None), active_rules() if policies is None else policies)
         return
-    if ticket.id is None:
+    if ticket.id is None or _unwritten_facts(ticket):
         db.session.flush()
     facts = _TicketFacts(
         sla=db.session.get(TicketSla, ticket.id),
@@ -142,6 +142,17 @@ def recompute_due_times(
         awaiting_since=_awaiting_since(ticket),
     )
     _recompute(ticket, facts, active_rules() if policies is None else policies)
+
+
+def _unwritten_facts(ticket: Ticket) -> bool:
+    """Whether this transaction holds unwritten rows that the facts are read from. Autoflush would
+    write them at the first query; a batch import turns it off, so they are looked for here."""
+    awaiting_is_read = ticket.first_response_at is not None
+    return any(
+        isinstance(obj, TicketSla | SlaPause) or (awaiting_is_read and isinstance(obj, Message))
+        for obj in db.session.new
+        if getattr(obj, "ticket", None) is ticket
+    )
 
 
 def recompute_all_open(batch_size: int = 500, *, include_done: bool = False) -> int:
