@@ -692,7 +692,7 @@ def auto_reply_refusal(parsed: ParsedEmail, queues: dict[str, int] | None = None
     return None
 
 
-def _record_bounce(parsed: ParsedEmail) -> tuple[IngestResult, int, int, str]:
+def _record_bounce(parsed: ParsedEmail) -> tuple[IngestResult, Ticket, Message, str]:
     """A delivery report goes on the ticket of the mail that bounced, as a system event; never a ticket."""
     report = parsed.report
     ids = [i for i in [report.original_message_id, *parsed.thread_ids] if i]

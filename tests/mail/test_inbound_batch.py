@@ -2,7 +2,7 @@
 same tickets, messages, acknowledgements, SLA clocks and ledger as the same mail ingested one by one."""
 
 import logging
-from pathlib import Path
+import shutil
 
 import pytest
 from sqlalchemy import event, select
@@ -17,7 +17,7 @@ from helpdesk.sla.models import SlaPause, TicketSla
 from helpdesk.sla.service import ensure_default_setup
 from helpdesk.tickets import service as tickets
 from helpdesk.tickets.models import Status, Ticket
-from tests.conftest import POSTGRES_URL, _base_config, count_queries, make_staff
+from tests.conftest import POSTGRES_URL, count_queries, make_staff
 from tests.mail.mailfactory import make_email
 
 pytestmark = pytest.mark.skipif(
@@ -112,18 +112,24 @@ def _state(results: list[inbound.IngestResult]) -> dict:
     }
 
 
-def test_a_batch_leaves_what_one_by_one_leaves(app, database_template, tmp_path, caplog):
+def test_a_batch_leaves_what_one_by_one_leaves(app, app_config, database_template, tmp_path, caplog):
     app.config["MAIL_AUTO_REPLIES_PER_HOUR"] = 2
     _earlier_tickets()
     caplog.set_level(logging.INFO, logger="helpdesk.mail.inbound")
     batched = _state(inbound.ingest_batch(_batch()))
     assert "one by one" not in caplog.text  # the batch went through together, not message by message
 
-    other = tmp_path / "one-by-one"
+    other = tmp_path / "one-by-one"  # a second instance with its own fresh database
     other.mkdir()
-    (other / "helpdesk.db").write_bytes(Path(database_template).read_bytes())
-    config = {**_base_config(other, f"sqlite:///{other / 'helpdesk.db'}"), "MAIL_AUTO_REPLIES_PER_HOUR": 2}
-    one_app = create_app(config)
+    shutil.copy(database_template, other / "helpdesk.db")
+    one_app = create_app(
+        {
+            **app_config,
+            "INSTANCE_PATH": str(other),
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{other / 'helpdesk.db'}",
+            "MAIL_AUTO_REPLIES_PER_HOUR": 2,
+        }
+    )
     with one_app.app_context():
         _earlier_tickets()
         one_by_one = _state([inbound.ingest(raw) for raw in _batch()])
