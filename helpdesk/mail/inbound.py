@@ -13,17 +13,17 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from email import message_from_bytes
 from email import policy as email_policy
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from flask import Flask, current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, inspect, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -55,6 +55,31 @@ MACHINE_SENDERS = re.compile(
 
 # The ledger's writes are plain SQL on its table: no ORM objects are involved, so none of its overhead.
 LEDGER = InboundMessage.__table__
+
+# The lookups every message makes, built once (building a statement costs more than running it) and
+# run on the connection, as plain SQL. Each is preceded by ``_write_first_if``, in place of autoflush.
+ACKNOWLEDGEMENTS_SINCE = select(func.count(OutboundEmail.id)).where(
+    OutboundEmail.kind == "acknowledgement",
+    OutboundEmail.to == bindparam("sender"),
+    OutboundEmail.created_at >= bindparam("since"),
+)
+TICKET_OF_MESSAGE = (
+    select(Message.ticket_id)
+    .where(Message.email_message_id.in_(bindparam("ids", expanding=True)))
+    .order_by(Message.id.desc())
+    .limit(1)
+)
+TICKET_OF_OUTBOUND_EMAIL = (
+    select(OutboundEmail.ticket_id)
+    .where(
+        OutboundEmail.message_id.in_(bindparam("ids", expanding=True)), OutboundEmail.ticket_id.is_not(None)
+    )
+    .limit(1)
+)
+TICKET_OF_LATEST_OUTBOUND_EMAIL = TICKET_OF_OUTBOUND_EMAIL.order_by(OutboundEmail.id.desc())
+CUSTOMER_OF_ADDRESS = (
+    select(Customer).join(CustomerEmail).where(CustomerEmail.email == bindparam("address")).limit(1)
+)
 
 
 class Rejected(Exception):
@@ -131,20 +156,77 @@ def _process_together(rows: list[tuple[int | None, _Stored]]) -> list[IngestResu
         )
     )
     results = []
-    for (inbound_id, stored), work in zip(rows, parsed, strict=True):
-        if inbound_id is None:  # in the ledger already: a duplicate, unless it was never processed
-            inbound_id = _ledger_id(stored.dedupe_key)
-            if _status(inbound_id) != InboundStatus.STORED:
-                results.append(_duplicate(inbound_id, commit=False))
-                continue
-            stored = _load_stored(inbound_id)
-            result = _claim_and_process(inbound_id, stored, _parse(stored), queues)
-        elif inbound_id in claimed:
-            result = _work(inbound_id, stored, work, queues)
-        else:
-            result = None
-        results.append(result or _duplicate(inbound_id, commit=False))
+    outcomes: list[_Outcome] = []
+    # One flush for the whole batch: a lookup writes the batch's rows first only when one of them
+    # could answer it (see ``_write_first_if``), so each message no longer costs a unit of work.
+    with db.session.no_autoflush:
+        for (inbound_id, stored), work in zip(rows, parsed, strict=True):
+            if inbound_id is None:  # in the ledger already: a duplicate, unless it was never processed
+                _record_outcomes(outcomes)  # its ticket may be one this batch made
+                inbound_id = _ledger_id(stored.dedupe_key)
+                if _status(inbound_id) != InboundStatus.STORED:
+                    results.append(_duplicate(inbound_id, commit=False))
+                    continue
+                stored = _load_stored(inbound_id)
+                result = _claim_and_process(inbound_id, stored, _parse(stored), queues)
+            elif inbound_id in claimed:
+                result = _work(inbound_id, stored, work, queues, outcomes)
+            else:
+                result = None
+            results.append(result or _duplicate(inbound_id, commit=False))
+    _record_outcomes(outcomes)
     return results
+
+
+@dataclass
+class _Outcome:
+    """What came of one message, for its ledger row: written for the whole batch at its end."""
+
+    inbound_id: int
+    action: str
+    ticket: Ticket
+    message: Message
+    seen: dict
+
+
+def _record_outcomes(outcomes: list[_Outcome]) -> None:
+    """Write the pending rows (their ids are needed now) and the ledger rows of ``outcomes``, in one
+    statement, then forget them."""
+    if not outcomes:
+        return
+    db.session.flush()
+    db.session.execute(
+        update(LEDGER)
+        .where(LEDGER.c.id == bindparam("row_id"))
+        .values(
+            action=bindparam("row_action"),
+            ticket_id=bindparam("row_ticket_id"),
+            ticket_message_id=bindparam("row_message_id"),
+            sender=bindparam("row_sender"),
+            subject=bindparam("row_subject"),
+        ),
+        [
+            {
+                "row_id": o.inbound_id,
+                "row_action": o.action,
+                "row_ticket_id": o.ticket.id,
+                "row_message_id": o.message.id,
+                "row_sender": o.seen.get("sender"),
+                "row_subject": o.seen.get("subject"),
+            }
+            for o in outcomes
+        ],
+    )
+    outcomes.clear()
+
+
+def _write_first_if(model: type, could_match: Callable[[Any], bool]) -> None:
+    """Flush before a lookup when a pending ``model`` row of this transaction could match it.
+
+    A batch import turns autoflush off (one flush per batch instead of one per message); its
+    lookups call this first, so they still see every row the batch added, as with autoflush."""
+    if any(isinstance(obj, model) and could_match(obj) for obj in db.session.new):
+        db.session.flush()
 
 
 @dataclass
@@ -329,14 +411,23 @@ def _claim_and_process(
 
 
 def _work(
-    inbound_id: int, stored: _Stored, reading: _Reading, queues: dict[str, int] | None = None
+    inbound_id: int,
+    stored: _Stored,
+    reading: _Reading,
+    queues: dict[str, int] | None = None,
+    outcomes: list[_Outcome] | None = None,
 ) -> IngestResult:
-    """The ticket side of a claimed row, and what came of it in the ledger."""
+    """The ticket side of a claimed row, and what came of it in the ledger (at once, or added to
+    ``outcomes`` for the batch to write at its end)."""
     if reading.parsed is None:
         raise reading.problem
     queue = db.session.get(Queue, stored.queue_id) if stored.queue_id else None
-    result, ticket_id, ticket_message_id, action = _process(reading.parsed, queue, stored.recipient, queues)
-    _set(inbound_id, action=action, ticket_id=ticket_id, ticket_message_id=ticket_message_id, **reading.seen)
+    result, ticket, message, action = _process(reading.parsed, queue, stored.recipient, queues)
+    outcome = _Outcome(inbound_id, action, ticket, message, reading.seen)
+    if outcomes is None:
+        _record_outcomes([outcome])
+    else:
+        outcomes.append(outcome)
     result.inbound_id = inbound_id
     return result
 
@@ -369,8 +460,9 @@ def _check_size(raw: bytes) -> None:
 
 def _process(
     parsed: ParsedEmail, queue: Queue | None, recipient: str | None, queues: dict[str, int] | None = None
-) -> tuple[IngestResult, int, int, str]:
-    """All the work on the tickets side; returns (result, ticket id, message id, ledger action)."""
+) -> tuple[IngestResult, Ticket, Message, str]:
+    """All the work on the tickets side; returns (result, ticket, message, ledger action). Written
+    by the caller's flush."""
     if parsed.report is not None:
         return _record_bounce(parsed)
     if not parsed.from_address:
@@ -386,6 +478,10 @@ def _process(
     automatic = is_automatic_reply(parsed)
     if ticket is not None and ticket.status == Status.CLOSED and not automatic:
         follow_up_of, ticket = ticket, None
+    if ticket is not None and _changed_in_transaction(ticket):
+        # Written first, so that each message is its own change of the ticket (its version) and
+        # the SLA recompute reads what earlier messages of the batch did to it.
+        db.session.flush()
     text = parsed.text.strip()
     email_fields = {
         "email_message_id": parsed.message_id,
@@ -436,8 +532,15 @@ def _process(
         _system_event(ticket, "attachment_dropped", _dropped_note(parsed))
     if action == "created" and acknowledge:
         queue_acknowledgement(ticket, parsed.from_address)
-    db.session.flush()
-    return IngestResult(parsed.message_id, ticket.number, action), ticket.id, message.id, action
+    return IngestResult(parsed.message_id, ticket.number, action), ticket, message, action
+
+
+def _changed_in_transaction(ticket: Ticket) -> bool:
+    """Whether this transaction holds unwritten changes of the ticket or rows added to it."""
+    state = inspect(ticket)
+    if state.pending or state.modified:
+        return True
+    return any(getattr(obj, "ticket", None) is ticket for obj in db.session.new)
 
 
 def _dropped_note(parsed: ParsedEmail) -> str:
@@ -472,10 +575,9 @@ def _language_of(parsed: ParsedEmail) -> str:
 def find_or_create_customer(address: str, name: str, language: str) -> Customer:
     """The customer who owns this address (any of their addresses, case-insensitive), or a new one."""
     address = address.strip().lower()
+    _write_first_if(CustomerEmail, lambda e: e.email == address)
     # Addresses are stored lower-cased, so this equality uses the unique index.
-    known = db.session.scalar(
-        select(Customer).join(CustomerEmail).where(CustomerEmail.email == address).limit(1)
-    )
+    known = db.session.scalar(CUSTOMER_OF_ADDRESS, {"address": address})
     if known is not None:
         return known
     customer = Customer(name=(name or address.split("@")[0])[:200], language=language)
@@ -495,28 +597,34 @@ def find_thread(parsed: ParsedEmail, sender: Customer, recipients: list[str]) ->
     """In-Reply-To/References first; then a signed reply address or the subject token, from a participant."""
     ids = parsed.thread_ids[:50]
     if ids:
-        ticket_id = db.session.scalar(
-            select(Message.ticket_id)
-            .where(Message.email_message_id.in_(ids))
-            .order_by(Message.id.desc())
-            .limit(1)
-        ) or db.session.scalar(
-            select(OutboundEmail.ticket_id)
-            .where(OutboundEmail.message_id.in_(ids), OutboundEmail.ticket_id.is_not(None))
-            .order_by(OutboundEmail.id.desc())
-            .limit(1)
-        )
+        ticket_id = _ticket_of_message(ids) or _ticket_of_outbound_email(ids, latest_first=True)
         if ticket_id is not None:
             return _followed(db.session.get(Ticket, ticket_id))
     numbers = [addresses.number_from_reply_address(r) for r in recipients]
     numbers.append(addresses.number_from_subject(parsed.subject))
-    for number in filter(None, numbers):
+    numbers = list(filter(None, numbers))
+    if numbers:  # rare (a token without In-Reply-To): the participant check reads everything written
+        db.session.flush()
+    for number in numbers:
         ticket = db.session.scalar(select(Ticket).where(Ticket.number == number))
         # A token alone proves nothing (subjects are forwarded, numbers guessed): only someone already
         # in the conversation may add to a ticket that way; anyone else starts a new ticket.
         if ticket is not None and is_participant(ticket, sender):
             return _followed(ticket)
     return None
+
+
+def _ticket_of_message(ids: list[str]) -> int | None:
+    """The ticket of the latest message with one of these Message-IDs."""
+    _write_first_if(Message, lambda m: m.email_message_id in ids)
+    return db.session.connection().scalar(TICKET_OF_MESSAGE, {"ids": ids})
+
+
+def _ticket_of_outbound_email(ids: list[str], *, latest_first: bool) -> int | None:
+    """The ticket of an email we sent with one of these Message-IDs."""
+    _write_first_if(OutboundEmail, lambda e: e.message_id in ids)
+    query = TICKET_OF_LATEST_OUTBOUND_EMAIL if latest_first else TICKET_OF_OUTBOUND_EMAIL
+    return db.session.connection().scalar(query, {"ids": ids})
 
 
 def _followed(ticket: Ticket | None) -> Ticket | None:
@@ -576,35 +684,21 @@ def auto_reply_refusal(parsed: ParsedEmail, queues: dict[str, int] | None = None
         return "machine sender"
     if addresses.base_address(sender) in addresses.our_addresses(queues):
         return "our own address"
+    _write_first_if(OutboundEmail, lambda e: e.kind == "acknowledgement" and e.to == sender)
     since = utcnow() - timedelta(hours=1)
-    sent = db.session.scalar(
-        select(func.count(OutboundEmail.id)).where(
-            OutboundEmail.kind == "acknowledgement",
-            OutboundEmail.to == sender,
-            OutboundEmail.created_at >= since,
-        )
-    )
+    sent = db.session.connection().scalar(ACKNOWLEDGEMENTS_SINCE, {"sender": sender, "since": since})
     if sent >= current_app.config["MAIL_AUTO_REPLIES_PER_HOUR"]:
         return "hourly limit"
     return None
 
 
-def _record_bounce(parsed: ParsedEmail) -> tuple[IngestResult, int, int, str]:
+def _record_bounce(parsed: ParsedEmail) -> tuple[IngestResult, Ticket, Message, str]:
     """A delivery report goes on the ticket of the mail that bounced, as a system event; never a ticket."""
     report = parsed.report
     ids = [i for i in [report.original_message_id, *parsed.thread_ids] if i]
     ticket = None
     if ids:
-        ticket_id = db.session.scalar(
-            select(OutboundEmail.ticket_id)
-            .where(OutboundEmail.message_id.in_(ids), OutboundEmail.ticket_id.is_not(None))
-            .limit(1)
-        ) or db.session.scalar(
-            select(Message.ticket_id)
-            .where(Message.email_message_id.in_(ids))
-            .order_by(Message.id.desc())
-            .limit(1)
-        )
+        ticket_id = _ticket_of_outbound_email(ids, latest_first=False) or _ticket_of_message(ids)
         ticket = db.session.get(Ticket, ticket_id) if ticket_id else None
     if ticket is None:
         raise Rejected("a delivery report (bounce) for a message that is not ours")
@@ -614,11 +708,12 @@ def _record_bounce(parsed: ParsedEmail) -> tuple[IngestResult, int, int, str]:
     ]
     if report.diagnostic:
         details.append(f"diagnostic: {report.diagnostic}")
+    if _changed_in_transaction(ticket):
+        db.session.flush()  # as for a reply: each message its own change of the ticket
     event = _system_event(ticket, "bounce", "\n".join(details))
     event.email_message_id = parsed.message_id
     attach_files(event, parsed.files)
-    db.session.flush()
-    return IngestResult(parsed.message_id, ticket.number, "appended"), ticket.id, event.id, "bounce"
+    return IngestResult(parsed.message_id, ticket.number, "appended"), ticket, event, "bounce"
 
 
 def process_stored(limit: int = 1000, older_than: timedelta = timedelta(minutes=1)) -> int:

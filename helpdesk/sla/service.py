@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, inspect, select
 from sqlalchemy.orm import joinedload
 
 from helpdesk.customers.models import Tier
@@ -128,7 +128,7 @@ def recompute_due_times(
     if just_opened:
         _recompute(ticket, _TicketFacts(None, [], None), active_rules() if policies is None else policies)
         return
-    if ticket.id is None:
+    if ticket.id is None or not _facts_are_written(ticket):
         db.session.flush()
     facts = _TicketFacts(
         sla=db.session.get(TicketSla, ticket.id),
@@ -142,6 +142,20 @@ def recompute_due_times(
         awaiting_since=_awaiting_since(ticket),
     )
     _recompute(ticket, facts, active_rules() if policies is None else policies)
+
+
+def _facts_are_written(ticket: Ticket) -> bool:
+    """Whether the facts can be read without writing this transaction's changes first, as autoflush
+    would (a batch import turns it off, to write a whole batch at once).
+
+    They can for a ticket nobody has answered yet, with its status unchanged and no SLA rows waiting:
+    then no message is read, and its row changes once for the event either way. Otherwise they are
+    written first, so that the facts include them and a status change and the new due times are two
+    changes of the ticket's version, as they always were.
+    """
+    if ticket.first_response_at is not None or inspect(ticket).attrs.status.history.has_changes():
+        return False
+    return not any(isinstance(obj, TicketSla | SlaPause) and obj.ticket is ticket for obj in db.session.new)
 
 
 def recompute_all_open(batch_size: int = 500, *, include_done: bool = False) -> int:

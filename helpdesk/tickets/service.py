@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
 from helpdesk.api.webhooks import emit
@@ -73,19 +73,22 @@ CHANNEL_LABELS = {
 }
 
 
+_COUNTERS = Counter.__table__  # plain SQL: no ORM bookkeeping for a one-column row
+BUMP_COUNTER = (
+    update(_COUNTERS)
+    .where(_COUNTERS.c.name == bindparam("counter_name"))
+    .values(value=_COUNTERS.c.value + 1)
+    .returning(_COUNTERS.c.value)
+)
+
+
 def bump_counter(name: str, *, start: int = 0) -> int:
     """The next value of a named counter, atomically (one UPDATE … RETURNING; safe under concurrency).
     A missing counter is created at ``start`` (another writer may win that race) and then bumped."""
 
     def bump() -> int | None:
-        with db.session.no_autoflush:  # the counter depends on nothing pending: no early write of it
-            counters = Counter.__table__  # plain SQL: no ORM bookkeeping for a one-column row
-            return db.session.execute(
-                update(counters)
-                .where(counters.c.name == name)
-                .values(value=counters.c.value + 1)
-                .returning(counters.c.value)
-            ).scalar()
+        # On the connection: the counter depends on nothing pending, so nothing is written early.
+        return db.session.connection().scalar(BUMP_COUNTER, {"counter_name": name})
 
     value = bump()
     if value is None:
