@@ -104,6 +104,19 @@ def _worker(folder: Path, url: str, files: list[Path], results, profile_to: Path
     results.put(outcome)
 
 
+def _next_outcome(results, processes) -> dict:
+    """The next worker's result; an error instead of waiting forever when a worker died without one."""
+    import queue
+
+    while True:
+        try:
+            return results.get(timeout=1)
+        except queue.Empty:
+            dead = [p for p in processes if p.exitcode not in (None, 0)]
+            if dead:
+                return {"error": f"an ingest worker exited with code {dead[0].exitcode}"}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=5000)
@@ -142,7 +155,7 @@ def main() -> int:
         ]
         for process in processes:
             process.start()
-        outcomes = [results.get() for _ in processes]
+        outcomes = [_next_outcome(results, processes) for _ in processes]
         for process in processes:
             process.join()
         elapsed = time.perf_counter() - started
