@@ -23,7 +23,6 @@ from helpdesk.i18n import (
     use_cached_wtforms_messages,
 )
 from helpdesk.memory import return_large_buffers
-from helpdesk.schema import init_migrations_if_loaded
 from helpdesk.search.indexer import give_back_searchers
 
 
@@ -77,7 +76,6 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     db.init_app(app)
-    init_migrations_if_loaded(app)
     login_manager.init_app(app)
     mail.init_app(app)
     babel.init_app(app, locale_selector=select_locale)

@@ -48,8 +48,7 @@ def register_commands(app: Flask) -> None:
     ):
         app.cli.add_command(command)
     app.cli.add_command(api_command)
-    if "db" not in app.cli.commands:  # Flask-Migrate, when registered already, brings its own
-        app.cli.add_command(db_command)
+    app.cli.add_command(db_command)
 
 
 @click.command("init")

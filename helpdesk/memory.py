@@ -22,17 +22,16 @@ ARENA_MAX = 2
 _tuned = False
 
 
-def return_large_buffers() -> bool:
-    """Tune glibc's malloc once per process; False where it isn't glibc (or the environment decides)."""
+def return_large_buffers() -> None:
+    """Tune glibc's malloc, once per process (elsewhere, nothing to do)."""
     global _tuned
     if _tuned:
-        return True
+        return
+    _tuned = True
     if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
-        return False
+        return
     libc = ctypes.CDLL(None)
     if "MALLOC_MMAP_THRESHOLD_" not in os.environ:
         libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
     if "MALLOC_ARENA_MAX" not in os.environ:
         libc.mallopt(M_ARENA_MAX, ARENA_MAX)
-    _tuned = True
-    return True

@@ -1,13 +1,10 @@
 """Schema migrations (Flask-Migrate over Alembic), loaded only where the schema is worked on.
 
-Importing Flask-Migrate imports Alembic, Mako and Pygments: about 11 MB that a web process never
-uses. So the app registers it only when something imported it already (a test, a script), and
-`helpdesk db …` and the commands that migrate load it when they run.
+Importing Flask-Migrate imports Alembic, Mako and Pygments: about 9 MB that a web process never
+uses. So the app does not register it; `helpdesk db …` and the commands that migrate do, when they run.
 """
 
 from __future__ import annotations
-
-import sys
 
 import click
 from flask import Flask, current_app
@@ -23,12 +20,6 @@ def init_migrations(app: Flask) -> None:
     from flask_migrate import Migrate
 
     Migrate(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
-
-
-def init_migrations_if_loaded(app: Flask) -> None:
-    """At app creation: register Flask-Migrate when something imported it already."""
-    if "flask_migrate" in sys.modules:
-        init_migrations(app)
 
 
 def upgrade_schema(revision: str = "heads") -> None:

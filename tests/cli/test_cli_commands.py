@@ -142,7 +142,7 @@ def test_db_commands_are_flask_migrates_and_load_on_demand(tmp_path):
 
 
 def test_a_web_process_does_not_load_the_migration_tools(tmp_path):
-    """Alembic (with Mako and Pygments) costs a web process about 11 MB it never uses."""
+    """Alembic (with Mako and Pygments) costs a web process about 9 MB it never uses."""
     assert _run_cli(["init"], tmp_path).returncode == 0
     probe = (
         "import sys\n"
