@@ -24,6 +24,7 @@ from helpdesk.i18n import (
 )
 from helpdesk.memory import return_large_buffers
 from helpdesk.search.indexer import give_back_searchers
+from helpdesk.wiring import connect_features
 
 
 @event.listens_for(Engine, "connect")
@@ -86,6 +87,7 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.before_request(use_cached_wtforms_messages)
 
     _import_models()
+    connect_features()
     _configure_login()
     _register_blueprints(app)
     _register_template_helpers(app)
@@ -151,7 +153,7 @@ def _register_blueprints(app: Flask) -> None:
 def _register_template_helpers(app: Flask) -> None:
     from helpdesk.auth.models import Role
     from helpdesk.sla.badges import register_template_helpers as register_sla_helpers
-    from helpdesk.tickets.service import CHANNEL_LABELS, PRIORITY_LABELS, STATUS_LABELS
+    from helpdesk.tickets.labels import CHANNEL_LABELS, PRIORITY_LABELS, STATUS_LABELS
 
     @app.context_processor
     def inject_shell() -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Shared fixtures: a fresh app and database per test, a browser-like client, factories.
+"""Shared fixtures: a fresh app and database per test, a browser-like client (factories and query
+counting are in ``tests/factories.py``).
 
 SQLite (default): the schema is built once by running the real migrations into a template file,
 which each test copies. PostgreSQL (``HELPDESK_TEST_DATABASE_URL``): the migrations run once on
@@ -8,37 +9,23 @@ that database and every table is truncated after each test.
 from __future__ import annotations
 
 import contextvars
-import os
 import re
 import shutil
 from collections.abc import Iterator
-from contextlib import contextmanager
-from functools import cache
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.globals import _cv_app
 from flask.testing import FlaskClient
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from helpdesk import create_app
 from helpdesk.auth.models import Role, StaffUser
-from helpdesk.auth.passwords import hash_password
-from helpdesk.customers.models import Customer, CustomerEmail
+from helpdesk.customers.models import Customer
 from helpdesk.extensions import db
 from helpdesk.schema import upgrade_schema
-from helpdesk.tickets import service as ticket_service
-from helpdesk.tickets.models import Channel, Queue, Ticket
-
-PASSWORD = "correct horse battery"
-POSTGRES_URL = os.environ.get("HELPDESK_TEST_DATABASE_URL")
-
-
-@cache
-def password_hash() -> str:
-    """Hashing is deliberately slow; factories reuse one hash of ``PASSWORD``."""
-    return hash_password(PASSWORD)
+from tests.factories import PASSWORD, POSTGRES_URL, count_queries, make_customer, make_staff
 
 
 def _base_config(instance: Path, database_url: str) -> dict:
@@ -134,68 +121,6 @@ def client(app) -> Browser:
     return app.test_client()
 
 
-# --- factories -------------------------------------------------------------------------------
-
-_counter = iter(range(1, 10**9))
-
-
-def make_staff(role: Role = Role.AGENT, email: str | None = None, **fields) -> StaffUser:
-    n = next(_counter)
-    user = StaffUser(
-        email=email or f"{role.value}{n}@staff.test",
-        name=fields.pop("name", f"{role.value.title()} {n}"),
-        role=role,
-        password_hash=password_hash(),
-        **fields,
-    )
-    db.session.add(user)
-    db.session.commit()
-    return user
-
-
-def make_customer(email: str | None = None, **fields) -> Customer:
-    n = next(_counter)
-    customer = Customer(
-        name=fields.pop("name", f"Customer {n}"),
-        password_hash=fields.pop("password_hash", password_hash()),
-        **fields,
-    )
-    customer.emails.append(
-        CustomerEmail(email=(email or f"customer{n}@example.test").lower(), is_primary=True)
-    )
-    db.session.add(customer)
-    db.session.commit()
-    return customer
-
-
-def make_queue(slug: str = "general", **fields) -> Queue:
-    queue = Queue(
-        slug=slug, name_en=fields.pop("name_en", slug.title()), name_ar=fields.pop("name_ar", slug), **fields
-    )
-    db.session.add(queue)
-    db.session.commit()
-    return queue
-
-
-def make_ticket(
-    customer: Customer | None = None,
-    subject: str = "Where is my order?",
-    body: str = "It has not arrived.",
-    status=None,
-    **fields,
-) -> Ticket:
-    ticket = ticket_service.open_ticket(
-        customer=customer or make_customer(),
-        subject=subject,
-        body=body,
-        channel=fields.pop("channel", Channel.PORTAL),
-        **fields,
-    )
-    if status is not None and status != ticket.status:
-        ticket_service.change_status(ticket, status, actor=None)
-    return ticket
-
-
 @pytest.fixture
 def login(client):
     """Sign a user in through the real login form; returns the client."""
@@ -219,22 +144,6 @@ def login_as(login):
         return user
 
     return sign_in
-
-
-@contextmanager
-def count_queries() -> Iterator[list[str]]:
-    """Collect the SQL statements run inside the block (for query budgets)."""
-    statements: list[str] = []
-
-    def before_execute(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    engine = db.engine
-    event.listen(engine, "before_cursor_execute", before_execute)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", before_execute)
 
 
 @pytest.fixture

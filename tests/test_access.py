@@ -8,7 +8,7 @@ import re
 import pytest
 
 from helpdesk.auth.models import Role
-from tests.conftest import make_customer, make_staff, make_ticket
+from tests.factories import make_customer, make_staff, make_ticket
 
 # Endpoints anyone may reach (sign-in pages, the portal home, static files, the language switch).
 PUBLIC = {

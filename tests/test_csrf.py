@@ -5,7 +5,7 @@ import re
 import pytest
 
 from helpdesk.auth.models import Role
-from tests.conftest import PASSWORD, make_staff, make_ticket
+from tests.factories import PASSWORD, make_staff, make_ticket
 
 
 def state_changing_rules(app):

@@ -3,7 +3,7 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 
-from tests.conftest import PASSWORD, make_staff
+from tests.factories import PASSWORD, make_staff
 
 ROOT = Path(__file__).resolve().parents[1]
 

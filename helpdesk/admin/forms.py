@@ -9,8 +9,8 @@ from helpdesk.customers.models import Tier
 from helpdesk.fields import SelectField
 from helpdesk.i18n import MaxLength
 from helpdesk.sla.business_time import parse_intervals
+from helpdesk.tickets.labels import PRIORITY_LABELS
 from helpdesk.tickets.models import Priority
-from helpdesk.tickets.service import PRIORITY_LABELS
 
 ROLE_LABELS = {Role.AGENT: _l("Agent"), Role.SUPERVISOR: _l("Supervisor"), Role.ADMIN: _l("Admin")}
 LANGUAGE_CHOICES = [("ar", "العربية"), ("en", "English")]

@@ -7,8 +7,8 @@ from wtforms.widgets import HiddenInput
 
 from helpdesk.fields import SelectField
 from helpdesk.i18n import MaxLength
+from helpdesk.tickets.labels import PRIORITY_LABELS, STATUS_LABELS
 from helpdesk.tickets.models import TAG_MAX_CHARS, MessageKind, Status
-from helpdesk.tickets.service import PRIORITY_LABELS, STATUS_LABELS
 
 
 class TagNames:

@@ -9,8 +9,8 @@ from flask import redirect, render_template, request, url_for
 from helpdesk.agents.views import bp
 from helpdesk.auth.permissions import staff_required
 from helpdesk.extensions import htmx
+from helpdesk.tickets.labels import STATUS_LABELS
 from helpdesk.tickets.search import MAX_QUERY_CHARS, search_tickets, ticket_number_for
-from helpdesk.tickets.service import STATUS_LABELS
 
 
 @bp.get("/search")

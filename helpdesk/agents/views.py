@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
 
 from helpdesk.agents.articles import article_url, find_articles_for_agent
 from helpdesk.agents.forms import (
@@ -28,12 +29,14 @@ from helpdesk.customers.panel import all_earlier_tickets, all_orders, customer_p
 from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db, htmx
 from helpdesk.i18n import current_language
+from helpdesk.refusals import handle_refusals, refusal_message
 from helpdesk.tickets import assignment, presence, queries, service
+from helpdesk.tickets import bulk as bulk_actions
 from helpdesk.tickets import macros as macro_service
 from helpdesk.tickets.attachments import files_from_upload, send_attachment
 from helpdesk.tickets.errors import DomainError
+from helpdesk.tickets.labels import describe_change
 from helpdesk.tickets.models import (
-    TAG_MAX_CHARS,
     Attachment,
     Channel,
     Macro,
@@ -44,6 +47,7 @@ from helpdesk.tickets.models import (
     Ticket,
 )
 from helpdesk.tickets.search_index import similar_solved_tickets
+from helpdesk.transaction import unit_of_work
 
 bp = Blueprint("agents", __name__, url_prefix="/agent")
 
@@ -191,61 +195,28 @@ def bulk():
     if not tickets:
         flash(_("Select at least one ticket."), "warning")
         return redirect(back, 303)
-    action, value = form.action.data, form.value.data.strip()
     try:
-        apply = _bulk_action(action, value)
-    except ValueError as error:
+        apply = bulk_actions.bulk_operation(
+            form.action.data,
+            form.value.data.strip(),
+            actor=current_user._get_current_object(),
+            cap=current_app.config["MAX_OPEN_TICKETS_PER_AGENT"],
+        )
+    except bulk_actions.BadBulkAction as error:
         abort(400, description=str(error))
     done, failed = 0, []
     for ticket in tickets:
         try:
-            apply(ticket)
-            db.session.commit()
+            with unit_of_work():
+                apply(ticket)
             done += 1
-        except DomainError as error:
-            db.session.rollback()
-            failed.append(f"{ticket.number}: {error.message}")
+        except (DomainError, StaleDataError) as error:
+            failed.append(f"{ticket.number}: {refusal_message(error)}")
     if done:
         flash(_("%(count)s tickets updated.", count=done), "success")
     for message in failed:
         flash(message, "error")
     return redirect(back, 303)
-
-
-def _bulk_action(action: str, value: str):
-    actor = current_user._get_current_object()
-    if action == "assign":
-        if value == "auto":
-            cap = current_app.config["MAX_OPEN_TICKETS_PER_AGENT"]
-            return lambda t: assignment.assign_round_robin(t, actor=actor, cap=cap, commit=False)
-        if value == "none":
-            return lambda t: service.assign(t, None, actor=actor, commit=False)
-        agent = db.session.get(StaffUser, int(value)) if value.isdigit() else None
-        if agent is None:
-            raise ValueError(_("Unknown agent."))
-        return lambda t: service.assign(t, agent, actor=actor, commit=False)
-    if action == "status":
-        try:
-            status = Status(value)
-        except ValueError:
-            raise ValueError(_("Unknown status.")) from None
-        return lambda t: service.change_status(t, status, actor=actor, commit=False)
-    if action == "priority":
-        try:
-            priority = Priority(value)
-        except ValueError:
-            raise ValueError(_("Unknown priority.")) from None
-        return lambda t: service.change_priority(t, priority, actor=actor, commit=False)
-    if action == "tag":
-        if len(value) > TAG_MAX_CHARS:
-            raise ValueError(_("Each tag may have at most %(max)s characters.", max=TAG_MAX_CHARS))
-        return lambda t: service.change_tags(t, [x.name for x in t.tags] + [value], actor=actor, commit=False)
-    if action == "merge":
-        target = queries.ticket_by_number(value)
-        if target is None:
-            raise ValueError(_("There is no ticket %(number)s.", number=value))
-        return lambda t: None if t.id == target.id else service.merge(t, target, actor=actor, commit=False)
-    raise ValueError(_("Unknown action."))
 
 
 # --- the ticket page ---------------------------------------------------------------------------
@@ -299,11 +270,25 @@ def _render_ticket(ticket: Ticket, reply_form: ReplyForm | None = None, status: 
     ), status
 
 
-def _refused(error: DomainError, number: str, reply_form: ReplyForm | None = None):
-    """A stale or illegal write: the page again (current data) with the reason, as 409."""
-    db.session.rollback()
-    flash(error.message, "error")
-    return _render_ticket(_ticket_or_404(number), reply_form=reply_form, status=409)
+# Forms whose refusal shows the ticket page again at once (409), with the agent's draft reply kept;
+# a refused one-click action (status, claim, round-robin) goes back to the page with the reason.
+_SHOWN_AGAIN_WHEN_REFUSED = {"agents.reply", "agents.edit", "agents.merge", "agents.apply_macro"}
+
+
+def _refused(message: str):
+    """A refused write (a broken rule, or a stale or lost write), with the reason, on current data."""
+    flash(message, "error")
+    number = (request.view_args or {}).get("number")
+    ticket = queries.ticket_by_number(number) if number else None
+    if ticket is None:
+        return render_template("errors/error.html", code=400, message=message), 400
+    if request.endpoint not in _SHOWN_AGAIN_WHEN_REFUSED:
+        return redirect(url_for("agents.ticket", number=ticket.number), 303)
+    reply_form = ReplyForm() if request.endpoint == "agents.reply" else None
+    return _render_ticket(ticket, reply_form=reply_form, status=409)
+
+
+handle_refusals(bp, _refused)
 
 
 @bp.get("/tickets/<number>")
@@ -353,7 +338,7 @@ def reply(number: str):
     form = ReplyForm()
     if not form.validate_on_submit():
         return _render_ticket(ticket, reply_form=form, status=400)
-    try:
+    with unit_of_work():
         service.add_message(
             ticket,
             author=current_user,
@@ -362,8 +347,6 @@ def reply(number: str):
             expected_version=form.version.data,
             attachments=files_from_upload(form.files.data or []),
         )
-    except DomainError as error:
-        return _refused(error, number, reply_form=form)
     return redirect(url_for("agents.ticket", number=ticket.number), 303)
 
 
@@ -374,13 +357,10 @@ def change_status(number: str):
     form = StatusForm()
     if not form.validate_on_submit():
         abort(400, description=_("Choose a valid status."))
-    try:
+    with unit_of_work():
         service.change_status(
             ticket, Status(form.status.data), actor=current_user, expected_version=form.version.data
         )
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
     return redirect(url_for("agents.ticket", number=number), 303)
 
 
@@ -391,11 +371,8 @@ def claim(number: str):
     form = ClaimForm()
     if not form.validate_on_submit():
         abort(400, description=_("The form was incomplete."))
-    try:
+    with unit_of_work():
         assignment.claim(ticket, current_user._get_current_object(), expected_version=form.version.data)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
     return redirect(url_for("agents.ticket", number=number), 303)
 
 
@@ -407,18 +384,14 @@ def round_robin(number: str):
     form = ClaimForm()
     if not form.validate_on_submit():
         abort(400, description=_("The form was incomplete."))
-    try:
+    with unit_of_work():
         service.check_version(ticket, form.version.data)
         agent = assignment.assign_round_robin(
             ticket,
             actor=current_user._get_current_object(),
             cap=current_app.config["MAX_OPEN_TICKETS_PER_AGENT"],
         )
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        flash(_("Assigned to %(name)s.", name=agent.name), "success")
+    flash(_("Assigned to %(name)s.", name=agent.name), "success")
     return redirect(url_for("agents.ticket", number=number), 303)
 
 
@@ -432,19 +405,19 @@ def edit(number: str):
     if not form.validate_on_submit():
         problems = [str(e) for errors in form.errors.values() for e in errors]
         abort(400, description=" ".join(problems) or _("The form was incomplete."))
-    actor = current_user._get_current_object()
     by_id = {str(a.id): a for a in [*agents, ticket.assignee] if a is not None}
     queue_by_id = {str(q.id): q for q in [*queues, ticket.queue] if q is not None}
-    try:
-        service.check_version(ticket, form.version.data)
-        service.change_priority(ticket, Priority(form.priority.data), actor=actor, commit=False)
-        service.change_queue(ticket, queue_by_id.get(form.queue.data), actor=actor, commit=False)
-        service.assign(ticket, by_id.get(form.assignee.data), actor=actor, commit=False)
-        service.change_tags(ticket, (form.tags.data or "").split(","), actor=actor, commit=False)
-        service.change_status(ticket, Status(form.status.data), actor=actor, commit=False)
-        db.session.commit()
-    except DomainError as error:
-        return _refused(error, number)
+    with unit_of_work():
+        service.update_ticket(
+            ticket,
+            actor=current_user._get_current_object(),
+            expected_version=form.version.data,
+            priority=Priority(form.priority.data),
+            queue=queue_by_id.get(form.queue.data),
+            assignee=by_id.get(form.assignee.data),
+            tags=(form.tags.data or "").split(","),
+            status=Status(form.status.data),
+        )
     flash(_("Ticket updated."), "success")
     return redirect(url_for("agents.ticket", number=number), 303)
 
@@ -460,11 +433,9 @@ def merge(number: str):
     if target is None:
         flash(_("There is no ticket %(number)s.", number=form.target.data.strip()), "error")
         return redirect(url_for("agents.ticket", number=number), 303)
-    try:
+    with unit_of_work():
         service.check_version(source, form.version.data)
         service.merge(source, target, actor=current_user._get_current_object())
-    except DomainError as error:
-        return _refused(error, number)
     flash(_("%(source)s was merged into %(target)s.", source=source.number, target=target.number), "success")
     return redirect(url_for("agents.ticket", number=target.number), 303)
 
@@ -478,12 +449,10 @@ def apply_macro(number: str):
     if not form.validate_on_submit():
         abort(400, description=_("Choose a macro."))
     macro = db.session.get(Macro, form.macro.data) or abort(404)
-    try:
+    with unit_of_work():
         macro_service.apply_macro(
             macro, ticket, agent=current_user._get_current_object(), expected_version=form.version.data
         )
-    except DomainError as error:
-        return _refused(error, number)
     return redirect(url_for("agents.ticket", number=number), 303)
 
 
@@ -540,7 +509,7 @@ TIMELINE_LABELS = {
 
 @bp.app_template_global()
 def event_text(message) -> str:
-    return service.describe_change(message.kind, message.event, message.body_text)
+    return describe_change(message.kind, message.event, message.body_text)
 
 
 TIER_LABELS = {

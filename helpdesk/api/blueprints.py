@@ -9,6 +9,7 @@ from werkzeug.exceptions import default_exceptions
 
 from helpdesk.api.errors import error_response, register_json_errors
 from helpdesk.extensions import db
+from helpdesk.refusals import refusal_message
 from helpdesk.tickets.errors import DomainError, NotAllowed
 
 
@@ -28,9 +29,7 @@ def api_blueprint(name: str, url_prefix: str, description: str) -> Blueprint:
     @blueprint.errorhandler(StaleDataError)
     def stale_write(error: StaleDataError):
         db.session.rollback()
-        return _as_response(
-            409, "The ticket was changed by someone else at the same moment; reload it and try again."
-        )
+        return _as_response(409, refusal_message(error))
 
     @blueprint.errorhandler(IntegrityError)
     def conflicting_write(error: IntegrityError):

@@ -27,6 +27,7 @@ from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db
 from helpdesk.tickets import queries, service
 from helpdesk.tickets.models import Channel, MessageKind, Queue, Ticket
+from helpdesk.transaction import unit_of_work
 
 bp = api_blueprint("Tickets", "/api/v1/tickets", "The queue views, the thread, replies and notes.")
 
@@ -101,19 +102,18 @@ def create_ticket(data: dict):
         invalid("customer_id", f"No customer has the id {data['customer_id']}.")
     queue = _queue(data["queue"]) if "queue" in data else None
     assignee = _assignee(data["assignee_id"]) if "assignee_id" in data else None
-    ticket = service.open_ticket(
-        customer=customer,
-        subject=data["subject"],
-        body=data["body"],
-        channel=Channel.API,
-        queue=queue,
-        priority=data["priority"],
-        tags=data.get("tags", ()),
-        commit=False,
-    )
-    if assignee is not None:
-        service.assign(ticket, assignee, actor=api_user(), commit=False)
-    db.session.commit()
+    with unit_of_work():
+        ticket = service.open_ticket(
+            customer=customer,
+            subject=data["subject"],
+            body=data["body"],
+            channel=Channel.API,
+            queue=queue,
+            priority=data["priority"],
+            tags=data.get("tags", ()),
+        )
+        if assignee is not None:
+            service.assign(ticket, assignee, actor=api_user())
     return _ticket(ticket.number)
 
 
@@ -135,18 +135,11 @@ def update_ticket(data: dict, number: str):
     `version` must be the ticket's current version: if someone changed it since you read it, nothing
     is changed and the answer is 409 saying what changed. A status the ticket cannot move to is 409 too."""
     ticket = _ticket(number)
-    service.check_version(ticket, data["version"])
-    actor = api_user()
+    changes = {key: data[key] for key in ("priority", "tags", "status") if key in data}
     if "assignee_id" in data:
-        assignee = _assignee(data["assignee_id"]) if data["assignee_id"] is not None else None
-        service.assign(ticket, assignee, actor=actor, commit=False)
-    if "priority" in data:
-        service.change_priority(ticket, data["priority"], actor=actor, commit=False)
-    if "tags" in data:
-        service.change_tags(ticket, data["tags"], actor=actor, commit=False)
-    if "status" in data:
-        service.change_status(ticket, data["status"], actor=actor, commit=False)
-    db.session.commit()
+        changes["assignee"] = _assignee(data["assignee_id"]) if data["assignee_id"] is not None else None
+    with unit_of_work():
+        service.update_ticket(ticket, actor=api_user(), expected_version=data["version"], **changes)
     return _ticket(number)
 
 
@@ -160,14 +153,16 @@ def list_messages(number: str):
 
 def _add(number: str, data: dict, kind: MessageKind):
     ticket = _ticket(number)
-    return service.add_message(
-        ticket,
-        author=api_user(),
-        body=data["body"],
-        kind=kind,
-        channel=Channel.API,
-        expected_version=data.get("version"),
-    )
+    with unit_of_work():
+        message = service.add_message(
+            ticket,
+            author=api_user(),
+            body=data["body"],
+            kind=kind,
+            channel=Channel.API,
+            expected_version=data.get("version"),
+        )
+    return message
 
 
 @bp.route("/<ticket_number:number>/replies", methods=["POST"])

@@ -1,10 +1,9 @@
-"""Outbound webhooks: events from the service layer become delivery rows in the same transaction;
+"""Outbound webhooks: the domain events of a transaction become delivery rows just before it commits;
 the worker posts them, signed, with retries and backoff.
 
-``emit()`` only notes the event on the session. Just before the transaction commits, each noted
-event is turned into one ``WebhookDelivery`` per subscribed endpoint, with the ticket as it is at
-that moment: so the body shows the committed state, several changes to a ticket in one transaction
-become one ``ticket.updated`` (with every change listed), and a rolled-back transaction sends nothing.
+The rows are written by ``write_deliveries``, the receiver of ``events.committing``: so the body shows
+the committed state, several changes to a ticket in one transaction become one ``ticket.updated``
+(with every change listed), and a rolled-back transaction sends nothing (see ``helpdesk.events``).
 """
 
 from __future__ import annotations
@@ -15,15 +14,14 @@ import json
 import logging
 import time
 import uuid
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app
-from sqlalchemy import event as sa_event
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from helpdesk import events
 from helpdesk.api.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db
@@ -42,73 +40,32 @@ LONGEST_RETRY = timedelta(hours=6)
 CLAIM_LEASE = timedelta(minutes=2)
 SIGNATURE_HEADER = "X-Helpdesk-Signature"
 
-_PENDING = "webhook_events"
-_SAVEPOINT_MARKS = "webhook_savepoints"
+# The public names of the domain events, as endpoints subscribe to them.
+PUBLIC_NAMES = {
+    events.ticket_opened: "ticket.created",
+    events.ticket_changed: "ticket.updated",
+    events.message_added: "message.created",
+    events.sla_breached: "sla.breached",
+}
 
 
-@dataclass
-class PendingEvent:
-    name: str
-    ticket: Any
-    message: Any = None
-    changes: dict[str, dict[str, Any]] = field(default_factory=dict)
-    details: dict[str, Any] = field(default_factory=dict)
-    occurred_at: datetime = field(default_factory=utcnow)
-
-
-def emit(
-    name: str,
-    *,
-    ticket,
-    message=None,
-    changes: dict[str, tuple[Any, Any]] | None = None,
-    details: dict[str, Any] | None = None,
-) -> None:
-    """Note an event of the current transaction (``changes``: field → (old, new))."""
-    pending: list[PendingEvent] = db.session.info.setdefault(_PENDING, [])
-    if name == "ticket.updated":
-        if any(p.name == "ticket.created" and p.ticket is ticket for p in pending):
-            return  # opened in this transaction: ticket.created already carries the final state
-        same = next((p for p in pending if p.name == name and p.ticket is ticket), None)
-        if same is not None:
-            for key, (old, new) in (changes or {}).items():
-                same.changes.setdefault(key, {"from": _plain(old)})["to"] = _plain(new)
-            return
-    pending.append(
-        PendingEvent(
-            name=name,
-            ticket=ticket,
-            message=message,
-            changes={
-                k: {"from": _plain(old), "to": _plain(new)} for k, (old, new) in (changes or {}).items()
-            },
-            details=dict(details or {}),
-        )
-    )
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return getattr(value, "value", value)
-
-
-@sa_event.listens_for(Session, "before_commit")
-def _write_deliveries(session: Session) -> None:
-    pending: list[PendingEvent] = session.info.pop(_PENDING, [])
-    if not pending:
+def write_deliveries(session: Session, published: list[events.Event]) -> None:
+    """Receiver of ``events.committing``: one delivery row per subscribed endpoint and event, with the
+    ticket as it is at that moment."""
+    named = [(PUBLIC_NAMES[e.signal], e) for e in published if e.signal in PUBLIC_NAMES]
+    if not named:
         return
     endpoints = session.scalars(select(WebhookEndpoint).where(WebhookEndpoint.is_active)).all()
-    wanted = [(p, [e for e in endpoints if p.name in (e.events or [])]) for p in pending]
-    if not any(targets for _p, targets in wanted):
+    wanted = [(name, e, [t for t in endpoints if name in (t.events or [])]) for name, e in named]
+    if not any(targets for _name, _e, targets in wanted):
         return
     session.flush()  # ids and the final state of what the events describe
-    for item, targets in wanted:
+    for name, item, targets in wanted:
         if not targets:
             continue
         body = {
             "id": str(uuid.uuid4()),
-            "event": item.name,
+            "event": name,
             "occurred_at": item.occurred_at.isoformat(),
             "data": _data(item),
         }
@@ -117,37 +74,14 @@ def _write_deliveries(session: Session) -> None:
                 WebhookDelivery(
                     uuid=str(uuid.uuid4()),
                     endpoint_id=endpoint.id,
-                    event=item.name,
+                    event=name,
                     payload=body,
                     next_attempt_at=utcnow(),
                 )
             )
 
 
-@sa_event.listens_for(Session, "after_transaction_create")
-def _mark_savepoint(session: Session, transaction) -> None:
-    """Remember how many events a savepoint started with, so rolling it back forgets only its own."""
-    if transaction.nested:
-        session.info.setdefault(_SAVEPOINT_MARKS, {})[transaction] = len(session.info.get(_PENDING, []))
-
-
-@sa_event.listens_for(Session, "after_soft_rollback")
-def _forget_events(session: Session, previous_transaction) -> None:
-    """A rolled-back transaction sends nothing; a rolled-back savepoint drops only what it added."""
-    if previous_transaction.nested:
-        start = session.info.get(_SAVEPOINT_MARKS, {}).pop(previous_transaction, 0)
-        del session.info.get(_PENDING, [])[start:]
-    else:
-        session.info.pop(_PENDING, None)
-
-
-@sa_event.listens_for(Session, "after_transaction_end")
-def _forget_marks(session: Session, transaction) -> None:
-    if transaction.parent is None:
-        session.info.pop(_SAVEPOINT_MARKS, None)
-
-
-def _data(item: PendingEvent) -> dict[str, Any]:
+def _data(item: events.Event) -> dict[str, Any]:
     from helpdesk.api.schemas import MessageSchema, TicketSchema
 
     data: dict[str, Any] = {"ticket": TicketSchema().dump(item.ticket)}
@@ -155,7 +89,12 @@ def _data(item: PendingEvent) -> dict[str, Any]:
         data["message"] = MessageSchema().dump(item.message)
     if item.changes:
         data["changes"] = item.changes
-    data.update(item.details)
+    if item.signal is events.sla_breached:
+        data["breach"] = {
+            "metric": item.details["metric"].value,
+            "due_at": item.details["due_at"].isoformat(),
+            "policy_id": item.details.get("policy_id"),
+        }
     return data
 
 

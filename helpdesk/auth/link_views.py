@@ -10,7 +10,7 @@ from helpdesk.auth import links
 from helpdesk.auth.forms import ConfirmLinkForm, EmailOnlyForm, GuestCaseForm, NewPasswordForm, SignUpForm
 from helpdesk.auth.models import TokenPurpose
 from helpdesk.auth.permissions import sign_in_rate_limit
-from helpdesk.kb.views import DRAFT_KEY
+from helpdesk.kb.case_form import DRAFT_KEY
 
 bp = Blueprint("signin", __name__)
 

@@ -12,7 +12,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import update
@@ -28,6 +28,7 @@ from helpdesk.mail.outbox import queue_email
 from helpdesk.tickets import service as tickets
 from helpdesk.tickets.errors import DomainError
 from helpdesk.tickets.models import Channel, Ticket
+from helpdesk.urls import external_url
 
 LIFETIME = {
     TokenPurpose.SIGN_IN: timedelta(minutes=20),
@@ -92,7 +93,7 @@ def consume(purpose: TokenPurpose, signed: str) -> EmailToken:
 
 
 def _link(endpoint: str, signed: str) -> str:
-    return current_app.config["BASE_URL"].rstrip("/") + url_for(endpoint, token=signed)
+    return external_url(endpoint, token=signed)
 
 
 def _send(email: str, subject: str, text: str) -> None:
@@ -140,7 +141,7 @@ def request_sign_up(name: str, email: str, password: str) -> None:
             _(
                 "Someone (probably you) tried to create an account with this address, which already "
                 "has one. Sign in here, or reset your password from the sign-in page:\n\n%(link)s",
-                link=current_app.config["BASE_URL"].rstrip("/") + url_for("auth.customer_login"),
+                link=external_url("auth.customer_login"),
             ),
         )
     else:

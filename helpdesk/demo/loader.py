@@ -324,7 +324,6 @@ def _create_ticket(
         order=order,
         author=agent if channel == Channel.AGENT else customer,
         created_at=created,
-        commit=False,
     )
     if status == Status.NEW:
         return ticket
@@ -338,7 +337,6 @@ def _create_ticket(
             body=rng.choice(content.internal_notes[language]),
             kind=MessageKind.NOTE,
             created_at=step,
-            commit=False,
         )
     step += timedelta(minutes=rng.randrange(10, 60 * 30))
     service.add_message(
@@ -346,7 +344,6 @@ def _create_ticket(
         author=agent,
         body=text["agent_reply"].format(**fill),
         created_at=min(step, now),
-        commit=False,
         notify=False,
     )
     if status in (Status.SOLVED, Status.CLOSED, Status.OPEN) and rng.random() < 0.5:
@@ -356,10 +353,9 @@ def _create_ticket(
             author=customer,
             body=text["customer_followup"].format(**fill),
             created_at=min(step, now),
-            commit=False,
         )
     if status != Status.OPEN:
-        service.change_status(ticket, status, actor=agent, commit=False)
+        service.change_status(ticket, status, actor=agent)
     step = min(step + timedelta(minutes=rng.randrange(20, 60 * 48)), now)
     ticket.updated_at = step
     if status in (Status.SOLVED, Status.CLOSED):

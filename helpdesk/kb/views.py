@@ -12,6 +12,7 @@ from helpdesk.auth.permissions import kb_editor_required
 from helpdesk.extensions import db, htmx
 from helpdesk.i18n import current_language
 from helpdesk.kb import service
+from helpdesk.kb.case_form import DRAFT_KEY, VIEWED_KEY
 from helpdesk.kb.forms import ArticleForm, FeedbackForm, SolvedForm
 from helpdesk.kb.models import Article, ArticleStatus, Category
 from helpdesk.kb.rendering import render_markdown
@@ -19,8 +20,6 @@ from helpdesk.kb.rendering import render_markdown
 bp = Blueprint("kb", __name__)
 
 SUGGESTIONS = 5
-VIEWED_KEY = "kb_viewed_from_case_form"  # article ids opened from the case form, until a case is sent
-DRAFT_KEY = "case_draft"  # what the customer typed, so "I still need help" brings it back
 DRAFT_BODY_CHARS = 1200
 
 

@@ -19,16 +19,15 @@ from helpdesk.mail.addresses import SUBJECT_TOKEN_RE, message_id_domain, reply_a
 from helpdesk.mail.models import OutboundEmail
 from helpdesk.mail.outbox import queue_email
 from helpdesk.tickets.models import Message, Ticket
+from helpdesk.urls import external_url
 
 MAX_REFERENCES = 20
 
 
 def portal_link_for(ticket: Ticket) -> str:
-    """The link a customer follows from an email to their case.
-
-    The one place that builds it: swap in a signed magic link here once the portal has them.
-    """
-    return f"{current_app.config['BASE_URL'].rstrip('/')}/portal/cases/{ticket.number}"
+    """The link a customer follows from an email to their case (the portal asks them to sign in,
+    by password or by an emailed sign-in link, and then shows the case)."""
+    return external_url("portal.case", number=ticket.number)
 
 
 def new_message_id(ticket: Ticket) -> str:

@@ -16,7 +16,8 @@ from sqlalchemy import select
 
 from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db
-from helpdesk.mail.inbound import IngestResult, ingest
+from helpdesk.mail.inbound import ingest
+from helpdesk.mail.ledger import IngestResult
 from helpdesk.mail.models import Mailbox
 from helpdesk.worker.runner import register_job
 

@@ -13,7 +13,7 @@ from helpdesk.audit import service as audit
 from helpdesk.auth.models import Role
 from helpdesk.auth.permissions import staff_required
 from helpdesk.extensions import db
-from helpdesk.mail import inbound
+from helpdesk.mail import inbound, ledger
 from helpdesk.mail.forms import MailboxForm
 from helpdesk.mail.mailboxes import mailbox_of, save_mailbox, security_of
 from helpdesk.mail.models import InboundMessage, InboundStatus, Mailbox
@@ -33,7 +33,7 @@ def _eml_response(row: InboundMessage) -> Response:
 @bp.get("/admin/mail/failed")
 @staff_required(Role.ADMIN)
 def failed():
-    return render_template("mail/failed.html", messages=inbound.failed_messages(), retry_form=FlaskForm())
+    return render_template("mail/failed.html", messages=ledger.failed_messages(), retry_form=FlaskForm())
 
 
 @bp.get("/admin/mail/inbound/<int:inbound_id>.eml")
@@ -50,7 +50,7 @@ def retry(inbound_id: int):
         abort(400, description=_("The form was incomplete."))
     if row.status != InboundStatus.FAILED:
         abort(409, description=_("This message is not marked as failed."))
-    inbound.retry_failed(row)
+    ledger.retry_failed(row)
     audit.record("mail.retried", actor=current_user, target=f"inbound:{row.id}")
     db.session.commit()
     result = inbound.process_inbound(row.id)

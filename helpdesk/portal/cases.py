@@ -58,7 +58,6 @@ def rate_case(ticket: Ticket, customer: Customer, *, score: int, comment: str | 
     rating.score = score
     rating.comment = (comment or "").strip() or None
     db.session.add(rating)
-    db.session.commit()
     return rating
 
 

@@ -10,15 +10,30 @@ from helpdesk.auth.permissions import customer_required
 from helpdesk.extensions import db
 from helpdesk.i18n import current_language
 from helpdesk.kb import service as kb
-from helpdesk.kb.views import DRAFT_KEY, VIEWED_KEY
+from helpdesk.kb.case_form import DRAFT_KEY, VIEWED_KEY
 from helpdesk.portal import cases as case_rules
 from helpdesk.portal.forms import CaseActionForm, CaseReplyForm, CsatForm, NewCaseForm
+from helpdesk.refusals import handle_refusals
 from helpdesk.tickets import queries, service
 from helpdesk.tickets.attachments import files_from_upload, send_attachment
-from helpdesk.tickets.errors import DomainError
 from helpdesk.tickets.models import Attachment, Channel, MessageKind, Ticket
+from helpdesk.transaction import unit_of_work
 
 bp = Blueprint("portal", __name__)
+
+
+def _refused(message: str):
+    """A refused action: back to the case with the reason, or the new-case form kept as typed."""
+    flash(message, "error")
+    if request.endpoint == "portal.new_case":
+        return render_template("portal/new_case.html", form=NewCaseForm()), 400
+    number = (request.view_args or {}).get("number")
+    if number:
+        return redirect(url_for("portal.case", number=number), 303)
+    return render_template("errors/error.html", code=400, message=message), 400
+
+
+handle_refusals(bp, _refused)
 
 
 def own_case_or_404(number: str) -> Ticket:
@@ -52,22 +67,16 @@ def new_case():
     draft = session.get(DRAFT_KEY) or {}
     form = NewCaseForm(data=None if request.method == "POST" else draft)
     if form.validate_on_submit():
-        try:
+        with unit_of_work():
             ticket = service.open_ticket(
                 customer=current_user,
                 subject=form.subject.data,
                 body=form.body.data,
                 channel=Channel.PORTAL,
                 attachments=files_from_upload(form.files.data or []),
-                commit=False,
             )
             # Articles opened from this form before sending it: the deflection that did not work.
             ticket.articles_viewed_before = len(session.get(VIEWED_KEY, []))
-            db.session.commit()
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-            return render_template("portal/new_case.html", form=form), 400
         session.pop(DRAFT_KEY, None)
         session.pop(VIEWED_KEY, None)
         flash(_("Your case %(number)s has been opened.", number=ticket.number), "success")
@@ -105,12 +114,9 @@ def _case_action(number: str, action, done_message: str):
     ticket = own_case_or_404(number)
     if not CaseActionForm().validate_on_submit():
         abort(400)
-    try:
+    with unit_of_work():
         action(ticket, current_user)
-        flash(done_message, "success")
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
+    flash(done_message, "success")
     return redirect(url_for("portal.case", number=ticket.number), 303)
 
 
@@ -134,12 +140,9 @@ def rate(number: str):
     form = CsatForm()
     if not form.validate_on_submit():
         return render_case(ticket, csat_form=form), 400
-    try:
+    with unit_of_work():
         case_rules.rate_case(ticket, current_user, score=form.score.data, comment=form.comment.data)
-        flash(_("Thank you for rating our support."), "success")
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
+    flash(_("Thank you for rating our support."), "success")
     return redirect(url_for("portal.case", number=ticket.number), 303)
 
 
@@ -150,7 +153,7 @@ def reply(number: str):
     form = CaseReplyForm()
     if not form.validate_on_submit():
         return render_case(ticket, form=form), 400
-    try:
+    with unit_of_work():
         service.add_message(
             ticket,
             author=current_user,
@@ -158,9 +161,6 @@ def reply(number: str):
             channel=Channel.PORTAL,
             attachments=files_from_upload(form.files.data or []),
         )
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
     return redirect(url_for("portal.case", number=ticket.number), 303)
 
 

@@ -30,6 +30,7 @@ from helpdesk.auth.models import StaffUser
 from helpdesk.extensions import db
 from helpdesk.kb.models import Deflection
 from helpdesk.sla.models import BreachKind, SlaBreach, SlaMetric, TicketSla
+from helpdesk.tickets.labels import CHANNEL_LABELS
 from helpdesk.tickets.models import Channel, CsatRating, Queue, Status, Ticket
 
 ACTIVE = [s for s in Status if s.is_active]
@@ -40,12 +41,7 @@ AGE_BUCKETS: tuple[tuple[str, Any, int, int | None], ...] = (
     ("3_7d", _l("3–7 days"), 3, 7),
     ("over_7d", _l("Over 7 days"), 7, None),
 )
-CHANNEL_NAMES = {
-    Channel.EMAIL: _l("Email"),
-    Channel.PORTAL: _l("Portal"),
-    Channel.AGENT: _l("Agent"),
-    Channel.API: _l("API"),
-}
+CHANNEL_NAMES = CHANNEL_LABELS
 METRIC_NAMES = {
     SlaMetric.FIRST_RESPONSE: _l("First response"),
     SlaMetric.NEXT_RESPONSE: _l("Next response"),

@@ -1,5 +1,7 @@
-"""The indexes the app keeps, by name. A feature registers its own (``helpdesk/kb/search_index.py``
-registers "articles"); adding a "tickets" index is one more ``register_index`` call there."""
+"""The indexes the app keeps, by name. A feature registers its own from its index-definition module
+(``helpdesk/kb/search_index.py`` registers "articles", ``helpdesk/tickets/search_index.py``
+"tickets"); ``helpdesk.wiring`` imports those modules when the app is created. This module imports
+no feature."""
 
 from __future__ import annotations
 
@@ -38,14 +40,7 @@ def register_index(spec: IndexSpec) -> IndexSpec:
     return spec
 
 
-def _load_index_modules() -> None:
-    # Importing them registers "articles" and "tickets".
-    import helpdesk.kb.search_index
-    import helpdesk.tickets.search_index  # noqa: F401
-
-
 def index_spec(name: str) -> IndexSpec:
-    _load_index_modules()
     try:
         return _INDEXES[name]
     except KeyError:
@@ -53,5 +48,4 @@ def index_spec(name: str) -> IndexSpec:
 
 
 def all_indexes() -> list[IndexSpec]:
-    _load_index_modules()
     return list(_INDEXES.values())

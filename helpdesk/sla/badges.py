@@ -82,7 +82,7 @@ def sla_badge_text(ticket: Ticket) -> BadgeText | None:
 
 
 def _badge_words() -> dict:
-    from helpdesk.sla.breaches import METRIC_LABELS
+    from helpdesk.sla.labels import METRIC_LABELS
 
     cache = g.setdefault("_sla_badge_words", {})
     locale = str(get_locale())

@@ -1,8 +1,9 @@
-"""The SLA check run by the worker: record warnings and breaches, notify, escalate.
+"""The SLA check run by the worker: record warnings and breaches, publish them, escalate.
 
 Each warning or breach is one row keyed by (ticket, metric, kind, clock start). The row is inserted
-with ON CONFLICT DO NOTHING and everything else (the ticket event, the email, the escalation) happens
-only when the insert took, in the same transaction: a second run, or a second worker, does nothing.
+with ON CONFLICT DO NOTHING and everything else (the ticket event, the published ``sla_warning`` /
+``sla_breached`` whose receivers email the recipient and post webhooks, the escalation) happens only
+when the insert took, in the same transaction: a second run, or a second worker, does nothing.
 """
 
 from __future__ import annotations
@@ -10,32 +11,25 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from flask import Flask, current_app
-from flask_babel import force_locale, format_datetime
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+from flask import Flask
 from sqlalchemy import and_, exists, select, true
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm.exc import StaleDataError
 
-from helpdesk.api.webhooks import emit
+from helpdesk import events
 from helpdesk.auth.models import StaffUser
 from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db
-from helpdesk.mail.outbox import queue_email
 from helpdesk.sla.models import BreachKind, SlaBreach, SlaMetric, SlaPolicy, TicketSla
-from helpdesk.tickets.models import Channel, Message, MessageKind, Priority, Status, Ticket
+from helpdesk.tickets import service as tickets
+from helpdesk.tickets.models import Priority, Status, Ticket
+from helpdesk.transaction import unit_of_work
 from helpdesk.worker.runner import register_job
 
 log = logging.getLogger("helpdesk.sla")
 
 ACTIVE = [s for s in Status if s.is_active]
-METRIC_LABELS = {
-    SlaMetric.FIRST_RESPONSE: _l("first response"),
-    SlaMetric.NEXT_RESPONSE: _l("next response"),
-    SlaMetric.RESOLUTION: _l("resolution"),
-}
 EVENTS = {BreachKind.WARNING: "sla_warning", BreachKind.BREACH: "sla_breached"}
 
 
@@ -98,11 +92,12 @@ def check_breaches(now: datetime | None = None) -> dict[str, int]:
         for metric in SlaMetric:
             for ticket_id, due_at, started_at in _candidates(metric, kind, now):
                 try:
-                    if _record(ticket_id, metric, kind, due_at, started_at, now):
-                        counts["breaches" if kind == BreachKind.BREACH else "warnings"] += 1
-                    db.session.commit()
+                    with unit_of_work():
+                        recorded = _record(ticket_id, metric, kind, due_at, started_at, now)
                 except StaleDataError:  # an agent changed the ticket meanwhile: try again next run
-                    db.session.rollback()
+                    continue
+                if recorded:
+                    counts["breaches" if kind == BreachKind.BREACH else "warnings"] += 1
     return counts
 
 
@@ -129,30 +124,18 @@ def _record(
     )
     if breach_id is None:
         return False
-    db.session.add(
-        Message(
-            ticket=ticket,
-            kind=MessageKind.EVENT,
-            event=EVENTS[kind],
-            channel=Channel.AGENT,
-            body_text=f"{metric.value} · due {due_at:%Y-%m-%d %H:%M} UTC",
-            created_at=now,
-        )
-    )
-    if recipient is not None:
-        _notify(recipient, ticket, metric, kind, due_at)
+    tickets.record_event(ticket, EVENTS[kind], f"{metric.value} · due {due_at:%Y-%m-%d %H:%M} UTC", at=now)
     if kind == BreachKind.BREACH:
-        emit(
-            "sla.breached",
-            ticket=ticket,
-            details={
-                "breach": {
-                    "metric": metric.value,
-                    "due_at": due_at.isoformat(),
-                    "policy_id": row.policy_id if row else None,
-                }
-            },
+        events.publish(
+            events.sla_breached,
+            ticket,
+            metric=metric,
+            due_at=due_at,
+            policy_id=row.policy_id if row else None,
+            recipient=recipient,
         )
+    else:
+        events.publish(events.sla_warning, ticket, metric=metric, due_at=due_at, recipient=recipient)
     if kind == BreachKind.BREACH and policy is not None:
         _escalate(ticket, policy)
     return True
@@ -165,47 +148,14 @@ def _recipient(ticket: Ticket, kind: BreachKind) -> StaffUser | None:
     return next((s for s in candidates if s is not None and s.is_active), None)
 
 
-def _notify(
-    recipient: StaffUser, ticket: Ticket, metric: SlaMetric, kind: BreachKind, due_at: datetime
-) -> None:
-    link = f"{current_app.config['BASE_URL'].rstrip('/')}/agent/tickets/{ticket.number}"
-    with force_locale(recipient.language or current_app.config["BABEL_DEFAULT_LOCALE"]):
-        values = {
-            "number": ticket.number,
-            "metric": str(METRIC_LABELS[metric]),
-            "due": format_datetime(due_at),
-        }
-        if kind == BreachKind.BREACH:
-            subject = _("[%(number)s] SLA breached: %(metric)s", **values)
-            lead = _("The %(metric)s target of ticket %(number)s was missed (due %(due)s).", **values)
-        else:
-            subject = _("[%(number)s] SLA warning: %(metric)s due soon", **values)
-            lead = _("The %(metric)s target of ticket %(number)s is due %(due)s.", **values)
-        queue = ticket.queue.name_for(recipient.language or "ar") if ticket.queue else "—"
-        details = [
-            lead,
-            "",
-            _("Subject: %(subject)s", subject=ticket.subject),
-            _("Queue: %(queue)s", queue=queue),
-            _("Assignee: %(name)s", name=ticket.assignee.name if ticket.assignee else _("nobody")),
-            "",
-            link,
-        ]
-    queue_email(
-        to=recipient.email, subject=subject, text="\n".join(details), kind=f"sla_{kind.value}", ticket=ticket
-    )
-
-
 def _escalate(ticket: Ticket, policy: SlaPolicy) -> None:
-    from helpdesk.tickets import service as tickets
-
     if policy.breach_raises_priority and ticket.priority != Priority.URGENT:
         ladder = list(Priority)
         raised = ladder[min(ticket.priority.rank + 1, len(ladder) - 1)]
-        tickets.change_priority(ticket, raised, actor=None, commit=False)
+        tickets.change_priority(ticket, raised, actor=None)
     target = policy.breach_reassign_to
     if target is not None and target.is_active and ticket.assignee_id != target.id:
-        tickets.assign(ticket, target, actor=None, commit=False)
+        tickets.assign(ticket, target, actor=None)
 
 
 @register_job("sla.check_breaches", every_seconds=60)

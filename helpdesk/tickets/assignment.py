@@ -23,6 +23,7 @@ def claim(ticket: Ticket, agent: StaffUser, *, expected_version: int | None) -> 
     number = ticket.number
     try:
         service.assign(ticket, agent, actor=agent, expected_version=expected_version)
+        db.session.flush()  # the conditional UPDATE: a concurrent claim loses here
     except StaleDataError:
         # Both requests read the same version; the other UPDATE committed first.
         db.session.rollback()
@@ -72,9 +73,7 @@ def round_robin_agent(queue: Queue, *, cap: int) -> StaffUser | None:
     return members[_next_turn(queue) % len(members)]
 
 
-def assign_round_robin(
-    ticket: Ticket, *, actor: StaffUser | None, cap: int, commit: bool = True
-) -> StaffUser:
+def assign_round_robin(ticket: Ticket, *, actor: StaffUser | None, cap: int) -> StaffUser:
     if ticket.queue is None:
         raise IllegalTransition(str(_l("Put the ticket in a queue first.")))
     agent = round_robin_agent(ticket.queue, cap=cap)
@@ -88,5 +87,5 @@ def assign_round_robin(
                 )
             )
         )
-    service.assign(ticket, agent, actor=actor, commit=commit)
+    service.assign(ticket, agent, actor=actor)
     return agent

@@ -107,15 +107,13 @@ def apply_macro(macro: Macro, ticket: Ticket, *, agent: StaffUser, expected_vers
     """Post the macro's reply and apply its status, priority and tags, all or nothing."""
     service.check_version(ticket, expected_version)
     message = service.add_message(
-        ticket, author=agent, body=render_macro(macro, ticket, agent), kind=MessageKind.REPLY, commit=False
+        ticket, author=agent, body=render_macro(macro, ticket, agent), kind=MessageKind.REPLY
     )
-    if macro.set_priority is not None:
-        service.change_priority(ticket, macro.set_priority, actor=agent, commit=False)
-    if macro.add_tags:
-        service.change_tags(
-            ticket, [t.name for t in ticket.tags] + list(macro.add_tags), actor=agent, commit=False
-        )
-    if macro.set_status is not None:
-        service.change_status(ticket, macro.set_status, actor=agent, commit=False)
-    db.session.commit()
+    service.update_ticket(
+        ticket,
+        actor=agent,
+        priority=macro.set_priority,
+        add_tags=macro.add_tags or (),
+        status=macro.set_status,
+    )
     return message

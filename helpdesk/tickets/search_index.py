@@ -2,8 +2,8 @@
 customer's name and addresses, order numbers. Also the "similar solved tickets" lookup.
 
 A new ticket or a status change queues its index job through the search package's flush hook
-(``watched_attributes``); the service calls ``queue_ticket_index`` where the text changes without
-touching a watched column (a message added, a merge).
+(``watched_attributes``); where the text changes without touching a watched column (a message
+added, a merge) the ticket service publishes an event that ``reindex_ticket`` receives.
 """
 
 from __future__ import annotations
@@ -142,6 +142,12 @@ def queue_ticket_index(*tickets: Ticket) -> None:
     for ticket in tickets:
         if ticket.id is not None:
             queue_reindex(INDEX, ticket.id)
+
+
+def reindex_ticket(ticket: Ticket, *, source: Ticket | None = None, **_details: object) -> None:
+    """Receiver of ``message_added`` and ``tickets_merged``: the ticket's text changed without a
+    watched column changing (a merge changes the source's too)."""
+    queue_ticket_index(ticket, *([source] if source is not None else []))
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,10 @@
-"""Ticket operations: open, reply, note, status changes, assignment. One transaction per call.
+"""Ticket operations: open, reply, note, status changes, assignment, merge.
 
 Every channel (portal, agent UI, email, API, CLI) goes through these functions, so the rules
-(legal status transitions, first-response time, system events) hold everywhere.
+(legal status transitions, first-response time, system events) hold everywhere. They change the
+session and publish what happened (``helpdesk.events``); they never commit: the view, command or
+job that owns the transaction commits once (``helpdesk.transaction.unit_of_work``), so several
+operations compose into one all-or-nothing change.
 """
 
 from __future__ import annotations
@@ -14,16 +17,17 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
-from helpdesk.api.webhooks import emit
+from helpdesk import events
+from helpdesk.audit import service as audit
 from helpdesk.auth.models import StaffUser
 from helpdesk.customers.models import Customer, Order
 from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db
-from helpdesk.mail.compose import queue_reply_email
 from helpdesk.sanitize import clean_html
 from helpdesk.sla.service import recompute_due_times
 from helpdesk.tickets.attachments import IncomingFile, attach_files
 from helpdesk.tickets.errors import IllegalTransition, StaleTicket
+from helpdesk.tickets.labels import STATUS_LABELS, describe_change
 from helpdesk.tickets.models import (
     TAG_MAX_CHARS,
     Channel,
@@ -36,7 +40,6 @@ from helpdesk.tickets.models import (
     Tag,
     Ticket,
 )
-from helpdesk.tickets.search_index import queue_ticket_index
 
 TICKET_NUMBER_PREFIX = "HD-"
 FIRST_TICKET_NUMBER = 1001
@@ -50,28 +53,6 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.SOLVED: frozenset({Status.OPEN, Status.CLOSED}),
     Status.CLOSED: frozenset(),
 }
-
-STATUS_LABELS = {
-    Status.NEW: _l("New"),
-    Status.OPEN: _l("Open"),
-    Status.PENDING: _l("Pending"),
-    Status.ON_HOLD: _l("On hold"),
-    Status.SOLVED: _l("Solved"),
-    Status.CLOSED: _l("Closed"),
-}
-PRIORITY_LABELS = {
-    Priority.LOW: _l("Low"),
-    Priority.NORMAL: _l("Normal"),
-    Priority.HIGH: _l("High"),
-    Priority.URGENT: _l("Urgent"),
-}
-CHANNEL_LABELS = {
-    Channel.EMAIL: _l("Email"),
-    Channel.PORTAL: _l("Portal"),
-    Channel.AGENT: _l("Agent"),
-    Channel.API: _l("API"),
-}
-
 
 _COUNTERS = Counter.__table__  # plain SQL: no ORM bookkeeping for a one-column row
 BUMP_COUNTER = (
@@ -110,6 +91,12 @@ def check_version(ticket: Ticket, expected_version: int | None) -> None:
     """Refuse a write based on a stale copy of the ticket, saying what changed since."""
     if expected_version is None or expected_version == ticket.version:
         return
+    raise stale_ticket_error(ticket, expected_version)
+
+
+def stale_ticket_error(ticket: Ticket, expected_version: int) -> StaleTicket:
+    """The refusal of a write made from version ``expected_version``, listing what changed since
+    (also used when a concurrent write wins at flush time, after the early check passed)."""
     changes = db.session.execute(
         select(Message.kind, Message.event, Message.body_text)
         .where(Message.ticket_id == ticket.id)
@@ -117,7 +104,7 @@ def check_version(ticket: Ticket, expected_version: int | None) -> None:
         .limit(max(ticket.version - expected_version, 1))
     ).all()
     described = "; ".join(describe_change(kind, event, text) for kind, event, text in reversed(changes))
-    raise StaleTicket(
+    return StaleTicket(
         str(
             _l(
                 "Ticket %(number)s was changed by someone else while you were working on it "
@@ -129,72 +116,31 @@ def check_version(ticket: Ticket, expected_version: int | None) -> None:
     )
 
 
-EVENT_LABELS = {
-    "status_changed": _l("status"),
-    "priority_changed": _l("priority"),
-    "assigned": _l("assignee"),
-    "queue_changed": _l("queue"),
-    "tags_changed": _l("tags"),
-    "merged_from": _l("merged from"),
-    "merged_into": _l("merged into"),
-    "sla_warning": _l("SLA target close"),
-    "sla_breached": _l("SLA target missed"),
-    "auto_reply": _l("automatic reply received"),
-    "bounce": _l("our email bounced"),
-    "follow_up": _l("follow-up"),
-    "attachment_dropped": _l("attachment not kept"),
-}
-SLA_METRIC_WORDS = {
-    "first_response": _l("first response"),
-    "next_response": _l("next response"),
-    "resolution": _l("resolution"),
-}
-
-
-def describe_change(kind: MessageKind, event: str | None, text: str) -> str:
-    """One change in words for the stale-write message: "status: open → pending", "new reply"."""
-    if kind == MessageKind.REPLY:
-        return str(_l("a new reply"))
-    if kind == MessageKind.NOTE:
-        return str(_l("a new internal note"))
-    label = EVENT_LABELS.get(event or "")
-    if not label:
-        return event or str(_l("new activity"))
-    return f"{label}: {_translate_values(event, text)}"
-
-
-def _translate_values(event: str | None, text: str) -> str:
-    """Status, priority and SLA target values are stored as codes ("open → solved"); show them in words."""
-    if event in ("sla_warning", "sla_breached"):  # "resolution · due 2026-11-26 08:00 UTC"
-        metric, sep, rest = text.partition(" · ")
-        return f"{SLA_METRIC_WORDS.get(metric, metric)}{sep}{rest}"
-    labels = {"status_changed": (STATUS_LABELS, Status), "priority_changed": (PRIORITY_LABELS, Priority)}
-    if event not in labels:
-        return text
-    names, enum = labels[event]
-
-    def word(code: str) -> str:
-        try:
-            return str(names[enum(code.strip())])
-        except (ValueError, KeyError):
-            return code.strip()
-
-    return " → ".join(word(part) for part in text.split("→"))
-
-
 def _touch(ticket: Ticket, when: datetime | None = None) -> None:
     ticket.updated_at = when or utcnow()
 
 
-def _event(ticket: Ticket, event: str, text: str, actor: StaffUser | Customer | None) -> Message:
+def record_event(
+    ticket: Ticket,
+    event: str,
+    text: str,
+    *,
+    actor: StaffUser | Customer | None = None,
+    channel: Channel = Channel.AGENT,
+    at: datetime | None = None,
+) -> Message:
+    """A system event in the ticket's timeline ("status_changed", "sla_breached", "bounce" …).
+
+    The one way every system event is written, whoever notices it (ticket service, mail, SLA)."""
     message = Message(
         ticket=ticket,
         kind=MessageKind.EVENT,
         event=event,
         body_text=text,
-        channel=Channel.AGENT,
+        channel=channel,
         author_staff=actor if isinstance(actor, StaffUser) else None,
         author_customer=actor if isinstance(actor, Customer) else None,
+        created_at=at or utcnow(),
     )
     db.session.add(message)
     return message
@@ -214,7 +160,6 @@ def open_ticket(
     tags: Iterable[str] = (),
     attachments: Sequence[IncomingFile] = (),
     created_at: datetime | None = None,
-    commit: bool = True,
     message_fields: Mapping[str, Any] | None = None,
 ) -> Ticket:
     """Open a ticket with its first public message (written by the customer unless an agent opens it).
@@ -251,9 +196,7 @@ def open_ticket(
     db.session.add(message)
     attach_files(message, attachments)
     recompute_due_times(ticket, just_opened=True)
-    emit("ticket.created", ticket=ticket, message=message)
-    if commit:
-        db.session.commit()
+    events.publish(events.ticket_opened, ticket, message=message)
     return ticket
 
 
@@ -268,7 +211,6 @@ def add_message(
     body_html: str | None = None,
     attachments: Sequence[IncomingFile] = (),
     created_at: datetime | None = None,
-    commit: bool = True,
     notify: bool = True,
     message_fields: Mapping[str, Any] | None = None,
 ) -> Message:
@@ -302,16 +244,11 @@ def add_message(
                 ticket.first_response_at = now
             if ticket.status == Status.NEW:
                 ticket.status = Status.OPEN
-            if notify:
-                queue_reply_email(ticket, message)
         elif ticket.status in (Status.PENDING, Status.SOLVED):
             _set_status(ticket, Status.OPEN, actor=author)
     _touch(ticket, now)
     recompute_due_times(ticket)
-    emit("message.created", ticket=ticket, message=message)
-    queue_ticket_index(ticket)
-    if commit:
-        db.session.commit()
+    events.publish(events.message_added, ticket, message=message, notify=notify)
     return message
 
 
@@ -340,9 +277,9 @@ def _set_status(
         ticket.solved_at = ticket.solved_at or now
     elif old == Status.SOLVED:
         ticket.solved_at = None
-    _event(ticket, "status_changed", f"{old.value} → {status.value}", actor)
+    record_event(ticket, "status_changed", f"{old.value} → {status.value}", actor=actor, at=now)
     _touch(ticket, now)
-    emit("ticket.updated", ticket=ticket, changes={"status": (old, status)})
+    events.publish(events.ticket_changed, ticket, changes={"status": (old, status)})
 
 
 def change_status(
@@ -351,15 +288,12 @@ def change_status(
     *,
     actor: StaffUser | Customer | None,
     expected_version: int | None = None,
-    commit: bool = True,
     at: datetime | None = None,
 ) -> Ticket:
     """Move the ticket to ``status``; ``at`` backdates the change (imports, demo data)."""
     check_version(ticket, expected_version)
     _set_status(ticket, status, actor, at)
     recompute_due_times(ticket)
-    if commit:
-        db.session.commit()
     return ticket
 
 
@@ -369,17 +303,14 @@ def change_priority(
     *,
     actor: StaffUser | None,
     expected_version: int | None = None,
-    commit: bool = True,
 ) -> Ticket:
     check_version(ticket, expected_version)
     if priority != ticket.priority:
-        _event(ticket, "priority_changed", f"{ticket.priority.value} → {priority.value}", actor)
-        emit("ticket.updated", ticket=ticket, changes={"priority": (ticket.priority, priority)})
+        record_event(ticket, "priority_changed", f"{ticket.priority.value} → {priority.value}", actor=actor)
+        events.publish(events.ticket_changed, ticket, changes={"priority": (ticket.priority, priority)})
         ticket.priority = priority
         _touch(ticket)
         recompute_due_times(ticket)
-    if commit:
-        db.session.commit()
     return ticket
 
 
@@ -389,7 +320,6 @@ def assign(
     *,
     actor: StaffUser | None,
     expected_version: int | None = None,
-    commit: bool = True,
 ) -> Ticket:
     check_version(ticket, expected_version)
     if assignee is not None and not assignee.is_active:
@@ -397,14 +327,12 @@ def assign(
     if ticket.assignee_id != (assignee.id if assignee else None):
         changes = {"assignee_id": (ticket.assignee_id, assignee.id if assignee else None)}
         ticket.assignee = assignee
-        _event(ticket, "assigned", assignee.email if assignee else "-", actor)
+        record_event(ticket, "assigned", assignee.email if assignee else "-", actor=actor)
         if ticket.status == Status.NEW and assignee is not None:
             ticket.status = Status.OPEN
             changes["status"] = (Status.NEW, Status.OPEN)
         _touch(ticket)
-        emit("ticket.updated", ticket=ticket, changes=changes)
-    if commit:
-        db.session.commit()
+        events.publish(events.ticket_changed, ticket, changes=changes)
     return ticket
 
 
@@ -414,7 +342,6 @@ def change_tags(
     *,
     actor: StaffUser | None,
     expected_version: int | None = None,
-    commit: bool = True,
 ) -> Ticket:
     """Replace the tags of an existing ticket, with a system event when they changed."""
     check_version(ticket, expected_version)
@@ -422,11 +349,9 @@ def change_tags(
     set_tags(ticket, names)
     new = [t.name for t in ticket.tags]
     if new != old:
-        _event(ticket, "tags_changed", ", ".join(new) or "-", actor)
+        record_event(ticket, "tags_changed", ", ".join(new) or "-", actor=actor)
         _touch(ticket)
-        emit("ticket.updated", ticket=ticket, changes={"tags": (old, new)})
-    if commit:
-        db.session.commit()
+        events.publish(events.ticket_changed, ticket, changes={"tags": (old, new)})
     return ticket
 
 
@@ -444,23 +369,19 @@ def set_tags(ticket: Ticket, names: Iterable[str]) -> None:
     ticket.tags = [existing[n] for n in wanted]
 
 
-def close_solved_tickets(*, older_than: timedelta, batch_size: int = 500) -> int:
-    """Close tickets solved longer ago than ``older_than`` (a reply after that opens a follow-up)."""
+def close_solved_tickets(*, older_than: timedelta, limit: int = 500) -> int:
+    """Close up to ``limit`` tickets solved longer ago than ``older_than`` (a reply after that opens a
+    follow-up); returns how many. The caller commits each batch and calls again while it got ``limit``."""
     cutoff = utcnow() - older_than
-    closed = 0
-    while True:
-        batch = db.session.scalars(
-            select(Ticket)
-            .where(Ticket.status == Status.SOLVED, Ticket.solved_at < cutoff)
-            .order_by(Ticket.id)
-            .limit(batch_size)
-        ).all()
-        for ticket in batch:
-            _set_status(ticket, Status.CLOSED, actor=None)
-        db.session.commit()
-        closed += len(batch)
-        if len(batch) < batch_size:
-            return closed
+    batch = db.session.scalars(
+        select(Ticket)
+        .where(Ticket.status == Status.SOLVED, Ticket.solved_at < cutoff)
+        .order_by(Ticket.id)
+        .limit(limit)
+    ).all()
+    for ticket in batch:
+        _set_status(ticket, Status.CLOSED, actor=None)
+    return len(batch)
 
 
 def change_queue(
@@ -469,27 +390,22 @@ def change_queue(
     *,
     actor: StaffUser | None,
     expected_version: int | None = None,
-    commit: bool = True,
 ) -> Ticket:
     """Move the ticket to another queue; the SLA policy may differ there, so due times are recomputed."""
     check_version(ticket, expected_version)
     if ticket.queue_id != (queue.id if queue else None):
         old = ticket.queue.slug if ticket.queue else "-"
         ticket.queue = queue
-        _event(ticket, "queue_changed", f"{old} → {queue.slug if queue else '-'}", actor)
+        record_event(ticket, "queue_changed", f"{old} → {queue.slug if queue else '-'}", actor=actor)
         _touch(ticket)
         recompute_due_times(ticket)
-        emit("ticket.updated", ticket=ticket, changes={"queue": (old, queue.slug if queue else None)})
-    if commit:
-        db.session.commit()
+        events.publish(events.ticket_changed, ticket, changes={"queue": (old, queue.slug if queue else None)})
     return ticket
 
 
-def merge(source: Ticket, target: Ticket, *, actor: StaffUser | None, commit: bool = True) -> Ticket:
+def merge(source: Ticket, target: Ticket, *, actor: StaffUser | None) -> Ticket:
     """Merge ``source`` into ``target``: its messages move over, its tags join the target's, and the
     source is closed with a link to the target, so a later email to it can be followed."""
-    from helpdesk.audit import service as audit
-
     if source.id == target.id:
         raise IllegalTransition(str(_l("A ticket cannot be merged into itself.")))
     if source.merged_into_id is not None:
@@ -510,8 +426,8 @@ def merge(source: Ticket, target: Ticket, *, actor: StaffUser | None, commit: bo
     set_tags(target, [t.name for t in target.tags] + [t.name for t in source.tags])
     if source.order_id and not target.order_id:
         target.order_id = source.order_id
-    _event(target, "merged_from", source.number, actor)
-    _event(source, "merged_into", target.number, actor)
+    record_event(target, "merged_from", source.number, actor=actor, at=now)
+    record_event(source, "merged_into", target.number, actor=actor, at=now)
     source.merged_into = target
     if source.status != Status.CLOSED:
         source.status = Status.CLOSED
@@ -522,9 +438,42 @@ def merge(source: Ticket, target: Ticket, *, actor: StaffUser | None, commit: bo
     recompute_due_times(source)
     recompute_due_times(target)
     audit.record("ticket.merged", actor=actor, target=target.number, source=source.number, messages=moved)
-    emit("ticket.updated", ticket=source, changes={"merged_into": (None, target.number)})
-    emit("ticket.updated", ticket=target, changes={"merged_from": (None, source.number)})
-    queue_ticket_index(source, target)
-    if commit:
-        db.session.commit()
+    events.publish(events.ticket_changed, source, changes={"merged_into": (None, target.number)})
+    events.publish(events.ticket_changed, target, changes={"merged_from": (None, source.number)})
+    events.publish(events.tickets_merged, target, source=source, moved=moved)
     return target
+
+
+_UNCHANGED: Any = object()
+
+
+def update_ticket(
+    ticket: Ticket,
+    *,
+    actor: StaffUser | None,
+    expected_version: int | None = None,
+    status: Status | None = None,
+    priority: Priority | None = None,
+    queue: Queue | None = _UNCHANGED,
+    assignee: StaffUser | None = _UNCHANGED,
+    tags: Iterable[str] | None = None,
+    add_tags: Iterable[str] = (),
+) -> Ticket:
+    """Change several fields of a ticket as one change, checked once against ``expected_version``.
+
+    The one use case behind the agent's edit form, bulk actions, macros and the API. Only what is
+    given changes (``queue=None`` / ``assignee=None`` clear them); ``add_tags`` keeps the current tags.
+    Priority and queue go first, so the status change sees the SLA policy they select."""
+    check_version(ticket, expected_version)
+    if priority is not None:
+        change_priority(ticket, priority, actor=actor)
+    if queue is not _UNCHANGED:
+        change_queue(ticket, queue, actor=actor)
+    if assignee is not _UNCHANGED:
+        assign(ticket, assignee, actor=actor)
+    if tags is not None or add_tags:
+        current = [t.name for t in ticket.tags] if tags is None else list(tags)
+        change_tags(ticket, [*current, *add_tags], actor=actor)
+    if status is not None:
+        change_status(ticket, status, actor=actor)
+    return ticket

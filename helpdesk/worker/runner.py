@@ -1,7 +1,9 @@
 """The background worker: one loop running the registered periodic jobs.
 
 Features register their jobs (outbox sending, mailbox polling, SLA checks, index updates) with
-``register_job``. ``helpdesk serve`` runs the loop in a thread; ``helpdesk worker`` runs it alone.
+``register_job`` in their own modules, which ``helpdesk.wiring`` imports when the app is created;
+this module imports no feature. ``helpdesk serve`` runs the loop in a thread; ``helpdesk worker``
+runs it alone.
 """
 
 from __future__ import annotations
@@ -41,18 +43,7 @@ def register_job(name: str, every_seconds: float) -> Callable:
 
 
 def registered_jobs() -> list[Job]:
-    _load_job_modules()
     return list(_JOBS.values())
-
-
-def _load_job_modules() -> None:
-    import helpdesk.api.webhooks
-    import helpdesk.mail.imap
-    import helpdesk.mail.inbound
-    import helpdesk.mail.outbox
-    import helpdesk.search.indexer
-    import helpdesk.sla.breaches
-    import helpdesk.tickets.jobs  # noqa: F401  (each registers its jobs on import)
 
 
 def run_once(app: Flask, *, only_due: bool = False) -> dict[str, object]:

@@ -3,7 +3,7 @@ from sqlalchemy import select
 from helpdesk.audit.models import AuditEvent
 from helpdesk.auth.models import Role
 from helpdesk.extensions import db
-from tests.conftest import make_staff
+from tests.factories import make_staff
 
 
 def test_admin_changes_a_role_and_it_is_audited(client, login):

@@ -11,7 +11,7 @@ from sqlalchemy import insert, select
 from helpdesk.audit.models import AuditEvent
 from helpdesk.auth.models import Role
 from helpdesk.extensions import db
-from tests.conftest import PASSWORD, make_staff, make_ticket
+from tests.factories import PASSWORD, make_staff, make_ticket
 
 
 def _actions() -> list[str]:

@@ -13,7 +13,7 @@ from helpdesk.sla import service as sla
 from helpdesk.sla.models import BusinessCalendar, CalendarHoliday, CalendarOverride, SlaPolicy
 from helpdesk.tickets import service as tickets
 from helpdesk.tickets.models import Priority, Queue
-from tests.conftest import PASSWORD, count_queries, make_customer, make_queue, make_staff
+from tests.factories import PASSWORD, count_queries, make_customer, make_queue, make_staff
 
 RIYADH = ZoneInfo("Asia/Riyadh")
 WEEK = {

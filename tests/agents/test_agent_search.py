@@ -13,7 +13,7 @@ from helpdesk.search.models import IndexJob
 from helpdesk.tickets import service
 from helpdesk.tickets.models import MessageKind, Status
 from helpdesk.tickets.search_index import similar_solved_tickets
-from tests.conftest import count_queries, make_customer, make_staff, make_ticket
+from tests.factories import count_queries, make_customer, make_staff, make_ticket
 
 
 def jobs_for_tickets() -> int:

@@ -7,7 +7,8 @@ from helpdesk.extensions import db
 from helpdesk.tickets import assignment, service
 from helpdesk.tickets.errors import DomainError
 from helpdesk.tickets.models import Message, Status, Ticket
-from tests.conftest import make_queue, make_staff, make_ticket
+from helpdesk.transaction import unit_of_work
+from tests.factories import make_queue, make_staff, make_ticket
 
 
 def race_to_claim(app, number: str, version: int, agent_ids: list[int]) -> dict[int, str]:
@@ -21,7 +22,8 @@ def race_to_claim(app, number: str, version: int, agent_ids: list[int]) -> dict[
                 me = db.session.get(StaffUser, agent_id)
                 mine = db.session.scalar(select(Ticket).where(Ticket.number == number))
                 barrier.wait(timeout=10)
-                assignment.claim(mine, me, expected_version=version)
+                with unit_of_work():  # the request that claims commits its claim
+                    assignment.claim(mine, me, expected_version=version)
                 outcomes[agent_id] = "won"
             except DomainError as error:
                 outcomes[agent_id] = "refused: " + error.message

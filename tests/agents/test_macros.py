@@ -5,7 +5,7 @@ from helpdesk.customers.models import Order
 from helpdesk.extensions import db
 from helpdesk.tickets import macros
 from helpdesk.tickets.models import Macro, MessageKind, Priority, Status, Ticket
-from tests.conftest import make_customer, make_staff, make_ticket
+from tests.factories import make_customer, make_staff, make_ticket
 
 
 def macro_form(**fields):
@@ -122,7 +122,7 @@ def test_demo_data_has_valid_macros_in_both_languages_and_orders_with_tracking(a
 
 
 def test_macro_pages_cost_a_fixed_number_of_queries(client, login):
-    from tests.conftest import count_queries
+    from tests.factories import count_queries
 
     login(make_staff(Role.SUPERVISOR))
     db.session.add(Macro(name="m0", locale="en", body="x", add_tags=["a"]))

@@ -7,7 +7,7 @@ from helpdesk.extensions import db
 from helpdesk.sla.models import BusinessCalendar, SlaPolicy, WorkingInterval
 from helpdesk.tickets import service
 from helpdesk.tickets.models import Channel, Priority, Status, Ticket
-from tests.conftest import count_queries, make_customer, make_queue, make_staff, make_ticket
+from tests.factories import count_queries, make_customer, make_queue, make_staff, make_ticket
 
 ROW = re.compile(r'/agent/tickets/(HD-\d+)" dir="ltr"')
 

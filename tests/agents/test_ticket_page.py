@@ -10,7 +10,7 @@ from helpdesk.kb.models import Article, ArticleStatus
 from helpdesk.tickets import presence, service
 from helpdesk.tickets.models import MessageKind, Priority, Status, Ticket
 from tests.agents.test_queue_page import always_open_policy
-from tests.conftest import count_queries, make_customer, make_queue, make_staff, make_ticket
+from tests.factories import count_queries, make_customer, make_queue, make_staff, make_ticket
 
 
 def edit(client, ticket, **changes):

@@ -8,7 +8,7 @@ from sqlalchemy import update
 from helpdesk.extensions import db
 from helpdesk.tickets import service
 from helpdesk.tickets.models import Status, Ticket
-from tests.conftest import count_queries, make_customer, make_staff, make_ticket
+from tests.factories import count_queries, make_customer, make_staff, make_ticket
 
 
 def counts_on(page: str) -> dict[str, int]:

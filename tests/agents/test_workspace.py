@@ -4,7 +4,7 @@ from helpdesk.auth.models import Role
 from helpdesk.extensions import db
 from helpdesk.tickets import service
 from helpdesk.tickets.models import MessageKind, Status, Ticket
-from tests.conftest import count_queries, make_customer, make_staff, make_ticket
+from tests.factories import count_queries, make_customer, make_staff, make_ticket
 
 
 def test_views_show_counts_and_the_right_tickets(client, login):
@@ -82,6 +82,7 @@ def test_ticket_page_query_count_does_not_grow_with_messages(client, login):
         client.get(f"/agent/tickets/{ticket.number}")
     for i in range(30):
         service.add_message(ticket, author=agent if i % 2 else ticket.customer, body=f"m{i}")
+    db.session.commit()
     with count_queries() as many:
         assert client.get(f"/agent/tickets/{ticket.number}").status_code == 200
     assert len(many) == len(few) <= 20

@@ -5,7 +5,7 @@ from __future__ import annotations
 from helpdesk.api import tokens
 from helpdesk.api.models import TokenScope
 from helpdesk.auth.models import Role, StaffUser
-from tests.conftest import make_staff
+from tests.factories import make_staff
 
 
 class ApiClient:

@@ -10,7 +10,7 @@ from helpdesk.audit.models import AuditEvent
 from helpdesk.customers.models import Order
 from helpdesk.extensions import db
 from tests.api.api_helpers import ApiClient, api_token
-from tests.conftest import count_queries, make_customer, make_ticket
+from tests.factories import count_queries, make_customer, make_ticket
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from helpdesk import search
 from helpdesk.extensions import db
 from helpdesk.kb.models import Article, ArticleStatus
 from tests.api.api_helpers import ApiClient, api_token
-from tests.conftest import count_queries
+from tests.factories import count_queries
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from helpdesk.extensions import db
 from helpdesk.tickets import service
 from helpdesk.tickets.models import Channel, MessageKind, Status, Ticket
 from tests.api.api_helpers import ApiClient, api_token
-from tests.conftest import count_queries, make_customer, make_queue, make_staff, make_ticket
+from tests.factories import count_queries, make_customer, make_queue, make_staff, make_ticket
 
 
 @pytest.fixture
@@ -144,6 +144,7 @@ def test_a_stale_version_is_a_409_that_changes_nothing(api):
     ticket = make_ticket()
     version = ticket.version
     service.change_priority(ticket, ticket.priority.__class__("high"), actor=None)
+    db.session.commit()
     response = api.patch(f"/api/v1/tickets/{ticket.number}", {"version": version, "status": "solved"})
     assert response.status_code == 409
     assert ticket.number in response.get_json()["message"]

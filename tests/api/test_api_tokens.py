@@ -12,7 +12,7 @@ from helpdesk.api.tokens import hash_token
 from helpdesk.auth.models import Role
 from helpdesk.extensions import db
 from tests.api.api_helpers import ApiClient, api_token
-from tests.conftest import count_queries, make_staff, make_ticket
+from tests.factories import count_queries, make_staff, make_ticket
 
 
 def _create_token(client, name: str, scope: str = "write") -> str:
@@ -147,6 +147,7 @@ def test_api_errors_speak_the_requested_language(client):
     from helpdesk.tickets.models import Status
 
     service.change_status(ticket, Status.CLOSED, actor=None)
+    db.session.commit()
     headers = {"Authorization": f"Bearer {secret}"}
     url = f"/api/v1/tickets/{ticket.number}/notes"
     english = client.post(url, json={"body": "x"}, headers=headers).get_json()["message"]

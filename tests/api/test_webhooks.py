@@ -25,7 +25,7 @@ from helpdesk.tickets import service
 from helpdesk.tickets.models import MessageKind, Priority, Status
 from helpdesk.worker.runner import registered_jobs, run_once
 from tests.api.webhook_receiver import Receiver
-from tests.conftest import count_queries, make_customer, make_queue, make_staff, make_ticket
+from tests.factories import count_queries, make_customer, make_queue, make_staff, make_ticket
 
 ALL_EVENTS = list(webhooks.EVENTS)
 
@@ -57,9 +57,9 @@ def test_ticket_services_emit_each_event_once_per_transaction(app):
     ticket = make_ticket()
     service.add_message(ticket, author=agent, body="On it")
     # Three changes in one transaction: one ticket.updated listing all of them.
-    service.assign(ticket, agent, actor=agent, commit=False)
-    service.change_priority(ticket, Priority.HIGH, actor=agent, commit=False)
-    service.change_status(ticket, Status.PENDING, actor=agent, commit=False)
+    service.assign(ticket, agent, actor=agent)
+    service.change_priority(ticket, Priority.HIGH, actor=agent)
+    service.change_status(ticket, Status.PENDING, actor=agent)
     db.session.commit()
     events = [d.event for d in deliveries()]
     assert events == ["ticket.created", "message.created", "ticket.updated"]
@@ -77,8 +77,8 @@ def test_ticket_services_emit_each_event_once_per_transaction(app):
 def test_a_ticket_opened_and_changed_in_one_transaction_is_one_ticket_created(app):
     endpoint_for("http://127.0.0.1:9/hook")
     agent = make_staff()
-    ticket = service.open_ticket(customer=make_customer(), subject="s", body="b", commit=False)
-    service.assign(ticket, agent, actor=agent, commit=False)
+    ticket = service.open_ticket(customer=make_customer(), subject="s", body="b")
+    service.assign(ticket, agent, actor=agent)
     db.session.commit()
     [delivery] = deliveries()
     assert delivery.event == "ticket.created"
@@ -88,10 +88,11 @@ def test_a_ticket_opened_and_changed_in_one_transaction_is_one_ticket_created(ap
 def test_a_rolled_back_change_sends_nothing_and_unsubscribed_events_are_skipped(app):
     endpoint_for("http://127.0.0.1:9/hook", events=["message.created"])
     ticket = make_ticket()  # ticket.created: not subscribed
-    service.add_message(ticket, author=make_staff(), body="draft", kind=MessageKind.NOTE, commit=False)
+    service.add_message(ticket, author=make_staff(), body="draft", kind=MessageKind.NOTE)
     db.session.rollback()
     assert deliveries() == []
     service.add_message(ticket, author=make_staff(), body="kept", kind=MessageKind.NOTE)
+    db.session.commit()
     assert [d.event for d in deliveries()] == ["message.created"]
 
 
@@ -100,12 +101,12 @@ def test_a_rolled_back_savepoint_forgets_only_its_own_events(app):
     endpoint_for("http://127.0.0.1:9/hook", events=["message.created"])
     ticket = make_ticket()
     agent = make_staff()
-    service.add_message(ticket, author=agent, body="before", kind=MessageKind.NOTE, commit=False)
+    service.add_message(ticket, author=agent, body="before", kind=MessageKind.NOTE)
     savepoint = db.session.begin_nested()
-    service.add_message(ticket, author=agent, body="inside", kind=MessageKind.NOTE, commit=False)
+    service.add_message(ticket, author=agent, body="inside", kind=MessageKind.NOTE)
     savepoint.rollback()
     with db.session.begin_nested():  # a savepoint that is released keeps its events
-        service.add_message(ticket, author=agent, body="kept", kind=MessageKind.NOTE, commit=False)
+        service.add_message(ticket, author=agent, body="kept", kind=MessageKind.NOTE)
     db.session.commit()
     bodies = [d.payload["data"]["message"]["body_text"] for d in deliveries()]
     assert bodies == ["before", "kept"]

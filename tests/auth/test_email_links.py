@@ -12,7 +12,7 @@ from helpdesk.extensions import db
 from helpdesk.mail.models import OutboundEmail
 from helpdesk.mail.outbox import send_due_emails
 from helpdesk.tickets.models import Ticket
-from tests.conftest import PASSWORD, make_customer
+from tests.factories import PASSWORD, make_customer
 
 
 def emailed_path(to: str) -> str:

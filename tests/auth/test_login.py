@@ -3,7 +3,7 @@ from sqlalchemy import select
 from helpdesk.audit.models import AuditEvent
 from helpdesk.auth.models import Role
 from helpdesk.extensions import db
-from tests.conftest import PASSWORD, make_customer, make_staff
+from tests.factories import PASSWORD, make_customer, make_staff
 
 
 def test_staff_signs_in_and_lands_on_the_queue(client):

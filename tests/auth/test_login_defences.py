@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from helpdesk.audit.models import AuditEvent
 from helpdesk.extensions import db
-from tests.conftest import PASSWORD, make_customer, make_staff
+from tests.factories import PASSWORD, make_customer, make_staff
 
 
 def actions() -> list[str]:

@@ -5,7 +5,7 @@ from werkzeug.security import generate_password_hash
 
 from helpdesk.auth.passwords import METHOD, hash_password, needs_rehash, verify_password
 from helpdesk.extensions import db
-from tests.conftest import PASSWORD, make_customer, make_staff
+from tests.factories import PASSWORD, make_customer, make_staff
 
 
 def test_new_hashes_use_todays_parameters_and_verify():

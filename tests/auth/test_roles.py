@@ -1,7 +1,7 @@
 import pytest
 
 from helpdesk.auth.models import Role
-from tests.conftest import make_ticket
+from tests.factories import make_ticket
 
 STAFF_PAGES = ["/agent", "/agent/tickets/HD-1001"]
 ADMIN_PAGES = ["/admin", "/admin/audit"]

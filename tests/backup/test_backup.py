@@ -18,7 +18,7 @@ from helpdesk import create_app, search
 from helpdesk.extensions import db
 from helpdesk.tickets import service
 from helpdesk.tickets.attachments import IncomingFile
-from tests.conftest import POSTGRES_URL, make_staff, make_ticket
+from tests.factories import POSTGRES_URL, make_staff, make_ticket
 
 sqlite_only = pytest.mark.skipif(POSTGRES_URL is not None, reason="SQLite backups; PostgreSQL uses pg_dump")
 
@@ -62,6 +62,7 @@ def filled(app):
     service.add_message(
         second, author=second.customer, body="photo", attachments=[IncomingFile("k.png", "image/png", PHOTO)]
     )
+    db.session.commit()
     return app
 
 

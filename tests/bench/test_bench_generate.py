@@ -61,6 +61,7 @@ def test_generated_open_tickets_have_sla_due_times_and_new_tickets_follow_on(app
         body="Hello",
         channel=Channel.PORTAL,
     )
+    db.session.commit()
     assert ticket.number == "HD-1051" and ticket.id == 51
 
 

@@ -14,7 +14,7 @@ from helpdesk.extensions import db
 from helpdesk.tickets import service
 from helpdesk.tickets.attachments import IncomingFile
 from helpdesk.tickets.models import MessageKind, Status
-from tests.conftest import make_staff, make_ticket
+from tests.factories import make_staff, make_ticket
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -14,7 +14,7 @@ from helpdesk.customers.providers import (
     OrderServiceUnavailable,
 )
 from helpdesk.extensions import db
-from tests.conftest import make_customer, make_staff, make_ticket
+from tests.factories import make_customer, make_staff, make_ticket
 
 
 class ShopApi:

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from helpdesk.customers.models import Customer, Order
 from helpdesk.customers.orders import import_csv
 from helpdesk.extensions import db
-from tests.conftest import make_customer
+from tests.factories import make_customer
 
 HEADER = (
     "source,external_id,number,customer_email,customer_name,status,total,currency,ordered_at,"

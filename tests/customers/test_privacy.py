@@ -25,7 +25,7 @@ from helpdesk.reports import service as reports
 from helpdesk.tickets import service
 from helpdesk.tickets.attachments import IncomingFile, storage_path
 from helpdesk.tickets.models import CsatRating, MessageKind, Status, Ticket
-from tests.conftest import make_customer, make_staff, make_ticket
+from tests.factories import make_customer, make_staff, make_ticket
 
 NAME = "Zubaida Qahtani"
 EMAIL = "zubaida.q@example.test"

@@ -10,7 +10,7 @@ from helpdesk.extensions import db
 from helpdesk.kb import service
 from helpdesk.kb.models import Article, ArticleFeedback, ArticleStatus, ArticleView, Deflection, SearchEvent
 from helpdesk.tickets.models import Ticket
-from tests.conftest import make_staff
+from tests.factories import make_staff
 
 
 def add(slug, title, body, locale="en", status=ArticleStatus.PUBLISHED, translation_of=None) -> Article:

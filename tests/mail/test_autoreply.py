@@ -5,7 +5,7 @@ from helpdesk.extensions import db
 from helpdesk.mail import inbound
 from helpdesk.mail.models import OutboundEmail
 from helpdesk.tickets.models import Message, Ticket
-from tests.conftest import make_queue
+from tests.factories import make_queue
 from tests.mail.mailfactory import make_email
 
 

@@ -8,7 +8,7 @@ from helpdesk.mail import imap
 from helpdesk.mail.models import InboundMessage, Mailbox
 from helpdesk.tickets.models import Ticket
 from helpdesk.worker.runner import run_once
-from tests.conftest import make_queue
+from tests.factories import make_queue
 from tests.mail.mailfactory import make_email
 
 

@@ -5,10 +5,10 @@ from sqlalchemy import func, select
 
 from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db
-from helpdesk.mail import inbound
+from helpdesk.mail import inbound, ledger
 from helpdesk.mail.models import InboundMessage, InboundStatus, OutboundEmail
 from helpdesk.tickets.models import Message, Ticket
-from tests.conftest import make_queue
+from tests.factories import make_queue
 from tests.mail.mailfactory import make_email
 
 
@@ -65,7 +65,7 @@ def test_two_workers_at_once_make_one_ticket(app):
 
 def test_crash_between_store_and_parse_is_picked_up_by_the_worker_job(app):
     raw = make_email(message_id="<crash@example.com>")
-    row_id, created = inbound.store_raw(raw, source="pipe")  # …and the process dies here
+    row_id, created = ledger.store_raw(raw, source="pipe")  # …and the process dies here
     assert created and _count(Ticket) == 0
     assert inbound.process_stored() == 0  # too fresh: whoever stored it may still be working
     db.session.get(InboundMessage, row_id).received_at = utcnow() - timedelta(minutes=5)
@@ -82,7 +82,7 @@ def test_bad_message_is_kept_as_failed_with_its_reason(app):
     row = db.session.scalar(select(InboundMessage))
     assert row.status == InboundStatus.FAILED and row.error == result.error
     assert row.raw == b"\x00\x01 not an email at all"
-    assert inbound.failed_messages() == [row]
+    assert ledger.failed_messages() == [row]
 
 
 def test_message_without_sender_fails_and_can_be_retried(app):
@@ -90,7 +90,7 @@ def test_message_without_sender_fails_and_can_be_retried(app):
     result = inbound.ingest(raw)
     assert result.action == "failed" and "sender" in result.error
     row = db.session.get(InboundMessage, result.inbound_id)
-    inbound.retry_failed(row)
+    ledger.retry_failed(row)
     db.session.commit()
     assert inbound.process_inbound(row.id).action == "failed"
 
@@ -113,7 +113,7 @@ def test_new_ticket_is_acknowledged_once(app):
 
 def test_redelivery_of_a_stored_but_unprocessed_message_processes_it(app):
     raw = make_email(message_id="<half@example.com>")
-    inbound.store_raw(raw, source="imap")  # the first delivery crashed after storing
+    ledger.store_raw(raw, source="imap")  # the first delivery crashed after storing
     assert inbound.ingest(raw).action == "created"
     assert inbound.ingest(raw).action == "duplicate"
     assert _count(Ticket) == 1

@@ -10,14 +10,14 @@ from sqlalchemy.orm import Session
 
 from helpdesk import create_app
 from helpdesk.extensions import db
-from helpdesk.mail import inbound
+from helpdesk.mail import inbound, ledger
 from helpdesk.mail.models import InboundMessage, OutboundEmail
 from helpdesk.search.models import IndexJob
 from helpdesk.sla.models import SlaPause, TicketSla
 from helpdesk.sla.service import ensure_default_setup
 from helpdesk.tickets import service as tickets
 from helpdesk.tickets.models import Status, Ticket
-from tests.conftest import POSTGRES_URL, count_queries, make_staff
+from tests.factories import POSTGRES_URL, count_queries, make_staff
 from tests.mail.mailfactory import make_email
 
 pytestmark = pytest.mark.skipif(
@@ -74,7 +74,7 @@ def _batch() -> list[bytes]:
     ]
 
 
-def _state(results: list[inbound.IngestResult]) -> dict:
+def _state(results: list[ledger.IngestResult]) -> dict:
     """What the batch left, without ids and times (which differ between two runs)."""
     db.session.commit()
     all_tickets = db.session.scalars(select(Ticket).order_by(Ticket.id)).all()

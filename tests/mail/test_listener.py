@@ -17,7 +17,7 @@ from helpdesk.mail import imap, outbox
 from helpdesk.mail.listener import start_listener
 from helpdesk.mail.models import Mailbox
 from helpdesk.tickets.models import Ticket
-from tests.conftest import make_queue, make_staff
+from tests.factories import make_queue, make_staff
 from tests.mail.mailfactory import make_email
 from tests.smtp_sink import free_port
 

@@ -6,7 +6,7 @@ from helpdesk.api.models import WebhookDelivery, WebhookEndpoint
 from helpdesk.extensions import db
 from helpdesk.mail.models import InboundMessage, InboundStatus, Mailbox, OutboundEmail
 from helpdesk.tickets.models import Ticket
-from tests.conftest import make_queue
+from tests.factories import make_queue
 from tests.mail.mailfactory import make_email
 
 

@@ -2,7 +2,7 @@ from helpdesk.auth.models import Role
 from helpdesk.extensions import db
 from helpdesk.mail import inbound
 from helpdesk.mail.models import InboundMessage, InboundStatus
-from tests.conftest import make_staff
+from tests.factories import make_staff
 from tests.mail.mailfactory import make_email
 
 
@@ -64,7 +64,7 @@ def test_agent_downloads_the_original_email_from_the_ticket_page(app, client, lo
 def test_admin_configures_a_queue_mailbox(app, client, login, queries):
     from helpdesk.audit.models import AuditEvent
     from helpdesk.mail.models import Mailbox
-    from tests.conftest import make_queue
+    from tests.factories import make_queue
 
     queue = make_queue("orders")
     login(make_staff(Role.ADMIN))

@@ -12,7 +12,7 @@ from helpdesk.extensions import db
 from helpdesk.mail import inbound, outbox
 from helpdesk.mail.models import OutboundEmail
 from helpdesk.tickets.models import Message, MessageKind, Status, Ticket
-from tests.conftest import make_staff
+from tests.factories import make_staff
 from tests.mail.mailfactory import make_email
 from tests.smtp_sink import SmtpSink, free_port
 

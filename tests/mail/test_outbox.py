@@ -7,7 +7,7 @@ from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db
 from helpdesk.mail import outbox
 from helpdesk.mail.models import OutboundEmail, OutboxStatus
-from tests.conftest import make_ticket
+from tests.factories import make_ticket
 from tests.smtp_sink import SmtpSink, free_port
 
 

@@ -8,7 +8,7 @@ from helpdesk.mail.addresses import reply_address, ticket_signature
 from helpdesk.mail.models import OutboundEmail
 from helpdesk.tickets import service
 from helpdesk.tickets.models import Message, MessageKind, Status, Ticket
-from tests.conftest import make_customer, make_staff, make_ticket
+from tests.factories import make_customer, make_staff, make_ticket
 from tests.mail.mailfactory import make_email
 
 

@@ -6,7 +6,7 @@ from helpdesk.extensions import db
 from helpdesk.sla.models import BusinessCalendar, SlaPolicy, WorkingInterval
 from helpdesk.tickets import service
 from helpdesk.tickets.models import CsatRating, Status
-from tests.conftest import make_customer, make_ticket
+from tests.factories import make_customer, make_ticket
 
 
 def test_customer_closes_their_case(client, login):
@@ -35,6 +35,7 @@ def test_csat_after_solved_once_per_case_and_revisable(client, login, queries):
     assert client.submit(f"/portal/cases/{ticket.number}/rating", {"score": "5"}).status_code == 303
     assert db.session.scalars(select(CsatRating)).all() == []  # not solved yet
     service.change_status(ticket, Status.SOLVED, actor=None)
+    db.session.commit()
     with queries() as statements:
         page = client.get(f"/portal/cases/{ticket.number}").get_data(as_text=True)
     assert len(statements) <= 20

@@ -1,6 +1,6 @@
 from helpdesk.tickets import service
 from helpdesk.tickets.models import Channel, MessageKind, Status, Ticket
-from tests.conftest import make_customer, make_staff, make_ticket
+from tests.factories import make_customer, make_staff, make_ticket
 
 
 def test_customer_opens_a_case_and_sees_it(client, login_as, app):

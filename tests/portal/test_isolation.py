@@ -6,7 +6,7 @@ from helpdesk.extensions import db
 from helpdesk.tickets import service
 from helpdesk.tickets.attachments import IncomingFile
 from helpdesk.tickets.models import Attachment, MessageKind, Ticket
-from tests.conftest import make_customer, make_staff, make_ticket
+from tests.factories import make_customer, make_staff, make_ticket
 
 
 def pdf(name: str) -> IncomingFile:

@@ -21,7 +21,8 @@ from sqlalchemy import create_engine, func, select, text, update
 
 from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db
-from helpdesk.mail.inbound import process_stored, store_raw
+from helpdesk.mail.inbound import process_stored
+from helpdesk.mail.ledger import store_raw
 from helpdesk.mail.models import InboundMessage, InboundStatus, OutboundEmail, OutboxStatus
 from helpdesk.search import query
 from helpdesk.search.indexer import INDEX_WRITER_LOCK, apply_pending_jobs, open_index
@@ -29,7 +30,7 @@ from helpdesk.search.models import IndexJob
 from helpdesk.tickets.models import Message, Ticket
 from helpdesk.tickets.service import FIRST_TICKET_NUMBER, TICKET_NUMBER_PREFIX
 from tests.api.api_helpers import api_token
-from tests.conftest import POSTGRES_URL, make_ticket
+from tests.factories import POSTGRES_URL, make_ticket
 from tests.mail.mailfactory import make_email
 from tests.smtp_sink import SmtpSink, free_port
 

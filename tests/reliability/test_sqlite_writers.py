@@ -20,6 +20,7 @@ WRITER = textwrap.dedent(
     from helpdesk.customers.models import Customer, CustomerEmail
     from helpdesk.extensions import db
     from helpdesk.tickets import service
+    from helpdesk.transaction import unit_of_work
 
     app = create_app({"INSTANCE_PATH": sys.argv[1], "SQLALCHEMY_DATABASE_URI": sys.argv[2]})
     with app.app_context():
@@ -27,9 +28,11 @@ WRITER = textwrap.dedent(
         customer.emails.append(CustomerEmail(email=f"writer{sys.argv[3]}@example.com", is_primary=True))
         db.session.add(customer)
         db.session.commit()
-        for i in range(int(sys.argv[4])):
-            ticket = service.open_ticket(customer=customer, subject=f"w{sys.argv[3]} #{i}", body="body")
-            service.add_message(ticket, author=customer, body="and a reply")
+        for i in range(int(sys.argv[4])):  # two transactions per ticket, as a portal user makes them
+            with unit_of_work():
+                ticket = service.open_ticket(customer=customer, subject=f"w{sys.argv[3]} #{i}", body="body")
+            with unit_of_work():
+                service.add_message(ticket, author=customer, body="and a reply")
     """
 )
 

@@ -33,7 +33,7 @@ from helpdesk.sla import service as sla
 from helpdesk.sla.breaches import check_breaches
 from helpdesk.tickets import service as tickets
 from helpdesk.tickets.models import Channel, CsatRating, Priority, Status
-from tests.conftest import count_queries, make_customer, make_queue, make_staff
+from tests.factories import count_queries, make_customer, make_queue, make_staff
 
 RIYADH = ZoneInfo("Asia/Riyadh")
 PERIOD = "start=2025-11-02&end=2025-11-08"
@@ -283,6 +283,7 @@ def test_dashboard_query_count_does_not_grow_with_data(client, login, week):
             created_at=riyadh(2025, 11, 3, 9, i),
             queue=week["billing"],
         )
+    db.session.commit()
     with count_queries() as many:
         client.get(f"/reports?{PERIOD}")
     assert len(many) == len(few)

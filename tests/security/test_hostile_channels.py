@@ -17,7 +17,7 @@ from helpdesk.kb.models import Article
 from helpdesk.mail.inbound import ingest
 from helpdesk.mail.models import OutboundEmail
 from helpdesk.tickets.models import TAG_MAX_CHARS, Macro, MessageKind, Ticket
-from tests.conftest import make_staff, make_ticket, password_hash
+from tests.factories import make_staff, make_ticket, password_hash
 from tests.security.hostile import BIDI_CONTROLS, HOSTILE, executable_content
 
 # A word every hostile text is sent with, so the search pages have something to find and highlight.

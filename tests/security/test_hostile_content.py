@@ -8,7 +8,7 @@ import pytest
 
 from helpdesk.tickets import service
 from helpdesk.tickets.models import MessageKind, Ticket
-from tests.conftest import make_customer, make_staff, make_ticket
+from tests.factories import make_customer, make_staff, make_ticket
 from tests.security.hostile import HOSTILE, executable_content
 
 

@@ -19,14 +19,15 @@ from helpdesk.customers.models import Customer
 from helpdesk.extensions import db
 from helpdesk.kb.forms import ArticleForm
 from helpdesk.kb.models import Article
-from helpdesk.mail.inbound import ingest, process_stored, store_raw
+from helpdesk.mail.inbound import ingest, process_stored
+from helpdesk.mail.ledger import store_raw
 from helpdesk.mail.listener import start_listener
 from helpdesk.mail.models import InboundMessage, InboundStatus
 from helpdesk.portal.forms import NewCaseForm
 from helpdesk.sla.models import BusinessCalendar
 from helpdesk.tickets.models import TAG_MAX_CHARS, Macro, Queue, Ticket
 from tests.api.api_helpers import ApiClient, api_token
-from tests.conftest import make_customer, make_queue, make_staff, make_ticket
+from tests.factories import make_customer, make_queue, make_staff, make_ticket
 from tests.mail.mailfactory import make_email
 from tests.smtp_sink import free_port
 

@@ -11,7 +11,7 @@ from helpdesk.sla.calendars import schedule_for
 from helpdesk.sla.models import BusinessCalendar, SlaMetric, SlaPolicy, TicketSla, WorkingInterval
 from helpdesk.tickets import service as tickets
 from helpdesk.tickets.models import Status
-from tests.conftest import count_queries, make_customer, make_staff
+from tests.factories import count_queries, make_customer, make_staff
 
 RIYADH = ZoneInfo("Asia/Riyadh")
 
@@ -38,7 +38,9 @@ def always_open_policy(first_response: int = 120, resolution: int = 600) -> SlaP
 
 
 def open_at(when, subject="Late parcel"):
-    return tickets.open_ticket(customer=make_customer(), subject=subject, body="?", created_at=when)
+    ticket = tickets.open_ticket(customer=make_customer(), subject=subject, body="?", created_at=when)
+    db.session.commit()
+    return ticket
 
 
 def test_summary_counts_business_time_left_and_overdue(app):

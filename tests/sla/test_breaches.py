@@ -14,7 +14,7 @@ from helpdesk.sla.models import BreachKind, SlaBreach, SlaMetric, SlaPolicy
 from helpdesk.tickets import service as tickets
 from helpdesk.tickets.models import Message, MessageKind, Priority, Ticket
 from helpdesk.worker.runner import registered_jobs
-from tests.conftest import make_customer, make_queue, make_staff
+from tests.factories import make_customer, make_queue, make_staff
 
 RIYADH = ZoneInfo("Asia/Riyadh")
 

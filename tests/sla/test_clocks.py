@@ -13,7 +13,7 @@ from helpdesk.sla.business_time import WorkingCalendar
 from helpdesk.sla.models import PauseReason, SlaPause, SlaPolicy, TicketSla
 from helpdesk.tickets import service as tickets
 from helpdesk.tickets.models import Priority, Status, Ticket
-from tests.conftest import make_customer, make_queue, make_staff
+from tests.factories import make_customer, make_queue, make_staff
 
 RIYADH = ZoneInfo("Asia/Riyadh")
 
@@ -22,8 +22,11 @@ def riyadh(*args) -> datetime:
     return datetime(*args, tzinfo=RIYADH).astimezone(UTC)
 
 
-def open_at(when: datetime, priority: Priority = Priority.NORMAL, customer=None, **kw) -> Ticket:
-    return tickets.open_ticket(
+def open_at(
+    when: datetime, priority: Priority = Priority.NORMAL, customer=None, commit: bool = True, **kw
+) -> Ticket:
+    """Open a ticket at ``when`` and commit it, as the request that opens one does (unless told not to)."""
+    ticket = tickets.open_ticket(
         customer=customer or make_customer(),
         subject="Order late",
         body="Where is it?",
@@ -31,6 +34,9 @@ def open_at(when: datetime, priority: Priority = Priority.NORMAL, customer=None,
         created_at=when,
         **kw,
     )
+    if commit:
+        db.session.commit()
+    return ticket
 
 
 def policy(name: str) -> SlaPolicy:

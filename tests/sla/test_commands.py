@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from helpdesk.extensions import db
 from helpdesk.sla.models import SlaBreach, SlaPolicy
 from helpdesk.tickets import service as tickets
-from tests.conftest import make_customer
+from tests.factories import make_customer
 
 
 def test_setup_recompute_and_check_from_the_command_line(app):

@@ -10,7 +10,7 @@ from helpdesk.sla.calendars import save_calendar
 from helpdesk.sla.models import SlaPolicy
 from helpdesk.sla.policies import save_policy
 from helpdesk.tickets.models import Priority
-from tests.conftest import count_queries, make_customer, make_staff
+from tests.factories import count_queries, make_customer, make_staff
 from tests.sla.test_clocks import open_at, riyadh
 
 SUNDAY_10 = riyadh(2026, 11, 29, 10, 0)  # the default calendar is open 09:00–17:00

@@ -3,7 +3,7 @@ import io
 from helpdesk.tickets import service
 from helpdesk.tickets.attachments import IncomingFile, safe_filename, storage_path
 from helpdesk.tickets.models import Attachment, MessageKind
-from tests.conftest import make_customer, make_staff, make_ticket
+from tests.factories import make_customer, make_staff, make_ticket
 
 
 def test_identical_files_are_stored_once(app):

@@ -4,7 +4,7 @@ from sqlalchemy.exc import IntegrityError
 from helpdesk.customers.models import CustomerEmail
 from helpdesk.extensions import db
 from helpdesk.tickets.models import Attachment, Message, MessageKind, Ticket
-from tests.conftest import make_customer, make_ticket
+from tests.factories import make_customer, make_ticket
 
 
 def test_customer_email_is_unique_across_customers(app):

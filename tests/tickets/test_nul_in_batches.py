@@ -5,7 +5,7 @@ from sqlalchemy import select
 from helpdesk.extensions import db
 from helpdesk.tickets import service
 from helpdesk.tickets.models import Tag
-from tests.conftest import make_ticket
+from tests.factories import make_ticket
 
 
 def test_nul_characters_are_stripped_from_a_batch_of_new_rows(app):

@@ -7,7 +7,8 @@ from helpdesk.extensions import db
 from helpdesk.tickets import service
 from helpdesk.tickets.errors import IllegalTransition, StaleTicket
 from helpdesk.tickets.models import MessageKind, Status, Ticket
-from tests.conftest import make_customer, make_staff, make_ticket
+from helpdesk.transaction import unit_of_work
+from tests.factories import make_customer, make_staff, make_ticket
 
 
 def test_ticket_numbers_are_sequential_and_human(app):
@@ -103,6 +104,7 @@ def test_write_with_stale_version_is_refused_with_what_changed(app):
     seen_version = ticket.version
     agent = make_staff()
     service.assign(ticket, agent, actor=None)
+    db.session.commit()
     with pytest.raises(StaleTicket) as error:
         service.change_status(ticket, Status.PENDING, actor=None, expected_version=seen_version)
     assert ticket.number in error.value.message
@@ -165,7 +167,9 @@ def test_ticket_numbers_stay_unique_under_concurrent_writers(app):
 
                 customer = db.session.get(Customer, customer_id)
                 for _ in range(10):
-                    numbers.append(service.open_ticket(customer=customer, subject="s", body="b").number)
+                    with unit_of_work():
+                        ticket = service.open_ticket(customer=customer, subject="s", body="b")
+                    numbers.append(ticket.number)
             except BaseException as exc:  # collected and asserted below
                 errors.append(exc)
             finally:

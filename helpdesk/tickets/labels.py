@@ -1,0 +1,76 @@
+"""Ticket codes in words (statuses, priorities, channels, system events), for pages and messages."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from helpdesk.sla.labels import METRIC_LABELS
+from helpdesk.tickets.models import Channel, MessageKind, Priority, Status
+
+STATUS_LABELS = {
+    Status.NEW: _l("New"),
+    Status.OPEN: _l("Open"),
+    Status.PENDING: _l("Pending"),
+    Status.ON_HOLD: _l("On hold"),
+    Status.SOLVED: _l("Solved"),
+    Status.CLOSED: _l("Closed"),
+}
+PRIORITY_LABELS = {
+    Priority.LOW: _l("Low"),
+    Priority.NORMAL: _l("Normal"),
+    Priority.HIGH: _l("High"),
+    Priority.URGENT: _l("Urgent"),
+}
+CHANNEL_LABELS = {
+    Channel.EMAIL: _l("Email"),
+    Channel.PORTAL: _l("Portal"),
+    Channel.AGENT: _l("Agent"),
+    Channel.API: _l("API"),
+}
+EVENT_LABELS = {
+    "status_changed": _l("status"),
+    "priority_changed": _l("priority"),
+    "assigned": _l("assignee"),
+    "queue_changed": _l("queue"),
+    "tags_changed": _l("tags"),
+    "merged_from": _l("merged from"),
+    "merged_into": _l("merged into"),
+    "sla_warning": _l("SLA target close"),
+    "sla_breached": _l("SLA target missed"),
+    "auto_reply": _l("automatic reply received"),
+    "bounce": _l("our email bounced"),
+    "follow_up": _l("follow-up"),
+    "attachment_dropped": _l("attachment not kept"),
+}
+
+
+def describe_change(kind: MessageKind, event: str | None, text: str) -> str:
+    """One change in words for the timeline and the stale-write message: "status: open → pending"."""
+    if kind == MessageKind.REPLY:
+        return str(_l("a new reply"))
+    if kind == MessageKind.NOTE:
+        return str(_l("a new internal note"))
+    label = EVENT_LABELS.get(event or "")
+    if not label:
+        return event or str(_l("new activity"))
+    return f"{label}: {_translate_values(event, text)}"
+
+
+def _translate_values(event: str | None, text: str) -> str:
+    """Status, priority and SLA target values are stored as codes ("open → solved"); show them in words."""
+    if event in ("sla_warning", "sla_breached"):  # "resolution · due 2026-11-26 08:00 UTC"
+        metric, sep, rest = text.partition(" · ")
+        words = {code.value: str(label) for code, label in METRIC_LABELS.items()}
+        return f"{words.get(metric, metric)}{sep}{rest}"
+    labels = {"status_changed": (STATUS_LABELS, Status), "priority_changed": (PRIORITY_LABELS, Priority)}
+    if event not in labels:
+        return text
+    names, enum = labels[event]
+
+    def word(code: str) -> str:
+        try:
+            return str(names[enum(code.strip())])
+        except (ValueError, KeyError):
+            return code.strip()
+
+    return " → ".join(word(part) for part in text.split("→"))

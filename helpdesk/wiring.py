@@ -1,0 +1,48 @@
+"""How the features are plugged into the domain: the one list, applied when the app is created.
+
+The ticket and SLA services publish domain events (``helpdesk.events``) and know nothing of the
+channels; the generic registries (search indexes, worker jobs) know nothing of the features. This
+module connects them. A new channel or subscriber is one more line here, never an edit of
+``helpdesk/tickets``.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from helpdesk import events
+from helpdesk.api import webhooks
+from helpdesk.mail import subscribers as mail
+from helpdesk.tickets import search_index as ticket_index
+
+# Modules that register search indexes or worker jobs when imported.
+REGISTERING_MODULES = (
+    "helpdesk.kb.search_index",  # the "articles" index
+    "helpdesk.tickets.search_index",  # the "tickets" index
+    "helpdesk.api.webhooks",  # job: deliver webhooks
+    "helpdesk.mail.imap",  # job: poll mailboxes
+    "helpdesk.mail.inbound",  # job: process stored mail
+    "helpdesk.mail.outbox",  # job: send the outbox
+    "helpdesk.search.indexer",  # job: apply index jobs
+    "helpdesk.sla.breaches",  # job: SLA warnings and breaches
+    "helpdesk.tickets.jobs",  # jobs: auto-close, presence housekeeping
+)
+
+# (signal, receiver): receivers run in the publisher's transaction and only record work.
+RECEIVERS = (
+    (events.message_added, mail.email_staff_reply),
+    (events.sla_warning, mail.email_sla_warning),
+    (events.sla_breached, mail.email_sla_breach),
+    (events.message_added, ticket_index.reindex_ticket),
+    (events.tickets_merged, ticket_index.reindex_ticket),
+    (events.committing, webhooks.write_deliveries),
+)
+
+
+def connect_features() -> None:
+    """Register the indexes and jobs and connect every receiver (idempotent: connecting twice keeps
+    one connection)."""
+    for name in REGISTERING_MODULES:
+        importlib.import_module(name)
+    for signal, receiver in RECEIVERS:
+        signal.connect(receiver, weak=False)

@@ -1,0 +1,104 @@
+"""Test data factories and query counting, imported by tests (pytest advises against importing
+``conftest``). Each factory commits, as a request would, so what it made is visible to the client."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+
+from sqlalchemy import event
+
+from helpdesk.auth.models import Role, StaffUser
+from helpdesk.auth.passwords import hash_password
+from helpdesk.customers.models import Customer, CustomerEmail
+from helpdesk.extensions import db
+from helpdesk.tickets import service as ticket_service
+from helpdesk.tickets.models import Channel, Queue, Ticket
+
+PASSWORD = "correct horse battery"
+POSTGRES_URL = os.environ.get("HELPDESK_TEST_DATABASE_URL")  # the suite runs on PostgreSQL when set
+
+
+@cache
+def password_hash() -> str:
+    """Hashing is deliberately slow; factories reuse one hash of ``PASSWORD``."""
+    return hash_password(PASSWORD)
+
+
+_counter = iter(range(1, 10**9))
+
+
+def make_staff(role: Role = Role.AGENT, email: str | None = None, **fields) -> StaffUser:
+    n = next(_counter)
+    user = StaffUser(
+        email=email or f"{role.value}{n}@staff.test",
+        name=fields.pop("name", f"{role.value.title()} {n}"),
+        role=role,
+        password_hash=password_hash(),
+        **fields,
+    )
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def make_customer(email: str | None = None, **fields) -> Customer:
+    n = next(_counter)
+    customer = Customer(
+        name=fields.pop("name", f"Customer {n}"),
+        password_hash=fields.pop("password_hash", password_hash()),
+        **fields,
+    )
+    customer.emails.append(
+        CustomerEmail(email=(email or f"customer{n}@example.test").lower(), is_primary=True)
+    )
+    db.session.add(customer)
+    db.session.commit()
+    return customer
+
+
+def make_queue(slug: str = "general", **fields) -> Queue:
+    queue = Queue(
+        slug=slug, name_en=fields.pop("name_en", slug.title()), name_ar=fields.pop("name_ar", slug), **fields
+    )
+    db.session.add(queue)
+    db.session.commit()
+    return queue
+
+
+def make_ticket(
+    customer: Customer | None = None,
+    subject: str = "Where is my order?",
+    body: str = "It has not arrived.",
+    status=None,
+    **fields,
+) -> Ticket:
+    ticket = ticket_service.open_ticket(
+        customer=customer or make_customer(),
+        subject=subject,
+        body=body,
+        channel=fields.pop("channel", Channel.PORTAL),
+        **fields,
+    )
+    if status is not None and status != ticket.status:
+        ticket_service.change_status(ticket, status, actor=None)
+    db.session.commit()
+    return ticket
+
+
+@contextmanager
+def count_queries() -> Iterator[list[str]]:
+    """Collect the SQL statements run inside the block (for query budgets)."""
+    statements: list[str] = []
+
+    def before_execute(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", before_execute)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", before_execute)
