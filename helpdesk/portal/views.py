@@ -53,11 +53,20 @@ def new_case():
     form = NewCaseForm(data=None if request.method == "POST" else draft)
     if form.validate_on_submit():
         try:
+            queue, order = case_rules.route_case(
+                current_user,
+                subject=form.subject.data,
+                body=form.body.data,
+                order=form.order,
+                topic_id=form.topic.data,
+            )
             ticket = service.open_ticket(
                 customer=current_user,
                 subject=form.subject.data,
                 body=form.body.data,
                 channel=Channel.PORTAL,
+                queue=queue,
+                order=order,
                 attachments=files_from_upload(form.files.data or []),
                 commit=False,
             )
