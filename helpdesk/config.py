@@ -122,7 +122,7 @@ def load_config(overrides: dict | None = None) -> dict:
         # Keeps the counters of several helpdesks (or of tests) apart in one shared Redis.
         "RATELIMIT_KEY_PREFIX": os.environ.get("HELPDESK_RATELIMIT_KEY_PREFIX", "helpdesk"),
         "RATELIMIT_HEADERS_ENABLED": True,
-        # Sign-in, sign-up, reset and sign-in-link forms, per client address (POSTs only).
+        # Sign-in, sign-up, reset and sign-in-link forms, per client address: POSTs that sign nobody in.
         "SIGN_IN_RATE_LIMIT": os.environ.get("HELPDESK_SIGN_IN_RATE_LIMIT", "20 per 10 minutes"),
         "WEBHOOK_TIMEOUT_SECONDS": _int("HELPDESK_WEBHOOK_TIMEOUT", 10),
     }
