@@ -54,6 +54,7 @@ VIEWS = {
     "pending": _l("Pending"),
     "on_hold": _l("On hold"),
     "breaching": _l("Breaching soon"),
+    "overdue": _l("Overdue"),
     "solved": _l("Recently solved"),
 }
 SORT_LABELS = {
