@@ -456,7 +456,11 @@ def close_solved_tickets(*, older_than: timedelta, batch_size: int = 500) -> int
             .limit(batch_size)
         ).all()
         for ticket in batch:
+            # Housekeeping, not news: "last update" (the order of a customer's cases, the queue's
+            # sort) stays at the last real activity, or a nightly run pushes every open case down.
+            last_activity = ticket.updated_at
             _set_status(ticket, Status.CLOSED, actor=None)
+            ticket.updated_at = last_activity
         db.session.commit()
         closed += len(batch)
         if len(batch) < batch_size:
