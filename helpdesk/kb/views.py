@@ -15,6 +15,7 @@ from helpdesk.kb import service
 from helpdesk.kb.forms import ArticleForm, FeedbackForm, SolvedForm
 from helpdesk.kb.models import Article, ArticleStatus, Category
 from helpdesk.kb.rendering import render_markdown
+from helpdesk.tickets.models import SUBJECT_MAX_CHARS
 
 bp = Blueprint("kb", __name__)
 
@@ -60,7 +61,7 @@ def search():
 @bp.get("/kb/suggest")
 def suggest():
     """Case-form suggestions (htmx, debounced): the five best articles for subject + description."""
-    subject = request.args.get("subject", "")[:200]
+    subject = request.args.get("subject", "")[:SUBJECT_MAX_CHARS]
     body = request.args.get("body", "")
     # Kept for "I still need help" without JS. The session is a cookie (4 KB), so a long text is
     # cut here; the page's script keeps the whole text in sessionStorage.

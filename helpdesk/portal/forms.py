@@ -9,10 +9,11 @@ from helpdesk.customers.models import Order
 from helpdesk.fields import SelectField
 from helpdesk.i18n import MaxLength, current_language
 from helpdesk.tickets import routing
+from helpdesk.tickets.models import SUBJECT_MAX_CHARS
 
 
 class NewCaseForm(FlaskForm):
-    subject = StringField(_l("Subject"), validators=[DataRequired(), MaxLength(200)])
+    subject = StringField(_l("Subject"), validators=[DataRequired(), MaxLength(SUBJECT_MAX_CHARS)])
     topic = SelectField(_l("What is it about?"), choices=[], default="", validate_choice=True)
     order_number = StringField(_l("Order number (optional)"), validators=[Optional(), MaxLength(40)])
     body = TextAreaField(_l("How can we help?"), validators=[DataRequired(), MaxLength(20000)])

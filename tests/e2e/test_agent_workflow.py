@@ -47,3 +47,28 @@ def test_a_macro_missing_order_details_is_marked_and_cannot_be_sent(new_page, li
     expect(error).to_contain_text("{{ carrier }}")
     assert "{{ tracking_number }}" in body.input_value()  # the text is kept to complete
     expect(agent.locator(".thread article.message")).to_have_count(1)  # only the customer's message
+
+
+def test_a_long_subject_is_kept_whole_or_refused_with_a_message_never_cut(new_page):
+    customer = new_page("en")
+    sign_in(customer, "customer31@demo.test", staff=False)
+    use_language(customer, "en")
+    customer.goto("/portal/cases/new")
+    # The browser would cut a pasted text at a maxlength without a word: the server says it instead.
+    assert customer.get_attribute("input[name=subject]", "maxlength") is None
+    long_subject = "Parcel " + "very " * 44 + "late"  # 231 characters
+    customer.fill("input[name=subject]", long_subject)
+    assert customer.input_value("input[name=subject]") == long_subject
+    customer.fill("textarea[name=body]", "It has not come.")
+    customer.click("form:has(textarea[name=body]) button[type=submit]")
+    customer.wait_for_url(re.compile(r"/portal/cases/HD-\d+"))
+    expect(customer.locator("main")).to_contain_text(long_subject)
+
+    customer.goto("/portal/cases/new")
+    too_long = "x" * 300
+    customer.fill("input[name=subject]", too_long)
+    customer.fill("textarea[name=body]", "Too long a subject.")
+    customer.click("form:has(textarea[name=body]) button[type=submit]")
+    error = customer.locator(".field.has-error .field-error")
+    expect(error).to_contain_text("at most 255")
+    assert customer.input_value("input[name=subject]") == too_long
