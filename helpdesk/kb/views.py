@@ -14,7 +14,7 @@ from helpdesk.i18n import current_language
 from helpdesk.kb import service
 from helpdesk.kb.forms import ArticleForm, FeedbackForm, SolvedForm
 from helpdesk.kb.models import Article, ArticleStatus, Category
-from helpdesk.kb.rendering import render_markdown
+from helpdesk.kb.rendering import body_without_title, render_markdown
 from helpdesk.tickets.models import SUBJECT_MAX_CHARS
 
 bp = Blueprint("kb", __name__)
@@ -93,7 +93,7 @@ def article(slug: str):
     return render_template(
         "kb/article.html",
         article=found,
-        body_html=render_markdown(found.body_md),
+        body_html=render_markdown(body_without_title(found.title, found.body_md)),
         related=service.related_articles(found),
         translations=service.translations_of(found),
         feedback_form=FeedbackForm(),
