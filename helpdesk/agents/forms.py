@@ -9,6 +9,7 @@ from helpdesk.fields import SelectField
 from helpdesk.i18n import MaxLength
 from helpdesk.tickets.macros import unfilled_message, unfilled_placeholders
 from helpdesk.tickets.models import TAG_MAX_CHARS, MessageKind, Status
+from helpdesk.tickets.replies import STATUSES_AFTER_REPLY
 from helpdesk.tickets.service import PRIORITY_LABELS, STATUS_LABELS
 
 
@@ -43,6 +44,10 @@ class ReplyForm(FlaskForm):
     )
     files = MultipleFileField(_l("Attachments"))
     version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    # Set by the "Send and set pending / solved" buttons (their name and value); empty: "Send".
+    then_status = SelectField(
+        choices=[("", "")] + [(s.value, STATUS_LABELS[s]) for s in STATUSES_AFTER_REPLY], default=""
+    )
 
 
 class StatusForm(FlaskForm):

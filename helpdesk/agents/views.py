@@ -28,7 +28,7 @@ from helpdesk.customers.panel import all_earlier_tickets, all_orders, customer_p
 from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db, htmx
 from helpdesk.i18n import current_language
-from helpdesk.tickets import assignment, presence, queries, service
+from helpdesk.tickets import assignment, presence, queries, replies, service
 from helpdesk.tickets import macros as macro_service
 from helpdesk.tickets.attachments import files_from_upload, send_attachment
 from helpdesk.tickets.errors import DomainError
@@ -354,17 +354,20 @@ def reply(number: str):
     form = ReplyForm()
     if not form.validate_on_submit():
         return _render_ticket(ticket, reply_form=form, status=400)
+    then_status = Status(form.then_status.data) if form.then_status.data else None
     try:
-        service.add_message(
+        replies.send_reply(
             ticket,
-            author=current_user,
+            author=current_user._get_current_object(),
             body=form.body.data,
             kind=MessageKind(form.kind.data),
             expected_version=form.version.data,
             attachments=files_from_upload(form.files.data or []),
+            then_status=then_status,
         )
     except DomainError as error:
         return _refused(error, number, reply_form=form)
+    flash(replies.sent_message(MessageKind(form.kind.data), then_status), "success")
     return redirect(url_for("agents.ticket", number=ticket.number), 303)
 
 
@@ -397,6 +400,8 @@ def claim(number: str):
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "error")
+    else:
+        flash(_("%(number)s is assigned to you.", number=number), "success")
     return redirect(url_for("agents.ticket", number=number), 303)
 
 

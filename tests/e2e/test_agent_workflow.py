@@ -24,13 +24,20 @@ def ticket_without_order(live_server, subject: str) -> str:
     return number
 
 
-@pytest.mark.parametrize("locale", ["ar", "en"])
-def test_a_macro_missing_order_details_is_marked_and_cannot_be_sent(new_page, live_server, locale):
-    number = ticket_without_order(live_server, f"Any news {locale}")
+def agent_on_new_ticket(new_page, live_server, locale: str, subject: str, email: str):
+    """An agent signed in, in ``locale``, on a ticket just opened: the page and its number."""
+    number = ticket_without_order(live_server, subject)
     agent = new_page(locale)
-    sign_in(agent, "agent2@demo.test", staff=True)
+    sign_in(agent, email, staff=True)
     use_language(agent, locale)
     agent.goto(f"/agent/tickets/{number}")
+    return agent, number
+
+
+@pytest.mark.parametrize("locale", ["ar", "en"])
+def test_a_macro_missing_order_details_is_marked_and_cannot_be_sent(new_page, live_server, locale):
+    subject = f"Any news {locale}"
+    agent, _number = agent_on_new_ticket(new_page, live_server, locale, subject, "agent2@demo.test")
     warning = agent.locator("#macro-unfilled")
     expect(warning).to_be_hidden()
     agent.select_option("#macro-select", label="Order shipped")
@@ -72,3 +79,17 @@ def test_a_long_subject_is_kept_whole_or_refused_with_a_message_never_cut(new_pa
     error = customer.locator(".field.has-error .field-error")
     expect(error).to_contain_text("at most 255")
     assert customer.input_value("input[name=subject]") == too_long
+
+
+@pytest.mark.parametrize("locale", ["ar", "en"])
+def test_claim_then_reply_and_solve_in_one_submit_each_says_it_worked(new_page, live_server, locale):
+    subject = f"Gift wrapping {locale}"
+    agent, number = agent_on_new_ticket(new_page, live_server, locale, subject, "agent3@demo.test")
+    agent.click("#claim-form button[type=submit]")
+    flash = agent.locator(".flashes .flash-success")
+    expect(flash).to_contain_text(number)
+    agent.fill('#reply-form textarea[name="body"]', "Yes, we wrap gifts for free.")
+    agent.click('#reply-form button[name="then_status"][value="solved"]')
+    expect(flash).to_contain_text("محلولة" if locale == "ar" else "Solved")
+    expect(agent.locator(".page-head .badge.status-solved")).to_be_visible()
+    expect(agent.locator(".thread article.message")).to_have_count(2)
