@@ -6,7 +6,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, render_template, request
+from flask import Flask, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
@@ -93,6 +93,7 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
     _register_template_helpers(app)
     _register_error_pages(app)
     _register_security_headers(app)
+    _register_favicon(app)
 
     from helpdesk.cli import register_commands
 
@@ -203,6 +204,15 @@ def _register_error_pages(app: Flask) -> None:
 def _too_large_message() -> str:
     limit = current_app.config["MAX_CONTENT_LENGTH"] // 2**20
     return _("What you sent is too large: the limit is %(limit)s MB in all.", limit=limit)
+
+
+def _register_favicon(app: Flask) -> None:
+    """Pages link the SVG icon; a client that asks for /favicon.ico anyway is sent to it, not a 404."""
+    app.add_url_rule(
+        "/favicon.ico",
+        "favicon",
+        lambda: redirect(url_for("static", filename="favicon.svg"), 301),
+    )
 
 
 def _register_security_headers(app: Flask) -> None:

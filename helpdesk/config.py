@@ -90,6 +90,9 @@ def load_config(overrides: dict | None = None) -> dict:
         # How stale another process's SLA policy or calendar edit may be here (this process's: never).
         "SLA_RULES_RECHECK_SECONDS": _int("HELPDESK_SLA_RULES_RECHECK_SECONDS", 1),
         "AUTO_CLOSE_SOLVED_AFTER_DAYS": _int("HELPDESK_AUTO_CLOSE_DAYS", 4),
+        # Where a portal case goes when the customer chose no topic (queue slugs; see tickets/routing.py).
+        "DEFAULT_QUEUE": os.environ.get("HELPDESK_DEFAULT_QUEUE", ""),
+        "ORDER_QUEUE": os.environ.get("HELPDESK_ORDER_QUEUE", ""),
         "PAGE_SIZE": 50,
         # The agent queue's per-view counts are kept this many seconds per process (0: always fresh).
         "VIEW_COUNTS_MAX_AGE": _int("HELPDESK_VIEW_COUNTS_MAX_AGE", 15),
@@ -119,7 +122,7 @@ def load_config(overrides: dict | None = None) -> dict:
         # Keeps the counters of several helpdesks (or of tests) apart in one shared Redis.
         "RATELIMIT_KEY_PREFIX": os.environ.get("HELPDESK_RATELIMIT_KEY_PREFIX", "helpdesk"),
         "RATELIMIT_HEADERS_ENABLED": True,
-        # Sign-in, sign-up, reset and sign-in-link forms, per client address (POSTs only).
+        # Sign-in, sign-up, reset and sign-in-link forms, per client address: POSTs that sign nobody in.
         "SIGN_IN_RATE_LIMIT": os.environ.get("HELPDESK_SIGN_IN_RATE_LIMIT", "20 per 10 minutes"),
         "WEBHOOK_TIMEOUT_SECONDS": _int("HELPDESK_WEBHOOK_TIMEOUT", 10),
     }

@@ -13,6 +13,7 @@ from tests.factories import make_customer, make_staff, make_ticket
 # Endpoints anyone may reach (sign-in pages, the portal home, static files, the language switch).
 PUBLIC = {
     "static",
+    "favicon",  # /favicon.ico: a redirect to the static icon
     "portal.home",
     "auth.staff_login",
     "auth.customer_login",

@@ -8,7 +8,9 @@ from wtforms.widgets import HiddenInput
 from helpdesk.fields import SelectField
 from helpdesk.i18n import MaxLength
 from helpdesk.tickets.labels import PRIORITY_LABELS, STATUS_LABELS
+from helpdesk.tickets.macros import unfilled_message, unfilled_placeholders
 from helpdesk.tickets.models import TAG_MAX_CHARS, MessageKind, Status
+from helpdesk.tickets.replies import STATUSES_AFTER_REPLY
 
 
 class TagNames:
@@ -19,8 +21,19 @@ class TagNames:
             raise ValidationError(_l("Each tag may have at most %(max)s characters.", max=TAG_MAX_CHARS))
 
 
+class FilledPlaceholders:
+    """A public reply may not go out with a macro's unfilled ``{{ order_status }}`` in it."""
+
+    def __call__(self, form, field) -> None:
+        if form.kind.data != MessageKind.REPLY.value:
+            return
+        unfilled = unfilled_placeholders(field.data or "")
+        if unfilled:
+            raise ValidationError(unfilled_message(unfilled))
+
+
 class ReplyForm(FlaskForm):
-    body = TextAreaField(_l("Message"), validators=[DataRequired(), MaxLength(50000)])
+    body = TextAreaField(_l("Message"), validators=[DataRequired(), MaxLength(50000), FilledPlaceholders()])
     kind = SelectField(
         _l("Type"),
         choices=[
@@ -31,6 +44,10 @@ class ReplyForm(FlaskForm):
     )
     files = MultipleFileField(_l("Attachments"))
     version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    # Set by the "Send and set pending / solved" buttons (their name and value); empty: "Send".
+    then_status = SelectField(
+        choices=[("", "")] + [(s.value, STATUS_LABELS[s]) for s in STATUSES_AFTER_REPLY], default=""
+    )
 
 
 class StatusForm(FlaskForm):

@@ -30,7 +30,7 @@ from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db, htmx
 from helpdesk.i18n import current_language
 from helpdesk.refusals import handle_refusals, refusal_message
-from helpdesk.tickets import assignment, presence, queries, service
+from helpdesk.tickets import assignment, presence, queries, replies, service
 from helpdesk.tickets import bulk as bulk_actions
 from helpdesk.tickets import macros as macro_service
 from helpdesk.tickets.attachments import files_from_upload, send_attachment
@@ -58,6 +58,7 @@ VIEWS = {
     "pending": _l("Pending"),
     "on_hold": _l("On hold"),
     "breaching": _l("Breaching soon"),
+    "overdue": _l("Overdue"),
     "solved": _l("Recently solved"),
 }
 SORT_LABELS = {
@@ -338,15 +339,18 @@ def reply(number: str):
     form = ReplyForm()
     if not form.validate_on_submit():
         return _render_ticket(ticket, reply_form=form, status=400)
+    then_status = Status(form.then_status.data) if form.then_status.data else None
     with unit_of_work():
-        service.add_message(
+        replies.send_reply(
             ticket,
-            author=current_user,
+            author=current_user._get_current_object(),
             body=form.body.data,
             kind=MessageKind(form.kind.data),
             expected_version=form.version.data,
             attachments=files_from_upload(form.files.data or []),
+            then_status=then_status,
         )
+    flash(replies.sent_message(MessageKind(form.kind.data), then_status), "success")
     return redirect(url_for("agents.ticket", number=ticket.number), 303)
 
 
@@ -373,6 +377,7 @@ def claim(number: str):
         abort(400, description=_("The form was incomplete."))
     with unit_of_work():
         assignment.claim(ticket, current_user._get_current_object(), expected_version=form.version.data)
+    flash(_("%(number)s is assigned to you.", number=number), "success")
     return redirect(url_for("agents.ticket", number=number), 303)
 
 

@@ -81,7 +81,8 @@ def list_tickets(**args):
     """List tickets of a queue view, most recently updated first.
 
     The views are the agent workspace's: `unassigned`, `mine`, `open` (all active), `breaching`
-    (SLA due soon or overdue), `solved` (solved or closed); narrow them with the other filters."""
+    (an SLA target due soon, none missed yet), `overdue` (an SLA target missed), `solved` (solved
+    or closed); narrow them with the other filters."""
     query = queries.queue_query(args["view"], api_user().id, utcnow())
     if "queue" in args:
         query = query.where(Ticket.queue_id == _queue(args["queue"]).id)

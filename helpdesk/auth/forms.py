@@ -6,6 +6,7 @@ from wtforms.validators import DataRequired, Length, ValidationError
 
 from helpdesk.fields import SelectField
 from helpdesk.i18n import MaxLength
+from helpdesk.tickets.models import SUBJECT_MAX_CHARS
 
 
 class EmailAddress:
@@ -52,5 +53,5 @@ class ConfirmLinkForm(FlaskForm):
 class GuestCaseForm(FlaskForm):
     name = StringField(_l("Your name"), validators=[DataRequired(), MaxLength(200)])
     email = EmailField(_l("Email"), validators=[DataRequired(), EmailAddress(), MaxLength(254)])
-    subject = StringField(_l("Subject"), validators=[DataRequired(), MaxLength(200)])
+    subject = StringField(_l("Subject"), validators=[DataRequired(), MaxLength(SUBJECT_MAX_CHARS)])
     body = TextAreaField(_l("How can we help?"), validators=[DataRequired(), MaxLength(20000)])

@@ -25,6 +25,7 @@ from helpdesk.customers.models import Customer, CustomerEmail
 from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db
 from helpdesk.mail.outbox import queue_email
+from helpdesk.tickets import routing
 from helpdesk.tickets import service as tickets
 from helpdesk.tickets.errors import DomainError
 from helpdesk.tickets.models import Channel, Ticket
@@ -196,8 +197,15 @@ def verify_email(signed: str) -> tuple[Customer, Ticket | None]:
     ticket = None
     if payload.get("kind") == "guest_case":
         db.session.flush()
+        # Routed like a signed-in customer's case (an existing customer may name an order of theirs).
+        order = routing.own_order_named(customer, payload["subject"], payload["body"])
         ticket = tickets.open_ticket(
-            customer=customer, subject=payload["subject"], body=payload["body"], channel=Channel.PORTAL
+            customer=customer,
+            subject=payload["subject"],
+            body=payload["body"],
+            channel=Channel.PORTAL,
+            queue=routing.queue_for_case(order=order),
+            order=order,
         )
     audit.record("auth.email_verified", actor=customer, purpose=payload.get("kind"))
     db.session.commit()

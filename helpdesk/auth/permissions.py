@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
-from flask import abort, current_app, redirect, request, url_for
+from flask import Flask, Response, abort, current_app, g, redirect, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_login import current_user, user_logged_in
 
 from helpdesk.auth.models import Role
 
@@ -65,13 +65,28 @@ def _too_many_requests_message() -> str:
     return _("Too many attempts from your network. Wait a few minutes and try again.")
 
 
+@user_logged_in.connect
+def _note_sign_in(app: Flask, user: object, **extra: object) -> None:
+    g.signed_in_now = True
+
+
+def _is_failed_attempt(response: Response) -> bool:
+    """Whatever did not sign someone in: a wrong password, a bad link, a reset or sign-up request."""
+    return not g.get("signed_in_now", False)
+
+
 def sign_in_rate_limit(view):
     """Per client address, one budget shared by the sign-in, sign-up, reset and sign-in-link forms
-    (POSTs only), so switching forms does not buy more attempts. The counters
-    live where HELPDESK_RATELIMIT_STORAGE_URI says (memory of this process by default; Redis to share
-    them between web processes)."""
+    (POSTs only), so switching forms does not buy more attempts. Only attempts that sign nobody in
+    count: a whole team behind one office address signs in at shift start, and is never locked out
+    by its own successes. The counters live where HELPDESK_RATELIMIT_STORAGE_URI says (memory of
+    this process by default; Redis to share them between web processes)."""
     from helpdesk.extensions import limiter
 
     return limiter.shared_limit(
-        _sign_in_limit, scope="sign-in", methods=["POST"], error_message=_too_many_requests_message
+        _sign_in_limit,
+        scope="sign-in",
+        methods=["POST"],
+        error_message=_too_many_requests_message,
+        deduct_when=_is_failed_attempt,
     )(view)

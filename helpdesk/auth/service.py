@@ -60,11 +60,21 @@ def authenticate_customer(email: str, password: str, ip: str | None = None) -> C
 
 
 def recent_failures(email: str) -> int:
+    """Failed sign-ins on this address within the window and since its last successful one: a
+    colleague's mistyped password this morning does not count against the next sign-in."""
+    label = normalise_email(email)
+    last_success = (
+        select(func.max(AuditEvent.created_at))
+        .where(AuditEvent.action == "auth.sign_in", AuditEvent.actor_label == label)
+        .scalar_subquery()
+    )
+    window_start = utcnow() - FAILED_SIGN_IN_WINDOW
     return db.session.scalar(
         select(func.count(AuditEvent.id)).where(
             AuditEvent.action == "auth.sign_in_failed",
-            AuditEvent.actor_label == normalise_email(email),
-            AuditEvent.created_at >= utcnow() - FAILED_SIGN_IN_WINDOW,
+            AuditEvent.actor_label == label,
+            AuditEvent.created_at >= window_start,
+            AuditEvent.created_at > func.coalesce(last_success, window_start),
         )
     )
 

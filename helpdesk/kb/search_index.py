@@ -5,7 +5,7 @@ from __future__ import annotations
 from whoosh.fields import ID, TEXT, Schema
 
 from helpdesk.kb.models import Article
-from helpdesk.kb.rendering import plain_text
+from helpdesk.kb.rendering import body_without_title, plain_text
 from helpdesk.search.analysis import bilingual_analyzer, spelling_analyzer
 from helpdesk.search.registry import IndexSpec, register_index
 
@@ -26,7 +26,7 @@ def article_schema() -> Schema:
 
 
 def article_document(article: Article) -> dict:
-    body = plain_text(article.body_md)
+    body = plain_text(body_without_title(article.title, article.body_md))  # snippets don't repeat it
     tags = " ".join(article.tags or [])
     return {
         "id": str(article.id),

@@ -15,7 +15,8 @@ from helpdesk.kb import service
 from helpdesk.kb.case_form import DRAFT_KEY, VIEWED_KEY
 from helpdesk.kb.forms import ArticleForm, FeedbackForm, SolvedForm
 from helpdesk.kb.models import Article, ArticleStatus, Category
-from helpdesk.kb.rendering import render_markdown
+from helpdesk.kb.rendering import body_without_title, render_markdown
+from helpdesk.tickets.models import SUBJECT_MAX_CHARS
 
 bp = Blueprint("kb", __name__)
 
@@ -59,7 +60,7 @@ def search():
 @bp.get("/kb/suggest")
 def suggest():
     """Case-form suggestions (htmx, debounced): the five best articles for subject + description."""
-    subject = request.args.get("subject", "")[:200]
+    subject = request.args.get("subject", "")[:SUBJECT_MAX_CHARS]
     body = request.args.get("body", "")
     # Kept for "I still need help" without JS. The session is a cookie (4 KB), so a long text is
     # cut here; the page's script keeps the whole text in sessionStorage.
@@ -91,7 +92,7 @@ def article(slug: str):
     return render_template(
         "kb/article.html",
         article=found,
-        body_html=render_markdown(found.body_md),
+        body_html=render_markdown(body_without_title(found.title, found.body_md)),
         related=service.related_articles(found),
         translations=service.translations_of(found),
         feedback_form=FeedbackForm(),

@@ -5,13 +5,23 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from helpdesk.customers.models import Customer
+from helpdesk.customers.models import Customer, Order
 from helpdesk.extensions import db
 from helpdesk.sla.badges import business_duration
 from helpdesk.sla.policies import policy_for
-from helpdesk.tickets import service
+from helpdesk.tickets import routing, service
 from helpdesk.tickets.errors import NotAllowed
-from helpdesk.tickets.models import CsatRating, Status, Ticket
+from helpdesk.tickets.models import CsatRating, Queue, Status, Ticket
+
+
+def route_case(
+    customer: Customer, *, subject: str, body: str, order: Order | None, topic_id: str | None
+) -> tuple[Queue | None, Order | None]:
+    """The queue and order of a new case: the order the customer gave, else one of theirs that the
+    subject or description names; the queue from the topic they chose, else from the order."""
+    order = order or routing.own_order_named(customer, subject, body)
+    topic = db.session.get(Queue, int(topic_id)) if topic_id else None
+    return routing.queue_for_case(topic=topic, order=order), order
 
 
 def can_close(ticket: Ticket) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -25,8 +25,8 @@ bp = Blueprint("portal", __name__)
 def _refused(message: str):
     """A refused action: back to the case with the reason, or the new-case form kept as typed."""
     flash(message, "error")
-    if request.endpoint == "portal.new_case":
-        return render_template("portal/new_case.html", form=NewCaseForm()), 400
+    if request.endpoint == "portal.new_case":  # the form as sent, with any field's own error
+        return render_template("portal/new_case.html", form=g.get("case_form") or NewCaseForm()), 400
     number = (request.view_args or {}).get("number")
     if number:
         return redirect(url_for("portal.case", number=number), 303)
@@ -67,12 +67,22 @@ def new_case():
     draft = session.get(DRAFT_KEY) or {}
     form = NewCaseForm(data=None if request.method == "POST" else draft)
     if form.validate_on_submit():
+        g.case_form = form
         with unit_of_work():
+            queue, order = case_rules.route_case(
+                current_user,
+                subject=form.subject.data,
+                body=form.body.data,
+                order=form.order,
+                topic_id=form.topic.data,
+            )
             ticket = service.open_ticket(
                 customer=current_user,
                 subject=form.subject.data,
                 body=form.body.data,
                 channel=Channel.PORTAL,
+                queue=queue,
+                order=order,
                 attachments=files_from_upload(form.files.data or []),
             )
             # Articles opened from this form before sending it: the deflection that did not work.

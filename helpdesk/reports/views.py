@@ -9,7 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
-from flask_babel import format_date, format_decimal
+from flask_babel import force_locale, format_date, format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup, escape
@@ -45,18 +45,40 @@ def _filter_form() -> ReportFilterForm:
     return form
 
 
-def _filters(form: ReportFilterForm) -> ReportFilters:
-    """The validated filters, or a clear 400."""
+class BadFilters(ValueError):
+    """The filters in the query string cannot be used; ``message`` says why, for the page."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _read_filters(form: ReportFilterForm) -> ReportFilters:
+    """The validated filters; BadFilters when they cannot be used."""
     if not form.validate():
-        abort(400, description=_("The report filters are not valid: use dates like 2026-01-31."))
+        raise BadFilters(_("The report filters are not valid: use dates like 2026-01-31."))
     zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
     end = form.end.data or utcnow().astimezone(zone).date()
     start = form.start.data or end - timedelta(days=DEFAULT_DAYS - 1)
     if start > end:
-        abort(400, description=_("The start date must not be after the end date."))
+        raise BadFilters(_("The start date must not be after the end date."))
     if (end - start).days >= LONGEST_RANGE_DAYS:
-        abort(400, description=_("Choose a period of at most one year."))
+        raise BadFilters(_("Choose a period of at most one year."))
     return ReportFilters(start, end, zone, queue_id=form.queue.data, agent_id=form.agent.data)
+
+
+def _default_filters() -> ReportFilters:
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    end = utcnow().astimezone(zone).date()
+    return ReportFilters(end - timedelta(days=DEFAULT_DAYS - 1), end, zone)
+
+
+def _filters(form: ReportFilterForm) -> ReportFilters:
+    """For the charts and CSV files (requested by the page's own links): bad filters are a 400."""
+    try:
+        return _read_filters(form)
+    except BadFilters as error:
+        abort(400, description=error.message)
 
 
 def _query_args(f: ReportFilters) -> dict[str, Any]:
@@ -71,8 +93,13 @@ def _query_args(f: ReportFilters) -> dict[str, Any]:
 @bp.get("")
 @staff_required(Role.SUPERVISOR)
 def dashboard():
+    """Bad filters (typed into the address, or an old link) show the form with what is wrong and
+    the default period's figures, as 400, rather than a bare error page."""
     form = _filter_form()
-    filters = _filters(form)
+    try:
+        filters, problem = _read_filters(form), None
+    except BadFilters as error:
+        filters, problem = _default_filters(), error.message
     now = utcnow()
     tables = {name: build(filters, now) for name, build in service.TABLES.items() if name != "breaches"}
     tables["breaches"] = service.breaches(filters, limit=BREACHES_ON_PAGE)
@@ -82,6 +109,10 @@ def dashboard():
         form=form,
         filters=filters,
         args=_query_args(filters),
+        # The language is part of a chart's address, so a browser's cached chart (max-age below)
+        # never stands in for the same chart in the other language after a switch.
+        chart_args={**_query_args(filters), "lang": current_language()},
+        problem=problem,
         tables=tables,
         charts=CHARTS,
         chart_titles={name: _chart_title(name) for name in CHARTS},
@@ -89,7 +120,7 @@ def dashboard():
         csat_count=csat_count,
         backlog_total=sum(row[-1] for row in tables["backlog"].rows),
         breaches_on_page=BREACHES_ON_PAGE,
-    )
+    ), (400 if problem else 200)
 
 
 def _chart_title(name: str) -> str:
@@ -108,6 +139,21 @@ def chart(name: str):
     if name not in CHARTS:
         abort(404)
     filters = _filters(_filter_form())
+    language = request.args.get("lang")
+    if language not in current_app.config["LANGUAGES"]:
+        language = current_language()
+    with force_locale(language):
+        svg = _chart_svg(name, filters)
+    response = Response(svg, mimetype="image/svg+xml")
+    # The chart is an image with its own stylesheet and no script at all.
+    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    response.headers["Cache-Control"] = "private, max-age=60"
+    response.headers["Content-Language"] = language
+    response.vary.add("Cookie")  # without ?lang=, the language comes from the session or account
+    return response
+
+
+def _chart_svg(name: str, filters: ReportFilters) -> str:
     now = utcnow()
     rtl = text_direction(current_language()) == "rtl"
     title = _chart_title(name)
@@ -141,11 +187,7 @@ def chart(name: str):
             [(_("Tickets") if name == "channels" else _("Ratings"), [row[1] for row in table.rows])],
             rtl=rtl,
         )
-    response = Response(svg, mimetype="image/svg+xml")
-    # The chart is an image with its own stylesheet and no script at all.
-    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
-    response.headers["Cache-Control"] = "private, max-age=60"
-    return response
+    return svg
 
 
 def _bar(

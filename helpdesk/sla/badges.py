@@ -8,9 +8,11 @@ queries for its badges however many rows it shows.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
+from babel.lists import format_list
 from flask import Flask, g
-from flask_babel import get_locale
+from flask_babel import format_timedelta, get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy import select
@@ -55,7 +57,7 @@ def sla_clock(ticket: Ticket) -> ClockSummary | None:
 @dataclass(frozen=True)
 class BadgeText:
     state: str  # "running", "warning", "overdue", "paused"
-    label: Markup  # e.g. "1 h 35 min left"
+    label: Markup  # e.g. "1 hour and 35 minutes left", "Overdue 3 days"
     title: Markup  # e.g. "first response due 26/11/2026, 3:00 PM" (empty when paused)
 
 
@@ -72,10 +74,12 @@ def sla_badge_text(ticket: Ticket) -> BadgeText | None:
         "metric": words[clock.metric],
         "due": format_local_datetime(clock.due_at, "short"),
     }
+    # Wall-clock time to or past the due time, as people count it ("3 days", not "496 h"); the
+    # warning share and the due time itself are in business time.
     if clock.state != "overdue":
-        label = Markup(words["left"]) % {"time": business_duration(clock.business_minutes)}
-    elif clock.business_minutes:
-        label = Markup(words["overdue_for"]) % {"time": business_duration(clock.business_minutes)}
+        label = Markup(words["left"]) % {"time": humanised_duration(clock.due_at - g._sla_now)}
+    elif g._sla_now - clock.due_at >= timedelta(minutes=1):
+        label = Markup(words["overdue_for"]) % {"time": humanised_duration(g._sla_now - clock.due_at)}
     else:
         label = Markup(words["overdue"])
     return BadgeText(clock.state, label, title)
@@ -96,6 +100,19 @@ def _badge_words() -> dict:
             **{metric: str(label) for metric, label in METRIC_LABELS.items()},
         }
     return cache[locale]
+
+
+def humanised_duration(span: timedelta) -> str:
+    """A span in Babel's words for the page's language, as precise as it matters: "35 دقيقة",
+    "ساعة و35 دقيقة" below three hours, then whole hours ("20 ساعة"), days ("3 أيام"), weeks…"""
+    minutes = max(-(-int(span.total_seconds()) // 60), 1)  # rounded up: "1 min left", never "0"
+    if minutes < 60:
+        return format_timedelta(timedelta(minutes=minutes), granularity="minute", threshold=1)
+    hours, rest = divmod(minutes, 60)
+    if hours < 3 and rest:
+        whole_hours = format_timedelta(timedelta(hours=hours), threshold=1)
+        return format_list([whole_hours, format_timedelta(timedelta(minutes=rest))], locale=get_locale())
+    return format_timedelta(timedelta(minutes=minutes), threshold=1)
 
 
 def business_duration(minutes: int) -> str:

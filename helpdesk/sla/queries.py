@@ -13,8 +13,9 @@ ACTIVE_STATUSES = [s for s in Status if s.is_active]
 
 
 def breaching_soon(now: datetime) -> ColumnElement[bool]:
-    """Active tickets with a running clock past its warning share (default 75 % of the target) or
-    already overdue; sort them by ``Ticket.next_due_at``."""
+    """Active tickets with a running clock past its warning share (default 75 % of the target) and
+    no target missed yet: the ones an agent can still save. Missed ones are ``overdue``; sort both
+    by ``Ticket.next_due_at``."""
     warned = exists().where(
         TicketSla.ticket_id == Ticket.id,
         or_(
@@ -23,8 +24,9 @@ def breaching_soon(now: datetime) -> ColumnElement[bool]:
             TicketSla.resolution_warn_at <= now,
         ),
     )
-    return and_(
-        Ticket.status.in_(ACTIVE_STATUSES),
-        Ticket.next_due_at.is_not(None),
-        or_(Ticket.next_due_at <= now, warned),
-    )
+    return and_(Ticket.status.in_(ACTIVE_STATUSES), Ticket.next_due_at > now, warned)
+
+
+def overdue(now: datetime) -> ColumnElement[bool]:
+    """Active tickets past the due time of a running clock (an SLA target already missed)."""
+    return and_(Ticket.status.in_(ACTIVE_STATUSES), Ticket.next_due_at <= now)

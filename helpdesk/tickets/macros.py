@@ -2,6 +2,9 @@
 
 Placeholders are ``{{ name }}`` from a fixed list, substituted as plain text (no template engine,
 so a macro can never reach attributes or code); the reply is shown escaped like any message.
+A placeholder the ticket has no value for (no order, no tracking number yet) stays in the text as
+it is, a marker the agent sees, and a public reply still holding one is refused until it is
+filled in or removed: the customer must never read "your order is — with —".
 """
 
 from __future__ import annotations
@@ -9,6 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from babel.lists import format_list
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -41,25 +46,52 @@ def unknown_placeholders(body: str) -> list[str]:
     return sorted({name for name in PLACEHOLDER.findall(body) if name not in PLACEHOLDERS})
 
 
-def placeholder_values(ticket: Ticket, agent: StaffUser) -> dict[str, str]:
+def placeholder_values(ticket: Ticket, agent: StaffUser) -> dict[str, str | None]:
+    """Each placeholder's value for this ticket; None where the ticket has none."""
     order = ticket.order
     name = ticket.customer.name or ""
     return {
-        "customer_name": name,
-        "customer_first_name": name.split()[0] if name.split() else name,
+        "customer_name": name or None,
+        "customer_first_name": (name.split()[0] if name.split() else name) or None,
         "ticket_number": ticket.number,
         "ticket_subject": ticket.subject,
-        "order_number": order.number if order else "—",
-        "order_status": order.status if order else "—",
-        "carrier": (order.carrier or "—") if order else "—",
-        "tracking_number": (order.tracking_number or "—") if order else "—",
-        "agent_name": agent.name,
+        "order_number": order.number if order else None,
+        "order_status": order.status if order else None,
+        "carrier": (order.carrier or None) if order else None,
+        "tracking_number": (order.tracking_number or None) if order else None,
+        "agent_name": agent.name or None,
     }
 
 
 def render_macro(macro: Macro, ticket: Ticket, agent: StaffUser) -> str:
+    """The macro's text for this ticket; a placeholder without a value stays as ``{{ name }}``."""
     values = placeholder_values(ticket, agent)
-    return PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), macro.body)
+
+    def fill(match: re.Match) -> str:
+        name = match.group(1)
+        if name not in values:
+            return match.group(0)
+        return values[name] if values[name] is not None else "{{ " + name + " }}"
+
+    return PLACEHOLDER.sub(fill, macro.body)
+
+
+def unfilled_placeholders(text: str) -> list[str]:
+    """Our placeholders still in ``text`` (unknown ``{{ … }}`` are the customer's or agent's own)."""
+    found = PLACEHOLDER.findall(text)
+    return [name for name in PLACEHOLDERS if name in found]
+
+
+def unfilled_message(names: list[str]) -> str:
+    """Why a reply was not sent, naming the markers as the agent sees them in the text."""
+    markers = format_list(["{{ " + n + " }}" for n in names], locale=get_locale() or "en")
+    return str(
+        _l(
+            "Not sent: this ticket has no value for %(markers)s. Write the right text in their place "
+            "or remove them.",
+            markers=markers,
+        )
+    )
 
 
 def active_macros(locale: str | None = None) -> list[Macro]:
@@ -106,9 +138,13 @@ def save_macro(
 def apply_macro(macro: Macro, ticket: Ticket, *, agent: StaffUser, expected_version: int | None) -> Message:
     """Post the macro's reply and apply its status, priority and tags, all or nothing."""
     service.check_version(ticket, expected_version)
-    message = service.add_message(
-        ticket, author=agent, body=render_macro(macro, ticket, agent), kind=MessageKind.REPLY
-    )
+    body = render_macro(macro, ticket, agent)
+    unfilled = unfilled_placeholders(body)
+    if unfilled:
+        raise InvalidMacro(
+            unfilled_message(unfilled) + " " + str(_l("Use “Edit in the reply box” to complete this macro."))
+        )
+    message = service.add_message(ticket, author=agent, body=body, kind=MessageKind.REPLY)
     service.update_ticket(
         ticket,
         actor=agent,

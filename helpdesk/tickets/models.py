@@ -96,6 +96,7 @@ class Queue(db.Model):
 
 
 TAG_MAX_CHARS = 60
+SUBJECT_MAX_CHARS = 255  # forms accept it all and refuse more with a message, never a silent cut
 
 
 class Tag(db.Model):
@@ -122,7 +123,7 @@ class Ticket(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(20), unique=True)
-    subject: Mapped[str] = mapped_column(String(255))
+    subject: Mapped[str] = mapped_column(String(SUBJECT_MAX_CHARS))
     status: Mapped[Status] = mapped_column(enum_type(Status), default=Status.NEW)
     priority: Mapped[Priority] = mapped_column(enum_type(Priority), default=Priority.NORMAL)
     channel: Mapped[Channel] = mapped_column(enum_type(Channel), default=Channel.PORTAL)

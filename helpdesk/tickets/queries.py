@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from helpdesk.customers.models import Customer, CustomerEmail
 from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db
-from helpdesk.sla.queries import breaching_soon
+from helpdesk.sla.queries import breaching_soon, overdue
 from helpdesk.tickets.models import Channel, Message, MessageKind, Priority, Status, Tag, Ticket, ticket_tags
 
 ACTIVE_STATUSES = [s for s in Status if s.is_active]
@@ -74,7 +74,7 @@ def customer_tickets(customer_id: int) -> Select:
 
 # --- the agent queue: views, filters, sorts, keyset pages ------------------------------------
 
-FIXED_VIEWS = ("unassigned", "mine", "open", "pending", "on_hold", "breaching", "solved")
+FIXED_VIEWS = ("unassigned", "mine", "open", "pending", "on_hold", "breaching", "overdue", "solved")
 QUEUE_VIEW_PREFIX = "queue-"
 RECENTLY_SOLVED = timedelta(days=7)
 SORTS = ("due", "updated", "created", "priority")
@@ -163,6 +163,8 @@ def view_condition(view: str, user_id: int, now: datetime) -> ColumnElement[bool
         return Ticket.status == Status.ON_HOLD
     if view == "breaching":
         return breaching_soon(now)
+    if view == "overdue":
+        return overdue(now)
     if view == "solved":
         return and_(
             Ticket.status.in_([Status.SOLVED, Status.CLOSED]), Ticket.solved_at >= now - RECENTLY_SOLVED

@@ -101,15 +101,47 @@ def test_ticket_number_in_any_case_or_without_prefix_jumps_to_the_ticket(client,
     assert client.get("/agent/search", query_string={"q": "HD-999999"}).status_code == 200
 
 
-def test_an_exact_order_number_jumps_to_its_latest_ticket(client, login):
+def test_an_order_number_jumps_to_its_one_active_ticket_not_a_newer_solved_one(client, login):
     customer = make_customer()
     order = make_order(customer, "SO-7788")
-    make_ticket(customer=customer, order=order, subject="first")
-    latest = make_ticket(customer=customer, order=order, subject="second")
+    active = make_ticket(customer=customer, order=order, subject="still waiting")
+    make_ticket(customer=customer, order=order, subject="old question", status=Status.SOLVED)
+    make_ticket(customer=customer, order=order, subject="older question", status=Status.CLOSED)
     login(make_staff())
     for typed in ("SO-7788", "so-7788"):
         response = client.get("/agent/search", query_string={"q": typed})
-        assert response.headers["Location"].endswith(f"/agent/tickets/{latest.number}")
+        assert response.status_code == 302, typed
+        assert response.headers["Location"].endswith(f"/agent/tickets/{active.number}")
+
+
+def test_an_order_number_with_several_active_tickets_lists_them_active_first(client, login):
+    customer = make_customer()
+    order = make_order(customer, "SO-7789")
+    solved = make_ticket(customer=customer, order=order, subject="Invoice", status=Status.SOLVED)
+    first = make_ticket(customer=customer, order=order, subject="Where is it")
+    second = make_ticket(customer=customer, order=order, subject="Wrong colour")
+    service.change_status(first, Status.PENDING, actor=None)
+    login(make_staff())
+    response = client.get("/agent/search", query_string={"q": "SO-7789"})
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    listed = page[page.index("order-tickets") :]
+    positions = [listed.index(f"/agent/tickets/{t.number}") for t in (first, second, solved)]
+    assert max(positions[:2]) < positions[2]  # the solved one comes after both active ones
+    assert "التذاكر الخاصة بالطلب" in page
+
+
+def test_an_order_number_whose_tickets_are_all_solved_lists_them_instead_of_jumping(client, login):
+    customer = make_customer()
+    order = make_order(customer, "SO-7790")
+    older = make_ticket(customer=customer, order=order, subject="First", status=Status.CLOSED)
+    newer = make_ticket(customer=customer, order=order, subject="Second", status=Status.SOLVED)
+    login(make_staff())
+    response = client.get("/agent/search", query_string={"q": "SO-7790"})
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert page.index(f"/agent/tickets/{newer.number}") < page.index(f"/agent/tickets/{older.number}")
+    assert "لا توجد تذكرة تطابق هذا البحث." not in page
 
 
 def test_search_finds_english_and_arabic_with_highlighted_snippets(client, login):

@@ -104,10 +104,61 @@ def test_stale_macro_application_changes_nothing(client, login):
     assert "Bye" not in [m.body_text for m in ticket.messages]
 
 
-def test_render_needs_no_order(app):
+def test_render_leaves_a_visible_marker_where_the_ticket_has_no_value(app):
     ticket = make_ticket()
-    macro = Macro(name="x", locale="ar", body="{{order_number}}/{{ tracking_number }}")
-    assert macros.render_macro(macro, ticket, make_staff()) == "—/—"
+    macro = Macro(name="x", locale="ar", body="{{order_number}}/{{ tracking_number }} {{ ticket_number }}")
+    rendered = macros.render_macro(macro, ticket, make_staff())
+    assert rendered == f"{{{{ order_number }}}}/{{{{ tracking_number }}}} {ticket.number}"
+    assert "—" not in rendered
+    assert macros.unfilled_placeholders(rendered) == ["order_number", "tracking_number"]
+
+
+def shipping_macro() -> Macro:
+    macro = Macro(
+        name="Shipped",
+        locale="en",
+        body="Your order is {{ order_status }} with {{ carrier }} ({{ tracking_number }}).",
+        set_status=Status.PENDING,
+        add_tags=["shipping"],
+    )
+    db.session.add(macro)
+    db.session.commit()
+    return macro
+
+
+def test_a_macro_the_ticket_cannot_fill_is_not_sent_and_changes_nothing(client, login):
+    ticket = make_ticket()  # no order: no status, carrier or tracking number
+    macro = shipping_macro()
+    login(make_staff())
+    response = client.submit(
+        f"/agent/tickets/{ticket.number}/macro", {"macro": macro.id, "version": ticket.version}
+    )
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert "{{ order_status }}" in page and "{{ tracking_number }}" in page
+    db.session.refresh(ticket)
+    assert [m.kind for m in ticket.messages] == [MessageKind.REPLY]  # only the customer's message
+    assert ticket.status == Status.NEW and ticket.tags == []
+
+
+def test_a_reply_still_holding_a_placeholder_is_refused_with_the_text_kept(client, login):
+    ticket = make_ticket()
+    login(make_staff())
+    body = "Your parcel is with {{ carrier }}, tracking {{tracking_number}}."
+    response = client.submit(
+        f"/agent/tickets/{ticket.number}/reply", {"body": body, "kind": "reply", "version": ticket.version}
+    )
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "لم يُرسل" in page and "{{ carrier }}" in page
+    assert "Your parcel is with {{ carrier }}, tracking {{tracking_number}}." in page  # kept in the box
+    assert len(ticket.messages) == 1
+    # Filled in, it goes; an internal note may quote a placeholder.
+    filled = {"body": "Your parcel is with SMSA.", "kind": "reply", "version": ticket.version}
+    assert client.submit(f"/agent/tickets/{ticket.number}/reply", filled).status_code == 303
+    db.session.refresh(ticket)
+    note = {"body": "Macro needs {{ carrier }}", "kind": "note", "version": ticket.version}
+    assert client.submit(f"/agent/tickets/{ticket.number}/reply", note).status_code == 303
 
 
 def test_demo_data_has_valid_macros_in_both_languages_and_orders_with_tracking(app):

@@ -313,3 +313,50 @@ def test_article_search_costs_a_fixed_number_of_queries(client, login):
         page = client.get("/agent/articles?q=parcel").get_data(as_text=True)
     assert page.count("data-insert-link") == 8  # capped
     assert len(many) == len(few) <= 4
+
+
+def reply(client, ticket, body: str, **fields):
+    db.session.refresh(ticket)
+    data = {"body": body, "kind": "reply", "version": ticket.version, **fields}
+    return client.submit(f"/agent/tickets/{ticket.number}/reply", data, follow_redirects=True)
+
+
+def test_send_and_set_pending_or_solved_is_one_submit(client, login):
+    agent = make_staff(language="en")
+    ticket = make_ticket()
+    login(agent)
+    page = client.get(f"/agent/tickets/{ticket.number}").get_data(as_text=True)
+    assert 'name="then_status" value="pending"' in page and 'name="then_status" value="solved"' in page
+    response = reply(client, ticket, "Could you send a photo?", then_status="pending")
+    assert response.status_code == 200
+    db.session.refresh(ticket)
+    assert ticket.status == Status.PENDING
+    replies = [m.body_text for m in ticket.messages if m.kind == MessageKind.REPLY]
+    assert replies[-1] == "Could you send a photo?"
+    assert "Reply sent. The ticket is now Pending." in response.get_data(as_text=True)
+    reply(client, ticket, "Refund issued.", then_status="solved")
+    db.session.refresh(ticket)
+    assert ticket.status == Status.SOLVED and ticket.solved_at is not None
+
+
+def test_a_refused_status_after_a_reply_sends_nothing(client, login):
+    ticket = make_ticket()
+    login(make_staff())
+    response = reply(client, ticket, "Done?", then_status="closed")  # not offered by the reply box
+    assert response.status_code == 400
+    db.session.refresh(ticket)
+    assert len(ticket.messages) == 1 and ticket.status == Status.NEW
+
+
+def test_reply_and_claim_say_that_they_worked(client, login):
+    agent = make_staff()
+    ticket = make_ticket()
+    login(agent)
+    claimed = client.submit(
+        f"/agent/tickets/{ticket.number}/claim", {"version": ticket.version}, follow_redirects=True
+    )
+    assert f"أُسندت إليك التذكرة {ticket.number}." in claimed.get_data(as_text=True)
+    sent = reply(client, ticket, "On it.")
+    assert "أُرسل الرد." in sent.get_data(as_text=True)
+    note = reply(client, ticket, "Courier called.", kind="note")
+    assert "أُضيفت الملاحظة الداخلية." in note.get_data(as_text=True)

@@ -28,6 +28,7 @@ def test_views_show_counts_and_the_right_tickets(client, login):
         "pending": "0",
         "on_hold": "0",
         "breaching": "0",
+        "overdue": "0",
         "solved": "1",
     }
 

@@ -114,3 +114,23 @@ def test_guest_case_is_opened_once_the_email_is_verified(client):
     assert response.headers["Location"] == f"/portal/cases/{ticket.number}"
     assert ticket.customer.email == "guest@example.test"
     assert client.get(f"/portal/cases/{ticket.number}").status_code == 200
+
+
+def test_a_guest_case_is_routed_like_a_signed_in_customers(client, app):
+    from decimal import Decimal
+
+    from helpdesk.customers.models import Order
+    from tests.factories import make_queue
+
+    make_queue("general")
+    orders_queue = make_queue("orders")
+    app.config["ORDER_QUEUE"] = "orders"
+    known = make_customer(email="known@example.test")
+    order = Order(customer=known, external_id="1", number="SO-424242", status="shipped", total=Decimal(5))
+    db.session.add(order)
+    db.session.commit()
+    data = {"name": "Known", "email": "known@example.test", "subject": "SO-424242 late", "body": "?"}
+    assert client.submit("/portal/guest", data).status_code == 200
+    client.submit(emailed_path("known@example.test"))
+    ticket = db.session.scalars(select(Ticket)).one()
+    assert (ticket.queue_id, ticket.order_id) == (orders_queue.id, order.id)

@@ -60,3 +60,40 @@ def test_sign_in_forms_are_rate_limited_per_address(app, client):
     # Reading the page is never limited, and other forms of the same kind share the budget.
     assert client.get("/login").status_code == 200
     assert client.submit("/password/reset", {"email": "u1@example.test"}).status_code == 429
+
+
+def test_a_team_behind_one_office_address_all_sign_in_at_shift_start(app, client):
+    app.config["SIGN_IN_RATE_LIMIT"] = "3 per minute"
+    team = [make_staff() for _ in range(6)]
+    for agent in team:
+        response = client.submit("/staff/login", {"email": agent.email, "password": PASSWORD})
+        assert response.status_code == 302, agent.email
+        client.submit("/logout")
+    assert actions().count("auth.sign_in") == 6
+
+
+def test_failed_attempts_are_still_limited_per_address_after_successes(app, client):
+    app.config["SIGN_IN_RATE_LIMIT"] = "3 per minute"
+    agent = make_staff()
+    assert client.submit("/staff/login", {"email": agent.email, "password": PASSWORD}).status_code == 302
+    for n in range(3):
+        response = client.submit("/login", {"email": f"guess{n}@example.test", "password": "x"})
+        assert response.status_code == 401
+    assert client.submit("/login", {"email": "guess9@example.test", "password": "x"}).status_code == 429
+    # Another address has its own budget.
+    other_office = {"REMOTE_ADDR": "192.0.2.7"}
+    response = client.submit(
+        "/staff/login", {"email": agent.email, "password": PASSWORD}, environ_base=other_office
+    )
+    assert response.status_code == 302
+
+
+def test_a_successful_sign_in_clears_the_accounts_failed_attempts(client):
+    agent = make_staff()
+    for _ in range(4):
+        assert client.submit("/staff/login", {"email": agent.email, "password": "typo"}).status_code == 401
+    assert client.submit("/staff/login", {"email": agent.email, "password": PASSWORD}).status_code == 302
+    client.submit("/logout")
+    for _ in range(4):
+        assert client.submit("/staff/login", {"email": agent.email, "password": "typo"}).status_code == 401
+    assert client.submit("/staff/login", {"email": agent.email, "password": PASSWORD}).status_code == 302

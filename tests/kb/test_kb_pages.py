@@ -251,3 +251,18 @@ def test_staff_pages_stay_within_query_budgets(client, login, queries):
         assert client.get("/agent/kb/1/edit").status_code == 200
     assert len(statements) <= 6
     assert client.get("/agent/kb/999/edit").status_code == 404
+
+
+def test_an_article_that_begins_with_its_own_title_shows_the_title_once(client):
+    add("track", "How to track your order", "## How to track your order\n\nOpen **My orders**.")
+    add("setext", "مدة الاسترداد", "مدة  الاسترداد\n=====\n\nخمسة أيام.", locale="ar")
+    add("other-heading", "Returns", "## Before you start\n\nKeep the box.")
+    search.apply_pending_jobs()
+    page = client.get("/kb/track").get_data(as_text=True)
+    assert page.count("How to track your order</") == 1  # the page heading, not the body's too
+    assert "<strong>My orders</strong>" in page
+    assert client.get("/kb/setext").get_data(as_text=True).count("مدة الاسترداد</") == 1
+    assert "<h2>Before you start</h2>" in client.get("/kb/other-heading").get_data(as_text=True)
+    found = json.loads(client.get("/kb/search?q=track+order&format=json").get_data(as_text=True))
+    hit = next(h for h in found if h["slug"] == "track")
+    assert "How to track your order" not in hit["snippet"] and hit["snippet"].startswith("Open My")

@@ -1,7 +1,10 @@
 """A customer closes, reopens and rates their own case; the case page says when to expect a reply."""
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
+from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db
 from helpdesk.sla.models import BusinessCalendar, SlaPolicy, WorkingInterval
 from helpdesk.tickets import service
@@ -67,3 +70,20 @@ def test_another_customers_case_actions_are_404(client, login):
     login(make_customer())
     for action in ("close", "reopen", "rating"):
         assert client.submit(f"/portal/cases/{ticket.number}/{action}", {"score": "5"}).status_code == 404
+
+
+def test_auto_close_leaves_last_update_alone_so_an_active_case_stays_on_top(client, login):
+    customer = make_customer()
+    now = utcnow()
+    active = make_ticket(customer=customer, subject="Still waiting", created_at=now - timedelta(days=9))
+    service.add_message(active, author=customer, body="Any news?", created_at=now - timedelta(days=2))
+    done = make_ticket(customer=customer, subject="Old question", created_at=now - timedelta(days=10))
+    service.change_status(done, Status.SOLVED, actor=None, at=now - timedelta(days=6))
+    last_activity = done.updated_at
+    assert service.close_solved_tickets(older_than=timedelta(days=4)) == 1
+    db.session.commit()
+    db.session.refresh(done)
+    assert done.status == Status.CLOSED and done.updated_at == last_activity
+    login(customer)
+    page = client.get("/portal/cases").get_data(as_text=True)
+    assert page.index("Still waiting") < page.index("Old question")

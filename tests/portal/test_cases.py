@@ -83,3 +83,12 @@ def test_case_actions_follow_the_status(app):
     for status, allowed in expected.items():
         ticket = Ticket(status=status)
         assert (rules.can_close(ticket), rules.can_reopen(ticket), rules.can_reply(ticket)) == allowed, status
+
+
+def test_a_subject_as_long_as_the_column_allows_is_kept_whole(client, login_as):
+    login_as("customer")
+    subject = "طلبي " + "متأخر جدا " * 24 + "!"  # 246 characters, over the old 200
+    page = client.get("/portal/cases/new").get_data(as_text=True)
+    assert 'maxlength="200"' not in page and 'name="subject"' in page
+    assert client.submit("/portal/cases/new", {"subject": subject, "body": "؟"}).status_code == 303
+    assert Ticket.query.one().subject == subject.strip()

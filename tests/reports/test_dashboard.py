@@ -266,8 +266,52 @@ def test_bad_filters_are_a_clear_400(client, login_as):
     assert client.get("/reports?start=yesterday").status_code == 400
     assert client.get("/reports?start=2025-11-08&end=2025-11-01").status_code == 400
     assert client.get("/reports?queue=999").status_code == 400
+    assert client.get("/reports/chart/days.svg?start=yesterday").status_code == 400
+    assert client.get("/reports/export/agents.csv?queue=999").status_code == 400
     assert client.get("/reports/chart/nope.svg").status_code == 404
     assert client.get("/reports/export/nope.csv").status_code == 404
+
+
+def sign_in_lead(login, week, language: str) -> None:
+    week["lead"].language = language
+    db.session.commit()
+    login(week["lead"])
+
+
+def test_bad_filters_show_the_dashboard_with_the_problem_beside_the_form(client, login, week):
+    sign_in_lead(login, week, "en")
+    response = client.get("/reports?start=yesterday&queue=999")
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert '<form method="get" action="/reports" class="card report-filters">' in page
+    assert "The report filters are not valid" in page and "Showing the default period instead." in page
+    assert page.count('class="field has-error"') == 2  # the start date and the queue
+    assert "Not a valid date value." in page and "Not a valid choice." in page
+    assert page.count('<img src="/reports/chart/') == 5  # the default period's figures
+    reversed_period = client.get("/reports?start=2025-11-08&end=2025-11-01").get_data(as_text=True)
+    assert "The start date must not be after the end date." in reversed_period
+    week["lead"].language = "ar"
+    db.session.commit()
+    arabic = client.get("/reports?start=2025-11-08&end=2025-11-01").get_data(as_text=True)
+    assert "يجب ألا يكون تاريخ البداية بعد تاريخ النهاية." in arabic
+    assert "نعرض الفترة الافتراضية بدلًا من ذلك." in arabic
+
+
+def test_a_chart_address_names_its_language_so_a_cached_chart_never_outlives_a_switch(client, login, week):
+    sign_in_lead(login, week, "en")
+    english = client.get(f"/reports?{PERIOD}").get_data(as_text=True)
+    english_src = re.search(r'<img src="(/reports/chart/channels\.svg[^"]+)"', english).group(1)
+    assert "lang=en" in english_src
+    client.submit("/language", {"language": "ar"})
+    arabic = client.get(f"/reports?{PERIOD}").get_data(as_text=True)
+    arabic_src = re.search(r'<img src="(/reports/chart/channels\.svg[^"]+)"', arabic).group(1)
+    assert arabic_src != english_src and "lang=ar" in arabic_src
+    svg = client.get(arabic_src.replace("&amp;", "&"))
+    assert ">التذاكر حسب القناة</title>" in svg.get_data(as_text=True)
+    assert svg.headers["Content-Language"] == "ar" and "Cookie" in svg.headers["Vary"]
+    # The address alone decides: the English address still answers in English.
+    old = client.get(english_src.replace("&amp;", "&")).get_data(as_text=True)
+    assert ">Tickets by channel</title>" in old
 
 
 def test_dashboard_query_count_does_not_grow_with_data(client, login, week):

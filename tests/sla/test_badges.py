@@ -71,11 +71,33 @@ def test_queue_rows_show_time_left_and_overdue(client, login):
     page = client.get("/agent?view=open").get_data(as_text=True)
     fresh = re.search(r"fresh case.*?</tr>", page, re.S).group(0)
     old = re.search(r"old case.*?</tr>", page, re.S).group(0)
-    assert re.search(
-        r'class="badge sla sla-running"[^>]*>1 h 5\d min|class="badge sla sla-running"[^>]*>2 h', fresh
-    )
-    assert re.search(r'class="badge sla sla-overdue"[^>]*>Overdue 2 h 5\d min|Overdue 3 h', old)
+    assert re.search(r'class="badge sla sla-running"[^>]*>(1 hour and 5\d minutes|2 hours) left', fresh)
+    assert re.search(r'class="badge sla sla-overdue"[^>]*>Overdue 3 hours', old)
     assert "First response due" in old or "first response due" in old
+
+
+def test_long_spans_are_said_in_days_and_weeks_in_both_languages(client, login):
+    always_open_policy(first_response=60, resolution=60 * 24 * 30)
+    open_at(utcnow() - timedelta(days=4, hours=1), subject="four days late")
+    open_at(utcnow() - timedelta(days=21, hours=1), subject="three weeks late")
+    agent = make_staff(language="en")
+    login(agent)
+    page = client.get("/agent?view=open").get_data(as_text=True)
+    assert re.search(r"four days late.*?>Overdue 4 days<", page, re.S)
+    assert re.search(r"three weeks late.*?>Overdue 3 weeks<", page, re.S)
+    assert not re.search(r"Overdue \d+ h", page)
+    agent.language = "ar"
+    db.session.commit()
+    page = client.get("/agent?view=open").get_data(as_text=True)
+    assert "متأخرة 4 أيام" in page and "متأخرة 3 أسابيع" in page
+
+
+def test_time_left_is_said_in_words_of_the_page_language(client, login):
+    always_open_policy(first_response=60 * 24 * 5, resolution=60 * 24 * 10)
+    open_at(utcnow(), subject="plenty of time")
+    login(make_staff(language="ar"))
+    page = client.get("/agent?view=open").get_data(as_text=True)
+    assert "متبقٍ 5 أيام" in page
 
 
 def test_badges_are_in_arabic_for_arabic_agents(client, login):
@@ -86,15 +108,20 @@ def test_badges_are_in_arabic_for_arabic_agents(client, login):
     assert "متأخرة" in page
 
 
-def test_breaching_soon_view_lists_warned_and_overdue_tickets(client, login):
+def test_breaching_soon_lists_warned_tickets_and_overdue_lists_the_breached_ones(client, login):
     always_open_policy(first_response=100)
     open_at(utcnow(), subject="plenty of time")
     open_at(utcnow() - timedelta(minutes=80), subject="eighty percent used")
     open_at(utcnow() - timedelta(minutes=200), subject="already late")
     login(make_staff())
     page = client.get("/agent?view=breaching").get_data(as_text=True)
-    assert "eighty percent used" in page and "already late" in page
-    assert "plenty of time" not in page
+    assert "eighty percent used" in page
+    assert "already late" not in page and "plenty of time" not in page
+    page = client.get("/agent?view=overdue").get_data(as_text=True)
+    assert "already late" in page
+    assert "eighty percent used" not in page and "plenty of time" not in page
+    counts = dict(re.findall(r'view=(\w+)"[^>]*>\s*[^<]+<span class="count">(\d+)</span>', page))
+    assert (counts["breaching"], counts["overdue"]) == ("1", "1")
 
 
 def test_badges_cost_a_fixed_number_of_queries(client, login):

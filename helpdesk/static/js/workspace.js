@@ -109,6 +109,9 @@
         if (kind) { kind.value = "reply"; }
         body.value = body.value ? body.value + "\n\n" + text : text;
         body.focus();
+        // A placeholder the ticket has no value for stays as "{{ name }}": say so now, not at Send.
+        var unfilled = document.getElementById("macro-unfilled");
+        if (unfilled) { unfilled.hidden = !/\{\{\s*[a-z_]+\s*\}\}/.test(text); }
       }).catch(function () { macroButton.classList.add("has-error"); });
     });
   }
