@@ -15,10 +15,12 @@ def ticket_without_order(live_server, subject: str) -> str:
     from helpdesk.auth.service import find_customer
     from helpdesk.extensions import db
     from helpdesk.tickets import service
+    from helpdesk.transaction import unit_of_work
 
     with live_server.app().app_context():
         customer = find_customer("customer30@demo.test")
-        ticket = service.open_ticket(customer=customer, subject=subject, body="Any news?")
+        with unit_of_work():
+            ticket = service.open_ticket(customer=customer, subject=subject, body="Any news?")
         number = ticket.number
         db.session.remove()
     return number
