@@ -7,7 +7,7 @@ import re
 from whoosh.fields import ID, TEXT, Schema
 
 from helpdesk.kb.models import Article
-from helpdesk.kb.rendering import body_without_title, plain_text
+from helpdesk.kb.rendering import plain_text
 from helpdesk.search.analysis import bilingual_analyzer, spelling_analyzer
 from helpdesk.search.dense import DenseSpec, register_dense
 from helpdesk.search.registry import IndexSpec, register_index
@@ -28,8 +28,17 @@ def article_schema() -> Schema:
     )
 
 
+def text_after_title(title: str, text: str) -> str:
+    """A snippet's text without a leading repeat of the title (the result shows the title already;
+    most articles begin with it as a heading)."""
+    head = text[: len(title)]
+    if title and " ".join(head.split()).casefold() == " ".join(title.split()).casefold():
+        return text[len(title) :].lstrip(" .:-—\n")
+    return text
+
+
 def article_document(article: Article) -> dict:
-    body = plain_text(body_without_title(article.title, article.body_md))  # snippets don't repeat it
+    body = plain_text(article.body_md)  # the whole text is scored; the snippet leaves the title out
     tags = " ".join(article.tags or [])
     return {
         "id": str(article.id),
@@ -52,6 +61,7 @@ ARTICLES = register_index(
         document=article_document,
         query_fields={"title": 3.0, "tags": 2.0, "body": 1.0},
         snippet_field="body",
+        snippet_text=lambda stored: text_after_title(stored.get("title", ""), stored.get("body", "")),
         watched_attributes=frozenset({"slug", "locale", "title", "body_md", "status", "category_id", "tags"}),
     )
 )

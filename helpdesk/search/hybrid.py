@@ -162,7 +162,7 @@ def query(
     terms = {t for f, t in built.iter_all_terms() if f == spec.snippet_field} if built is not None else set()
     hits = []
     for doc_id, score, stored in chosen:
-        body = texts.get(doc_id, "") if texts is not None else stored.get(spec.snippet_field, "")
+        body = spec.snippet_source({**stored, "id": doc_id}, texts)
         snippet = _snippet(by_id.get(doc_id), body, terms, spec.snippet_field)
         hits.append(
             Hit(

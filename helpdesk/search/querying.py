@@ -140,7 +140,7 @@ def query(
     hits = []
     for result in results:
         stored = result.fields()
-        text = texts.get(stored["id"], "") if texts is not None else stored.get(spec.snippet_field, "")
+        text = spec.snippet_source(stored, texts)
         snippet = result.highlights(spec.snippet_field, text=text, top=2) or html.escape(_shorten(text))
         hits.append(
             Hit(
