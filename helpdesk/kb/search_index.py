@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 from whoosh.fields import ID, TEXT, Schema
 
 from helpdesk.kb.models import Article
-from helpdesk.kb.rendering import body_without_title, plain_text
+from helpdesk.kb.rendering import plain_text
 from helpdesk.search.analysis import bilingual_analyzer, spelling_analyzer
+from helpdesk.search.dense import DenseSpec, register_dense
 from helpdesk.search.registry import IndexSpec, register_index
 
 
@@ -25,8 +28,17 @@ def article_schema() -> Schema:
     )
 
 
+def text_after_title(title: str, text: str) -> str:
+    """A snippet's text without a leading repeat of the title (the result shows the title already;
+    most articles begin with it as a heading)."""
+    head = text[: len(title)]
+    if title and " ".join(head.split()).casefold() == " ".join(title.split()).casefold():
+        return text[len(title) :].lstrip(" .:-—\n")
+    return text
+
+
 def article_document(article: Article) -> dict:
-    body = plain_text(body_without_title(article.title, article.body_md))  # snippets don't repeat it
+    body = plain_text(article.body_md)  # the whole text is scored; the snippet leaves the title out
     tags = " ".join(article.tags or [])
     return {
         "id": str(article.id),
@@ -49,6 +61,63 @@ ARTICLES = register_index(
         document=article_document,
         query_fields={"title": 3.0, "tags": 2.0, "body": 1.0},
         snippet_field="body",
+        snippet_text=lambda stored: text_after_title(stored.get("title", ""), stored.get("body", "")),
         watched_attributes=frozenset({"slug", "locale", "title", "body_md", "status", "category_id", "tags"}),
+    )
+)
+
+
+# --- meaning: the article's passages for the embedding model ----------------------------------
+
+PASSAGE_CHARS = 700  # about 150–250 tokens: one idea per passage, well inside the model's 512
+_HEADING = re.compile(r"^#{1,6}\s+(.*?)\s*#*\s*$")
+
+
+def article_sections(body_md: str) -> list[tuple[str, str]]:
+    """(heading, plain text) per markdown section; text before the first heading has none."""
+    sections: list[tuple[str, list[str]]] = [("", [])]
+    for line in (body_md or "").splitlines():
+        heading = _HEADING.match(line)
+        if heading:
+            sections.append((heading.group(1), []))
+        else:
+            sections[-1][1].append(line)
+    out = []
+    for heading, lines in sections:
+        text = plain_text("\n".join(lines))
+        if text or heading:
+            out.append((plain_text(heading), text))
+    return out
+
+
+def _pieces(text: str, size: int) -> list[str]:
+    """``text`` in pieces of at most about ``size`` characters, cut after a sentence or a word."""
+    pieces: list[str] = []
+    while len(text) > size:
+        cut = max(text.rfind(". ", 0, size), text.rfind("؛ ", 0, size), text.rfind("، ", 0, size))
+        cut = cut + 1 if cut > size // 2 else text.rfind(" ", 0, size)
+        cut = cut if cut > 0 else size
+        pieces.append(text[:cut].strip())
+        text = text[cut:].strip()
+    return [*pieces, text] if text else pieces
+
+
+def article_passages(article: Article) -> list[str]:
+    """The title (and tags) with each section (its heading when it says more than the title): an
+    article scores by its best passage, so a long article is found by any one of its parts."""
+    title = article.title.strip()
+    tagged = f"{title} ({'، '.join(article.tags)})" if article.tags else title
+    passages = []
+    for heading, text in article_sections(article.body_md):
+        lead = tagged if not heading or heading.strip() == title else f"{tagged} — {heading}"
+        passages += [f"{lead}\n{piece}" for piece in _pieces(text, PASSAGE_CHARS)] or [lead]
+    return passages or [tagged]
+
+
+ARTICLE_VECTORS = register_dense(
+    DenseSpec(
+        index="articles",
+        passages=article_passages,
+        filter_fields=lambda article: {"locale": article.locale, "status": article.status.value},
     )
 )

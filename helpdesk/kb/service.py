@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
-from helpdesk import search
 from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db
 from helpdesk.kb.models import (
@@ -23,6 +22,7 @@ from helpdesk.kb.models import (
     Deflection,
     SearchEvent,
 )
+from helpdesk.search import hybrid
 from helpdesk.tickets.errors import DomainError
 
 LOCALES = ("ar", "en")
@@ -130,12 +130,13 @@ def search_articles(
     source: str | None = None,
     customer_id: int | None = None,
 ) -> ArticleResults:
-    """Search the knowledge base; with a ``source`` the search is recorded (zero results = content gap)."""
+    """Search the knowledge base by words and meaning (``score`` is the fused score); with a
+    ``source`` the search is recorded (zero results = content gap)."""
     text = (text or "").strip()[:500]
     results = ArticleResults(query=text)
     if text:
         filters = {"status": ArticleStatus.PUBLISHED.value} if published_only else None
-        found = search.query(
+        found = hybrid.query(
             "articles", text, locale=locale, limit=limit, filters=filters, as_you_type=as_you_type
         )
         results.suggestion = found.suggestion

@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from blinker import Namespace
 from flask import Flask, current_app, g
 from sqlalchemy import delete, event, insert, inspect, select, text
 from sqlalchemy.orm import Session
@@ -42,6 +43,11 @@ POOLED_INDEXES = 8  # index folders with idle searchers (tests make a folder per
 _open_indexes: dict[str, whoosh_index.Index] = {}
 _idle_searchers: dict[str, list[Searcher]] = {}
 _lock = threading.Lock()
+
+# Sent by the single writer after it committed documents to an index, with ``doc_ids`` (None: the
+# whole index was rebuilt) and, from ``reindex``, its ``progress``: derived stores (the passage
+# vectors of helpdesk/search/dense.py) follow the index in the same pass.
+index_written = Namespace().signal("search.index-written")
 
 
 def index_dir(name: str) -> Path:
@@ -203,6 +209,7 @@ def apply_pending_jobs(limit: int = 500) -> dict[str, int]:
             writer.cancel()
             raise
         writer.commit()
+        index_written.send(name, doc_ids=list(docs))
         done += ids
     if done:
         db.session.execute(delete(IndexJob).where(IndexJob.id.in_(done)))
@@ -236,6 +243,7 @@ def reindex(
                     written += 1
                 tick.update(1)
         writer.commit(mergetype=CLEAR)
+        index_written.send(spec.name, doc_ids=None, progress=progress)
         db.session.execute(delete(IndexJob).where(IndexJob.index_name == spec.name, IndexJob.id <= last_job))
         db.session.commit()
         counts[spec.name] = written

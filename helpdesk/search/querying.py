@@ -8,6 +8,7 @@ not know is replaced by the closest indexed word ("did you mean").
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import nh3
@@ -19,6 +20,7 @@ from helpdesk.search.indexer import searcher
 from helpdesk.search.registry import index_spec
 
 FUZZY_MIN_LENGTH = 5
+EXPANSION_BOOST = 0.6  # a lexicon word counts less than the customer's own word
 SNIPPET_CHARS = 180
 
 
@@ -53,8 +55,17 @@ def _known(reader, fields: dict[str, float], terms: list[str]) -> bool:
     return any(reader.doc_frequency(f, t) for f in fields for t in terms)
 
 
-def build_query(index: str, text: str, *, as_you_type: bool = False) -> tuple[Query | None, str | None]:
-    """The query for ``text``, and the corrected text when a word was replaced by a known one."""
+def build_query(
+    index: str,
+    text: str,
+    *,
+    as_you_type: bool = False,
+    expand: Callable[[list[str]], dict[int, list[str]]] | None = None,
+) -> tuple[Query | None, str | None]:
+    """The query for ``text``, and the corrected text when a word was replaced by a known one.
+
+    ``expand(words)`` gives, per word position, more words to accept there (the dialect lexicon);
+    a word the lexicon knows is not "corrected" to some other indexed word."""
     spec = index_spec(index)
     fields = spec.query_fields
     reader = searcher(index).reader()
@@ -63,11 +74,18 @@ def build_query(index: str, text: str, *, as_you_type: bool = False) -> tuple[Qu
     parts: list[Query] = []
     corrected: list[str] = []
     changed = False
+    extra = expand(words) if expand else {}
     for position, word in enumerate(words):
         terms = analysis.word_terms(word)
         is_last = position == len(words) - 1
         alternatives: list[Query] = []
-        if terms and not _known(reader, fields, terms) and len(word) >= FUZZY_MIN_LENGTH:
+        extra_terms = [t for w in extra.get(position, ()) for t in analysis.word_terms(w)]
+        if (
+            position not in extra
+            and terms
+            and not _known(reader, fields, terms)
+            and len(word) >= FUZZY_MIN_LENGTH
+        ):
             better = _closest_word(index, word)
             if better:
                 corrected.append(better)
@@ -79,6 +97,7 @@ def build_query(index: str, text: str, *, as_you_type: bool = False) -> tuple[Qu
             corrected.append(word)
         for name, boost in fields.items():
             alternatives += [Term(name, t, boost=boost) for t in terms]
+            alternatives += [Term(name, t, boost=boost * EXPANSION_BOOST) for t in extra_terms]
             if is_last and typing_last:
                 alternatives += [Prefix(name, p, boost=boost * 0.5) for p in _prefix_forms(word)]
         if alternatives:
@@ -121,7 +140,7 @@ def query(
     hits = []
     for result in results:
         stored = result.fields()
-        text = texts.get(stored["id"], "") if texts is not None else stored.get(spec.snippet_field, "")
+        text = spec.snippet_source(stored, texts)
         snippet = result.highlights(spec.snippet_field, text=text, top=2) or html.escape(_shorten(text))
         hits.append(
             Hit(

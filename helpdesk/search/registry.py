@@ -26,6 +26,16 @@ class IndexSpec:
     # Doc ids → snippet text, read from the database, for an index that does not store its long text
     # (default: the stored ``snippet_field``).
     snippet_texts: Callable[[list[str]], dict[str, str]] | None = None
+    # Stored fields → the snippet's text (default: the stored ``snippet_field`` as it is).
+    snippet_text: Callable[[dict], str] | None = None
+
+    def snippet_source(self, stored: dict, texts: dict[str, str] | None) -> str:
+        """The text a hit's snippet is cut from (``texts``: what ``snippet_texts`` read, if any)."""
+        if texts is not None:
+            return texts.get(stored["id"], "")
+        if self.snippet_text is not None:
+            return self.snippet_text(stored)
+        return stored.get(self.snippet_field, "")
 
 
 _INDEXES: dict[str, IndexSpec] = {}

@@ -1,0 +1,310 @@
+"""Passage vectors beside a lexical index, written by the index writer, read by every search.
+
+Why a file and not a table: the vectors follow the Whoosh index they are fused with — same
+instance folder, same single writer (the worker's index-jobs pass, or ``helpdesk reindex``), same
+rebuild — and need no schema migration. One ``<index>.vectors.npz`` holds, per passage, its vector
+(float16: 768 bytes), its document id, a hash of its text (so a rebuild re-embeds only what
+changed) and the document's filter fields (locale, status). It is replaced atomically; a web
+process reloads it when its modification time changes (one ``stat`` per search) and keeps it as
+float32, so a search is one matrix-vector product: about 10,000 passages (2,000 articles) is
+15 MB and well under a millisecond — no vector index needed at knowledge-base scale.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from flask import current_app
+from sqlalchemy import select
+
+from helpdesk.extensions import db
+from helpdesk.search import embeddings
+from helpdesk.search.indexer import index_written
+from helpdesk.search.registry import index_spec
+
+log = logging.getLogger("helpdesk.search")
+
+LOADED_STORES = 8  # per process (tests make an instance folder per test)
+
+
+@dataclass(frozen=True)
+class DenseSpec:
+    """How the documents of a lexical index become passages to embed."""
+
+    index: str  # the lexical index's name ("articles"); its IndexSpec gives the model and rows
+    passages: Callable[[Any], list[str]]  # row → passage texts ([] keeps it out)
+    filter_fields: Callable[[Any], dict[str, str]]  # row → exact-match fields (locale, status)
+
+
+_SPECS: dict[str, DenseSpec] = {}
+
+
+def register_dense(spec: DenseSpec) -> DenseSpec:
+    _SPECS[spec.index] = spec
+    return spec
+
+
+def dense_spec(index: str) -> DenseSpec | None:
+    return _SPECS.get(index)
+
+
+def store_path(index: str) -> Path:
+    return Path(current_app.instance_path) / "search" / f"{index}.vectors.npz"
+
+
+def _hash(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=12).digest()
+
+
+# --- the stored arrays -----------------------------------------------------------------------
+
+
+@dataclass
+class _Store:
+    vectors: np.ndarray  # (n, 384) float16 on disk
+    doc_ids: np.ndarray  # (n,) int64, rows of one document together
+    hashes: np.ndarray  # (n,) S12
+    fields: dict[str, np.ndarray]  # name → (n,) str
+
+    @classmethod
+    def empty(cls) -> _Store:
+        return cls(
+            np.zeros((0, embeddings.DIMENSIONS), np.float16),
+            np.zeros(0, np.int64),
+            np.zeros(0, "S12"),
+            {},
+        )
+
+    def without(self, doc_ids: Iterable[int]) -> _Store:
+        keep = ~np.isin(self.doc_ids, np.fromiter(doc_ids, np.int64))
+        return _Store(
+            self.vectors[keep],
+            self.doc_ids[keep],
+            self.hashes[keep],
+            {k: v[keep] for k, v in self.fields.items()},
+        )
+
+
+def _read(path: Path) -> _Store:
+    if not path.exists():
+        return _Store.empty()
+    with np.load(path, allow_pickle=False) as data:
+        if str(data["model"]) != embeddings.MODEL_NAME:
+            return _Store.empty()  # another model's vectors do not compare with ours
+        fields = {k[len("field_") :]: data[k] for k in data.files if k.startswith("field_")}
+        return _Store(data["vectors"], data["doc_ids"], data["hashes"], fields)
+
+
+def _save(path: Path, store: _Store) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(f".{os.getpid()}.tmp.npz")
+    np.savez(
+        temporary,
+        model=np.array(embeddings.MODEL_NAME),
+        vectors=store.vectors.astype(np.float16),
+        doc_ids=store.doc_ids,
+        hashes=store.hashes,
+        **{f"field_{k}": v for k, v in store.fields.items()},
+    )
+    os.replace(temporary, path)
+
+
+# --- writing (the index writer only) ---------------------------------------------------------
+
+
+def _passages_of(spec: DenseSpec, rows: Iterable[Any]) -> list[tuple[int, str, dict[str, str]]]:
+    out = []
+    for row in rows:
+        fields = spec.filter_fields(row)
+        out += [(int(row.id), text, fields) for text in spec.passages(row) if text.strip()]
+    return out
+
+
+def _embed_into(
+    store: _Store, passages: list[tuple[int, str, dict[str, str]]], progress: Callable | None = None
+) -> _Store:
+    """``store`` plus ``passages``: vectors of unchanged texts are reused from ``store``, the rest
+    embedded. Without a model, the new passages are left out (search then ranks by words)."""
+    known = {h: i for i, h in enumerate(store.hashes.tolist())}
+    hashes = [_hash(text) for _doc, text, _f in passages]
+    missing = [i for i, h in enumerate(hashes) if h not in known]
+    fresh: dict[int, np.ndarray] = {}
+    if missing:
+        todo = [passages[i][1] for i in missing]
+        vectors = _embed_with_progress(todo, progress)
+        if vectors is None:
+            passages = [p for i, p in enumerate(passages) if hashes[i] in known]
+            hashes = [h for h in hashes if h in known]
+        else:
+            fresh = {hashes[i]: vectors[n] for n, i in enumerate(missing)}
+    if not passages:
+        return store
+    rows = np.stack([fresh[h] if h in fresh else store.vectors[known[h]] for h in hashes])
+    names = sorted({k for _d, _t, f in passages for k in f} | set(store.fields))
+    new_fields = {k: np.array([f.get(k, "") for _d, _t, f in passages]) for k in names}
+    return _Store(
+        np.concatenate([store.vectors, rows.astype(np.float16)]),
+        np.concatenate([store.doc_ids, np.array([d for d, _t, _f in passages], np.int64)]),
+        np.concatenate([store.hashes, np.array(hashes, "S12")]),
+        {
+            k: np.concatenate([store.fields.get(k, np.full(len(store.doc_ids), "")), new_fields[k]])
+            for k in names
+        },
+    )
+
+
+def _embed_with_progress(texts: list[str], progress: Callable | None) -> np.ndarray | None:
+    if progress is None:
+        return embeddings.embed_passages(texts)
+    if not embeddings.is_available():
+        return None
+    parts = []
+    with progress(len(texts)) as bar:
+        for start in range(0, len(texts), 32):
+            chunk = texts[start : start + 32]
+            parts.append(embeddings.embed_passages(chunk))
+            bar.update(len(chunk))
+    return np.concatenate(parts) if parts else None
+
+
+def update_vectors(index: str, doc_ids: Iterable[str]) -> int:
+    """Re-embed the passages of these documents (deleted or unlisted ones are dropped). Returns
+    how many passages the documents now have."""
+    spec, lexical = dense_spec(index), index_spec(index)
+    if spec is None:
+        return 0
+    ids = [int(d) for d in doc_ids]
+    path = store_path(index)
+    old = _read(path)
+    rows = db.session.scalars(select(lexical.model).where(lexical.model.id.in_(ids))).all()
+    passages = _passages_of(spec, rows)
+    # Reuse vectors of this document's unchanged passages: embed against the old rows, then drop them.
+    merged = _embed_into(old, passages)
+    kept = len(old.doc_ids)
+    survivors = ~np.isin(old.doc_ids, np.array(ids, np.int64))
+    keep = np.concatenate([survivors, np.ones(len(merged.doc_ids) - kept, bool)])
+    new = _Store(
+        merged.vectors[keep],
+        merged.doc_ids[keep],
+        merged.hashes[keep],
+        {k: v[keep] for k, v in merged.fields.items()},
+    )
+    _save(path, new)
+    return int(np.isin(new.doc_ids, np.array(ids, np.int64)).sum())
+
+
+def rebuild_vectors(index: str, progress: Callable | None = None) -> int:
+    """Every document's passages, reusing the stored vectors of unchanged texts. Returns the
+    number of passages stored. ``progress(total)`` gives a context manager with ``update(n)``."""
+    spec, lexical = dense_spec(index), index_spec(index)
+    if spec is None:
+        return 0
+    rows = list(lexical.all_rows() if lexical.all_rows else db.session.scalars(select(lexical.model)))
+    path = store_path(index)
+    old = _read(path)
+    merged = _embed_into(old, _passages_of(spec, rows), progress)
+    kept = len(old.doc_ids)
+    new = _Store(
+        merged.vectors[kept:],
+        merged.doc_ids[kept:],
+        merged.hashes[kept:],
+        {k: v[kept:] for k, v in merged.fields.items()},
+    )
+    _save(path, new)
+    return len(new.doc_ids)
+
+
+@index_written.connect
+def _follow_index(name: str, doc_ids: list[str] | None = None, progress: Callable | None = None) -> None:
+    """After the lexical index changed: the vectors follow (errors logged; words still work)."""
+    if dense_spec(name) is None:
+        return
+    try:
+        if doc_ids is None:
+            bar = (lambda total: progress(f"{name} (meaning)", total)) if progress else None
+            count = rebuild_vectors(name, progress=bar)
+            log.info("%s: %d passages embedded", name, count)
+        else:
+            update_vectors(name, doc_ids)
+    except Exception:
+        log.exception("could not update the %s vectors; search ranks those documents by words", name)
+
+
+# --- reading (every process) -----------------------------------------------------------------
+
+
+@dataclass
+class _Loaded:
+    stamp: tuple[int, int]
+    vectors: np.ndarray  # float32
+    starts: np.ndarray  # first row of each document
+    doc_ids: np.ndarray  # one per document
+    fields: dict[str, np.ndarray]  # one per document
+
+
+_loaded: OrderedDict[str, _Loaded] = OrderedDict()
+_lock = threading.Lock()
+
+
+def _current(index: str) -> _Loaded | None:
+    path = store_path(index)
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return None
+    stamp = (info.st_mtime_ns, info.st_size)
+    key = str(path)
+    with _lock:
+        found = _loaded.get(key)
+        if found is not None and found.stamp == stamp:
+            _loaded.move_to_end(key)
+            return found
+    store = _read(path)
+    if not len(store.doc_ids):
+        return None
+    order = np.argsort(store.doc_ids, kind="stable")
+    doc_ids = store.doc_ids[order]
+    starts = np.flatnonzero(np.r_[True, doc_ids[1:] != doc_ids[:-1]])
+    found = _Loaded(
+        stamp=stamp,
+        vectors=np.ascontiguousarray(store.vectors[order], dtype=np.float32),
+        starts=starts,
+        doc_ids=doc_ids[starts],
+        fields={k: v[order][starts] for k, v in store.fields.items()},
+    )
+    with _lock:
+        _loaded[key] = found
+        while len(_loaded) > LOADED_STORES:
+            _loaded.popitem(last=False)
+    return found
+
+
+def nearest(
+    index: str, vector: np.ndarray, filters: dict[str, str] | None = None, limit: int = 30
+) -> dict[str, float]:
+    """Document id → cosine of its best passage, for the ``limit`` nearest documents that match
+    ``filters`` exactly. Empty when there are no vectors."""
+    found = _current(index)
+    if found is None:
+        return {}
+    similarity = found.vectors @ vector
+    best = np.maximum.reduceat(similarity, found.starts)
+    allowed = np.ones(len(best), bool)
+    for name, value in (filters or {}).items():
+        column = found.fields.get(name)
+        if column is None:
+            return {}
+        allowed &= column == value
+    candidates = np.flatnonzero(allowed)
+    if len(candidates) > limit:
+        candidates = candidates[np.argpartition(-best[candidates], limit)[:limit]]
+    return {str(found.doc_ids[i]): float(best[i]) for i in candidates}

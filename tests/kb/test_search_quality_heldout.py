@@ -1,0 +1,58 @@
+"""Search quality on questions written by someone who never read the articles' bodies
+(``search_quality_heldout.jsonl``: paraphrase, dialect, mixed script, synonyms, questions).
+
+The set is split in two by ``quality.split_heldout``: the fusion weights and floors of
+``helpdesk/search/hybrid.py`` were chosen on the development half with ``tests/kb/tune_fusion.py``;
+this test runs the other half. ``pytest -s`` prints recall@1, recall@3 and MRR per language and kind,
+by words only and by words and meaning.
+"""
+
+import pytest
+
+from helpdesk.kb import service
+from tests.kb.quality import load_demo_articles, rank_of, read_queries, report, split_heldout
+
+HELDOUT = read_queries("search_quality_heldout.jsonl")
+DEV, TEST = split_heldout(HELDOUT)
+TARGET_RECALL_AT_3 = 0.92  # per language, on the test half
+# Measured on the test half when the fusion was tuned (words only: ar 0.82, en 0.79 with the lexicon;
+# 0.58 / 0.76 without it): a drop below these is a regression.
+FLOOR_RECALL_AT_3 = {"ar": 0.80, "en": 0.80}
+
+
+def ranks(cases: list[dict]) -> list[int | None]:
+    found = []
+    for case in cases:
+        hits = service.search_articles(case["query"], locale=case["locale"], limit=10).hits
+        found.append(rank_of(case["expected"], [h.slug for h in hits]))
+    return found
+
+
+def test_the_heldout_set_is_split_in_halves_per_language_and_kind():
+    assert len(HELDOUT) >= 240
+    assert {c["query"] for c in DEV}.isdisjoint({c["query"] for c in TEST})
+    assert split_heldout(list(reversed(HELDOUT))) == (DEV, TEST)  # order of the file does not matter
+    for locale in ("ar", "en"):
+        dev = sum(c["locale"] == locale for c in DEV)
+        test = sum(c["locale"] == locale for c in TEST)
+        assert abs(dev - test) <= 5, locale
+    assert {c["kind"] for c in TEST} == {"paraphrase", "dialect", "mixed", "synonym", "question"}
+
+
+def test_heldout_test_half_by_words_and_meaning(app):
+    load_demo_articles()
+    hybrid_ranks = ranks(TEST)
+    app.config["SEARCH_EMBEDDINGS"] = False
+    words_ranks = ranks(TEST)
+    app.config["SEARCH_EMBEDDINGS"] = True
+    words = report(TEST, words_ranks, "held-out test half, words only (with the lexicon)")
+    both = report(TEST, hybrid_ranks, "held-out test half, words and meaning")
+    for locale, floor in FLOOR_RECALL_AT_3.items():
+        assert both[locale]["recall@3"] >= floor, locale
+        assert both[locale]["MRR"] > words[locale]["MRR"], locale
+    missed = [locale for locale in ("ar", "en") if both[locale]["recall@3"] < TARGET_RECALL_AT_3]
+    if missed:
+        pytest.xfail(
+            f"recall@3 below the {TARGET_RECALL_AT_3} target for {', '.join(missed)}: "
+            + ", ".join(f"{loc} {both[loc]['recall@3']:.3f}" for loc in ("ar", "en"))
+        )

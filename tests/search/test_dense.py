@@ -1,0 +1,123 @@
+"""Search by meaning: passages embedded by the index writer, kept beside the Whoosh index, fused
+with the words; and words only, logged once, when the model cannot be loaded."""
+
+import logging
+
+import numpy as np
+
+from helpdesk import search
+from helpdesk.extensions import db
+from helpdesk.kb import service
+from helpdesk.kb.models import Article, ArticleStatus
+from helpdesk.search import dense, embeddings, hybrid
+from helpdesk.worker.runner import run_once
+
+LONG_BODY = """## Paying for your order
+
+We accept mada, Visa and Mastercard.
+
+## Keeping your account safe
+
+Never share the one-time code we send by SMS with anyone, even someone who says they work for us.
+"""
+
+
+def add_article(slug, title, body, locale="en", status=ArticleStatus.PUBLISHED, tags=()) -> Article:
+    article = service.save_article(
+        None,
+        slug=slug,
+        locale=locale,
+        title=title,
+        body=body,
+        category=None,
+        tags=list(tags),
+        translation_of=None,
+        status=status,
+    )
+    db.session.commit()
+    return article
+
+
+def slugs(text, **kwargs) -> list[str]:
+    return [hit.slug for hit in service.search_articles(text, **kwargs).hits]
+
+
+def stored_rows(article_id: int) -> np.ndarray:
+    store = dense._read(dense.store_path("articles"))
+    return store.vectors[store.doc_ids == article_id]
+
+
+def test_the_worker_embeds_each_section_and_an_article_scores_by_its_best_passage(app):
+    article = add_article("payments", "Payment options", LONG_BODY)
+    add_article("shipping", "Shipping fees", "Shipping costs 25 SAR; orders over 200 SAR ship free.")
+    run_once(app)
+    assert len(stored_rows(article.id)) == 2  # one passage per section
+    # No word of the question is in the article ("scam", "caller", "pin"): its second section answers.
+    assert slugs("a caller asked me for the pin from my text message, is it a scam")[0] == "payments"
+    hit = service.search_articles("mastercard").hits[0]  # words still highlight
+    assert hit.slug == "payments" and "<mark>Mastercard</mark>" in hit.snippet
+
+
+def test_an_edit_re_embeds_only_the_changed_passage_and_a_deletion_drops_the_vectors(app):
+    article = add_article("payments", "Payment options", LONG_BODY)
+    search.apply_pending_jobs()
+    before = stored_rows(article.id)
+    article.body_md = LONG_BODY.replace("mada, Visa and Mastercard", "mada and Apple Pay")
+    db.session.commit()
+    search.apply_pending_jobs()
+    after = stored_rows(article.id)
+    assert len(after) == 2
+    assert not np.array_equal(before[0], after[0])
+    assert np.array_equal(before[1], after[1])  # the unchanged section kept its vector
+    db.session.delete(article)
+    db.session.commit()
+    search.apply_pending_jobs()
+    assert len(stored_rows(article.id)) == 0
+
+
+def test_drafts_and_other_languages_are_not_found_by_meaning_either(app):
+    add_article("draft-refunds", "Refund timing", "Refunds reach your card in 5 to 14 days.", status="draft")
+    add_article("refunds-ar", "مدة استرداد المبلغ", "يصل المبلغ إلى بطاقتك خلال ٥ إلى ١٤ يوماً.", locale="ar")
+    search.apply_pending_jobs()
+    assert slugs("when do I get my money back", locale="en") == []
+    assert slugs("when do I get my money back", locale="en", published_only=False) == ["draft-refunds"]
+
+
+def test_a_web_process_sees_new_vectors_after_the_writer_replaced_the_file(app):
+    add_article("refunds", "Refund timing", "Refunds reach your card in 5 to 14 days.")
+    search.apply_pending_jobs()
+    assert slugs("money back") == ["refunds"]
+    add_article("otp", "Verification code not arriving", "Check the phone number and wait one minute.")
+    search.apply_pending_jobs()
+    assert slugs("the sms with the pin never comes")[0] == "otp"
+
+
+def test_reindex_embeds_everything_with_a_progress_bar(app):
+    add_article("refunds", "Refund timing", "Refunds reach your card in 5 to 14 days.")
+    result = app.test_cli_runner().invoke(args=["reindex", "articles"])
+    assert result.exit_code == 0, result.output
+    assert "articles (meaning)" in result.output
+    assert len(dense._read(dense.store_path("articles")).doc_ids) == 1
+
+
+def test_without_the_model_search_uses_words_only_and_says_so_once(app, caplog):
+    app.config["SEARCH_EMBEDDING_MODEL"] = str(app.instance_path) + "/no-such-model.bin"
+    add_article("refunds", "Refund timing", "Refunds reach your card in 5 to 14 days.")
+    with caplog.at_level(logging.ERROR, logger="helpdesk.search"):
+        search.apply_pending_jobs()
+        assert slugs("refunds") == ["refunds"]  # found by its words
+        assert slugs("money back") == []  # meaning would have found it
+        assert not embeddings.is_available()
+    failures = [r for r in caplog.records if "could not be loaded" in r.getMessage()]
+    assert len(failures) == 1
+    assert len(dense._read(dense.store_path("articles")).doc_ids) == 0
+    app.config["SEARCH_EMBEDDING_MODEL"] = ""
+    search.reindex(["articles"])  # once the model is back, a reindex embeds what was missed
+    assert slugs("money back") == ["refunds"]
+
+
+def test_fusion_keeps_word_matches_and_drops_far_meaning_only_candidates():
+    ranked = hybrid.fused({"1": 12.0, "2": 3.0}, {"2": 0.90, "3": 0.86, "4": 0.79})
+    assert ranked[0][0] == "2"  # found both ways
+    assert {doc for doc, _score in ranked} == {"1", "2", "3"}  # "4" is too far to stand alone
+    assert all(0 <= score <= 1 for _doc, score in ranked)
