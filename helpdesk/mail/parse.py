@@ -30,6 +30,14 @@ REPLY_PREFIX_RE = re.compile(
 )
 
 
+# A forward, not a reply: «Fwd:», «FW:», «WG:» (German), «TR:» (French), «RV:» (Spanish), Arabic.
+FORWARD_PREFIX_RE = re.compile(
+    r"^\s*(?:(?:re|aw|sv|antw|antwort|رد|ر)\s*(?:\[\d+\])?\s*[:：]\s*)*"
+    r"(?:fwd?|wg|tr|rv|doorst|enc|إعادة توجيه|تحويل|توجيه)\s*(?:\[\d+\])?\s*[:：]",
+    re.IGNORECASE,
+)
+
+
 class UnreadableEmail(ValueError):
     """The bytes are not an email message (empty, or no headers at all)."""
 
@@ -63,6 +71,7 @@ class ParsedEmail:
     headers: dict[str, str]  # lower-cased names of the headers loop protection looks at
     text: str
     html: str | None
+    text_from_html: bool = False  # there was no plain part: ``text`` was made from ``html``
     files: list[IncomingFile] = field(default_factory=list)
     dropped: list[DroppedFile] = field(default_factory=list)
     report: DeliveryReport | None = None
@@ -103,7 +112,8 @@ def parse_email(raw: bytes, *, max_attachment_bytes: int) -> ParsedEmail:
     text_part, html_part = _body_parts(msg)
     text = _decode_text(text_part) if text_part is not None else ""
     html = _decode_text(html_part) if html_part is not None else None
-    if not text.strip() and html:
+    text_from_html = not text.strip() and bool(html)
+    if text_from_html:
         text = html_to_text(html)
     # Headers that need no decoding are read raw: the header registry re-parses on every access.
     raw = _raw_headers(msg)
@@ -119,6 +129,7 @@ def parse_email(raw: bytes, *, max_attachment_bytes: int) -> ParsedEmail:
         headers={name: raw[name] for name in LOOP_HEADERS if name in raw},
         text=normalise_newlines(text),
         html=html,
+        text_from_html=text_from_html,
     )
     _collect_files(msg, parsed, skip={id(text_part), id(html_part)}, limit=max_attachment_bytes)
     if msg.get_content_type() == "multipart/report":
@@ -400,16 +411,67 @@ _BLOCK_TAGS = {
     "hr",
 }
 _SKIP_TAGS = {"script", "style", "head", "title", "template"}
+_VOID_TAGS = {"br", "hr", "img", "input", "meta", "link", "wbr"}
+
+
+# Where clients put the quoted message in HTML: elements that hold the quote, and elements after
+# which everything is the quote (Outlook's header block and its separators).
+_QUOTE_CLASSES = {"gmail_quote", "gmail_extra", "moz-cite-prefix", "yahoo_quoted", "domino-section"}
+_QUOTE_IDS = {"yahoo_quoted", "mail-editor-reference-message-container"}
+_QUOTE_REST_IDS = {"divrplyfwdmsg", "appendonsend", "stopspelling", "outlookmessageheader"}
+_QUOTE_REST_CLASSES = {"outlookmessageheader"}
+
+
+def _is_quote_container(tag: str, attrs: dict) -> bool:
+    classes = set((attrs.get("class") or "").lower().split())
+    if tag == "blockquote" and (attrs.get("type") or "").lower() == "cite":
+        return True
+    return bool(classes & _QUOTE_CLASSES) or (attrs.get("id") or "").lower() in _QUOTE_IDS
+
+
+def _starts_quoted_rest(tag: str, attrs: dict) -> bool:
+    classes = set((attrs.get("class") or "").lower().split())
+    if (attrs.get("id") or "").lower() in _QUOTE_REST_IDS or classes & _QUOTE_REST_CLASSES:
+        return True
+    style = (attrs.get("style") or "").lower().replace(" ", "")
+    # Outlook desktop: the quoted header sits in a div with a thin top border and nothing else.
+    return tag == "div" and "border:none" in style and "border-top:solid" in style
 
 
 class _TextExtractor(HTMLParser):
-    def __init__(self) -> None:
+    def __init__(self, *, without_quotes: bool = False) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self.skipping = 0
         self.pre = 0
+        self.without_quotes = without_quotes
+        self.quote_tag: str | None = None
+        self.quote_depth = 0
+        self.rest_is_quote = False
+
+    def _in_quote(self, tag: str, attrs: list, *, starting: bool) -> bool:
+        """Track quote containers; True while inside one (or after Outlook's quoted header)."""
+        if not self.without_quotes or self.rest_is_quote:
+            return self.rest_is_quote
+        if self.quote_tag is not None:
+            if tag == self.quote_tag:
+                self.quote_depth += 1 if starting else -1
+                if self.quote_depth == 0:
+                    self.quote_tag = None
+            return True
+        if starting:
+            found = dict(attrs)
+            if _starts_quoted_rest(tag, found):
+                self.rest_is_quote = True
+                return True
+            if _is_quote_container(tag, found) and tag not in _VOID_TAGS:
+                self.quote_tag, self.quote_depth = tag, 1
+                return True
+        return False
 
     def handle_starttag(self, tag, attrs):
+        if self._in_quote(tag, attrs, starting=True):
+            return
         if tag in _SKIP_TAGS:
             self.skipping += 1
         elif tag == "br":
@@ -427,6 +489,8 @@ class _TextExtractor(HTMLParser):
         self.handle_starttag(tag, attrs)
 
     def handle_endtag(self, tag):
+        if self._in_quote(tag, [], starting=False):
+            return
         if tag in _SKIP_TAGS:
             self.skipping = max(self.skipping - 1, 0)
         elif tag in _BLOCK_TAGS:
@@ -435,14 +499,15 @@ class _TextExtractor(HTMLParser):
                 self.pre = max(self.pre - 1, 0)
 
     def handle_data(self, data):
-        if self.skipping:
+        if self.skipping or self.quote_tag is not None or self.rest_is_quote:
             return
         self.parts.append(data if self.pre else re.sub(r"\s+", " ", data))
 
 
-def html_to_text(html: str) -> str:
-    """Readable plain text from an HTML mail body: paragraphs and line breaks kept, markup dropped."""
-    extractor = _TextExtractor()
+def html_to_text(html: str, *, without_quotes: bool = False) -> str:
+    """Readable plain text from an HTML mail body: paragraphs and line breaks kept, markup dropped;
+    ``without_quotes`` leaves out the quoted message in the containers mail clients put it in."""
+    extractor = _TextExtractor(without_quotes=without_quotes)
     try:
         extractor.feed(html)
         extractor.close()
