@@ -264,7 +264,7 @@ def _process(
     if parsed.report is not None:
         return record_bounce(parsed)
     if not parsed.from_address:
-        raise Rejected("the message has no sender address")
+        raise Rejected(parsed.sender_problem or "the message has no sender address")
     queues = addresses.queue_addresses() if queues is None else queues
     # Asked before anything is written, so that its query does not write the new rows early.
     acknowledge = auto_reply_refusal(parsed, queues) is None

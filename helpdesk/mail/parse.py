@@ -75,6 +75,7 @@ class ParsedEmail:
     files: list[IncomingFile] = field(default_factory=list)
     dropped: list[DroppedFile] = field(default_factory=list)
     report: DeliveryReport | None = None
+    sender_problem: str | None = None  # why there is no ``from_address``, for the failed-mail list
 
     @property
     def thread_ids(self) -> list[str]:
@@ -131,6 +132,12 @@ def parse_email(raw: bytes, *, max_attachment_bytes: int) -> ParsedEmail:
         html=html,
         text_from_html=text_from_html,
     )
+    if from_address is None:
+        parsed.sender_problem = (
+            f"the sender address in From ({raw['from'][:200]}) is not a usable address"
+            if raw.get("from")
+            else "the message has no sender address"
+        )
     _collect_files(msg, parsed, skip={id(text_part), id(html_part)}, limit=max_attachment_bytes)
     if msg.get_content_type() == "multipart/report":
         parsed.report = _delivery_report(msg)
@@ -188,6 +195,9 @@ def _first_message_id(value: str) -> str | None:
 
 
 ADDRESS_RE = re.compile(r"[^\s<>\"'@,;:()\[\]]+@[^\s<>\"'@,;:()\[\]]+\.[^\s<>\"'@,;:()\[\]]+")
+# «user@host» without a dot: redacted test mail and intranet hosts. Taken only from a From header that
+# parses cleanly into one address, so that a mangled header still falls through to the search below.
+DOTLESS_ADDRESS_RE = re.compile(r"[^\s<>\"'@,;:()\[\]]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
 
 
 def _sender(msg: EmailMessage) -> tuple[str, str | None]:
@@ -196,8 +206,10 @@ def _sender(msg: EmailMessage) -> tuple[str, str | None]:
         try:
             value = msg.get(name)
             addresses = getattr(value, "addresses", None)
-            if addresses and ADDRESS_RE.fullmatch(addresses[0].addr_spec or ""):
-                return addresses[0].display_name.strip(), addresses[0].addr_spec.strip().lower()
+            spec = (addresses[0].addr_spec or "") if addresses else ""
+            sound = name == "From" and len(addresses) == 1 and not getattr(value, "defects", ())
+            if addresses and (ADDRESS_RE.fullmatch(spec) or (sound and DOTLESS_ADDRESS_RE.fullmatch(spec))):
+                return addresses[0].display_name.strip(), spec.strip().lower()
         except Exception:  # fall through to the forgiving reading below
             pass
         raw = header(msg, name)
@@ -244,16 +256,29 @@ def _decode_text(part: EmailMessage) -> str:
 
 
 def decode_bytes(data: bytes, charset: str | None) -> str:
-    """Declared charset first; undeclared 8-bit (or 'us-ascii' that isn't) as UTF-8, else Windows-1256."""
+    """The declared charset when the bytes are valid in it, else UTF-8 when they are valid UTF-8 (a
+    mislabelled body), else the declared charset with bad bytes replaced. Undeclared 8-bit (or
+    'us-ascii' that isn't) is UTF-8, else Windows-1256, the usual Arabic legacy charset."""
     charset = (charset or "").strip().lower()
     if charset in ("", "us-ascii", "ascii", "unknown-8bit", "x-unknown"):
         charset = ""
     if charset:
         try:
-            codecs.lookup(charset)
-            return data.decode(charset, "replace")
+            codec = codecs.lookup(charset).name
         except LookupError:
-            pass
+            codec = ""
+        if codec:
+            try:
+                return data.decode(codec)
+            except UnicodeDecodeError:
+                pass
+            if codec not in ("utf-8", "utf-16", "utf-32") and not codec.startswith(("utf-16", "utf-32")):
+                # Mislabelled (e.g. «gb2312» on UTF-8, as some mass mailers send): the valid reading wins.
+                try:
+                    return data.decode("utf-8")
+                except UnicodeDecodeError:
+                    pass
+            return data.decode(codec, "replace")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
