@@ -67,3 +67,9 @@ def test_outlook_blocks_in_arabic_german_french_and_russian():
 def test_mobile_signatures_are_hidden():
     for signature in ("Sent from my iPhone", "أرسلت من الـ iPhone", "Get Outlook for Android"):
         assert strip_quoted_reply(f"Okay, thanks\n\n{signature}") == "Okay, thanks"
+
+
+def test_a_route_written_like_headers_is_the_customers_text():
+    for route in ("From: Jeddah\nTo: Riyadh", "من: جدة\nإلى: الرياض"):
+        text = f"Please change the delivery.\n{route}\nThe parcel is 3 kg."
+        assert strip_quoted_reply(text) == text
