@@ -63,8 +63,9 @@ def ingest_command(queue_name: str | None, files: tuple[str, ...]) -> None:
         except SQLAlchemyError as exc:  # the database is unreachable or broken: the command cannot run
             names = ", ".join(name for name, _raw in batch)
             raise click.ClickException(f"Database error while storing {names}: {exc}") from exc
-        for result in results:
-            click.echo(json.dumps(result.as_json(), ensure_ascii=False))
+        for (name, _raw), result in zip(batch, results, strict=True):
+            # The file first: a batch's lines can be matched to files even without a Message-ID.
+            click.echo(json.dumps({"file": name, **result.as_json()}, ensure_ascii=False))
         batch.clear()
 
     for name in files:

@@ -44,9 +44,9 @@ from helpdesk.mail.ledger import (
     take_stored,
 )
 from helpdesk.mail.models import InboundMessage, InboundStatus
-from helpdesk.mail.parse import ParsedEmail, UnreadableEmail, clean_subject, parse_email
+from helpdesk.mail.parse import ParsedEmail, UnreadableEmail, clean_subject, html_to_text, parse_email
 from helpdesk.mail.policy import auto_reply_refusal, is_automatic_reply
-from helpdesk.mail.reply_text import strip_quoted_reply
+from helpdesk.mail.reply_text import visible_text
 from helpdesk.mail.threads import find_thread
 from helpdesk.sanitize import clean_html
 from helpdesk.tickets import service as tickets
@@ -264,7 +264,7 @@ def _process(
     if parsed.report is not None:
         return record_bounce(parsed)
     if not parsed.from_address:
-        raise Rejected("the message has no sender address")
+        raise Rejected(parsed.sender_problem or "the message has no sender address")
     queues = addresses.queue_addresses() if queues is None else queues
     # Asked before anything is written, so that its query does not write the new rows early.
     acknowledge = auto_reply_refusal(parsed, queues) is None
@@ -285,7 +285,7 @@ def _process(
         "email_message_id": parsed.message_id,
         "in_reply_to": " ".join(parsed.in_reply_to)[:998] or None,
         "references": " ".join(parsed.references) or None,
-        "display_text": strip_quoted_reply(text),
+        "display_text": _visible_text(parsed, text),
     }
     if ticket is not None and automatic:
         # An out-of-office answer to our mail is kept on the ticket for the agents, as an event: it is
@@ -330,6 +330,14 @@ def _process(
     if action == "created" and acknowledge:
         queue_acknowledgement(ticket, parsed.from_address)
     return IngestResult(parsed.message_id, ticket.number, action), ticket, message, action
+
+
+def _visible_text(parsed: ParsedEmail, text: str) -> str:
+    """What the agent reads: the new text; for HTML-only mail, read without the quote containers."""
+    quoteless = (
+        html_to_text(parsed.html, without_quotes=True) if parsed.text_from_html and parsed.html else None
+    )
+    return visible_text(text, subject=parsed.subject, quoteless_html_text=quoteless)
 
 
 def _dropped_note(parsed: ParsedEmail) -> str:

@@ -24,8 +24,22 @@ from html.parser import HTMLParser
 from helpdesk.tickets.attachments import IncomingFile, safe_filename
 
 MESSAGE_ID_RE = re.compile(r"<[^<>\s]+>")
+# Reply and forward prefixes as clients write them, in every language seen: «Re», «AW»/«Antwort»
+# (German), «SV»/«VS» (Nordic), «WG» (German forward), «TR» (French), «RV»/«ENC» (Spanish, Portuguese),
+# Arabic «رد»/«ر»/«إعادة توجيه», Chinese; repeated, nested, counted («Re[2]») or with direction marks.
+_PREFIX_GAP = r"[\s\u200e\u200f]*"
 REPLY_PREFIX_RE = re.compile(
-    r"^\s*(?:(?:re|fw|fwd|aw|wg|tr|sv|vs|رد|ر|إعادة توجيه|تحويل)\s*(?:\[\d+\])?\s*[:：]\s*)+",
+    rf"^{_PREFIX_GAP}(?:(?:re|aw|antw|antwort|sv|svar|vs|odp|ynt|res|rif|r|fw|fwd|wg|tr|rv|enc|doorst|vb|vl|"
+    rf"رد|الرد|ر|إعادة توجيه|إعادة التوجيه|تحويل|توجيه|回复|答复|转发){_PREFIX_GAP}"
+    rf"(?:\[\d+\]|\(\d+\))?{_PREFIX_GAP}[:：]{_PREFIX_GAP})+",
+    re.IGNORECASE,
+)
+
+
+# A forward, not a reply: «Fwd:», «FW:», «WG:» (German), «TR:» (French), «RV:» (Spanish), Arabic.
+FORWARD_PREFIX_RE = re.compile(
+    r"^\s*(?:(?:re|aw|sv|antw|antwort|رد|ر)\s*(?:\[\d+\])?\s*[:：]\s*)*"
+    r"(?:fwd?|wg|tr|rv|doorst|enc|إعادة توجيه|تحويل|توجيه)\s*(?:\[\d+\])?\s*[:：]",
     re.IGNORECASE,
 )
 
@@ -63,9 +77,11 @@ class ParsedEmail:
     headers: dict[str, str]  # lower-cased names of the headers loop protection looks at
     text: str
     html: str | None
+    text_from_html: bool = False  # there was no plain part: ``text`` was made from ``html``
     files: list[IncomingFile] = field(default_factory=list)
     dropped: list[DroppedFile] = field(default_factory=list)
     report: DeliveryReport | None = None
+    sender_problem: str | None = None  # why there is no ``from_address``, for the failed-mail list
 
     @property
     def thread_ids(self) -> list[str]:
@@ -103,7 +119,8 @@ def parse_email(raw: bytes, *, max_attachment_bytes: int) -> ParsedEmail:
     text_part, html_part = _body_parts(msg)
     text = _decode_text(text_part) if text_part is not None else ""
     html = _decode_text(html_part) if html_part is not None else None
-    if not text.strip() and html:
+    text_from_html = not text.strip() and bool(html)
+    if text_from_html:
         text = html_to_text(html)
     # Headers that need no decoding are read raw: the header registry re-parses on every access.
     raw = _raw_headers(msg)
@@ -119,7 +136,14 @@ def parse_email(raw: bytes, *, max_attachment_bytes: int) -> ParsedEmail:
         headers={name: raw[name] for name in LOOP_HEADERS if name in raw},
         text=normalise_newlines(text),
         html=html,
+        text_from_html=text_from_html,
     )
+    if from_address is None:
+        parsed.sender_problem = (
+            f"the sender address in From ({raw['from'][:200]}) is not a usable address"
+            if raw.get("from")
+            else "the message has no sender address"
+        )
     _collect_files(msg, parsed, skip={id(text_part), id(html_part)}, limit=max_attachment_bytes)
     if msg.get_content_type() == "multipart/report":
         parsed.report = _delivery_report(msg)
@@ -177,6 +201,9 @@ def _first_message_id(value: str) -> str | None:
 
 
 ADDRESS_RE = re.compile(r"[^\s<>\"'@,;:()\[\]]+@[^\s<>\"'@,;:()\[\]]+\.[^\s<>\"'@,;:()\[\]]+")
+# «user@host» without a dot: redacted test mail and intranet hosts. Taken only from a From header that
+# parses cleanly into one address, so that a mangled header still falls through to the search below.
+DOTLESS_ADDRESS_RE = re.compile(r"[^\s<>\"'@,;:()\[\]]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
 
 
 def _sender(msg: EmailMessage) -> tuple[str, str | None]:
@@ -185,8 +212,10 @@ def _sender(msg: EmailMessage) -> tuple[str, str | None]:
         try:
             value = msg.get(name)
             addresses = getattr(value, "addresses", None)
-            if addresses and ADDRESS_RE.fullmatch(addresses[0].addr_spec or ""):
-                return addresses[0].display_name.strip(), addresses[0].addr_spec.strip().lower()
+            spec = (addresses[0].addr_spec or "") if addresses else ""
+            sound = name == "From" and len(addresses) == 1 and not getattr(value, "defects", ())
+            if addresses and (ADDRESS_RE.fullmatch(spec) or (sound and DOTLESS_ADDRESS_RE.fullmatch(spec))):
+                return addresses[0].display_name.strip(), spec.strip().lower()
         except Exception:  # fall through to the forgiving reading below
             pass
         raw = header(msg, name)
@@ -233,16 +262,29 @@ def _decode_text(part: EmailMessage) -> str:
 
 
 def decode_bytes(data: bytes, charset: str | None) -> str:
-    """Declared charset first; undeclared 8-bit (or 'us-ascii' that isn't) as UTF-8, else Windows-1256."""
+    """The declared charset when the bytes are valid in it, else UTF-8 when they are valid UTF-8 (a
+    mislabelled body), else the declared charset with bad bytes replaced. Undeclared 8-bit (or
+    'us-ascii' that isn't) is UTF-8, else Windows-1256, the usual Arabic legacy charset."""
     charset = (charset or "").strip().lower()
     if charset in ("", "us-ascii", "ascii", "unknown-8bit", "x-unknown"):
         charset = ""
     if charset:
         try:
-            codecs.lookup(charset)
-            return data.decode(charset, "replace")
+            codec = codecs.lookup(charset).name
         except LookupError:
-            pass
+            codec = ""
+        if codec:
+            try:
+                return data.decode(codec)
+            except UnicodeDecodeError:
+                pass
+            if codec not in ("utf-8", "utf-16", "utf-32") and not codec.startswith(("utf-16", "utf-32")):
+                # Mislabelled (e.g. «gb2312» on UTF-8, as some mass mailers send): the valid reading wins.
+                try:
+                    return data.decode("utf-8")
+                except UnicodeDecodeError:
+                    pass
+            return data.decode(codec, "replace")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -400,16 +442,67 @@ _BLOCK_TAGS = {
     "hr",
 }
 _SKIP_TAGS = {"script", "style", "head", "title", "template"}
+_VOID_TAGS = {"br", "hr", "img", "input", "meta", "link", "wbr"}
+
+
+# Where clients put the quoted message in HTML: elements that hold the quote, and elements after
+# which everything is the quote (Outlook's header block and its separators).
+_QUOTE_CLASSES = {"gmail_quote", "gmail_extra", "moz-cite-prefix", "yahoo_quoted", "domino-section"}
+_QUOTE_IDS = {"yahoo_quoted", "mail-editor-reference-message-container"}
+_QUOTE_REST_IDS = {"divrplyfwdmsg", "appendonsend", "stopspelling", "outlookmessageheader"}
+_QUOTE_REST_CLASSES = {"outlookmessageheader"}
+
+
+def _is_quote_container(tag: str, attrs: dict) -> bool:
+    classes = set((attrs.get("class") or "").lower().split())
+    if tag == "blockquote" and (attrs.get("type") or "").lower() == "cite":
+        return True
+    return bool(classes & _QUOTE_CLASSES) or (attrs.get("id") or "").lower() in _QUOTE_IDS
+
+
+def _starts_quoted_rest(tag: str, attrs: dict) -> bool:
+    classes = set((attrs.get("class") or "").lower().split())
+    if (attrs.get("id") or "").lower() in _QUOTE_REST_IDS or classes & _QUOTE_REST_CLASSES:
+        return True
+    style = (attrs.get("style") or "").lower().replace(" ", "")
+    # Outlook desktop: the quoted header sits in a div with a thin top border and nothing else.
+    return tag == "div" and "border:none" in style and "border-top:solid" in style
 
 
 class _TextExtractor(HTMLParser):
-    def __init__(self) -> None:
+    def __init__(self, *, without_quotes: bool = False) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self.skipping = 0
         self.pre = 0
+        self.without_quotes = without_quotes
+        self.quote_tag: str | None = None
+        self.quote_depth = 0
+        self.rest_is_quote = False
+
+    def _in_quote(self, tag: str, attrs: list, *, starting: bool) -> bool:
+        """Track quote containers; True while inside one (or after Outlook's quoted header)."""
+        if not self.without_quotes or self.rest_is_quote:
+            return self.rest_is_quote
+        if self.quote_tag is not None:
+            if tag == self.quote_tag:
+                self.quote_depth += 1 if starting else -1
+                if self.quote_depth == 0:
+                    self.quote_tag = None
+            return True
+        if starting:
+            found = dict(attrs)
+            if _starts_quoted_rest(tag, found):
+                self.rest_is_quote = True
+                return True
+            if _is_quote_container(tag, found) and tag not in _VOID_TAGS:
+                self.quote_tag, self.quote_depth = tag, 1
+                return True
+        return False
 
     def handle_starttag(self, tag, attrs):
+        if self._in_quote(tag, attrs, starting=True):
+            return
         if tag in _SKIP_TAGS:
             self.skipping += 1
         elif tag == "br":
@@ -427,6 +520,8 @@ class _TextExtractor(HTMLParser):
         self.handle_starttag(tag, attrs)
 
     def handle_endtag(self, tag):
+        if self._in_quote(tag, [], starting=False):
+            return
         if tag in _SKIP_TAGS:
             self.skipping = max(self.skipping - 1, 0)
         elif tag in _BLOCK_TAGS:
@@ -435,14 +530,15 @@ class _TextExtractor(HTMLParser):
                 self.pre = max(self.pre - 1, 0)
 
     def handle_data(self, data):
-        if self.skipping:
+        if self.skipping or self.quote_tag is not None or self.rest_is_quote:
             return
         self.parts.append(data if self.pre else re.sub(r"\s+", " ", data))
 
 
-def html_to_text(html: str) -> str:
-    """Readable plain text from an HTML mail body: paragraphs and line breaks kept, markup dropped."""
-    extractor = _TextExtractor()
+def html_to_text(html: str, *, without_quotes: bool = False) -> str:
+    """Readable plain text from an HTML mail body: paragraphs and line breaks kept, markup dropped;
+    ``without_quotes`` leaves out the quoted message in the containers mail clients put it in."""
+    extractor = _TextExtractor(without_quotes=without_quotes)
     try:
         extractor.feed(html)
         extractor.close()

@@ -24,20 +24,26 @@ def ticket_record(ticket: Ticket) -> dict[str, Any]:
         "customer": {"name": ticket.customer.name, "email": ticket.customer.email},
         "created_at": ticket.created_at.isoformat(),
         "tags": [t.name for t in ticket.tags],
-        "messages": [
-            {
-                "kind": m.kind.value,
-                "author_email": m.author_email,
-                "created_at": m.created_at.isoformat(),
-                "text": m.body_text,
-                "attachments": [
-                    {"filename": a.filename, "size": a.size, "content_type": a.content_type}
-                    for a in m.attachments
-                ],
-            }
-            for m in ticket.messages
-        ],
+        "messages": [message_record(m) for m in ticket.messages],
     }
+
+
+def message_record(m: Message) -> dict[str, Any]:
+    """``text`` is the full body as received, ``visible_text`` what the agent reads (quoted history
+    and signatures hidden), ``html`` the sanitised HTML body when the message had one."""
+    record: dict[str, Any] = {
+        "kind": m.kind.value,
+        "author_email": m.author_email,
+        "created_at": m.created_at.isoformat(),
+        "text": m.body_text,
+        "visible_text": m.display_text if m.display_text is not None else m.body_text,
+    }
+    if m.body_html:
+        record["html"] = m.body_html
+    record["attachments"] = [
+        {"filename": a.filename, "size": a.size, "content_type": a.content_type} for a in m.attachments
+    ]
+    return record
 
 
 def iter_ticket_records(batch_size: int = 500) -> Iterator[dict[str, Any]]:

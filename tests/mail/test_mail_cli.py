@@ -28,6 +28,7 @@ def test_ingest_files_prints_one_json_line_per_message(app, tmp_path):
     assert created["ticket"].startswith("HD-") and created["error"] is None
     assert failed["action"] == "failed" and failed["error"] and failed["ticket"] is None
     assert duplicate == {**created, "action": "duplicate"}
+    assert [line["file"] for line in (created, failed, duplicate)] == [str(good), str(bad), str(good)]
     db.session.commit()
     ticket = db.session.scalar(select(Ticket))
     assert ticket.subject == "طلب عبر الأنبوب" and ticket.queue.slug == "orders"
@@ -37,6 +38,27 @@ def test_ingest_from_standard_input(app):
     result = app.test_cli_runner().invoke(args=["mail", "ingest", "-"], input=make_email(subject="piped"))
     assert result.exit_code == 0
     assert _lines(result.output)[0]["action"] == "created"
+    assert _lines(result.output)[0]["file"] == "-"
+
+
+def test_export_carries_the_visible_text_beside_the_full_text_and_the_html(app, tmp_path):
+    reply = (
+        "From: Ahmed <ahmed@example.sa>\r\nTo: support@helpdesk.example\r\nSubject: Re: order\r\n"
+        "MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=b\r\n\r\n"
+        "--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+        "Thanks!\r\n\r\nOn Sun, Nov 22, 2026 at 10:15 AM Support <s@x.example> wrote:\r\n> Shipped.\r\n"
+        "--b\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>Thanks!</p>\r\n--b--\r\n"
+    )
+    path = tmp_path / "reply.eml"
+    path.write_bytes(reply.encode())
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["mail", "ingest", str(path)]).exit_code == 0
+    exported = runner.invoke(args=["export", "--format", "jsonl"])
+    [line] = [line for line in exported.stdout.splitlines() if line.startswith("{")]
+    [message] = json.loads(line)["messages"]
+    assert message["visible_text"] == "Thanks!"
+    assert "> Shipped." in message["text"]
+    assert "<p>Thanks!</p>" in message["html"]
 
 
 def test_ingest_exits_non_zero_only_when_it_cannot_run(app, tmp_path):

@@ -4,6 +4,7 @@ from helpdesk.mail import inbound
 from helpdesk.mail.models import InboundMessage, InboundStatus
 from tests.factories import make_staff
 from tests.mail.mailfactory import make_email
+from tests.mail.own_mail import OWN_MAIL
 
 
 def test_admin_sees_failed_messages_and_downloads_the_original(app, client, login, queries):
@@ -104,3 +105,17 @@ def test_admin_configures_a_queue_mailbox(app, client, login, queries):
         as_text=True
     )
     assert client.get("/admin/mail/mailboxes/9999").status_code == 404
+
+
+def test_ticket_page_shows_a_forward_whole_and_an_outlook_reply_new_text_first(app, client, login):
+    forward = inbound.ingest(OWN_MAIL["own/ar-forward-keeps-content.eml"][0])
+    reply = inbound.ingest(OWN_MAIL["own/ar-outlook-desktop.eml"][0])
+    login(make_staff(Role.AGENT))
+    forwarded = client.get(f"/agent/tickets/{forward.ticket}").get_data(as_text=True)
+    assert "المبلغ المستحق 450 ريال." in forwarded and "message-full" not in forwarded
+    page = client.get(f"/agent/tickets/{reply.ticket}").get_data(as_text=True)
+    shown, _sep, whole = page.partition('<details class="message-full">')
+    assert (
+        "هل يمكن إرسال الفاتورة أيضاً؟" in shown and "نعتذر عن التأخير" not in shown.split("message-body")[-1]
+    )
+    assert "نعتذر عن التأخير" in whole  # the quoted history is one click away
