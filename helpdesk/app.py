@@ -17,7 +17,12 @@ from helpdesk.config import PACKAGE_DIR, TEMPLATES_DIR, load_config
 from helpdesk.extensions import babel, csrf, db, htmx, limiter, login_manager, mail
 from helpdesk.i18n import (
     current_language,
+    format_file_size,
+    format_local_date,
     format_local_datetime,
+    format_money,
+    format_number,
+    format_share,
     select_locale,
     text_direction,
     use_cached_wtforms_messages,
@@ -175,6 +180,12 @@ def _register_template_helpers(app: Flask) -> None:
     @app.template_filter("localtime")
     def localtime(value, format: str = "medium") -> str:
         return format_local_datetime(value, format) if value else ""
+
+    app.add_template_filter(lambda value: format_local_date(value) if value else "", "localdate")
+    app.add_template_filter(format_money, "money")
+    app.add_template_filter(format_number, "number")
+    app.add_template_filter(format_share, "share")
+    app.add_template_filter(format_file_size, "filesize")
 
 
 def _register_error_pages(app: Flask) -> None:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime
+
 from flask_babel import lazy_gettext as _l
 
+from helpdesk.i18n import format_local_datetime
 from helpdesk.sla.labels import METRIC_LABELS
 from helpdesk.tickets.models import Channel, MessageKind, Priority, Status
 
@@ -43,6 +47,9 @@ EVENT_LABELS = {
     "attachment_dropped": _l("attachment not kept"),
 }
 
+# How the SLA job writes a due time into its event (UTC, for the export); pages show it localised.
+_STORED_DUE = re.compile(r"due (\d{4}-\d{2}-\d{2} \d{2}:\d{2}) UTC")
+
 
 def describe_change(kind: MessageKind, event: str | None, text: str) -> str:
     """One change in words for the timeline and the stale-write message: "status: open → pending"."""
@@ -58,10 +65,16 @@ def describe_change(kind: MessageKind, event: str | None, text: str) -> str:
 
 def _translate_values(event: str | None, text: str) -> str:
     """Status, priority and SLA target values are stored as codes ("open → solved"); show them in words."""
-    if event in ("sla_warning", "sla_breached"):  # "resolution · due 2026-11-26 08:00 UTC"
-        metric, sep, rest = text.partition(" · ")
+    if event in ("sla_warning", "sla_breached"):  # stored as "resolution · due 2026-11-26 08:00 UTC"
+        metric, _sep, rest = text.partition(" · ")
         words = {code.value: str(label) for code, label in METRIC_LABELS.items()}
-        return f"{words.get(metric, metric)}{sep}{rest}"
+        found = _STORED_DUE.fullmatch(rest.strip())
+        if not found:
+            return f"{words.get(metric, metric)} · {rest}" if rest else words.get(metric, metric)
+        due = datetime.strptime(found.group(1), "%Y-%m-%d %H:%M").replace(tzinfo=UTC)
+        return str(
+            _l("%(metric)s due %(due)s", metric=words.get(metric, metric), due=format_local_datetime(due))
+        )
     labels = {"status_changed": (STATUS_LABELS, Status), "priority_changed": (PRIORITY_LABELS, Priority)}
     if event not in labels:
         return text
