@@ -158,8 +158,9 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_template_helpers(app: Flask) -> None:
     from helpdesk.auth.models import Role
+    from helpdesk.customers.labels import address_text, order_status_label
     from helpdesk.sla.badges import register_template_helpers as register_sla_helpers
-    from helpdesk.tickets.labels import CHANNEL_LABELS, PRIORITY_LABELS, STATUS_LABELS
+    from helpdesk.tickets.labels import CHANNEL_LABELS, CUSTOMER_STATUS_LABELS, PRIORITY_LABELS, STATUS_LABELS
 
     @app.context_processor
     def inject_shell() -> dict[str, Any]:
@@ -171,11 +172,16 @@ def _register_template_helpers(app: Flask) -> None:
             "Role": Role,
             # Translated once per page here, not once per row (a queue page shows 50 of each).
             "STATUS_LABELS": {status: str(label) for status, label in STATUS_LABELS.items()},
+            "CUSTOMER_STATUS_LABELS": {
+                status: str(label) for status, label in CUSTOMER_STATUS_LABELS.items()
+            },
             "PRIORITY_LABELS": {priority: str(label) for priority, label in PRIORITY_LABELS.items()},
             "CHANNEL_LABELS": {channel: str(label) for channel, label in CHANNEL_LABELS.items()},
         }
 
     register_sla_helpers(app)
+    app.add_template_global(order_status_label)
+    app.add_template_global(address_text)
 
     @app.template_filter("localtime")
     def localtime(value, format: str = "medium") -> str:

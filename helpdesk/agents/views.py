@@ -267,6 +267,7 @@ def _render_ticket(ticket: Ticket, reply_form: ReplyForm | None = None, status: 
         presence_form=PresenceForm(),
         others=presence.others_present(ticket.id, current_user.id),
         panel=customer_panel(ticket, locale),
+        staff_names={a.email.lower(): a.name for a in agents},
         MessageKind=MessageKind,
     ), status
 
@@ -513,8 +514,9 @@ TIMELINE_LABELS = {
 
 
 @bp.app_template_global()
-def event_text(message) -> str:
-    return describe_change(message.kind, message.event, message.body_text)
+def event_text(message, staff_names: dict[str, str] | None = None) -> str:
+    """A system event in words; ``staff_names`` (email → name) names the assignee of "assigned"."""
+    return describe_change(message.kind, message.event, message.body_text, staff_names)
 
 
 TIER_LABELS = {

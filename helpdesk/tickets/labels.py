@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from flask_babel import lazy_gettext as _l
@@ -16,6 +17,15 @@ STATUS_LABELS = {
     Status.OPEN: _l("Open"),
     Status.PENDING: _l("Pending"),
     Status.ON_HOLD: _l("On hold"),
+    Status.SOLVED: _l("Solved"),
+    Status.CLOSED: _l("Closed"),
+}
+# What the customer reads for the same status: it speaks to them ("awaiting your reply"), not about them.
+CUSTOMER_STATUS_LABELS = {
+    Status.NEW: _l("Waiting for our reply"),
+    Status.OPEN: _l("In progress"),
+    Status.PENDING: _l("Awaiting your reply"),
+    Status.ON_HOLD: _l("In progress"),
     Status.SOLVED: _l("Solved"),
     Status.CLOSED: _l("Closed"),
 }
@@ -51,8 +61,11 @@ EVENT_LABELS = {
 _STORED_DUE = re.compile(r"due (\d{4}-\d{2}-\d{2} \d{2}:\d{2}) UTC")
 
 
-def describe_change(kind: MessageKind, event: str | None, text: str) -> str:
-    """One change in words for the timeline and the stale-write message: "status: open → pending"."""
+def describe_change(
+    kind: MessageKind, event: str | None, text: str, staff_names: Mapping[str, str] | None = None
+) -> str:
+    """One change in words for the timeline and the stale-write message: "status: open → pending".
+    ``staff_names`` (email → name) shows an assignee by name; an email not in it is shown as stored."""
     if kind == MessageKind.REPLY:
         return str(_l("a new reply"))
     if kind == MessageKind.NOTE:
@@ -60,6 +73,10 @@ def describe_change(kind: MessageKind, event: str | None, text: str) -> str:
     label = EVENT_LABELS.get(event or "")
     if not label:
         return event or str(_l("new activity"))
+    if event == "assigned":  # stored as the assignee's email, or "-" when unassigned
+        value = text.strip()
+        shown = str(_l("Unassigned")) if value in ("", "-") else (staff_names or {}).get(value.lower(), value)
+        return f"{label}: {shown}"
     return f"{label}: {_translate_values(event, text)}"
 
 
