@@ -35,7 +35,7 @@ class TimelineEntry:
     at: datetime
     kind: str  # ticket, message, order, csat, deflection
     text: str
-    ticket_number: str | None = None
+    ticket_number: str | None = None  # the ticket's number, or the order's for an order entry
 
 
 @dataclass
@@ -113,7 +113,7 @@ def _timeline(panel: CustomerPanel, ticket: Ticket, locale: str) -> list[Timelin
     for order in (panel.orders or [])[:TIMELINE_SOURCE_LIMIT]:
         if order.ordered_at:
             amount = format_money(order.total, order.currency)
-            entries.append(TimelineEntry(order.ordered_at, "order", f"{order.number} · {amount}"))
+            entries.append(TimelineEntry(order.ordered_at, "order", amount, order.number))
     messages = db.session.execute(
         select(Message.created_at, Message.body_text, Ticket.number)
         .join(Ticket, Ticket.id == Message.ticket_id)
