@@ -7,6 +7,7 @@ from datetime import date
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
@@ -214,7 +215,7 @@ def bulk():
         except (DomainError, StaleDataError) as error:
             failed.append(f"{ticket.number}: {refusal_message(error)}")
     if done:
-        flash(_("%(count)s tickets updated.", count=done), "success")
+        flash(ngettext("%(num)d ticket updated.", "%(num)d tickets updated.", done), "success")
     for message in failed:
         flash(message, "error")
     return redirect(back, 303)
