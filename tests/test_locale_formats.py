@@ -106,3 +106,21 @@ def test_the_arabic_catalog_writes_latin_digits_like_every_page():
 
     catalog = (ROOT / "translations/ar/LC_MESSAGES/messages.po").read_text(encoding="utf-8")
     assert ARABIC_INDIC.findall(catalog) == []
+
+
+@pytest.mark.parametrize(
+    ("language", "minutes", "words"),
+    [
+        ("ar", 95, "ساعة و35 دقيقة"),
+        ("ar", 496 * 60, "496 ساعة"),
+        ("ar", 180, "3 ساعات"),
+        ("en", 95, "1 hour and 35 minutes"),
+        ("en", 30, "30 minutes"),
+    ],
+)
+def test_business_durations_are_words_with_plural_forms(in_language, language, minutes, words):
+    from helpdesk.sla.badges import business_duration
+
+    done = in_language(language)
+    assert business_duration(minutes) == words
+    done()
