@@ -158,7 +158,7 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_template_helpers(app: Flask) -> None:
     from helpdesk.auth.models import Role
-    from helpdesk.customers.labels import address_text, order_status_label
+    from helpdesk.customers.labels import address_text, country_name, order_status_label
     from helpdesk.sla.badges import register_template_helpers as register_sla_helpers
     from helpdesk.tickets.labels import CHANNEL_LABELS, CUSTOMER_STATUS_LABELS, PRIORITY_LABELS, STATUS_LABELS
 
@@ -182,6 +182,7 @@ def _register_template_helpers(app: Flask) -> None:
     register_sla_helpers(app)
     app.add_template_global(order_status_label)
     app.add_template_global(address_text)
+    app.add_template_global(country_name)
 
     @app.template_filter("localtime")
     def localtime(value, format: str = "medium") -> str:

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from babel.messages.pofile import read_po
 
+from helpdesk.auth.models import Role
 from helpdesk.customers.models import Order
 from helpdesk.extensions import db
 from helpdesk.tickets import service
@@ -75,3 +76,12 @@ def test_queue_has_one_arabic_word_everywhere():
         text = message.string if isinstance(message.string, str) else " ".join(message.string)
         if re.search(r"\bqueues?\b", re.sub(r"%\(\w+\)s", "", msgid), re.I):
             assert "انتظار" in text and "طابور" not in text and "قائمة العمل" not in text, msgid
+
+
+def test_calendar_list_names_the_holiday_country_in_the_page_language(client, login):
+    from helpdesk.sla import service as sla
+
+    sla.ensure_default_setup()
+    login(make_staff(Role.ADMIN))
+    page = client.get("/admin/calendars").get_data(as_text=True)
+    assert "المملكة العربية السعودية" in page and ">SA<" not in page
