@@ -1,4 +1,5 @@
-"""Language choice: the user's saved language, then the session's, then Accept-Language, then Arabic."""
+"""Language choice (the user's saved language, then the session's, then Accept-Language, then Arabic)
+and the one way pages write numbers, amounts, sizes and dates in it (Babel, Latin digits)."""
 
 from __future__ import annotations
 

@@ -59,7 +59,7 @@ def sla_clock(ticket: Ticket) -> ClockSummary | None:
 class BadgeText:
     state: str  # "running", "warning", "overdue", "paused"
     label: Markup  # e.g. "1 hour and 35 minutes left", "Overdue 3 days"
-    title: Markup  # e.g. "first response due 26/11/2026, 3:00 PM" (empty when paused)
+    title: Markup  # e.g. "first response due 26 Nov 2026, 3:00 PM" (empty when paused)
 
 
 def sla_badge_text(ticket: Ticket) -> BadgeText | None:
