@@ -17,7 +17,12 @@ from helpdesk.config import PACKAGE_DIR, TEMPLATES_DIR, load_config
 from helpdesk.extensions import babel, csrf, db, htmx, limiter, login_manager, mail
 from helpdesk.i18n import (
     current_language,
+    format_file_size,
+    format_local_date,
     format_local_datetime,
+    format_money,
+    format_number,
+    format_share,
     select_locale,
     text_direction,
     use_cached_wtforms_messages,
@@ -153,8 +158,9 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_template_helpers(app: Flask) -> None:
     from helpdesk.auth.models import Role
+    from helpdesk.customers.labels import address_text, country_name, order_status_label
     from helpdesk.sla.badges import register_template_helpers as register_sla_helpers
-    from helpdesk.tickets.labels import CHANNEL_LABELS, PRIORITY_LABELS, STATUS_LABELS
+    from helpdesk.tickets.labels import CHANNEL_LABELS, CUSTOMER_STATUS_LABELS, PRIORITY_LABELS, STATUS_LABELS
 
     @app.context_processor
     def inject_shell() -> dict[str, Any]:
@@ -166,15 +172,27 @@ def _register_template_helpers(app: Flask) -> None:
             "Role": Role,
             # Translated once per page here, not once per row (a queue page shows 50 of each).
             "STATUS_LABELS": {status: str(label) for status, label in STATUS_LABELS.items()},
+            "CUSTOMER_STATUS_LABELS": {
+                status: str(label) for status, label in CUSTOMER_STATUS_LABELS.items()
+            },
             "PRIORITY_LABELS": {priority: str(label) for priority, label in PRIORITY_LABELS.items()},
             "CHANNEL_LABELS": {channel: str(label) for channel, label in CHANNEL_LABELS.items()},
         }
 
     register_sla_helpers(app)
+    app.add_template_global(order_status_label)
+    app.add_template_global(address_text)
+    app.add_template_global(country_name)
 
     @app.template_filter("localtime")
     def localtime(value, format: str = "medium") -> str:
         return format_local_datetime(value, format) if value else ""
+
+    app.add_template_filter(lambda value: format_local_date(value) if value else "", "localdate")
+    app.add_template_filter(format_money, "money")
+    app.add_template_filter(format_number, "number")
+    app.add_template_filter(format_share, "share")
+    app.add_template_filter(format_file_size, "filesize")
 
 
 def _register_error_pages(app: Flask) -> None:

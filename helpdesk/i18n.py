@@ -1,13 +1,17 @@
-"""Language choice: the user's saved language, then the session's, then Accept-Language, then Arabic."""
+"""Language choice (the user's saved language, then the session's, then Accept-Language, then Arabic)
+and the one way pages write numbers, amounts, sizes and dates in it (Babel, Latin digits)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from functools import cache
 
-from babel import dates, support
+from babel import Locale, dates, numbers, support
+from babel.units import format_unit
 from flask import current_app, g, has_request_context, request, session
-from flask_babel import format_datetime, get_locale, get_timezone
+from flask_babel import get_locale, get_timezone
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms.i18n import messages_path
@@ -56,27 +60,64 @@ class MaxLength(Length):
         super().__init__(max=limit, message=_l("Too long: %(length)d characters, at most %(max)d allowed."))
 
 
-_NAMED_FORMATS = ("short", "medium", "long", "full")
+# One date style per language, the same on every page: the month in words, so "12/3/26" (March or
+# December?) cannot happen, and Latin digits in Arabic too (see README "Digits in Arabic").
+DATE_PATTERNS = {"ar": "d MMMM y", "en": "d MMM y"}
+DATETIME_PATTERNS = {"ar": "d MMMM y، h:mm a", "en": "d MMM y, h:mm a"}
+
+
+def _pattern(patterns: dict[str, str], locale: object) -> dates.DateTimePattern:
+    language = str(getattr(locale, "language", locale) or "ar")
+    return dates.parse_pattern(patterns.get(language, patterns["en"]))
 
 
 def format_local_datetime(value: datetime, format: str = "medium") -> str:
-    """``flask_babel.format_datetime`` for the named formats, with the patterns looked up once per
-    request and locale: a queue or ticket page formats a hundred dates or more."""
-    if format not in _NAMED_FORMATS or not isinstance(value, datetime) or not has_request_context():
-        return format_datetime(value, format)
-    locale, zone = get_locale(), get_timezone()  # per locale: emails use force_locale mid-request
-    patterns = g.setdefault("_datetime_patterns", {})
-    found = patterns.get((format, locale, zone))
-    if found is None:
-        found = patterns[(format, locale, zone)] = (
-            dates.get_datetime_format(format, locale=locale).replace("'", ""),
-            dates.get_time_format(format, locale=locale),
-            dates.get_date_format(format, locale=locale),
-        )
-    joined, time_pattern, date_pattern = found
+    """A date and time in the user's time zone in the language's one style ("3 ديسمبر 2026، 2:05 م",
+    "3 Dec 2026, 2:05 PM"); the named format is accepted for old callers and does not change it.
+    The parsed pattern is kept per request and locale: a queue page formats a hundred dates or more."""
+    if not isinstance(value, datetime):
+        return format_local_date(value)
+    locale, zone = get_locale() or Locale.parse("ar"), get_timezone()
+    key = ("_datetime_pattern", str(locale))
+    if has_request_context():
+        found = g.setdefault("_datetime_patterns", {}).get(key)
+        if found is None:
+            found = g._datetime_patterns[key] = _pattern(DATETIME_PATTERNS, locale)
+    else:
+        found = _pattern(DATETIME_PATTERNS, locale)
     local = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(zone)
-    text = joined.replace("{0}", time_pattern.apply(local, locale))
-    return text.replace("{1}", date_pattern.apply(local, locale))
+    return found.apply(local, locale)
+
+
+def format_local_date(value: date) -> str:
+    """A calendar day in the language's one style ("3 ديسمبر 2026", "3 Dec 2026")."""
+    locale = get_locale() or Locale.parse("ar")
+    return _pattern(DATE_PATTERNS, locale).apply(value, locale)
+
+
+def format_money(amount: Decimal | float | int, currency: str) -> str:
+    """An amount with its currency the language's way: "‏12,875.00 ر.س.‏", "SAR 12,875.00"."""
+    text = numbers.format_currency(amount, currency, locale=get_locale() or "ar")
+    return re.sub(r"^([A-Z]{3})(?=\d)", "\\1\u00a0", text)  # "SAR12" → "SAR 12" (CLDR spacing rule)
+
+
+def format_number(value: float | int | Decimal, pattern: str | None = None) -> str:
+    """A number with the language's grouping and decimal signs."""
+    return numbers.format_decimal(value, pattern, locale=get_locale() or "ar")
+
+
+def format_share(percent: float | Decimal) -> str:
+    """A share given in percent (41.9) as the language writes it, one decimal: "41.9%"."""
+    return numbers.format_percent(float(percent) / 100, "#,##0.0%", locale=get_locale() or "ar")
+
+
+def format_file_size(size: int) -> str:
+    """Bytes in words of the language ("8.9 كيلوبايت", "8.9 kB")."""
+    locale = get_locale() or "ar"
+    for unit, bytes_in in (("digital-megabyte", 1000**2), ("digital-kilobyte", 1000)):
+        if size >= bytes_in:
+            return format_unit(round(size / bytes_in, 1), unit, length="short", locale=locale)
+    return format_unit(size, "digital-byte", length="short", locale=locale)
 
 
 class _WtformsMessages:

@@ -7,6 +7,7 @@ from datetime import date
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
@@ -214,7 +215,7 @@ def bulk():
         except (DomainError, StaleDataError) as error:
             failed.append(f"{ticket.number}: {refusal_message(error)}")
     if done:
-        flash(_("%(count)s tickets updated.", count=done), "success")
+        flash(ngettext("%(num)d ticket updated.", "%(num)d tickets updated.", done), "success")
     for message in failed:
         flash(message, "error")
     return redirect(back, 303)
@@ -267,6 +268,7 @@ def _render_ticket(ticket: Ticket, reply_form: ReplyForm | None = None, status: 
         presence_form=PresenceForm(),
         others=presence.others_present(ticket.id, current_user.id),
         panel=customer_panel(ticket, locale),
+        staff_names={a.email.lower(): a.name for a in agents},
         MessageKind=MessageKind,
     ), status
 
@@ -513,8 +515,9 @@ TIMELINE_LABELS = {
 
 
 @bp.app_template_global()
-def event_text(message) -> str:
-    return describe_change(message.kind, message.event, message.body_text)
+def event_text(message, staff_names: dict[str, str] | None = None) -> str:
+    """A system event in words; ``staff_names`` (email → name) names the assignee of "assigned"."""
+    return describe_change(message.kind, message.event, message.body_text, staff_names)
 
 
 TIER_LABELS = {

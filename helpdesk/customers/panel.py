@@ -18,6 +18,7 @@ from sqlalchemy.orm import joinedload
 from helpdesk.customers.models import Customer
 from helpdesk.customers.providers import OrderServiceUnavailable, OrderView, order_provider, view_of
 from helpdesk.extensions import db
+from helpdesk.i18n import format_money
 from helpdesk.kb.models import Article, Deflection
 from helpdesk.tickets import queries
 from helpdesk.tickets.models import CsatRating, Message, MessageKind, Ticket
@@ -34,7 +35,7 @@ class TimelineEntry:
     at: datetime
     kind: str  # ticket, message, order, csat, deflection
     text: str
-    ticket_number: str | None = None
+    ticket_number: str | None = None  # the ticket's number, or the order's for an order entry
 
 
 @dataclass
@@ -111,9 +112,8 @@ def _timeline(panel: CustomerPanel, ticket: Ticket, locale: str) -> list[Timelin
     entries = [TimelineEntry(t.created_at, "ticket", t.subject, t.number) for t in [ticket, *panel.tickets]]
     for order in (panel.orders or [])[:TIMELINE_SOURCE_LIMIT]:
         if order.ordered_at:
-            entries.append(
-                TimelineEntry(order.ordered_at, "order", f"{order.number} · {order.total} {order.currency}")
-            )
+            amount = format_money(order.total, order.currency)
+            entries.append(TimelineEntry(order.ordered_at, "order", amount, order.number))
     messages = db.session.execute(
         select(Message.created_at, Message.body_text, Ticket.number)
         .join(Ticket, Ticket.id == Message.ticket_id)

@@ -9,10 +9,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import current_app
-from flask_babel import force_locale, format_datetime
+from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from helpdesk.auth.models import StaffUser
+from helpdesk.i18n import format_local_datetime
 from helpdesk.mail.compose import queue_reply_email
 from helpdesk.mail.outbox import queue_email
 from helpdesk.sla.labels import METRIC_LABELS
@@ -52,7 +53,7 @@ def _email_sla_notice(
         values = {
             "number": ticket.number,
             "metric": str(METRIC_LABELS[metric]),
-            "due": format_datetime(due_at),
+            "due": format_local_datetime(due_at),
         }
         if is_breach:
             subject = _("[%(number)s] SLA breached: %(metric)s", **values)

@@ -24,10 +24,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from sqlalchemy import and_, case, func, or_, select
 
 from helpdesk.auth.models import StaffUser
 from helpdesk.extensions import db
+from helpdesk.i18n import format_number
 from helpdesk.kb.models import Deflection
 from helpdesk.sla.models import BreachKind, SlaBreach, SlaMetric, TicketSla
 from helpdesk.tickets.labels import CHANNEL_LABELS
@@ -384,8 +386,11 @@ def csat(f: ReportFilters) -> Table:
         [_l("Score"), _l("Ratings"), _l("Share (%)")],
         ["text", "int", "percent"],
         rows,
-        note=_l(
-            "Average: %(average)s from %(count)s ratings.", average=average if average else "—", count=total
+        note=lazy_ngettext(
+            "Average: %(average)s from %(num)d rating.",
+            "Average: %(average)s from %(num)d ratings.",
+            total,
+            average=format_number(average, "0.##") if average else "—",
         ),
     )
 

@@ -20,7 +20,7 @@ from helpdesk.auth.models import Role, StaffUser
 from helpdesk.auth.permissions import staff_required
 from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db
-from helpdesk.i18n import current_language, text_direction
+from helpdesk.i18n import current_language, format_local_date, format_share, text_direction
 from helpdesk.reports import charts, service
 from helpdesk.reports.forms import ReportFilterForm
 from helpdesk.reports.service import AGE_BUCKETS, ReportFilters, Table
@@ -263,13 +263,13 @@ def report_cell(value: Any, kind: str) -> Markup | str:
     if value is None:
         return "—"
     if kind == "percent":
-        return f"{format_decimal(value, '#,##0.0')} %"
+        return format_share(value)
     if kind == "minutes":
         return business_duration(round(value))
     if kind == "datetime":
         return current_app.jinja_env.filters["localtime"](value, "short")
     if kind == "date":
-        return format_date(value, "medium")
+        return format_local_date(value)
     if kind == "number":
         return format_decimal(value, "#,##0.##")
     if kind == "int":

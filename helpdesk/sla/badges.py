@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from babel.lists import format_list
+from babel.units import format_unit
 from flask import Flask, g
 from flask_babel import format_timedelta, get_locale
 from flask_babel import gettext as _
@@ -58,7 +59,7 @@ def sla_clock(ticket: Ticket) -> ClockSummary | None:
 class BadgeText:
     state: str  # "running", "warning", "overdue", "paused"
     label: Markup  # e.g. "1 hour and 35 minutes left", "Overdue 3 days"
-    title: Markup  # e.g. "first response due 26/11/2026, 3:00 PM" (empty when paused)
+    title: Markup  # e.g. "first response due 26 Nov 2026, 3:00 PM" (empty when paused)
 
 
 def sla_badge_text(ticket: Ticket) -> BadgeText | None:
@@ -116,13 +117,14 @@ def humanised_duration(span: timedelta) -> str:
 
 
 def business_duration(minutes: int) -> str:
-    """``95`` → ``1 h 35 min`` (business hours and minutes, in the page's language)."""
+    """``95`` → "1 hour and 35 minutes" / "ساعة و35 دقيقة": business hours and minutes in words
+    with the language's plural forms (business hours are not folded into days: a working day is not 24 h)."""
     hours, rest = divmod(max(int(minutes), 0), 60)
-    if hours and rest:
-        return _("%(hours)d h %(minutes)d min", hours=hours, minutes=rest)
-    if hours:
-        return _("%(hours)d h", hours=hours)
-    return _("%(minutes)d min", minutes=rest)
+    locale = get_locale()
+    parts = [format_unit(hours, "duration-hour", length="long", locale=locale)] if hours else []
+    if rest or not hours:
+        parts.append(format_unit(rest, "duration-minute", length="long", locale=locale))
+    return format_list(parts, locale=locale)
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
 from flask_babel import lazy_gettext as _l
 
+from helpdesk.i18n import format_local_datetime
 from helpdesk.sla.labels import METRIC_LABELS
 from helpdesk.tickets.models import Channel, MessageKind, Priority, Status
 
@@ -12,6 +17,15 @@ STATUS_LABELS = {
     Status.OPEN: _l("Open"),
     Status.PENDING: _l("Pending"),
     Status.ON_HOLD: _l("On hold"),
+    Status.SOLVED: _l("Solved"),
+    Status.CLOSED: _l("Closed"),
+}
+# What the customer reads for the same status: it speaks to them ("awaiting your reply"), not about them.
+CUSTOMER_STATUS_LABELS = {
+    Status.NEW: _l("Waiting for our reply"),
+    Status.OPEN: _l("In progress"),
+    Status.PENDING: _l("Awaiting your reply"),
+    Status.ON_HOLD: _l("In progress"),
     Status.SOLVED: _l("Solved"),
     Status.CLOSED: _l("Closed"),
 }
@@ -43,9 +57,15 @@ EVENT_LABELS = {
     "attachment_dropped": _l("attachment not kept"),
 }
 
+# How the SLA job writes a due time into its event (UTC, for the export); pages show it localised.
+_STORED_DUE = re.compile(r"due (\d{4}-\d{2}-\d{2} \d{2}:\d{2}) UTC")
 
-def describe_change(kind: MessageKind, event: str | None, text: str) -> str:
-    """One change in words for the timeline and the stale-write message: "status: open → pending"."""
+
+def describe_change(
+    kind: MessageKind, event: str | None, text: str, staff_names: Mapping[str, str] | None = None
+) -> str:
+    """One change in words for the timeline and the stale-write message: "status: open → pending".
+    ``staff_names`` (email → name) shows an assignee by name; an email not in it is shown as stored."""
     if kind == MessageKind.REPLY:
         return str(_l("a new reply"))
     if kind == MessageKind.NOTE:
@@ -53,15 +73,25 @@ def describe_change(kind: MessageKind, event: str | None, text: str) -> str:
     label = EVENT_LABELS.get(event or "")
     if not label:
         return event or str(_l("new activity"))
+    if event == "assigned":  # stored as the assignee's email, or "-" when unassigned
+        value = text.strip()
+        shown = str(_l("Unassigned")) if value in ("", "-") else (staff_names or {}).get(value.lower(), value)
+        return f"{label}: {shown}"
     return f"{label}: {_translate_values(event, text)}"
 
 
 def _translate_values(event: str | None, text: str) -> str:
     """Status, priority and SLA target values are stored as codes ("open → solved"); show them in words."""
-    if event in ("sla_warning", "sla_breached"):  # "resolution · due 2026-11-26 08:00 UTC"
-        metric, sep, rest = text.partition(" · ")
+    if event in ("sla_warning", "sla_breached"):  # stored as "resolution · due 2026-11-26 08:00 UTC"
+        metric, _sep, rest = text.partition(" · ")
         words = {code.value: str(label) for code, label in METRIC_LABELS.items()}
-        return f"{words.get(metric, metric)}{sep}{rest}"
+        found = _STORED_DUE.fullmatch(rest.strip())
+        if not found:
+            return f"{words.get(metric, metric)} · {rest}" if rest else words.get(metric, metric)
+        due = datetime.strptime(found.group(1), "%Y-%m-%d %H:%M").replace(tzinfo=UTC)
+        return str(
+            _l("%(metric)s due %(due)s", metric=words.get(metric, metric), due=format_local_datetime(due))
+        )
     labels = {"status_changed": (STATUS_LABELS, Status), "priority_changed": (PRIORITY_LABELS, Priority)}
     if event not in labels:
         return text

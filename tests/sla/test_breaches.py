@@ -64,6 +64,7 @@ def test_breach_is_recorded_and_escalated_exactly_once(app):
     assert warning.to == escalation.to == "lead@staff.test"  # no assignee: the warning goes to the supervisor
     assert escalation.subject == f"[{ticket.number}] SLA breached: first response"
     assert ticket.subject in escalation.text and f"/agent/tickets/{ticket.number}" in escalation.text
+    assert "(due 22 Nov 2026, 11:00 AM)" in escalation.text  # Riyadh time, the one English date style
     assert escalation.kind == "sla_breach"
 
 
