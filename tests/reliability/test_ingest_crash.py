@@ -57,20 +57,23 @@ def write_batch(folder: Path) -> list[Path]:
     return files
 
 
-def ingest_process(files: list[Path], instance: str, database_url: str) -> subprocess.Popen:
+def ingest_process(files: list[Path], instance: str, database_url: str, output: Path) -> subprocess.Popen:
+    """The real command, its JSON lines written to ``output`` (a file, not a pipe: nobody reads a pipe
+    until the process is killed, and a full pipe would stop it before the kill point)."""
     env = {
         **os.environ,
         "HELPDESK_INSTANCE_PATH": instance,
         "HELPDESK_DATABASE_URL": database_url,
         "PYTHONUNBUFFERED": "1",  # every line it printed before the kill reaches us
     }
-    return subprocess.Popen(
-        [HELPDESK, "mail", "ingest", *map(str, files)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    with output.open("w") as out:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(
+            [HELPDESK, "mail", "ingest", *map(str, files)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
 
 
 def ledger_rows(engine, where: str = "true") -> int:
@@ -106,10 +109,11 @@ def test_ingest_killed_three_times_keeps_every_message_exactly_once(app, tmp_pat
     reported: list[dict] = []
     left_stored = []
     try:
-        for rows in KILL_AT:
-            process = ingest_process(files, app.instance_path, url)
+        for run, rows in enumerate(KILL_AT):
+            output = tmp_path / f"run{run}.jsonl"
+            process = ingest_process(files, app.instance_path, url, output)
             kill_when(process, engine, rows)
-            reported += results_of(process.stdout.read())
+            reported += results_of(output.read_text())
             left_stored.append(ledger_rows(engine, "status = 'stored'"))
         # The crash pickup (the worker's job, with no waiting) finishes what the last kill left.
         assert process_stored(older_than=timedelta(0)) == left_stored[-1]
@@ -117,12 +121,13 @@ def test_ingest_killed_three_times_keeps_every_message_exactly_once(app, tmp_pat
         done_before = ledger_rows(engine, "status <> 'stored'")
         assert done_before == ledger_rows(engine) >= KILL_AT[-1]
 
-        final = ingest_process(files, app.instance_path, url)
-        output, errors = final.communicate(timeout=600)
+        final_output = tmp_path / "final.jsonl"
+        final = ingest_process(files, app.instance_path, url, final_output)
+        _nothing, errors = final.communicate(timeout=600)
     finally:
         engine.dispose()
     assert final.returncode == 0, errors[-3000:]
-    last_run = results_of(output)
+    last_run = results_of(final_output.read_text())
     assert len(last_run) == MESSAGES
     actions = Counter(r["action"] for r in last_run)
     # What the killed runs finished is a duplicate now; the rest is done exactly once by this run.
