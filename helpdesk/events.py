@@ -108,11 +108,6 @@ def publish(
     signal.send(ticket, **payload)
 
 
-def pending_events(session: Session | None = None) -> list[Event]:
-    """The events published so far in the session's transaction (merged, as ``committing`` gets them)."""
-    return list((session or db.session).info.get(_PENDING, []))
-
-
 def _keep(signal, ticket, message, changes: dict, details: dict) -> None:
     pending: list[Event] = db.session.info.setdefault(_PENDING, [])
     if signal is ticket_changed:

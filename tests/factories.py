@@ -6,13 +6,15 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from functools import cache
 
 from sqlalchemy import event
 
 from helpdesk.auth.models import Role, StaffUser
 from helpdesk.auth.passwords import hash_password
-from helpdesk.customers.models import Customer, CustomerEmail
+from helpdesk.customers.models import Customer, CustomerEmail, Order
 from helpdesk.extensions import db
 from helpdesk.tickets import service as ticket_service
 from helpdesk.tickets.models import Channel, Queue, Ticket
@@ -102,3 +104,25 @@ def count_queries() -> Iterator[list[str]]:
         yield statements
     finally:
         event.remove(engine, "before_cursor_execute", before_execute)
+
+
+def make_order(
+    customer: Customer,
+    *,
+    number: str = "100138-SO",
+    status: str = "shipped",
+    total: str = "10",
+    days_ago: int = 0,
+) -> Order:
+    """One of the customer's shop orders (the number has the mixed form shops use: digits and letters)."""
+    order = Order(
+        customer=customer,
+        external_id=number,
+        number=number,
+        status=status,
+        total=Decimal(total),
+        ordered_at=datetime.now(UTC) - timedelta(days=days_ago),
+    )
+    db.session.add(order)
+    db.session.commit()
+    return order

@@ -2,18 +2,15 @@
 one element and on ISO or UTC timestamps (what a reader on a Saudi support floor would notice)."""
 
 import re
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from html.parser import HTMLParser
 
 from babel.messages.pofile import read_po
 
 from helpdesk.auth.models import Role
-from helpdesk.customers.models import Order
 from helpdesk.extensions import db
 from helpdesk.tickets import service
 from helpdesk.tickets.models import Message, MessageKind, Status
-from tests.factories import PASSWORD, make_customer, make_queue, make_staff, make_ticket
+from tests.factories import PASSWORD, make_customer, make_order, make_queue, make_staff, make_ticket
 from tests.kb.test_kb_pages import add
 from tests.test_i18n import ROOT
 
@@ -80,16 +77,7 @@ def _demo_data():
         name="عمر الزهراني",
         addresses=[{"label": "home", "street": "شارع العليا 12", "city": "الرياض", "country": "SA"}],
     )
-    order = Order(
-        customer=customer,
-        external_id="1",
-        number="100138-SO",
-        status="shipped",
-        total=Decimal("12875.00"),
-        ordered_at=datetime.now(UTC) - timedelta(days=2),
-    )
-    db.session.add(order)
-    db.session.commit()
+    order = make_order(customer, total="12875.00", days_ago=2)
     ticket = make_ticket(customer=customer, subject="أين طلبي؟", order=order, queue=queue)
     service.assign(ticket, agent, actor=agent)
     service.change_status(ticket, Status.PENDING, actor=agent)

@@ -1,15 +1,11 @@
 """A label that can mix Arabic and Latin (subject, name, email, order number) is isolated in <bdi>
 or an element with ``dir``, so "؟" and "-SO" stay on the right side in both page directions."""
 
-from datetime import UTC, datetime
-from decimal import Decimal
 from html.parser import HTMLParser
 
 from helpdesk.auth.models import Role
-from helpdesk.customers.models import Order
-from helpdesk.extensions import db
 from helpdesk.tickets.models import Status
-from tests.factories import PASSWORD, make_customer, make_staff, make_ticket
+from tests.factories import PASSWORD, make_customer, make_order, make_staff, make_ticket
 
 SUBJECT = "أين طلبي 100138-SO؟"
 NAME = "عمر Saleh"
@@ -49,16 +45,7 @@ def not_isolated(html: str, *values: str) -> list[tuple[str, str, str]]:
 
 def test_mixed_labels_are_isolated_on_agent_and_portal_pages(client, login, app):
     customer = make_customer(name=NAME)
-    order = Order(
-        customer=customer,
-        external_id="1",
-        number="100138-SO",
-        status="shipped",
-        total=Decimal("10"),
-        ordered_at=datetime.now(UTC),
-    )
-    db.session.add(order)
-    db.session.commit()
+    order = make_order(customer)
     ticket = make_ticket(customer=customer, subject=SUBJECT, order=order, status=Status.OPEN)
     make_ticket(customer=customer, subject="Earlier: هل وصل؟", status=Status.SOLVED)
     login(make_staff())

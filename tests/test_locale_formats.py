@@ -1,14 +1,12 @@
 """Numbers, amounts, shares, sizes and dates go through Babel: one style per language, Latin digits."""
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
 from flask_babel import force_locale
 
-from helpdesk.customers.models import Order
-from helpdesk.extensions import db
 from helpdesk.i18n import (
     format_file_size,
     format_local_date,
@@ -18,7 +16,7 @@ from helpdesk.i18n import (
 )
 from helpdesk.tickets.labels import describe_change
 from helpdesk.tickets.models import MessageKind
-from tests.factories import make_customer, make_staff, make_ticket
+from tests.factories import make_customer, make_order, make_staff, make_ticket
 
 ARABIC_INDIC = re.compile("[\u0660-\u0669]")
 US_DATE = re.compile(r"\b\d{1,2}/\d{1,2}/\d{2,4}\b")
@@ -79,16 +77,7 @@ def test_sla_event_shows_its_due_time_in_local_words_not_utc(in_language):
 
 def test_ticket_page_shows_the_amounts_and_dates_of_the_language(client, login):
     customer = make_customer()
-    order = Order(
-        customer=customer,
-        external_id="1",
-        number="100138-SO",
-        status="shipped",
-        total=Decimal("12875.00"),
-        ordered_at=datetime.now(UTC) - timedelta(days=3),
-    )
-    db.session.add(order)
-    db.session.commit()
+    order = make_order(customer, total="12875.00", days_ago=3)
     ticket = make_ticket(customer=customer, order=order)
     login(make_staff())
     arabic = client.get(f"/agent/tickets/{ticket.number}").get_data(as_text=True)

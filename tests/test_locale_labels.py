@@ -1,17 +1,14 @@
 """Codes in words of the page's language: order statuses, addresses, assignees, customer wording."""
 
 import re
-from datetime import UTC, datetime
-from decimal import Decimal
 
 from babel.messages.pofile import read_po
 
 from helpdesk.auth.models import Role
-from helpdesk.customers.models import Order
 from helpdesk.extensions import db
 from helpdesk.tickets import service
 from helpdesk.tickets.models import Message, MessageKind, Status
-from tests.factories import PASSWORD, make_customer, make_staff, make_ticket
+from tests.factories import PASSWORD, make_customer, make_order, make_staff, make_ticket
 from tests.test_i18n import ROOT
 
 
@@ -19,16 +16,7 @@ def test_order_status_address_kind_and_country_are_in_arabic_on_arabic_pages(cli
     customer = make_customer(
         addresses=[{"label": "home", "street": "شارع العليا 12", "city": "الرياض", "country": "SA"}]
     )
-    order = Order(
-        customer=customer,
-        external_id="1",
-        number="100138-SO",
-        status="out_for_delivery",
-        total=Decimal("10"),
-        ordered_at=datetime.now(UTC),
-    )
-    db.session.add(order)
-    db.session.commit()
+    order = make_order(customer, status="out_for_delivery")
     ticket = make_ticket(customer=customer, order=order)
     login(make_staff())
     page = client.get(f"/agent/tickets/{ticket.number}").get_data(as_text=True)
