@@ -21,11 +21,12 @@ from helpdesk.auth.models import Role
 from helpdesk.auth.permissions import staff_required
 from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db
+from helpdesk.refusals import refused_goes_back_to, refused_shows_again
 from helpdesk.sla import calendars
 from helpdesk.sla.business_time import format_intervals, parse_intervals
 from helpdesk.sla.models import BusinessCalendar, CalendarHoliday, CalendarOverride, SlaPolicy
 from helpdesk.sla.service import recompute_all_open
-from helpdesk.tickets.errors import DomainError
+from helpdesk.transaction import unit_of_work
 
 
 def _calendar_or_404(calendar_id: int) -> BusinessCalendar:
@@ -121,7 +122,8 @@ def _edit_calendar(calendar: BusinessCalendar | None):
     if not form.validate():
         return _render_calendar(calendar, form, 400)
     weekly = {day: list(parse_intervals(form.hours_field(day).data or "")) for day, _label in WEEKDAYS}
-    try:
+    refused_shows_again(lambda: _render_calendar(calendar, form, 400))
+    with unit_of_work():
         calendar = calendars.save_calendar(
             calendar,
             name=form.name.data,
@@ -131,11 +133,6 @@ def _edit_calendar(calendar: BusinessCalendar | None):
             weekly=weekly,
             actor=current_user,
         )
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return _render_calendar(calendar if calendar is None or calendar.id else None, form, 400)
     recompute_all_open()
     flash(_("Calendar saved; due times of open tickets were recomputed."), "success")
     return redirect(url_for("admin.edit_calendar", calendar_id=calendar.id), 303)
@@ -148,7 +145,10 @@ def add_override(calendar_id: int):
     form = OverrideForm(prefix="override")
     if not form.validate_on_submit():
         return _render_calendar(calendar, _calendar_form(calendar), 400, override_form=form)
-    try:
+    refused_shows_again(
+        lambda: _render_calendar(calendar, _calendar_form(calendar), 400, override_form=form), form.last_day
+    )
+    with unit_of_work():
         calendars.add_override(
             calendar,
             name=form.name.data,
@@ -157,11 +157,6 @@ def add_override(calendar_id: int):
             intervals=parse_intervals(form.hours.data or ""),
             actor=current_user,
         )
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        form.last_day.errors.append(error.message)
-        return _render_calendar(calendar, _calendar_form(calendar), 400, override_form=form)
     recompute_all_open()
     flash(_("Special hours added."), "success")
     return redirect(url_for("admin.edit_calendar", calendar_id=calendar.id), 303)
@@ -175,8 +170,8 @@ def remove_override(calendar_id: int, override_id: int):
         abort(404)
     if not ConfirmForm().validate_on_submit():
         abort(400, description=_("The form was incomplete."))
-    calendars.remove_override(override, actor=current_user)
-    db.session.commit()
+    with unit_of_work():
+        calendars.remove_override(override, actor=current_user)
     recompute_all_open()
     flash(_("Special hours removed."), "success")
     return redirect(url_for("admin.edit_calendar", calendar_id=calendar_id), 303)
@@ -189,13 +184,11 @@ def add_holiday(calendar_id: int):
     form = HolidayForm(prefix="holiday")
     if not form.validate_on_submit():
         return _render_calendar(calendar, _calendar_form(calendar), 400, holiday_form=form)
-    try:
+    refused_shows_again(
+        lambda: _render_calendar(calendar, _calendar_form(calendar), 400, holiday_form=form), form.day
+    )
+    with unit_of_work():
         calendars.add_holiday(calendar, day=form.day.data, name=form.name.data, actor=current_user)
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        form.day.errors.append(error.message)
-        return _render_calendar(calendar, _calendar_form(calendar), 400, holiday_form=form)
     recompute_all_open()
     flash(_("Holiday added."), "success")
     return redirect(url_for("admin.edit_calendar", calendar_id=calendar.id), 303)
@@ -209,8 +202,8 @@ def remove_holiday(calendar_id: int, holiday_id: int):
         abort(404)
     if not ConfirmForm().validate_on_submit():
         abort(400, description=_("The form was incomplete."))
-    calendars.remove_holiday(holiday, actor=current_user)
-    db.session.commit()
+    with unit_of_work():
+        calendars.remove_holiday(holiday, actor=current_user)
     recompute_all_open()
     flash(_("Holiday removed."), "success")
     return redirect(url_for("admin.edit_calendar", calendar_id=calendar_id), 303)
@@ -222,12 +215,8 @@ def delete_calendar(calendar_id: int):
     calendar = _calendar_or_404(calendar_id)
     if not ConfirmForm().validate_on_submit():
         abort(400, description=_("The form was incomplete."))
-    try:
+    refused_goes_back_to("admin.edit_calendar", calendar_id=calendar_id)
+    with unit_of_work():
         calendars.delete_calendar(calendar, actor=current_user)
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return redirect(url_for("admin.edit_calendar", calendar_id=calendar_id), 303)
     flash(_("Calendar deleted."), "success")
     return redirect(url_for("admin.calendar_list"), 303)

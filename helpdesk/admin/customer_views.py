@@ -17,6 +17,7 @@ from helpdesk.customers import privacy
 from helpdesk.customers.models import Customer, CustomerEmail
 from helpdesk.extensions import db
 from helpdesk.tickets.models import Ticket
+from helpdesk.transaction import unit_of_work
 
 PAGE_SIZE = 50
 
@@ -62,7 +63,8 @@ def _confirmation_phrase(customer: Customer) -> str:
 @staff_required(Role.ADMIN)
 def export_customer(customer_id: int):
     customer = db.session.get(Customer, customer_id) or abort(404)
-    data = privacy.export_customer(customer, actor=current_user, ip=request.remote_addr)
+    with unit_of_work():
+        data = privacy.export_customer(customer, actor=current_user, ip=request.remote_addr)
     return Response(
         json.dumps(data, ensure_ascii=False, indent=2),
         mimetype="application/json",
@@ -80,6 +82,8 @@ def erase_customer(customer_id: int):
     if form.confirm.data.strip().lower() != _confirmation_phrase(customer).lower():
         form.confirm.errors.append(_("That does not match; nothing was erased."))
         return _render_customer(customer, form, 400)
-    privacy.erase_customer(customer, actor=current_user, ip=request.remote_addr)
+    with unit_of_work():
+        erasure = privacy.erase_customer(customer, actor=current_user, ip=request.remote_addr)
+    erasure.delete_files()
     flash(_("The customer's personal data was erased; their tickets remain."), "success")
     return redirect(url_for("admin.customer", customer_id=customer_id), 303)

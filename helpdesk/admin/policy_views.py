@@ -17,11 +17,12 @@ from helpdesk.auth.models import Role, StaffUser
 from helpdesk.auth.permissions import staff_required
 from helpdesk.extensions import db
 from helpdesk.i18n import current_language
+from helpdesk.refusals import refused_shows_again
 from helpdesk.sla import policies
 from helpdesk.sla.models import BusinessCalendar, SlaPolicy
 from helpdesk.sla.service import recompute_all_open
-from helpdesk.tickets.errors import DomainError
 from helpdesk.tickets.models import Queue
+from helpdesk.transaction import unit_of_work
 
 
 @bp.get("/sla")
@@ -94,13 +95,9 @@ def _edit_policy(policy: SlaPolicy | None):
         return _render_policy(policy, form, 400)
     values = {name: form[name].data for name in policies.POLICY_FIELDS}
     values["name"] = values["name"].strip()
-    try:
+    refused_shows_again(lambda: _render_policy(policy, form, 400))
+    with unit_of_work():
         policy = policies.save_policy(policy, actor=current_user, **values)
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return _render_policy(policy if policy is None or policy.id else None, form, 400)
     recompute_all_open()
     flash(_("Policy saved; due times of open tickets were recomputed."), "success")
     return redirect(url_for("admin.policy_list"), 303)
@@ -112,8 +109,8 @@ def move_policy(policy_id: int):
     policy = db.session.get(SlaPolicy, policy_id) or abort(404)
     if not ConfirmForm().validate_on_submit() or request.form.get("direction") not in ("up", "down"):
         abort(400, description=_("The form was incomplete."))
-    policies.move_policy(policy, -1 if request.form["direction"] == "up" else 1, actor=current_user)
-    db.session.commit()
+    with unit_of_work():
+        policies.move_policy(policy, -1 if request.form["direction"] == "up" else 1, actor=current_user)
     recompute_all_open()
     return redirect(url_for("admin.policy_list"), 303)
 
@@ -124,8 +121,8 @@ def delete_policy(policy_id: int):
     policy = db.session.get(SlaPolicy, policy_id) or abort(404)
     if not ConfirmForm().validate_on_submit():
         abort(400, description=_("The form was incomplete."))
-    policies.delete_policy(policy, actor=current_user)
-    db.session.commit()
+    with unit_of_work():
+        policies.delete_policy(policy, actor=current_user)
     recompute_all_open()
     flash(_("Policy deleted."), "success")
     return redirect(url_for("admin.policy_list"), 303)

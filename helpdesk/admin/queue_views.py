@@ -14,9 +14,10 @@ from helpdesk.admin.views import bp
 from helpdesk.auth.models import Role, StaffUser
 from helpdesk.auth.permissions import staff_required
 from helpdesk.extensions import db
+from helpdesk.refusals import refused_shows_again
 from helpdesk.sla.models import SlaPolicy
-from helpdesk.tickets.errors import DomainError
 from helpdesk.tickets.models import Queue
+from helpdesk.transaction import unit_of_work
 
 
 @bp.get("/queues")
@@ -73,7 +74,8 @@ def _edit_queue(queue: Queue | None):
     if not form.validate():
         return _render_queue(queue, form, 400)
     members = list(db.session.scalars(select(StaffUser).where(StaffUser.id.in_(form.members.data or []))))
-    try:
+    refused_shows_again(lambda: _render_queue(queue, form, 400))
+    with unit_of_work():
         queue = save_queue(
             queue,
             actor=current_user,
@@ -85,10 +87,5 @@ def _edit_queue(queue: Queue | None):
             supervisor_id=form.supervisor_id.data,
             is_active=form.is_active.data,
         )
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return _render_queue(queue, form, 400)
     flash(_("Queue saved."), "success")
     return redirect(url_for("admin.edit_queue", queue_id=queue.id), 303)

@@ -1,7 +1,8 @@
-"""Administration: staff accounts and roles, queues (all audited)."""
+"""Administration: staff accounts and roles, queues (all audited). The caller commits."""
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from helpdesk.audit import service as audit
@@ -24,7 +25,7 @@ def set_kb_editor(staff: StaffUser, allowed: bool, *, actor: StaffUser, ip: str 
         email=staff.email,
     )
     staff.can_edit_kb = allowed
-    db.session.commit()
+    db.session.flush()
 
 
 def change_role(staff: StaffUser, role: Role, *, actor: StaffUser, ip: str | None = None) -> None:
@@ -36,8 +37,6 @@ def change_role(staff: StaffUser, role: Role, *, actor: StaffUser, ip: str | Non
             select(func.count(StaffUser.id)).where(StaffUser.role == Role.ADMIN, StaffUser.is_active)
         )
         if admins <= 1:
-            from flask_babel import gettext as _
-
             raise NotAllowed(_("At least one administrator must remain."))
     audit.record(
         "staff.role_changed",
@@ -49,7 +48,7 @@ def change_role(staff: StaffUser, role: Role, *, actor: StaffUser, ip: str | Non
         email=staff.email,
     )
     staff.role = role
-    db.session.commit()
+    db.session.flush()
 
 
 def create_staff(
@@ -63,8 +62,6 @@ def create_staff(
     ip: str | None = None,
 ) -> StaffUser:
     """Add a staff member who can sign in at once with the given password."""
-    from flask_babel import gettext as _
-
     email = email.strip().lower()
     if db.session.scalar(select(StaffUser.id).where(func.lower(StaffUser.email) == email)) is not None:
         raise NotAllowed(_("A staff member with this email address already exists."))
@@ -75,14 +72,12 @@ def create_staff(
     audit.record(
         "staff.created", actor=actor, target=f"staff:{staff.id}", ip=ip, email=email, role=role.value
     )
-    db.session.commit()
+    db.session.flush()
     return staff
 
 
 def set_active(staff: StaffUser, active: bool, *, actor: StaffUser, ip: str | None = None) -> None:
     """Deactivate (no more sign-ins, not offered for assignment) or reactivate a staff member."""
-    from flask_babel import gettext as _
-
     if staff.is_active == active:
         return
     if not active:
@@ -102,13 +97,11 @@ def set_active(staff: StaffUser, active: bool, *, actor: StaffUser, ip: str | No
         ip=ip,
         email=staff.email,
     )
-    db.session.commit()
+    db.session.flush()
 
 
 def save_queue(queue: Queue | None, *, actor: StaffUser, members: list[StaffUser], **fields) -> Queue:
     """Create or update a queue: slug, names, inbound address, supervisor, active flag, members."""
-    from flask_babel import gettext as _
-
     fields["slug"] = fields["slug"].strip().lower()
     address = (fields.get("email_address") or "").strip().lower() or None
     fields["email_address"] = address

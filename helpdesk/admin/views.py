@@ -18,10 +18,19 @@ from helpdesk.audit import queries as audit_queries
 from helpdesk.auth.models import Role, StaffUser
 from helpdesk.auth.permissions import staff_required
 from helpdesk.extensions import db
-from helpdesk.tickets.errors import DomainError
+from helpdesk.refusals import handle_refusals, refused_goes_back_to, refused_shows_again
+from helpdesk.transaction import unit_of_work
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 AUDIT_PAGE_SIZE = 100
+
+
+def _refused(message: str):
+    """A refused admin change that has no form to show again: the reason on an error page."""
+    return render_template("errors/error.html", code=400, message=message), 400
+
+
+handle_refusals(bp, _refused)
 
 
 @bp.get("")
@@ -51,7 +60,8 @@ def create_staff():
     form = NewStaffForm(prefix="new")
     if not form.validate_on_submit():
         return _render_staff(form, 400)
-    try:
+    refused_shows_again(lambda: _render_staff(form, 400), form.email)
+    with unit_of_work():
         user = service.create_staff(
             name=form.name.data,
             email=form.email.data,
@@ -61,9 +71,6 @@ def create_staff():
             actor=current_user,
             ip=request.remote_addr,
         )
-    except DomainError as error:
-        form.email.errors.append(error.message)
-        return _render_staff(form, 400)
     flash(_("%(name)s can now sign in.", name=user.name), "success")
     return redirect(url_for("admin.staff"), 303)
 
@@ -75,16 +82,15 @@ def set_active(staff_id: int):
     if not ActiveForm().validate_on_submit():
         abort(400, description=_("The form was incomplete."))
     active = request.form.get("active") == "1"
-    try:
+    refused_goes_back_to("admin.staff")
+    with unit_of_work():
         service.set_active(user, active, actor=current_user, ip=request.remote_addr)
-        message = (
-            _("%(name)s is active again.", name=user.name)
-            if active
-            else _("%(name)s can no longer sign in.", name=user.name)
-        )
-        flash(message, "success")
-    except DomainError as error:
-        flash(error.message, "error")
+    message = (
+        _("%(name)s is active again.", name=user.name)
+        if active
+        else _("%(name)s can no longer sign in.", name=user.name)
+    )
+    flash(message, "success")
     return redirect(url_for("admin.staff"), 303)
 
 
@@ -95,7 +101,8 @@ def set_kb_editor(staff_id: int):
     if not ActiveForm().validate_on_submit():
         abort(400, description=_("The form was incomplete."))
     allowed = request.form.get("allowed") == "1"
-    service.set_kb_editor(user, allowed, actor=current_user, ip=request.remote_addr)
+    with unit_of_work():
+        service.set_kb_editor(user, allowed, actor=current_user, ip=request.remote_addr)
     message = (
         _("%(name)s may now write help articles.", name=user.name)
         if allowed
@@ -112,11 +119,10 @@ def change_role(staff_id: int):
     form = RoleForm(prefix=f"u{user.id}")
     if not form.validate_on_submit():
         abort(400, description=_("Choose a valid role."))
-    try:
+    refused_goes_back_to("admin.staff")
+    with unit_of_work():
         service.change_role(user, Role(form.role.data), actor=current_user, ip=request.remote_addr)
-        flash(_("%(name)s is now %(role)s.", name=user.name, role=ROLE_LABELS[user.role]), "success")
-    except DomainError as error:
-        flash(error.message, "error")
+    flash(_("%(name)s is now %(role)s.", name=user.name, role=ROLE_LABELS[user.role]), "success")
     return redirect(url_for("admin.staff"), 303)
 
 

@@ -13,8 +13,10 @@ from helpdesk.audit import service as audit
 from helpdesk.auth.models import Role
 from helpdesk.auth.permissions import staff_required
 from helpdesk.extensions import db
-from helpdesk.tickets.macros import PLACEHOLDERS, InvalidMacro, save_macro
+from helpdesk.refusals import refused_shows_again
+from helpdesk.tickets.macros import PLACEHOLDERS, save_macro
 from helpdesk.tickets.models import Macro, Priority, Status
+from helpdesk.transaction import unit_of_work
 
 
 @bp.get("/macros")
@@ -28,8 +30,10 @@ def _form_page(form: MacroForm, macro: Macro | None, status: int = 200):
     return render_template("agents/macro.html", form=form, macro=macro, placeholders=PLACEHOLDERS), status
 
 
-def _save(form: MacroForm, macro: Macro | None):
-    try:
+def _save(form: MacroForm, macro: Macro | None) -> Macro:
+    """Save the macro; a refusal shows the form again with the reason under the body."""
+    refused_shows_again(lambda: _form_page(form, macro, 400), form.body)
+    with unit_of_work():
         return save_macro(
             macro,
             name=form.name.data,
@@ -41,10 +45,6 @@ def _save(form: MacroForm, macro: Macro | None):
             is_active=form.is_active.data,
             actor=current_user._get_current_object(),
         )
-    except InvalidMacro as error:
-        db.session.rollback()
-        form.body.errors = [*form.body.errors, error.message]
-        return None
 
 
 @bp.route("/macros/new", methods=["GET", "POST"])
@@ -52,10 +52,9 @@ def _save(form: MacroForm, macro: Macro | None):
 def new_macro():
     form = MacroForm()
     if form.validate_on_submit():
-        if _save(form, None) is not None:
-            flash(_("Macro saved."), "success")
-            return redirect(url_for("agents.macros"), 303)
-        return _form_page(form, None, 400)
+        _save(form, None)
+        flash(_("Macro saved."), "success")
+        return redirect(url_for("agents.macros"), 303)
     return _form_page(form, None, 400 if form.is_submitted() else 200)
 
 
@@ -72,10 +71,9 @@ def edit_macro(macro_id: int):
         form.set_priority.data = macro.set_priority.value if macro.set_priority else ""
         form.add_tags.data = ", ".join(macro.add_tags or [])
     if form.validate_on_submit():
-        if _save(form, macro) is not None:
-            flash(_("Macro saved."), "success")
-            return redirect(url_for("agents.macros"), 303)
-        return _form_page(form, macro, 400)
+        _save(form, macro)
+        flash(_("Macro saved."), "success")
+        return redirect(url_for("agents.macros"), 303)
     return _form_page(form, macro, 400 if form.is_submitted() else 200)
 
 
@@ -85,8 +83,8 @@ def delete_macro(macro_id: int):
     macro = db.session.get(Macro, macro_id) or abort(404)
     if not DeleteForm().validate_on_submit():
         abort(400, description=_("The form was incomplete."))
-    audit.record("macro.deleted", actor=current_user, target=f"macro:{macro.id}", name=macro.name)
-    db.session.delete(macro)
-    db.session.commit()
+    with unit_of_work():
+        audit.record("macro.deleted", actor=current_user, target=f"macro:{macro.id}", name=macro.name)
+        db.session.delete(macro)
     flash(_("Macro deleted."), "success")
     return redirect(url_for("agents.macros"), 303)

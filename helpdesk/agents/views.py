@@ -299,7 +299,8 @@ handle_refusals(bp, _refused)
 def ticket(number: str):
     found = _ticket_or_404(number)
     page = _render_ticket(found)
-    presence.mark_present(found.id, current_user.id)
+    with unit_of_work():
+        presence.mark_present(found.id, current_user.id)
     return page
 
 
@@ -481,7 +482,8 @@ def ticket_presence(number: str):
     form = PresenceForm()
     if not form.validate_on_submit():
         abort(400, description=_("The form was incomplete."))
-    presence.mark_present(ticket.id, current_user.id, typing=bool(form.typing.data))
+    with unit_of_work():
+        presence.mark_present(ticket.id, current_user.id, typing=bool(form.typing.data))
     return render_template(
         "agents/_presence.html", others=presence.others_present(ticket.id, current_user.id)
     )

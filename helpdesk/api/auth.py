@@ -12,6 +12,7 @@ from flask_smorest import abort
 from helpdesk.api.models import TokenScope
 from helpdesk.api.tokens import active_token
 from helpdesk.auth.models import Role, StaffUser
+from helpdesk.transaction import unit_of_work
 
 
 def _bearer_secret() -> str | None:
@@ -43,7 +44,8 @@ def api_auth(scope: TokenScope = TokenScope.READ, role: Role = Role.AGENT) -> Ca
             secret = _bearer_secret()
             if secret is None:
                 abort(401, message="Send an API token in the header 'Authorization: Bearer <token>'.")
-            token = active_token(secret)
+            with unit_of_work():  # the token's last use, stamped at most once a minute
+                token = active_token(secret)
             if token is None:
                 abort(401, message="This API token is unknown, revoked, or its staff account is deactivated.")
             if scope == TokenScope.WRITE and token.scope != TokenScope.WRITE:

@@ -10,6 +10,7 @@ from helpdesk.api import tokens
 from helpdesk.api.models import TokenScope
 from helpdesk.auth.models import StaffUser
 from helpdesk.extensions import db
+from helpdesk.transaction import unit_of_work
 
 api_command = AppGroup("api", help="The REST API: tokens.")
 token_group = AppGroup("token", help="Staff API tokens.")
@@ -25,7 +26,8 @@ def create_token(email: str, name: str, scope: str) -> None:
     staff = db.session.scalar(select(StaffUser).where(StaffUser.email == email.strip().lower()))
     if staff is None or not staff.is_active:
         raise click.ClickException(f"No active staff user has the email {email!r}.")
-    _token, secret = tokens.issue_token(staff, name=name, scope=TokenScope(scope), actor=staff)
+    with unit_of_work():
+        _token, secret = tokens.issue_token(staff, name=name, scope=TokenScope(scope), actor=staff)
     click.echo(secret)
 
 

@@ -25,6 +25,7 @@ from helpdesk.customers import accounts
 from helpdesk.customers.models import Customer, CustomerEmail, Order
 from helpdesk.extensions import db
 from helpdesk.tickets import queries
+from helpdesk.transaction import unit_of_work
 
 bp = api_blueprint(
     "Customers", "/api/v1/customers", "Customers, with their tickets and their shop orders (read-only)."
@@ -76,7 +77,8 @@ def list_customers(**args):
 @bp.response(201, CustomerSchema)
 def create_customer(data: dict):
     """A new customer; an email address another customer already has is refused (409)."""
-    return accounts.create_customer(actor=api_user(), **data)
+    with unit_of_work():
+        return accounts.create_customer(actor=api_user(), **data)
 
 
 @bp.route(f"/{CUSTOMER_ID}", methods=["GET"])
@@ -93,7 +95,8 @@ def get_customer(customer_id: int):
 @bp.response(200, CustomerSchema)
 def update_customer(data: dict, customer_id: int):
     """Change the given fields; a new `email` becomes the primary address, the old ones are kept."""
-    return accounts.update_customer(_customer(customer_id), actor=api_user(), **data)
+    with unit_of_work():
+        return accounts.update_customer(_customer(customer_id), actor=api_user(), **data)
 
 
 @bp.route(f"/{CUSTOMER_ID}/tickets", methods=["GET"])

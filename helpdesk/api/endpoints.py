@@ -44,14 +44,12 @@ def save_endpoint(
         events=endpoint.events,
         active=is_active,
     )
-    db.session.commit()
     return endpoint
 
 
 def rotate_secret(endpoint: WebhookEndpoint, *, actor: StaffUser, ip: str | None = None) -> None:
     endpoint.secret = new_secret()
     audit.record("webhook.secret_rotated", actor=actor, target=f"webhook:{endpoint.id}", ip=ip)
-    db.session.commit()
 
 
 def retry_delivery(delivery: WebhookDelivery, *, actor: StaffUser, ip: str | None = None) -> None:
@@ -62,4 +60,3 @@ def retry_delivery(delivery: WebhookDelivery, *, actor: StaffUser, ip: str | Non
         .values(status=DeliveryStatus.QUEUED, next_attempt_at=utcnow(), attempts=0)
     )
     audit.record("webhook.retried", actor=actor, target=f"webhook_delivery:{delivery.id}", ip=ip)
-    db.session.commit()

@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -49,20 +49,22 @@ def issue_token(
         scope=scope.value,
         name=token.name,
     )
-    db.session.commit()
     return token, secret
 
 
-def revoke_token(token: ApiToken, *, actor: StaffUser, ip: str | None = None) -> None:
+def may_revoke(token: ApiToken, actor: StaffUser) -> bool:
     """Staff revoke their own tokens; admins anybody's."""
-    if token.staff_id != actor.id and not actor.has_role(Role.ADMIN):
-        raise NotAllowed(str(_l("You can only revoke your own tokens.")))
+    return token.staff_id == actor.id or actor.has_role(Role.ADMIN)
+
+
+def revoke_token(token: ApiToken, *, actor: StaffUser, ip: str | None = None) -> None:
+    if not may_revoke(token, actor):
+        raise NotAllowed(_("You can only revoke your own tokens."))
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         audit.record(
             "api_token.revoked", actor=actor, target=f"api_token:{token.id}", ip=ip, staff=token.staff.email
         )
-    db.session.commit()
 
 
 def active_token(secret: str) -> ApiToken | None:
@@ -76,8 +78,7 @@ def active_token(secret: str) -> ApiToken | None:
         return None
     now = utcnow()
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_PRECISION:
-        token.last_used_at = now
-        db.session.commit()
+        token.last_used_at = now  # committed by the request's authentication (``api.auth``)
     return token
 
 

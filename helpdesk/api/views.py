@@ -14,7 +14,7 @@ from helpdesk.api.models import ApiToken, DeliveryStatus, TokenScope, WebhookDel
 from helpdesk.auth.models import Role
 from helpdesk.auth.permissions import staff_required
 from helpdesk.extensions import db
-from helpdesk.tickets.errors import DomainError
+from helpdesk.transaction import unit_of_work
 
 bp = Blueprint("api_pages", __name__)
 
@@ -44,13 +44,14 @@ def create_token():
     form = TokenForm()
     if not form.validate_on_submit():
         return _render_tokens(form, status=400)
-    _token, secret = tokens.issue_token(
-        current_user,
-        name=form.name.data,
-        scope=TokenScope(form.scope.data),
-        actor=current_user,
-        ip=request.remote_addr,
-    )
+    with unit_of_work():
+        _token, secret = tokens.issue_token(
+            current_user,
+            name=form.name.data,
+            scope=TokenScope(form.scope.data),
+            actor=current_user,
+            ip=request.remote_addr,
+        )
     # Shown in this response only (never flashed: the session cookie would carry it).
     return _render_tokens(TokenForm(formdata=None), new_secret=secret, status=201)
 
@@ -61,11 +62,11 @@ def revoke_token(token_id: int):
     if not RevokeForm().validate_on_submit():
         abort(400, description=_("The form was incomplete."))
     token = db.session.get(ApiToken, token_id) or abort(404)
-    try:
-        tokens.revoke_token(token, actor=current_user, ip=request.remote_addr)
-        flash(_("The token %(name)s no longer works.", name=token.name), "success")
-    except DomainError:
+    if not tokens.may_revoke(token, current_user):
         abort(404)  # someone else's token: don't tell it exists
+    with unit_of_work():
+        tokens.revoke_token(token, actor=current_user, ip=request.remote_addr)
+    flash(_("The token %(name)s no longer works.", name=token.name), "success")
     return redirect(url_for("api_pages.token_list"), 303)
 
 
@@ -104,15 +105,16 @@ def _edit_webhook(endpoint: WebhookEndpoint | None):
         return render_template(
             "api/webhook.html", endpoint=endpoint, form=form, rotate_form=RevokeForm()
         ), status
-    endpoint = endpoints.save_endpoint(
-        endpoint,
-        actor=current_user,
-        url=form.url.data,
-        description=form.description.data,
-        events=form.events.data,
-        is_active=form.is_active.data,
-        ip=request.remote_addr,
-    )
+    with unit_of_work():
+        endpoint = endpoints.save_endpoint(
+            endpoint,
+            actor=current_user,
+            url=form.url.data,
+            description=form.description.data,
+            events=form.events.data,
+            is_active=form.is_active.data,
+            ip=request.remote_addr,
+        )
     flash(_("Webhook saved."), "success")
     return redirect(url_for("api_pages.edit_webhook", endpoint_id=endpoint.id), 303)
 
@@ -123,7 +125,8 @@ def rotate_secret(endpoint_id: int):
     endpoint = db.session.get(WebhookEndpoint, endpoint_id) or abort(404)
     if not RevokeForm().validate_on_submit():
         abort(400, description=_("The form was incomplete."))
-    endpoints.rotate_secret(endpoint, actor=current_user, ip=request.remote_addr)
+    with unit_of_work():
+        endpoints.rotate_secret(endpoint, actor=current_user, ip=request.remote_addr)
     flash(_("New signing secret created; update the receiver."), "success")
     return redirect(url_for("api_pages.edit_webhook", endpoint_id=endpoint.id), 303)
 
@@ -159,6 +162,7 @@ def retry_delivery(delivery_id: int):
     delivery = db.session.get(WebhookDelivery, delivery_id) or abort(404)
     if not RevokeForm().validate_on_submit():
         abort(400, description=_("The form was incomplete."))
-    endpoints.retry_delivery(delivery, actor=current_user, ip=request.remote_addr)
+    with unit_of_work():
+        endpoints.retry_delivery(delivery, actor=current_user, ip=request.remote_addr)
     flash(_("The delivery will be sent again."), "success")
     return redirect(url_for("api_pages.deliveries"), 303)

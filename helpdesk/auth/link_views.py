@@ -11,6 +11,8 @@ from helpdesk.auth.forms import ConfirmLinkForm, EmailOnlyForm, GuestCaseForm, N
 from helpdesk.auth.models import TokenPurpose
 from helpdesk.auth.permissions import sign_in_rate_limit
 from helpdesk.kb.case_form import DRAFT_KEY
+from helpdesk.refusals import handle_refusals
+from helpdesk.transaction import unit_of_work
 
 bp = Blueprint("signin", __name__)
 
@@ -19,8 +21,12 @@ def _check_your_email():
     return render_template("auth/check_email.html")
 
 
-def _invalid(error: links.InvalidLink):
-    return render_template("auth/link_invalid.html", message=error.message), 400
+def _invalid(message: str):
+    """A used, expired or forged link (``links.InvalidLink``), or a lost race for the same link."""
+    return render_template("auth/link_invalid.html", message=message), 400
+
+
+handle_refusals(bp, _invalid)
 
 
 def _form_page(template: str, form, **context):
@@ -33,7 +39,8 @@ def _form_page(template: str, form, **context):
 def request_link():
     form = EmailOnlyForm()
     if form.validate_on_submit():
-        links.request_sign_in_link(form.email.data)
+        with unit_of_work():
+            links.request_sign_in_link(form.email.data)
         return _check_your_email()
     return _form_page("auth/email_form.html", form, heading=_("Email me a sign-in link"))
 
@@ -42,14 +49,12 @@ def request_link():
 @sign_in_rate_limit
 def magic_link(token: str):
     form = ConfirmLinkForm()
-    try:
-        if form.validate_on_submit():
+    if form.validate_on_submit():
+        with unit_of_work():
             customer = links.sign_in_with_link(token)
-            login_user(customer)
-            return redirect(url_for("portal.cases"), 303)
-        links.peek(TokenPurpose.SIGN_IN, token)
-    except links.InvalidLink as error:
-        return _invalid(error)
+        login_user(customer)
+        return redirect(url_for("portal.cases"), 303)
+    links.peek(TokenPurpose.SIGN_IN, token)
     return render_template("auth/confirm_link.html", form=form, action=_("Sign in"))
 
 
@@ -58,7 +63,8 @@ def magic_link(token: str):
 def sign_up():
     form = SignUpForm()
     if form.validate_on_submit():
-        links.request_sign_up(form.name.data, form.email.data, form.password.data)
+        with unit_of_work():
+            links.request_sign_up(form.name.data, form.email.data, form.password.data)
         return _check_your_email()
     return _form_page("auth/sign_up.html", form)
 
@@ -67,18 +73,16 @@ def sign_up():
 @sign_in_rate_limit
 def verify(token: str):
     form = ConfirmLinkForm()
-    try:
-        if form.validate_on_submit():
+    if form.validate_on_submit():
+        with unit_of_work():
             customer, ticket = links.verify_email(token)
-            login_user(customer)
-            if ticket is not None:
-                flash(_("Your case %(number)s has been opened.", number=ticket.number), "success")
-                return redirect(url_for("portal.case", number=ticket.number), 303)
-            flash(_("Your email address is confirmed. Welcome!"), "success")
-            return redirect(url_for("portal.cases"), 303)
-        links.peek(TokenPurpose.VERIFY_EMAIL, token)
-    except links.InvalidLink as error:
-        return _invalid(error)
+        login_user(customer)
+        if ticket is not None:
+            flash(_("Your case %(number)s has been opened.", number=ticket.number), "success")
+            return redirect(url_for("portal.case", number=ticket.number), 303)
+        flash(_("Your email address is confirmed. Welcome!"), "success")
+        return redirect(url_for("portal.cases"), 303)
+    links.peek(TokenPurpose.VERIFY_EMAIL, token)
     return render_template("auth/confirm_link.html", form=form, action=_("Confirm my email address"))
 
 
@@ -87,7 +91,8 @@ def verify(token: str):
 def forgot_password():
     form = EmailOnlyForm()
     if form.validate_on_submit():
-        links.request_password_reset(form.email.data)
+        with unit_of_work():
+            links.request_password_reset(form.email.data)
         return _check_your_email()
     return _form_page("auth/email_form.html", form, heading=_("Forgot your password?"))
 
@@ -96,15 +101,13 @@ def forgot_password():
 @sign_in_rate_limit
 def reset_password(token: str):
     form = NewPasswordForm()
-    try:
-        if form.validate_on_submit():
+    if form.validate_on_submit():
+        with unit_of_work():
             customer = links.reset_password(token, form.password.data)
-            login_user(customer)
-            flash(_("Your password has been changed."), "success")
-            return redirect(url_for("portal.cases"), 303)
-        links.peek(TokenPurpose.RESET_PASSWORD, token)
-    except links.InvalidLink as error:
-        return _invalid(error)
+        login_user(customer)
+        flash(_("Your password has been changed."), "success")
+        return redirect(url_for("portal.cases"), 303)
+    links.peek(TokenPurpose.RESET_PASSWORD, token)
     return _form_page("auth/reset_password.html", form)
 
 
@@ -115,7 +118,8 @@ def guest_case():
     draft = session.get(DRAFT_KEY) or {}
     form = GuestCaseForm(data=None if request.method == "POST" else draft)
     if form.validate_on_submit():
-        links.request_guest_case(form.name.data, form.email.data, form.subject.data, form.body.data)
+        with unit_of_work():
+            links.request_guest_case(form.name.data, form.email.data, form.subject.data, form.body.data)
         session.pop(DRAFT_KEY, None)
         return _check_your_email()
     return _form_page("auth/guest_case.html", form)

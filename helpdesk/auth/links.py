@@ -87,8 +87,7 @@ def consume(purpose: TokenPurpose, signed: str) -> EmailToken:
         .where(EmailToken.id == token.id, EmailToken.used_at.is_(None))
         .values(used_at=utcnow())
     )
-    if used.rowcount != 1:
-        db.session.rollback()
+    if used.rowcount != 1:  # the other click won; the caller's unit of work rolls back
         raise InvalidLink(_("This link is not valid or has expired. Ask for a new one."))
     return token
 
@@ -118,7 +117,6 @@ def request_sign_in_link(email: str) -> None:
             ),
         )
         audit.record("auth.magic_link_sent", actor=customer)
-    db.session.commit()
 
 
 def sign_in_with_link(signed: str) -> Customer:
@@ -129,7 +127,6 @@ def sign_in_with_link(signed: str) -> Customer:
     _mark_verified(customer, token.email)
     customer.last_login_at = utcnow()
     audit.record("auth.sign_in", actor=customer, kind="customer", method="magic_link")
-    db.session.commit()
     return customer
 
 
@@ -159,7 +156,6 @@ def request_sign_up(name: str, email: str, password: str) -> None:
                 link=_link("signin.verify", signed),
             ),
         )
-    db.session.commit()
 
 
 def request_guest_case(name: str, email: str, subject: str, body: str) -> None:
@@ -179,7 +175,6 @@ def request_guest_case(name: str, email: str, subject: str, body: str) -> None:
             link=_link("signin.verify", signed),
         ),
     )
-    db.session.commit()
 
 
 def verify_email(signed: str) -> tuple[Customer, Ticket | None]:
@@ -208,7 +203,6 @@ def verify_email(signed: str) -> tuple[Customer, Ticket | None]:
             order=order,
         )
     audit.record("auth.email_verified", actor=customer, purpose=payload.get("kind"))
-    db.session.commit()
     return customer, ticket
 
 
@@ -225,7 +219,6 @@ def request_password_reset(email: str) -> None:
                 link=_link("signin.reset_password", signed),
             ),
         )
-    db.session.commit()
 
 
 def reset_password(signed: str, password: str) -> Customer:
@@ -236,7 +229,6 @@ def reset_password(signed: str, password: str) -> Customer:
     customer.set_password(password)
     _mark_verified(customer, token.email)
     audit.record("auth.password_reset", actor=customer)
-    db.session.commit()
     return customer
 
 

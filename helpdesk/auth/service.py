@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -20,8 +21,12 @@ MAX_FAILED_SIGN_INS = 5
 FAILED_SIGN_IN_WINDOW = timedelta(minutes=15)
 
 
-class TooManyAttempts(Exception):
-    """Sign-in refused for now: too many failed attempts on this account."""
+@dataclass(frozen=True)
+class SignInAttempt:
+    """What a sign-in came to; it is audited either way, so the caller commits both outcomes."""
+
+    user: StaffUser | Customer | None
+    blocked: bool = False  # too many failed attempts on this account: even the right password is refused
 
 
 # Checked against when the account does not exist, so a missing account takes as long as a wrong password.
@@ -49,12 +54,12 @@ def find_customer(email: str) -> Customer | None:
     )
 
 
-def authenticate_staff(email: str, password: str, ip: str | None = None) -> StaffUser | None:
+def authenticate_staff(email: str, password: str, ip: str | None = None) -> SignInAttempt:
     user = find_staff(email)
     return _check(user, email, password, ip, kind="staff")
 
 
-def authenticate_customer(email: str, password: str, ip: str | None = None) -> Customer | None:
+def authenticate_customer(email: str, password: str, ip: str | None = None) -> SignInAttempt:
     user = find_customer(email)
     return _check(user, email, password, ip, kind="customer")
 
@@ -79,12 +84,11 @@ def recent_failures(email: str) -> int:
     )
 
 
-def _check(user, email: str, password: str, ip: str | None, kind: str):
+def _check(user, email: str, password: str, ip: str | None, kind: str) -> SignInAttempt:
     if recent_failures(email) >= MAX_FAILED_SIGN_INS:
         _spend_hash_time(password)  # the same time as any other answer
         audit.record("auth.sign_in_blocked", actor_label=normalise_email(email), ip=ip, kind=kind)
-        db.session.commit()
-        raise TooManyAttempts(email)
+        return SignInAttempt(None, blocked=True)
     if user is None:
         _spend_hash_time(password)
     ok = user is not None and user.is_active and user.check_password(password)
@@ -94,8 +98,7 @@ def _check(user, email: str, password: str, ip: str | None, kind: str):
         audit.record("auth.sign_in", actor=user, ip=ip, kind=kind)
     else:
         audit.record("auth.sign_in_failed", actor_label=normalise_email(email), ip=ip, kind=kind)
-    db.session.commit()
-    return user if ok else None
+    return SignInAttempt(user if ok else None)
 
 
 def load_user(user_id: str) -> StaffUser | Customer | None:

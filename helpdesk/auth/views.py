@@ -11,7 +11,7 @@ from flask_login import current_user, login_user, logout_user
 from helpdesk.auth import service
 from helpdesk.auth.forms import LanguageForm, LoginForm
 from helpdesk.auth.permissions import sign_in_rate_limit
-from helpdesk.extensions import db
+from helpdesk.transaction import unit_of_work
 
 bp = Blueprint("auth", __name__)
 
@@ -30,17 +30,17 @@ def _login_page(kind: str):
     default_next = url_for("agents.queue") if kind == "staff" else url_for("portal.cases")
     if form.validate_on_submit():
         authenticate = service.authenticate_staff if kind == "staff" else service.authenticate_customer
-        try:
-            user = authenticate(form.email.data, form.password.data, ip=request.remote_addr)
-        except service.TooManyAttempts:
+        with unit_of_work():
+            attempt = authenticate(form.email.data, form.password.data, ip=request.remote_addr)
+            user = attempt.user
+            if user is not None and session.get("lang") and not user.language:
+                user.language = session["lang"]
+        if attempt.blocked:
             flash(
                 _("Too many failed sign-ins. Wait 15 minutes and try again, or reset your password."), "error"
             )
             return render_template("auth/login.html", form=form, kind=kind), 429
         if user is not None:
-            if session.get("lang") and not user.language:
-                user.language = session["lang"]
-                db.session.commit()
             login_user(user, remember=form.remember.data)
             return redirect(safe_next(form.next.data, default_next))
         flash(_("The email or password is not correct."), "error")
@@ -78,6 +78,6 @@ def set_language():
         return redirect(url_for("portal.home")), 303
     session["lang"] = form.language.data
     if current_user.is_authenticated:
-        current_user.language = form.language.data
-        db.session.commit()
+        with unit_of_work():
+            current_user.language = form.language.data
     return redirect(safe_next(form.next.data, url_for("portal.home")), 303)

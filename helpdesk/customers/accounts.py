@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from helpdesk.audit import service as audit
@@ -19,7 +19,7 @@ class EmailTaken(DomainError):
 def _check_email_free(email: str, customer: Customer | None = None) -> None:
     owner = db.session.scalar(select(CustomerEmail.customer_id).where(CustomerEmail.email == email))
     if owner is not None and (customer is None or owner != customer.id):
-        raise EmailTaken(str(_l("Another customer already uses %(email)s.", email=email)))
+        raise EmailTaken(_("Another customer already uses %(email)s.", email=email))
 
 
 def create_customer(
@@ -40,7 +40,6 @@ def create_customer(
     db.session.add(customer)
     db.session.flush()
     audit.record("customer.created", actor=actor, target=f"customer:{customer.id}", email=email)
-    db.session.commit()
     return customer
 
 
@@ -68,5 +67,4 @@ def update_customer(customer: Customer, *, actor: StaffUser, **changes) -> Custo
         target=f"customer:{customer.id}",
         fields=sorted([*changes, *(["email"] if email else [])]),
     )
-    db.session.commit()
     return customer

@@ -7,6 +7,8 @@ import json
 import click
 from flask.cli import AppGroup
 
+from helpdesk.transaction import unit_of_work
+
 orders_command = AppGroup("orders", help="Customer orders (local table).")
 
 
@@ -19,7 +21,8 @@ def import_command(csv_file, dry_run: bool, source: str) -> None:
     from helpdesk.customers.orders import import_csv
 
     try:
-        result = import_csv(csv_file, dry_run=dry_run, source=source)
+        with unit_of_work():
+            result = import_csv(csv_file, dry_run=dry_run, source=source)
     except UnicodeDecodeError as exc:
         raise click.ClickException(f"{csv_file.name} is not UTF-8 text ({exc.reason}).") from exc
     if not result.ok:
@@ -49,7 +52,8 @@ def customer_export_command(ref: str, output) -> None:
     """Write everything held about one customer as one JSON document (audited)."""
     from helpdesk.customers.privacy import export_customer
 
-    data = export_customer(_customer(ref), actor=None)
+    with unit_of_work():
+        data = export_customer(_customer(ref), actor=None)
     json.dump(data, output, ensure_ascii=False, indent=2)
     output.write("\n")
     click.echo(f"Exported customer {data['profile']['id']}: {len(data['tickets'])} tickets.", err=True)
@@ -65,7 +69,9 @@ def customer_erase_command(ref: str, yes: bool) -> None:
     customer = _customer(ref)
     if not yes:
         raise click.ClickException("Erasing cannot be undone; add --yes to confirm.")
-    result = erase_customer(customer, actor=None)
+    with unit_of_work():
+        result = erase_customer(customer, actor=None)
+    result.delete_files()
     click.echo(
         f"Erased customer {customer.id}: "
         + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in result.counts().items())

@@ -168,8 +168,8 @@ class ImportResult:
 
 
 def import_csv(text: str | Iterable[str], *, dry_run: bool = False, source: str = "csv") -> ImportResult:
-    """Validate every row, then write them all in one transaction — or none if any row is bad.
-    ``dry_run`` validates and counts, and writes nothing."""
+    """Validate every row, then write them all in the caller's transaction — or none if any row is
+    bad. ``dry_run`` validates and counts, and writes nothing."""
     result = ImportResult()
     stream = io.StringIO(text) if isinstance(text, str) else text
     reader = csv.DictReader(stream)
@@ -208,18 +208,15 @@ def import_csv(text: str | Iterable[str], *, dry_run: bool = False, source: str 
         result.errors.append((reader.line_num, str(error)))
     if result.errors:
         return result
-    try:
-        for _line, record in records:
-            _order, created = upsert_order(record)
-            if created:
-                result.created += 1
-            else:
-                result.updated += 1
-        if dry_run:
-            db.session.rollback()
+    rehearsal = db.session.begin_nested()  # a dry run writes every row, counts, then undoes them
+    for _line, record in records:
+        _order, created = upsert_order(record)
+        if created:
+            result.created += 1
         else:
-            db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+            result.updated += 1
+    if dry_run:
+        rehearsal.rollback()
+    else:
+        rehearsal.commit()
     return result

@@ -81,7 +81,6 @@ def export_customer(customer: Customer, *, actor: StaffUser | None, ip: str | No
     """Everything we hold about one customer, as JSON-ready data (a subject access request); audited."""
     data = _customer_data(customer)
     audit.record("customer.exported", actor=actor, target=f"customer:{customer.id}", ip=ip)
-    db.session.commit()
     return data
 
 
@@ -228,6 +227,11 @@ class Erasure:
     def counts(self) -> dict[str, int]:
         return {k: v for k, v in vars(self).items() if not k.startswith("_")}
 
+    def delete_files(self) -> None:
+        """Remove the attachment files nothing else refers to: call it after the commit, so a
+        rolled-back erasure keeps them."""
+        self.files_deleted = _delete_unshared_files(self._files)
+
 
 class _Scrubber:
     """Replaces a person's identifiers (name, addresses, phone) in free text and JSON values."""
@@ -254,8 +258,8 @@ class _Scrubber:
 
 
 def erase_customer(customer: Customer, *, actor: StaffUser | None, ip: str | None = None) -> Erasure:
-    """Anonymise the customer and remove what they wrote, in one transaction; then delete the
-    attachment files nothing else refers to. Safe to run again."""
+    """Anonymise the customer and remove what they wrote, in the caller's transaction; once it is
+    committed, ``Erasure.delete_files()`` removes the files nothing else refers to. Safe to run again."""
     emails = [e.email for e in customer.emails]
     identifiers = [customer.name, customer.phone or "", *emails]
     tickets = db.session.scalars(
@@ -310,8 +314,6 @@ def erase_customer(customer: Customer, *, actor: StaffUser | None, ip: str | Non
     customer.last_login_at = None
     counts = {k: v for k, v in result.counts().items() if k != "files_deleted"}  # known after the commit
     audit.record("customer.erased", actor=actor, target=f"customer:{customer.id}", ip=ip, **counts)
-    db.session.commit()
-    result.files_deleted = _delete_unshared_files(result._files)
     return result
 
 

@@ -8,6 +8,7 @@ import click
 from flask.cli import with_appcontext
 
 from helpdesk.kb import service
+from helpdesk.transaction import unit_of_work
 
 
 @click.group("kb")
@@ -21,7 +22,8 @@ def kb_command() -> None:
 def import_command(file) -> None:
     """Upsert articles by slug from a JSON-lines FILE ('-' for standard input); all or nothing."""
     try:
-        summary = service.import_articles(file)
+        with unit_of_work():
+            summary = service.import_articles(file)
     except service.ImportProblem as exc:
         for problem in exc.problems:
             click.echo(problem, err=True)

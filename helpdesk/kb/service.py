@@ -161,7 +161,6 @@ def search_articles(
                 customer_id=customer_id,
             )
         )
-        db.session.commit()
     return results
 
 
@@ -197,7 +196,6 @@ def record_view(article: Article, *, source: str = "portal", customer_id: int | 
         update(Article).where(Article.id == article.id).values(view_count=Article.view_count + 1)
     )
     db.session.add(ArticleView(article_id=article.id, source=source, customer_id=customer_id))
-    db.session.commit()
 
 
 def record_feedback(article: Article, *, helpful: bool, comment: str | None, customer_id: int | None) -> None:
@@ -211,7 +209,6 @@ def record_feedback(article: Article, *, helpful: bool, comment: str | None, cus
             customer_id=customer_id,
         )
     )
-    db.session.commit()
 
 
 def record_deflection(article: Article, *, query: str | None, customer_id: int | None) -> Deflection:
@@ -219,7 +216,7 @@ def record_deflection(article: Article, *, query: str | None, customer_id: int |
         article_id=article.id, customer_id=customer_id, query=(query or "").strip()[:500] or None
     )
     db.session.add(deflection)
-    db.session.commit()
+    db.session.flush()
     return deflection
 
 
@@ -368,9 +365,7 @@ def import_articles(lines: Iterable[str], *, author_id: int | None = None) -> di
         else:
             summary["unchanged"] += 1
     if problems:
-        db.session.rollback()
-        raise ImportProblem(problems)
-    db.session.commit()
+        raise ImportProblem(problems)  # the caller's unit of work rolls the good lines back too
     return summary
 
 

@@ -16,12 +16,22 @@ from helpdesk.kb.case_form import DRAFT_KEY, VIEWED_KEY
 from helpdesk.kb.forms import ArticleForm, FeedbackForm, SolvedForm
 from helpdesk.kb.models import Article, ArticleStatus, Category
 from helpdesk.kb.rendering import body_without_title, render_markdown
+from helpdesk.refusals import handle_refusals, refused_shows_again
 from helpdesk.tickets.models import SUBJECT_MAX_CHARS
+from helpdesk.transaction import unit_of_work
 
 bp = Blueprint("kb", __name__)
 
 SUGGESTIONS = 5
 DRAFT_BODY_CHARS = 1200
+
+
+def _refused(message: str):
+    """A refused write with no form to show again: the reason on an error page."""
+    return render_template("errors/error.html", code=400, message=message), 400
+
+
+handle_refusals(bp, _refused)
 
 
 def _customer_id() -> int | None:
@@ -49,9 +59,10 @@ def search():
     limit = request.args.get("limit", 10, type=int)
     if not 1 <= limit <= 50:
         abort(400, _("The limit must be between 1 and 50."))
-    results = service.search_articles(
-        text, locale=locale, limit=limit, source="portal", customer_id=_customer_id()
-    )
+    with unit_of_work():  # the search is logged for the zero-result report
+        results = service.search_articles(
+            text, locale=locale, limit=limit, source="portal", customer_id=_customer_id()
+        )
     if _wants_json():
         return jsonify([hit.as_json() for hit in results.hits])
     return render_template("kb/search.html", results=results, locale=locale)
@@ -66,14 +77,15 @@ def suggest():
     # cut here; the page's script keeps the whole text in sessionStorage.
     session[DRAFT_KEY] = {"subject": subject, "body": body[:DRAFT_BODY_CHARS]}
     text = f"{subject} {body[:2000]}".strip()
-    results = service.search_articles(
-        text,
-        locale=current_language(),
-        limit=SUGGESTIONS,
-        as_you_type=True,
-        source="case_form" if len(text) >= 3 else None,
-        customer_id=_customer_id(),
-    )
+    with unit_of_work():
+        results = service.search_articles(
+            text,
+            locale=current_language(),
+            limit=SUGGESTIONS,
+            as_you_type=True,
+            source="case_form" if len(text) >= 3 else None,
+            customer_id=_customer_id(),
+        )
     return render_template("kb/_suggestions.html", results=results)
 
 
@@ -83,7 +95,10 @@ def article(slug: str):
     if found is None:
         abort(404)
     from_case_form = request.args.get("from") == "case_form"
-    service.record_view(found, source="case_form" if from_case_form else "portal", customer_id=_customer_id())
+    with unit_of_work():
+        service.record_view(
+            found, source="case_form" if from_case_form else "portal", customer_id=_customer_id()
+        )
     if from_case_form:
         viewed = set(session.get(VIEWED_KEY, []))
         viewed.add(found.id)
@@ -107,9 +122,10 @@ def feedback(slug: str):
     form = FeedbackForm()
     if not form.validate_on_submit() or form.helpful.data not in ("yes", "no"):
         abort(400, _("Choose yes or no."))
-    service.record_feedback(
-        found, helpful=form.helpful.data == "yes", comment=form.comment.data, customer_id=_customer_id()
-    )
+    with unit_of_work():
+        service.record_feedback(
+            found, helpful=form.helpful.data == "yes", comment=form.comment.data, customer_id=_customer_id()
+        )
     if htmx:
         return render_template("kb/_thanks.html")
     flash(_("Thank you for your feedback."), "success")
@@ -123,7 +139,8 @@ def solved(slug: str):
     form = SolvedForm()
     if not form.validate_on_submit():
         abort(400)
-    service.record_deflection(found, query=form.query.data, customer_id=_customer_id())
+    with unit_of_work():
+        service.record_deflection(found, query=form.query.data, customer_id=_customer_id())
     session.pop(DRAFT_KEY, None)
     session.pop(VIEWED_KEY, None)
     flash(_("Glad we could help! No case was opened."), "success")
@@ -179,7 +196,8 @@ def edit(article_id: int | None):
             if original is None:
                 form.translation_of.errors.append(_("No article has this slug."))
         if not form.translation_of.errors:
-            try:
+            refused_shows_again(lambda: _editor_page(form, article, 400))
+            with unit_of_work():
                 article = service.save_article(
                     article,
                     slug=form.slug.data,
@@ -192,14 +210,12 @@ def edit(article_id: int | None):
                     status=ArticleStatus(form.status.data),
                     author_id=current_user.id,
                 )
-                db.session.commit()
-            except service.ArticleProblem as error:
-                db.session.rollback()
-                flash(error.message, "error")
-            else:
-                flash(_("Article saved."), "success")
-                return redirect(url_for("kb.edit", article_id=article.id), 303)
-    status = 400 if request.method == "POST" else 200
+            flash(_("Article saved."), "success")
+            return redirect(url_for("kb.edit", article_id=article.id), 303)
+    return _editor_page(form, article, 400 if request.method == "POST" else 200)
+
+
+def _editor_page(form: ArticleForm, article: Article | None, status: int):
     preview = render_markdown(form.body.data or "")
     return render_template("kb/edit.html", form=form, article=article, preview=preview), status
 

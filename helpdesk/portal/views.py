@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -13,7 +13,7 @@ from helpdesk.kb import service as kb
 from helpdesk.kb.case_form import DRAFT_KEY, VIEWED_KEY
 from helpdesk.portal import cases as case_rules
 from helpdesk.portal.forms import CaseActionForm, CaseReplyForm, CsatForm, NewCaseForm
-from helpdesk.refusals import handle_refusals
+from helpdesk.refusals import handle_refusals, show_again_when_refused
 from helpdesk.tickets import queries, service
 from helpdesk.tickets.attachments import files_from_upload, send_attachment
 from helpdesk.tickets.models import Attachment, Channel, MessageKind, Ticket
@@ -25,8 +25,6 @@ bp = Blueprint("portal", __name__)
 def _refused(message: str):
     """A refused action: back to the case with the reason, or the new-case form kept as typed."""
     flash(message, "error")
-    if request.endpoint == "portal.new_case":  # the form as sent, with any field's own error
-        return render_template("portal/new_case.html", form=g.get("case_form") or NewCaseForm()), 400
     number = (request.view_args or {}).get("number")
     if number:
         return redirect(url_for("portal.case", number=number), 303)
@@ -67,7 +65,7 @@ def new_case():
     draft = session.get(DRAFT_KEY) or {}
     form = NewCaseForm(data=None if request.method == "POST" else draft)
     if form.validate_on_submit():
-        g.case_form = form
+        show_again_when_refused(lambda message: _case_form_again(form, message))
         with unit_of_work():
             queue, order = case_rules.route_case(
                 current_user,
@@ -92,6 +90,12 @@ def new_case():
         flash(_("Your case %(number)s has been opened.", number=ticket.number), "success")
         return redirect(url_for("portal.case", number=ticket.number), 303)
     return render_template("portal/new_case.html", form=form), 400 if form.errors else 200
+
+
+def _case_form_again(form: NewCaseForm, message: str):
+    """A refused new case: the form as sent, with the reason, so nothing typed is lost."""
+    flash(message, "error")
+    return render_template("portal/new_case.html", form=form), 400
 
 
 @bp.get("/portal/cases/<number>")

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import holidays
 from flask import current_app
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from helpdesk.audit import service as audit
@@ -94,13 +94,13 @@ def _validate(timezone: str, country: str | None, subdivision: str | None) -> No
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise InvalidCalendar(str(_l("Unknown time zone %(zone)s.", zone=timezone))) from exc
+        raise InvalidCalendar(_("Unknown time zone %(zone)s.", zone=timezone)) from exc
     if country:
         supported = holidays.list_supported_countries()
         if country not in supported:
-            raise InvalidCalendar(str(_l("No public holidays are known for %(code)s.", code=country)))
+            raise InvalidCalendar(_("No public holidays are known for %(code)s.", code=country))
         if subdivision and subdivision not in supported[country]:
-            raise InvalidCalendar(str(_l("Unknown region %(code)s.", code=subdivision)))
+            raise InvalidCalendar(_("Unknown region %(code)s.", code=subdivision))
 
 
 def save_calendar(
@@ -118,9 +118,9 @@ def save_calendar(
     name = name.strip()
     clash = db.session.scalar(select(BusinessCalendar.id).where(BusinessCalendar.name == name))
     if clash is not None and (calendar is None or clash != calendar.id):
-        raise InvalidCalendar(str(_l("A calendar named %(name)s already exists.", name=name)))
+        raise InvalidCalendar(_("A calendar named %(name)s already exists.", name=name))
     if not any(weekly.get(day) for day in range(7)):
-        raise InvalidCalendar(str(_l("A calendar needs working hours on at least one day.")))
+        raise InvalidCalendar(_("A calendar needs working hours on at least one day."))
     created = calendar is None
     if calendar is None:
         calendar = BusinessCalendar(name=name)
@@ -157,7 +157,7 @@ def add_override(
     actor: StaffUser,
 ) -> CalendarOverride:
     if last_day < first_day:
-        raise InvalidCalendar(str(_l("The last day comes before the first day.")))
+        raise InvalidCalendar(_("The last day comes before the first day."))
     override = CalendarOverride(
         calendar=calendar,
         name=name.strip(),
@@ -189,7 +189,7 @@ def remove_override(override: CalendarOverride, *, actor: StaffUser) -> None:
 
 def add_holiday(calendar: BusinessCalendar, *, day: date, name: str, actor: StaffUser) -> CalendarHoliday:
     if any(h.day == day for h in calendar.holidays):
-        raise InvalidCalendar(str(_l("%(day)s is already a holiday in this calendar.", day=day.isoformat())))
+        raise InvalidCalendar(_("%(day)s is already a holiday in this calendar.", day=day.isoformat()))
     holiday = CalendarHoliday(calendar=calendar, day=day, name=name.strip())
     db.session.add(holiday)
     _bump(calendar)
@@ -213,7 +213,7 @@ def delete_calendar(calendar: BusinessCalendar, *, actor: StaffUser) -> None:
 
     used = db.session.scalar(select(SlaPolicy.id).where(SlaPolicy.calendar_id == calendar.id).limit(1))
     if used is not None:
-        raise InvalidCalendar(str(_l("This calendar is used by an SLA policy.")))
+        raise InvalidCalendar(_("This calendar is used by an SLA policy."))
     audit.record("sla.calendar_deleted", actor=actor, target=f"calendar:{calendar.id}", name=calendar.name)
     db.session.delete(calendar)
 

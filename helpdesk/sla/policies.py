@@ -15,7 +15,7 @@ from itertools import chain
 from typing import Any
 
 from flask import current_app, has_app_context
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext as _
 from sqlalchemy import event, func, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -189,10 +189,10 @@ def save_policy(policy: SlaPolicy | None, *, actor: StaffUser, **values: Any) ->
     if not any(
         values.get(f) for f in ("first_response_minutes", "next_response_minutes", "resolution_minutes")
     ):
-        raise InvalidPolicy(str(_l("Set at least one target.")))
+        raise InvalidPolicy(_("Set at least one target."))
     percent = values.get("warn_at_percent", 75)
     if not 1 <= percent <= 99:
-        raise InvalidPolicy(str(_l("The warning share must be between 1 and 99 %.")))
+        raise InvalidPolicy(_("The warning share must be between 1 and 99 %."))
     created = policy is None
     if policy is None:
         last = db.session.scalar(select(func.max(SlaPolicy.position))) or 0

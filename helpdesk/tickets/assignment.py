@@ -7,6 +7,7 @@ hands a queue's tickets to its active members in turn, skipping anyone at the op
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm.exc import StaleDataError
@@ -29,9 +30,7 @@ def claim(ticket: Ticket, agent: StaffUser, *, expected_version: int | None) -> 
         db.session.rollback()
         fresh = db.session.scalar(select(Ticket).where(Ticket.number == number))
         service.check_version(fresh, expected_version)
-        raise StaleTicket(
-            str(_l("Ticket %(number)s was just changed by someone else.", number=number))
-        ) from None
+        raise StaleTicket(_("Ticket %(number)s was just changed by someone else.", number=number)) from None
     return ticket
 
 
@@ -75,7 +74,7 @@ def round_robin_agent(queue: Queue, *, cap: int) -> StaffUser | None:
 
 def assign_round_robin(ticket: Ticket, *, actor: StaffUser | None, cap: int) -> StaffUser:
     if ticket.queue is None:
-        raise IllegalTransition(str(_l("Put the ticket in a queue first.")))
+        raise IllegalTransition(_("Put the ticket in a queue first."))
     agent = round_robin_agent(ticket.queue, cap=cap)
     if agent is None:
         raise IllegalTransition(

@@ -30,4 +30,5 @@ def auto_close(app: Flask) -> int:
 def forget_presence(app: Flask) -> int:
     from helpdesk.tickets.presence import forget_stale
 
-    return forget_stale()
+    with unit_of_work():
+        return forget_stale()

@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from helpdesk.i18n import format_local_datetime
@@ -67,15 +68,15 @@ def describe_change(
     """One change in words for the timeline and the stale-write message: "status: open → pending".
     ``staff_names`` (email → name) shows an assignee by name; an email not in it is shown as stored."""
     if kind == MessageKind.REPLY:
-        return str(_l("a new reply"))
+        return _("a new reply")
     if kind == MessageKind.NOTE:
-        return str(_l("a new internal note"))
+        return _("a new internal note")
     label = EVENT_LABELS.get(event or "")
     if not label:
-        return event or str(_l("new activity"))
+        return event or _("new activity")
     if event == "assigned":  # stored as the assignee's email, or "-" when unassigned
         value = text.strip()
-        shown = str(_l("Unassigned")) if value in ("", "-") else (staff_names or {}).get(value.lower(), value)
+        shown = _("Unassigned") if value in ("", "-") else (staff_names or {}).get(value.lower(), value)
         return f"{label}: {shown}"
     return f"{label}: {_translate_values(event, text)}"
 

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 
 from babel.lists import format_list
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -115,7 +116,7 @@ def save_macro(
     unknown = unknown_placeholders(body)
     if unknown:
         raise InvalidMacro(
-            str(_l("Unknown placeholders: %(names)s.", names=", ".join("{{ " + n + " }}" for n in unknown)))
+            _("Unknown placeholders: %(names)s.", names=", ".join("{{ " + n + " }}" for n in unknown))
         )
     from helpdesk.audit import service as audit
 
@@ -131,7 +132,6 @@ def save_macro(
     macro.is_active = is_active
     db.session.flush()
     audit.record("macro.saved", actor=actor, target=f"macro:{macro.id}", name=macro.name)
-    db.session.commit()
     return macro
 
 
@@ -142,7 +142,7 @@ def apply_macro(macro: Macro, ticket: Ticket, *, agent: StaffUser, expected_vers
     unfilled = unfilled_placeholders(body)
     if unfilled:
         raise InvalidMacro(
-            unfilled_message(unfilled) + " " + str(_l("Use “Edit in the reply box” to complete this macro."))
+            unfilled_message(unfilled) + " " + _("Use “Edit in the reply box” to complete this macro.")
         )
     message = service.add_message(ticket, author=agent, body=body, kind=MessageKind.REPLY)
     service.update_ticket(

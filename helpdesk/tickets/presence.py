@@ -37,7 +37,6 @@ def mark_present(ticket_id: int, staff_id: int, *, typing: bool = False) -> None
                 .values(**values)
                 .execution_options(synchronize_session=False)
             )
-    db.session.commit()
 
 
 def others_present(ticket_id: int, staff_id: int) -> list[TicketPresence]:
@@ -59,5 +58,4 @@ def others_present(ticket_id: int, staff_id: int) -> list[TicketPresence]:
 def forget_stale(older_than: timedelta = timedelta(hours=1)) -> int:
     """Housekeeping for the worker: drop rows nobody has refreshed for a long time."""
     removed = db.session.execute(delete(TicketPresence).where(TicketPresence.seen_at < utcnow() - older_than))
-    db.session.commit()
     return removed.rowcount or 0

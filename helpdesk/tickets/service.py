@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
@@ -168,7 +169,7 @@ def open_ticket(
     now = created_at or utcnow()
     ticket = Ticket(
         number=next_ticket_number(),
-        subject=subject.strip()[:255] or str(_l("(no subject)")),
+        subject=subject.strip()[:255] or _("(no subject)"),
         status=Status.NEW,
         priority=priority,
         channel=channel,
@@ -220,9 +221,9 @@ def add_message(
     ``open_ticket``."""
     check_version(ticket, expected_version)
     if kind == MessageKind.NOTE and not isinstance(author, StaffUser):
-        raise IllegalTransition(str(_l("Only staff can write internal notes.")))
+        raise IllegalTransition(_("Only staff can write internal notes."))
     if ticket.status == Status.CLOSED:
-        raise IllegalTransition(str(_l("This ticket is closed; open a follow-up ticket instead.")))
+        raise IllegalTransition(_("This ticket is closed; open a follow-up ticket instead."))
     now = created_at or utcnow()
     is_staff = isinstance(author, StaffUser)
     message = Message(
@@ -323,7 +324,7 @@ def assign(
 ) -> Ticket:
     check_version(ticket, expected_version)
     if assignee is not None and not assignee.is_active:
-        raise IllegalTransition(str(_l("%(name)s is not an active agent.", name=assignee.name)))
+        raise IllegalTransition(_("%(name)s is not an active agent.", name=assignee.name))
     if ticket.assignee_id != (assignee.id if assignee else None):
         changes = {"assignee_id": (ticket.assignee_id, assignee.id if assignee else None)}
         ticket.assignee = assignee
@@ -411,12 +412,12 @@ def merge(source: Ticket, target: Ticket, *, actor: StaffUser | None) -> Ticket:
     """Merge ``source`` into ``target``: its messages move over, its tags join the target's, and the
     source is closed with a link to the target, so a later email to it can be followed."""
     if source.id == target.id:
-        raise IllegalTransition(str(_l("A ticket cannot be merged into itself.")))
+        raise IllegalTransition(_("A ticket cannot be merged into itself."))
     if source.merged_into_id is not None:
-        raise IllegalTransition(str(_l("Ticket %(number)s was already merged.", number=source.number)))
+        raise IllegalTransition(_("Ticket %(number)s was already merged.", number=source.number))
     if target.merged_into_id is not None or target.status == Status.CLOSED:
         raise IllegalTransition(
-            str(_l("Ticket %(number)s is closed or merged; choose another target.", number=target.number))
+            _("Ticket %(number)s is closed or merged; choose another target.", number=target.number)
         )
     now = utcnow()
     moved = db.session.execute(

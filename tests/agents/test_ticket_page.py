@@ -133,6 +133,7 @@ def test_presence_shows_who_else_views_and_types(client, login, app):
     ticket = make_ticket()
     colleague = make_staff(name="Noura")
     presence.mark_present(ticket.id, colleague.id, typing=True)
+    db.session.commit()
     login(make_staff())
     page = client.get(f"/agent/tickets/{ticket.number}").get_data(as_text=True)
     assert "Noura" in page
@@ -141,6 +142,7 @@ def test_presence_shows_who_else_views_and_types(client, login, app):
     )
     assert "Noura" in fragment and "typing" in fragment
     presence.mark_present(ticket.id, colleague.id)
+    db.session.commit()
     fragment = client.submit(f"/agent/tickets/{ticket.number}/presence", {}).get_data(as_text=True)
     assert "Noura" in fragment and "typing" not in fragment
 
@@ -236,6 +238,7 @@ def test_ticket_page_queries_stay_fixed_with_a_long_customer_history(client, log
         make_ticket(customer=customer, status=Status.SOLVED)
         service.add_message(ticket, author=customer, body=f"more {i}")
     presence.mark_present(ticket.id, make_staff().id)
+    db.session.commit()
     with count_queries() as many:
         assert client.get(f"/agent/tickets/{ticket.number}").status_code == 200
     assert len(many) == len(few) <= 20

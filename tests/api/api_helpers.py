@@ -5,6 +5,7 @@ from __future__ import annotations
 from helpdesk.api import tokens
 from helpdesk.api.models import TokenScope
 from helpdesk.auth.models import Role, StaffUser
+from helpdesk.extensions import db
 from tests.factories import make_staff
 
 
@@ -28,4 +29,5 @@ def api_token(
 ) -> tuple[StaffUser, str]:
     staff = staff or make_staff(role)
     _token, secret = tokens.issue_token(staff, name="test", scope=scope, actor=staff)
+    db.session.commit()
     return staff, secret
