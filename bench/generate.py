@@ -200,6 +200,7 @@ def generate(
     from helpdesk.sla.service import ensure_default_setup, recompute_all_open
 
     ensure_default_setup()
+    db.session.commit()
     t0 = time.perf_counter()
     open_recomputed = recompute_all_open()
     timings["sla_recompute_open_seconds"] = round(time.perf_counter() - t0, 1)

@@ -136,6 +136,7 @@ def main() -> int:
 
             upgrade_schema()
             ensure_default_setup()
+            db.session.commit()
             db.engine.dispose()
         mail_dir = folder / "mail"
         mail_dir.mkdir()

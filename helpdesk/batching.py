@@ -22,6 +22,14 @@ def write_first_if(model: type, could_match: Callable[[Any], bool]) -> None:
         db.session.flush()
 
 
+def write_first_if_changed(obj: Any, *attributes: str) -> None:
+    """Flush before a lookup when ``obj``, already written, holds an unwritten change of one of
+    ``attributes`` (a new object is not a change: it is written with everything else)."""
+    state = inspect(obj)
+    if state.persistent and any(state.attrs[name].history.has_changes() for name in attributes):
+        db.session.flush()
+
+
 def changed_in_transaction(ticket: Any) -> bool:
     """Whether this transaction holds unwritten changes of the ticket or rows added to it: a batch
     writes them before the ticket's next change, so that each message is its own version of it."""

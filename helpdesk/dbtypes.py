@@ -1,11 +1,14 @@
-"""Column types shared by the feature models: UTC datetimes and enums stored as their values."""
+"""Column types shared by the feature models (UTC datetimes, enums stored as their values), and the
+two statements whose SQL differs between PostgreSQL and SQLite: upserts and worker claims."""
 
 from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Enum
+from sqlalchemy import DateTime, Enum, Select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 from sqlalchemy.types import TypeDecorator
 
 
@@ -43,3 +46,19 @@ def enum_type(enum_cls: type[enum.Enum]) -> Enum:
         values_callable=lambda members: [m.value for m in members],
         validate_strings=True,
     )
+
+
+def upsert(table, bind: Connection | None = None):
+    """``INSERT … ON CONFLICT`` for the database in use (both dialects spell it the same way)."""
+    from helpdesk.extensions import db
+
+    dialect = (bind or db.session.connection()).dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
+def skipping_locked(query: Select) -> Select:
+    """Let concurrent workers pass over each other's rows: ``FOR UPDATE SKIP LOCKED`` on PostgreSQL.
+    SQLite has one writer at a time, so it needs (and has) no row locks."""
+    from helpdesk.extensions import db
+
+    return query.with_for_update(skip_locked=True) if db.engine.dialect.name == "postgresql" else query

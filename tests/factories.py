@@ -61,6 +61,15 @@ def make_customer(email: str | None = None, **fields) -> Customer:
     return customer
 
 
+def make_default_sla():
+    """The default calendar and SLA policies, committed, as ``helpdesk init`` leaves them."""
+    from helpdesk.sla.service import ensure_default_setup
+
+    calendar = ensure_default_setup()
+    db.session.commit()
+    return calendar
+
+
 def make_queue(slug: str = "general", **fields) -> Queue:
     queue = Queue(
         slug=slug, name_en=fields.pop("name_en", slug.title()), name_ar=fields.pop("name_ar", slug), **fields

@@ -8,7 +8,7 @@ from helpdesk.auth.models import Role
 from helpdesk.extensions import db
 from helpdesk.tickets import service
 from helpdesk.tickets.models import Message, MessageKind, Status
-from tests.factories import PASSWORD, make_customer, make_order, make_staff, make_ticket
+from tests.factories import PASSWORD, make_customer, make_default_sla, make_order, make_staff, make_ticket
 from tests.test_i18n import ROOT
 
 
@@ -67,9 +67,8 @@ def test_queue_has_one_arabic_word_everywhere():
 
 
 def test_calendar_list_names_the_holiday_country_in_the_page_language(client, login):
-    from helpdesk.sla import service as sla
 
-    sla.ensure_default_setup()
+    make_default_sla()
     login(make_staff(Role.ADMIN))
     page = client.get("/admin/calendars").get_data(as_text=True)
     assert "المملكة العربية السعودية" in page and ">SA<" not in page

@@ -129,6 +129,7 @@ def load_demo(
     from helpdesk.sla.service import ensure_default_setup, recompute_all_open
 
     ensure_default_setup()
+    db.session.commit()
     recompute_all_open(include_done=True)
     return {
         "queues": len(queues),

@@ -6,6 +6,9 @@
 2. processing claims the row and does all its work in one transaction; a failure is rolled back
    and the row is marked failed with its reason, for an admin to look at. Rows left ``stored`` by
    a crash are picked up by the worker job ``mail.process_stored``.
+
+So unlike a service, this module owns its transactions: each public function is a unit of work of the
+ingest job, and the commit between storing and processing is the guarantee that nothing is lost.
 """
 
 from __future__ import annotations
@@ -70,7 +73,9 @@ def ingest(
     inbound_id, stored = insert_raw(raw, source=source, queue=queue, recipient=recipient)
     if inbound_id is None:
         db.session.rollback()
-        return _redelivered(stored)
+        result = _redelivered(stored)
+        db.session.commit()  # ends the duplicate's read
+        return result
     db.session.commit()
     return process_inbound(inbound_id, stored)
 
@@ -97,7 +102,9 @@ def ingest_batch(
     except Exception as exc:
         db.session.rollback()
         log.info("a message of the batch failed (%s); processing its messages one by one", exc)
-    return [_redelivered(stored) if i is None else process_inbound(i, stored) for i, stored in rows]
+    results = [_redelivered(stored) if i is None else process_inbound(i, stored) for i, stored in rows]
+    db.session.commit()  # ends the duplicates' reads
+    return results
 
 
 def _process_together(rows: list[tuple[int | None, StoredMail]]) -> list[IngestResult]:
@@ -124,7 +131,7 @@ def _process_together(rows: list[tuple[int | None, StoredMail]]) -> list[IngestR
                 record_outcomes(outcomes)  # its ticket may be one this batch made
                 inbound_id = ledger_id(stored.dedupe_key)
                 if status_of(inbound_id) != InboundStatus.STORED:
-                    results.append(_duplicate(inbound_id, commit=False))
+                    results.append(_duplicate(inbound_id))
                     continue
                 stored = load_stored(inbound_id)
                 result = _claim_and_process(inbound_id, stored, _parse(stored), queues)
@@ -132,7 +139,7 @@ def _process_together(rows: list[tuple[int | None, StoredMail]]) -> list[IngestR
                 result = _work(inbound_id, stored, work, queues, outcomes)
             else:
                 result = None
-            results.append(result or _duplicate(inbound_id, commit=False))
+            results.append(result or _duplicate(inbound_id))
     record_outcomes(outcomes)
     return results
 
@@ -146,14 +153,12 @@ def _redelivered(stored: StoredMail) -> IngestResult:
     return process_inbound(inbound_id)
 
 
-def _duplicate(inbound_id: int, *, commit: bool = True) -> IngestResult:
+def _duplicate(inbound_id: int) -> IngestResult:
     message_id, number = db.session.execute(
         select(InboundMessage.message_id, Ticket.number)
         .outerjoin(Ticket, Ticket.id == InboundMessage.ticket_id)
         .where(InboundMessage.id == inbound_id)
     ).one()
-    if commit:
-        db.session.commit()
     return IngestResult(message_id, number, "duplicate", inbound_id=inbound_id)
 
 
@@ -170,8 +175,9 @@ def process_inbound(inbound_id: int, stored: StoredMail | None = None) -> Ingest
     except Exception as exc:
         db.session.rollback()
         result = _record_failure(inbound_id, stored, exc, reading.seen)
+    result = result or _duplicate(inbound_id)  # None: someone else has processed it
     db.session.commit()
-    return result or _duplicate(inbound_id)  # None: someone else has processed it
+    return result
 
 
 class _Reading(NamedTuple):

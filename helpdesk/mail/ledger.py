@@ -17,10 +17,8 @@ from email import message_from_bytes
 from email import policy as email_policy
 
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from helpdesk.dbtypes import utcnow
+from helpdesk.dbtypes import skipping_locked, upsert, utcnow
 from helpdesk.extensions import db
 from helpdesk.mail.models import InboundMessage, InboundStatus
 from helpdesk.tickets.models import Message, Queue, Ticket
@@ -144,10 +142,9 @@ def insert_raws(
         stored.append(StoredMail(key, raw, queue_id, recipient, message_id))
     received_at = utcnow()
     # INSERT … ON CONFLICT DO NOTHING: a second copy (even from a concurrent worker) inserts nothing.
-    dialect_insert = postgresql_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
     inserted = dict(
         db.session.execute(
-            dialect_insert(LEDGER)
+            upsert(LEDGER)
             .values(
                 [
                     dict(
@@ -207,9 +204,7 @@ def take_stored(cutoff: datetime) -> int | None:
         .order_by(InboundMessage.id)
         .limit(1)
     )
-    if db.engine.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    return db.session.scalar(query)
+    return db.session.scalar(skipping_locked(query))
 
 
 def retry_failed(inbound: InboundMessage) -> None:

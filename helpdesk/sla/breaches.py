@@ -13,13 +13,11 @@ from datetime import datetime
 
 from flask import Flask
 from sqlalchemy import and_, exists, select, true
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm.exc import StaleDataError
 
 from helpdesk import events
 from helpdesk.auth.models import StaffUser
-from helpdesk.dbtypes import utcnow
+from helpdesk.dbtypes import upsert, utcnow
 from helpdesk.extensions import db
 from helpdesk.sla.models import BreachKind, SlaBreach, SlaMetric, SlaPolicy, TicketSla
 from helpdesk.tickets import service as tickets
@@ -73,9 +71,8 @@ def _candidates(metric: SlaMetric, kind: BreachKind, now: datetime) -> list[tupl
 
 def _insert_once(values: dict) -> int | None:
     """Insert the breach row unless it exists; the new id, or None when it was there already."""
-    insert = postgresql_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
     statement = (
-        insert(SlaBreach)
+        upsert(SlaBreach)
         .values(**values)
         .on_conflict_do_nothing(index_elements=["ticket_id", "metric", "kind", "clock_started_at"])
         .returning(SlaBreach.id)

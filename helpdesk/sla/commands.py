@@ -5,6 +5,8 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
+from helpdesk.transaction import unit_of_work
+
 sla_command = AppGroup("sla", help="SLA calendars, policies and due times.")
 
 
@@ -13,7 +15,8 @@ def setup_command() -> None:
     """Create the default Riyadh calendar and policies unless some exist, then recompute."""
     from helpdesk.sla.service import ensure_default_setup, recompute_all_open
 
-    calendar = ensure_default_setup()
+    with unit_of_work():
+        calendar = ensure_default_setup()
     click.echo(f"Calendar: {calendar.name}; recomputed {recompute_all_open()} open tickets.")
 
 

@@ -17,13 +17,12 @@ from typing import Any
 from flask import current_app, has_app_context
 from flask_babel import gettext as _
 from sqlalchemy import event, func, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, joinedload
 
 from helpdesk.audit import service as audit
 from helpdesk.auth.models import StaffUser
 from helpdesk.customers.models import Tier
+from helpdesk.dbtypes import upsert
 from helpdesk.extensions import db
 from helpdesk.sla.business_time import WorkingCalendar
 from helpdesk.sla.calendars import schedule_for
@@ -35,7 +34,7 @@ from helpdesk.sla.models import (
     WorkingInterval,
 )
 from helpdesk.tickets.errors import DomainError
-from helpdesk.tickets.models import Counter, Priority, Ticket
+from helpdesk.tickets.models import NamedCounter, Priority, Ticket
 
 POLICY_FIELDS = (
     "name",
@@ -113,7 +112,7 @@ def active_rules() -> tuple[PolicyRule, ...]:
         return cached.rules
     # The counter is read before the rules: a change committed in between is then loaded again later,
     # never cached under the newer counter value.
-    version = db.session.scalar(select(Counter.value).where(Counter.name == RULES_COUNTER))
+    version = db.session.scalar(select(NamedCounter.value).where(NamedCounter.name == RULES_COUNTER))
     rules = cached.rules if cached is not None and cached.version == version else _load_rules()
     current_app.extensions[_CACHE] = _CachedRules(version, rules, now)
     return rules
@@ -147,11 +146,10 @@ def _count_rule_edits(session: Session, _context) -> None:
         return
     session.info[_EDITED] = True
     connection = session.connection()
-    insert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
     connection.execute(
-        insert(Counter)
+        upsert(NamedCounter, connection)
         .values(name=RULES_COUNTER, value=1)
-        .on_conflict_do_update(index_elements=[Counter.name], set_={"value": Counter.value + 1})
+        .on_conflict_do_update(index_elements=[NamedCounter.name], set_={"value": NamedCounter.value + 1})
     )
 
 

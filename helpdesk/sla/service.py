@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, func, inspect, select
 from sqlalchemy.orm import joinedload
 
+from helpdesk.batching import write_first_if, write_first_if_changed
 from helpdesk.customers.models import Tier
 from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db
@@ -116,20 +117,14 @@ class _TicketFacts:
     awaiting_since: datetime | None
 
 
-def recompute_due_times(
-    ticket: Ticket, *, policies: Sequence[PolicyRule] | None = None, just_opened: bool = False
-) -> None:
+def recompute_due_times(ticket: Ticket, *, policies: Sequence[PolicyRule] | None = None) -> None:
     """Bring the ticket's stored due times up to date after an event (open, reply, status, priority,
-    queue). Joins the caller's transaction; the time of the event is the ticket's ``updated_at``.
-
-    ``just_opened``: the ticket is new in this transaction and this is its first recompute, so there
-    is nothing stored about it to read (and it need not be flushed first).
-    """
-    if just_opened:
-        _recompute(ticket, _TicketFacts(None, [], None), active_rules() if policies is None else policies)
+    queue). Joins the caller's transaction; the time of the event is the ticket's ``updated_at``."""
+    rules = active_rules() if policies is None else policies
+    _write_what_the_facts_depend_on(ticket)
+    if inspect(ticket).pending:  # still unwritten, so nothing about it is stored to read
+        _recompute(ticket, _TicketFacts(None, [], None), rules)
         return
-    if ticket.id is None or not _facts_are_written(ticket):
-        db.session.flush()
     facts = _TicketFacts(
         sla=db.session.get(TicketSla, ticket.id),
         pauses=list(
@@ -141,25 +136,22 @@ def recompute_due_times(
         ),
         awaiting_since=_awaiting_since(ticket),
     )
-    _recompute(ticket, facts, active_rules() if policies is None else policies)
+    _recompute(ticket, facts, rules)
 
 
-def _facts_are_written(ticket: Ticket) -> bool:
-    """Whether the facts can be read without writing this transaction's changes first, as autoflush
-    would (a batch import turns it off, to write a whole batch at once).
-
-    They can for a ticket nobody has answered yet, with its status unchanged and no SLA rows waiting:
-    then no message is read, and its row changes once for the event either way. Otherwise they are
-    written first, so that the facts include them and a status change and the new due times are two
-    changes of the ticket's version, as they always were.
-    """
-    if ticket.first_response_at is not None or inspect(ticket).attrs.status.history.has_changes():
-        return False
-    return not any(isinstance(obj, TicketSla | SlaPause) and obj.ticket is ticket for obj in db.session.new)
+def _write_what_the_facts_depend_on(ticket: Ticket) -> None:
+    """The batch protocol (``helpdesk.batching``) for the lookups of ``recompute_due_times``."""
+    write_first_if(TicketSla | SlaPause, lambda row: row.ticket is ticket)
+    if ticket.first_response_at is not None:  # answered: ``_awaiting_since`` reads its messages
+        write_first_if(Message, lambda message: message.ticket is ticket)
+    # A status change and the due times it moves are two versions of the ticket, as they always were.
+    write_first_if_changed(ticket, "status")
 
 
 def recompute_all_open(batch_size: int = 500, *, include_done: bool = False) -> int:
-    """Recompute every active ticket (after a calendar or policy change). Commits per batch.
+    """Recompute every active ticket (after a calendar or policy change). Commits per batch: the one
+    SLA operation that owns its transactions, as it may touch every ticket; callers commit their own
+    change first and call it after.
 
     With `include_done`, solved and closed tickets too, so that history imported or generated
     without SLA data (demo data) gets its due times and business-time durations for the reports.
@@ -402,7 +394,7 @@ DEFAULT_POLICIES: tuple[tuple[str, Priority | None, Tier | None, int, int, int],
 )
 
 
-def ensure_default_setup(*, commit: bool = True) -> BusinessCalendar:
+def ensure_default_setup() -> BusinessCalendar:
     """A Riyadh calendar (Sunday–Thursday 09:00–17:00, Saudi public holidays) and one policy per
     priority plus a VIP rule, unless calendars or policies exist already. Safe to call again."""
     calendar = db.session.scalar(select(BusinessCalendar).order_by(BusinessCalendar.id).limit(1))
@@ -431,8 +423,5 @@ def ensure_default_setup(*, commit: bool = True) -> BusinessCalendar:
                     resolution_minutes=resolution,
                 )
             )
-    if commit:
-        db.session.commit()
-    else:
-        db.session.flush()
+    db.session.flush()
     return calendar

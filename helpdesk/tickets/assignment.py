@@ -21,16 +21,17 @@ from helpdesk.tickets.models import Queue, Status, Ticket, queue_members
 
 def claim(ticket: Ticket, agent: StaffUser, *, expected_version: int | None) -> Ticket:
     """Assign the ticket to ``agent`` unless someone changed it since ``expected_version``."""
-    number = ticket.number
     try:
-        service.assign(ticket, agent, actor=agent, expected_version=expected_version)
-        db.session.flush()  # the conditional UPDATE: a concurrent claim loses here
+        with db.session.begin_nested():  # flushed at the end: a concurrent claim loses here
+            service.assign(ticket, agent, actor=agent, expected_version=expected_version)
     except StaleDataError:
-        # Both requests read the same version; the other UPDATE committed first.
-        db.session.rollback()
-        fresh = db.session.scalar(select(Ticket).where(Ticket.number == number))
-        service.check_version(fresh, expected_version)
-        raise StaleTicket(_("Ticket %(number)s was just changed by someone else.", number=number)) from None
+        # Both requests read the same version; the other UPDATE committed first. Our savepoint (and
+        # its events) is gone; the ticket is read again to say what the other agent changed.
+        db.session.refresh(ticket)
+        service.check_version(ticket, expected_version)
+        raise StaleTicket(
+            _("Ticket %(number)s was just changed by someone else.", number=ticket.number)
+        ) from None
     return ticket
 
 

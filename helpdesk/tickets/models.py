@@ -68,8 +68,8 @@ ticket_tags = Table(
 )
 
 
-class Counter(db.Model):
-    """Named counters handed out atomically (ticket numbers)."""
+class NamedCounter(db.Model):
+    """Named counters handed out atomically (ticket numbers, the SLA rules version)."""
 
     __tablename__ = "counters"
 

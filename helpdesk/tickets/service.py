@@ -32,9 +32,9 @@ from helpdesk.tickets.labels import STATUS_LABELS, describe_change
 from helpdesk.tickets.models import (
     TAG_MAX_CHARS,
     Channel,
-    Counter,
     Message,
     MessageKind,
+    NamedCounter,
     Priority,
     Queue,
     Status,
@@ -55,7 +55,7 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.CLOSED: frozenset(),
 }
 
-_COUNTERS = Counter.__table__  # plain SQL: no ORM bookkeeping for a one-column row
+_COUNTERS = NamedCounter.__table__  # plain SQL: no ORM bookkeeping for a one-column row
 BUMP_COUNTER = (
     update(_COUNTERS)
     .where(_COUNTERS.c.name == bindparam("counter_name"))
@@ -76,7 +76,7 @@ def bump_counter(name: str, *, start: int = 0) -> int:
     if value is None:
         try:
             with db.session.begin_nested():
-                db.session.add(Counter(name=name, value=start))
+                db.session.add(NamedCounter(name=name, value=start))
         except IntegrityError:
             pass
         value = bump()
@@ -196,7 +196,7 @@ def open_ticket(
     )
     db.session.add(message)
     attach_files(message, attachments)
-    recompute_due_times(ticket, just_opened=True)
+    recompute_due_times(ticket)
     events.publish(events.ticket_opened, ticket, message=message)
     return ticket
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from helpdesk.dbtypes import utcnow
+from helpdesk.dbtypes import skipping_locked, utcnow
 from helpdesk.extensions import db
 
 
@@ -26,9 +26,7 @@ def due_jobs(model: Any, queued: Any, *, limit: int, now: datetime | None = None
         .order_by(model.next_attempt_at, model.id)
         .limit(limit)
     )
-    if db.engine.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    candidates = [tuple(row) for row in db.session.execute(query)]
+    candidates = [tuple(row) for row in db.session.execute(skipping_locked(query))]
     db.session.commit()
     return candidates
 

@@ -13,7 +13,7 @@ from helpdesk.sla import service as sla
 from helpdesk.sla.models import BusinessCalendar, CalendarHoliday, CalendarOverride, SlaPolicy
 from helpdesk.tickets import service as tickets
 from helpdesk.tickets.models import Priority, Queue
-from tests.factories import PASSWORD, count_queries, make_customer, make_queue, make_staff
+from tests.factories import PASSWORD, count_queries, make_customer, make_default_sla, make_queue, make_staff
 
 RIYADH = ZoneInfo("Asia/Riyadh")
 WEEK = {
@@ -77,7 +77,7 @@ def test_bad_hours_are_refused_with_a_message(client, admin):
 
 
 def test_calendar_changes_recompute_open_tickets(client, admin):
-    calendar = sla.ensure_default_setup()
+    calendar = make_default_sla()
     ticket = tickets.open_ticket(
         customer=make_customer(), subject="x", body="y", created_at=riyadh(2026, 11, 26, 16, 0)
     )  # Thursday 16:00: first response due Sunday 10:00
@@ -118,7 +118,7 @@ def test_calendar_changes_recompute_open_tickets(client, admin):
 
 
 def test_override_with_days_in_the_wrong_order_is_refused(client, admin):
-    calendar = sla.ensure_default_setup()
+    calendar = make_default_sla()
     response = client.submit(
         f"/admin/calendars/{calendar.id}/overrides",
         {"override-name": "Oops", "override-first_day": "2026-03-10", "override-last_day": "2026-03-01"},
@@ -128,14 +128,14 @@ def test_override_with_days_in_the_wrong_order_is_refused(client, admin):
 
 
 def test_calendar_in_use_cannot_be_deleted(client, admin):
-    calendar = sla.ensure_default_setup()
+    calendar = make_default_sla()
     response = client.submit(f"/admin/calendars/{calendar.id}/delete", follow_redirects=True)
     assert "This calendar is used by an SLA policy." in response.get_data(as_text=True)
     assert db.session.get(BusinessCalendar, calendar.id) is not None
 
 
 def test_admin_creates_a_queue_policy_and_it_applies_first(client, admin):
-    calendar = sla.ensure_default_setup()
+    calendar = make_default_sla()
     billing = make_queue("billing")
     ticket = tickets.open_ticket(
         customer=make_customer(), subject="x", body="y", queue=billing, created_at=riyadh(2026, 11, 22, 9, 0)
@@ -179,7 +179,7 @@ def test_admin_creates_a_queue_policy_and_it_applies_first(client, admin):
 
 
 def test_policy_needs_a_target_and_a_sane_warning_share(client, admin):
-    calendar = sla.ensure_default_setup()
+    calendar = make_default_sla()
     base = {"name": "Empty", "calendar_id": calendar.id, "warn_at_percent": "75"}
     response = client.submit("/admin/sla/new", base)
     assert response.status_code == 400 and "Set at least one target." in response.get_data(as_text=True)
@@ -190,7 +190,7 @@ def test_policy_needs_a_target_and_a_sane_warning_share(client, admin):
 
 
 def test_deleting_a_policy_clears_the_due_times_it_set(client, admin):
-    sla.ensure_default_setup()
+    make_default_sla()
     ticket = tickets.open_ticket(
         customer=make_customer(),
         subject="x",
@@ -311,7 +311,7 @@ def test_admin_pages_are_for_admins_only(client, login_as, url):
 
 
 def test_admin_lists_use_a_fixed_number_of_queries(client, admin):
-    sla.ensure_default_setup()
+    make_default_sla()
     make_queue("one", supervisor_id=make_staff(Role.SUPERVISOR).id)
     urls = ["/admin/queues", "/admin/calendars", "/admin/sla", "/admin"]
     before = {}
@@ -332,7 +332,7 @@ def test_admin_lists_use_a_fixed_number_of_queries(client, admin):
 
 
 def test_admin_edit_pages_use_a_fixed_number_of_queries(client, admin):
-    calendar = sla.ensure_default_setup()
+    calendar = make_default_sla()
     queue = make_queue("billing")
     policy = db.session.scalar(select(SlaPolicy))
     urls = [f"/admin/calendars/{calendar.id}", f"/admin/sla/{policy.id}", f"/admin/queues/{queue.id}"]

@@ -19,13 +19,19 @@ from helpdesk.api.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from helpdesk.auth.models import Role
 from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db
-from helpdesk.sla import service as sla
 from helpdesk.sla.breaches import check_breaches
 from helpdesk.tickets import service
 from helpdesk.tickets.models import MessageKind, Priority, Status
 from helpdesk.worker.runner import registered_jobs, run_once
 from tests.api.webhook_receiver import Receiver
-from tests.factories import count_queries, make_customer, make_queue, make_staff, make_ticket
+from tests.factories import (
+    count_queries,
+    make_customer,
+    make_default_sla,
+    make_queue,
+    make_staff,
+    make_ticket,
+)
 
 ALL_EVENTS = list(webhooks.EVENTS)
 
@@ -192,7 +198,7 @@ def test_a_claimed_delivery_cannot_be_claimed_by_a_second_worker(app):
 
 def test_sla_breach_emits_sla_breached(app):
     riyadh = ZoneInfo("Asia/Riyadh")
-    sla.ensure_default_setup()
+    make_default_sla()
     endpoint_for("http://127.0.0.1:9/hook", events=["sla.breached"])
     opened = datetime(2026, 11, 22, 9, 0, tzinfo=riyadh).astimezone(UTC)
     ticket = service.open_ticket(customer=make_customer(), subject="Kettle", body="Leaks", created_at=opened)

@@ -14,10 +14,9 @@ from helpdesk.mail import inbound, ledger
 from helpdesk.mail.models import InboundMessage, OutboundEmail
 from helpdesk.search.models import IndexJob
 from helpdesk.sla.models import SlaPause, TicketSla
-from helpdesk.sla.service import ensure_default_setup
 from helpdesk.tickets import service as tickets
 from helpdesk.tickets.models import Status, Ticket
-from tests.factories import POSTGRES_URL, count_queries, make_staff
+from tests.factories import POSTGRES_URL, count_queries, make_default_sla, make_staff
 from tests.mail.mailfactory import make_email
 
 pytestmark = pytest.mark.skipif(
@@ -31,7 +30,7 @@ ERIN = "Erin <erin@example.com>"
 def _earlier_tickets() -> None:
     """Two tickets from before the batch: one solved, one answered by an agent (its next-response
     clock starts with the customer's next message)."""
-    ensure_default_setup()
+    make_default_sla()
     db.session.commit()
     inbound.ingest(make_email(sender=BOB, message_id="<solved@example.com>", subject="Broken lid"))
     inbound.ingest(make_email(sender=CAROL, message_id="<answered@example.com>", subject="Late parcel"))
@@ -151,7 +150,7 @@ def _senders(count: int, prefix: str) -> list[bytes]:
 
 
 def test_a_batch_is_written_in_one_flush_with_a_few_statements_per_message(app):
-    ensure_default_setup()
+    make_default_sla()
     db.session.commit()
     inbound.ingest_batch(_senders(5, "warm"))  # the SLA rules and queue addresses are read
     flushes = []

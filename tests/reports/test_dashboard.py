@@ -29,11 +29,10 @@ from helpdesk.auth.models import Role
 from helpdesk.extensions import db
 from helpdesk.kb.models import Article, ArticleStatus, Deflection
 from helpdesk.reports import service as reports
-from helpdesk.sla import service as sla
 from helpdesk.sla.breaches import check_breaches
 from helpdesk.tickets import service as tickets
 from helpdesk.tickets.models import Channel, CsatRating, Priority, Status
-from tests.factories import count_queries, make_customer, make_queue, make_staff
+from tests.factories import count_queries, make_customer, make_default_sla, make_queue, make_staff
 
 RIYADH = ZoneInfo("Asia/Riyadh")
 PERIOD = "start=2025-11-02&end=2025-11-08"
@@ -46,7 +45,7 @@ def riyadh(*args) -> datetime:
 
 @pytest.fixture
 def week(app):
-    sla.ensure_default_setup()
+    make_default_sla()
     lead = make_staff(Role.SUPERVISOR, name="Layla")
     amal, badr = make_staff(name="Amal"), make_staff(name="Badr")
     billing = make_queue("billing", name_en="Billing", name_ar="الفواتير", supervisor_id=lead.id)

@@ -11,7 +11,7 @@ from helpdesk.sla.calendars import schedule_for
 from helpdesk.sla.models import BusinessCalendar, SlaMetric, SlaPolicy, TicketSla, WorkingInterval
 from helpdesk.tickets import service as tickets
 from helpdesk.tickets.models import Status
-from tests.factories import count_queries, make_customer, make_staff
+from tests.factories import count_queries, make_customer, make_default_sla, make_staff
 
 RIYADH = ZoneInfo("Asia/Riyadh")
 
@@ -44,7 +44,7 @@ def open_at(when, subject="Late parcel"):
 
 
 def test_summary_counts_business_time_left_and_overdue(app):
-    calendar = sla.ensure_default_setup()
+    calendar = make_default_sla()
     ticket = open_at(riyadh(2026, 11, 26, 16, 30))  # Thursday; first response due Sunday 10:30
     row = db.session.get(TicketSla, ticket.id)
     schedule = schedule_for(calendar)

@@ -8,13 +8,12 @@ from sqlalchemy import func, select
 from helpdesk.auth.models import Role
 from helpdesk.extensions import db
 from helpdesk.mail.models import OutboundEmail
-from helpdesk.sla import service as sla
 from helpdesk.sla.breaches import check_breaches
 from helpdesk.sla.models import BreachKind, SlaBreach, SlaMetric, SlaPolicy
 from helpdesk.tickets import service as tickets
 from helpdesk.tickets.models import Message, MessageKind, Priority, Ticket
 from helpdesk.worker.runner import registered_jobs
-from tests.factories import make_customer, make_queue, make_staff
+from tests.factories import make_customer, make_default_sla, make_queue, make_staff
 
 RIYADH = ZoneInfo("Asia/Riyadh")
 
@@ -44,7 +43,7 @@ def emails() -> list[OutboundEmail]:
 
 
 def test_breach_is_recorded_and_escalated_exactly_once(app):
-    sla.ensure_default_setup()
+    make_default_sla()
     supervisor = make_staff(Role.SUPERVISOR, language="en", email="lead@staff.test")
     queue = make_queue("kitchen", supervisor_id=supervisor.id)
     ticket = open_at(riyadh(2026, 11, 22, 9, 0), queue=queue)  # first response due 11:00
@@ -69,7 +68,7 @@ def test_breach_is_recorded_and_escalated_exactly_once(app):
 
 
 def test_warning_goes_to_the_assignee_in_their_language(app):
-    sla.ensure_default_setup()
+    make_default_sla()
     agent = make_staff(language="ar")
     ticket = open_at(riyadh(2026, 11, 22, 9, 0))
     tickets.assign(ticket, agent, actor=agent)
@@ -82,7 +81,7 @@ def test_warning_goes_to_the_assignee_in_their_language(app):
 
 
 def test_breach_without_a_supervisor_is_recorded_without_email(app):
-    sla.ensure_default_setup()
+    make_default_sla()
     ticket = open_at(riyadh(2026, 11, 22, 9, 0))
     assert check_breaches(riyadh(2026, 11, 23, 9, 0))["breaches"] == 1
     assert emails() == []
@@ -90,7 +89,7 @@ def test_breach_without_a_supervisor_is_recorded_without_email(app):
 
 
 def test_answered_paused_or_solved_tickets_do_not_breach(app):
-    sla.ensure_default_setup()
+    make_default_sla()
     agent = make_staff()
     answered = open_at(riyadh(2026, 11, 22, 9, 0))
     tickets.add_message(answered, author=agent, body="Hello", created_at=riyadh(2026, 11, 22, 9, 5))
@@ -104,7 +103,7 @@ def test_answered_paused_or_solved_tickets_do_not_breach(app):
 
 
 def test_each_unanswered_customer_message_gets_its_own_next_response_breach(app):
-    sla.ensure_default_setup()
+    make_default_sla()
     agent = make_staff()
     ticket = open_at(riyadh(2026, 11, 22, 9, 0))
     tickets.add_message(ticket, author=agent, body="Hi", created_at=riyadh(2026, 11, 22, 9, 5))
@@ -119,7 +118,7 @@ def test_each_unanswered_customer_message_gets_its_own_next_response_breach(app)
 
 
 def test_breach_can_raise_priority_and_reassign(app):
-    sla.ensure_default_setup()
+    make_default_sla()
     lead = make_staff(Role.SUPERVISOR, name="Lead")
     normal = db.session.scalar(select(SlaPolicy).where(SlaPolicy.name == "Normal priority"))
     normal.breach_raises_priority = True
@@ -145,7 +144,7 @@ def test_a_second_worker_that_saw_the_same_breach_does_nothing(app):
     """Two workers can both select a clock before either commits; the unique key lets one win."""
     from helpdesk.sla.breaches import _record
 
-    sla.ensure_default_setup()
+    make_default_sla()
     supervisor = make_staff(Role.SUPERVISOR)
     ticket = open_at(riyadh(2026, 11, 22, 9, 0), queue=make_queue("q", supervisor_id=supervisor.id))
     due, now = riyadh(2026, 11, 22, 11, 0), riyadh(2026, 11, 22, 11, 1)

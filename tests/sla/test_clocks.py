@@ -13,7 +13,7 @@ from helpdesk.sla.business_time import WorkingCalendar
 from helpdesk.sla.models import PauseReason, SlaPause, SlaPolicy, TicketSla
 from helpdesk.tickets import service as tickets
 from helpdesk.tickets.models import Priority, Status, Ticket
-from tests.factories import make_customer, make_queue, make_staff
+from tests.factories import make_customer, make_default_sla, make_queue, make_staff
 
 RIYADH = ZoneInfo("Asia/Riyadh")
 
@@ -44,7 +44,7 @@ def policy(name: str) -> SlaPolicy:
 
 
 def test_ticket_from_thursday_evening_in_riyadh_is_due_on_sunday_morning(app):
-    sla.ensure_default_setup()
+    make_default_sla()
     ticket = open_at(riyadh(2026, 11, 26, 19, 30))  # Thursday 19:30, after hours before the weekend
     # Normal priority: 2 business hours for the first response → Sunday 09:00 + 2 h.
     assert ticket.first_response_due_at == riyadh(2026, 11, 29, 11, 0)
@@ -55,14 +55,14 @@ def test_ticket_from_thursday_evening_in_riyadh_is_due_on_sunday_morning(app):
 
 
 def test_default_setup_is_idempotent(app):
-    first = sla.ensure_default_setup()
-    second = sla.ensure_default_setup()
+    first = make_default_sla()
+    second = make_default_sla()
     assert first.id == second.id
     assert db.session.scalar(select(db.func.count(SlaPolicy.id))) == len(sla.DEFAULT_POLICIES)
 
 
 def test_first_matching_rule_wins(app):
-    sla.ensure_default_setup()
+    make_default_sla()
     vip = make_customer(tier=Tier.VIP)
     normal_vip = open_at(riyadh(2026, 11, 22, 9, 0), customer=vip)
     urgent_vip = open_at(riyadh(2026, 11, 22, 9, 0), priority=Priority.URGENT, customer=vip)
@@ -74,7 +74,7 @@ def test_first_matching_rule_wins(app):
 
 
 def test_queue_rule_applies_only_to_its_queue(app):
-    calendar = sla.ensure_default_setup()
+    calendar = make_default_sla()
     billing = make_queue("billing")
     db.session.add(
         SlaPolicy(
@@ -99,7 +99,7 @@ def test_without_a_matching_policy_there_are_no_due_times(app):
 
 
 def test_first_staff_reply_stops_the_first_response_clock(app):
-    sla.ensure_default_setup()
+    make_default_sla()
     ticket = open_at(riyadh(2026, 11, 22, 9, 0))
     tickets.add_message(ticket, author=make_staff(), body="On it", created_at=riyadh(2026, 11, 22, 10, 30))
     assert ticket.first_response_due_at == riyadh(2026, 11, 22, 11, 0)  # kept: met, for the reports
@@ -108,7 +108,7 @@ def test_first_staff_reply_stops_the_first_response_clock(app):
 
 
 def test_customer_reply_starts_the_next_response_clock(app):
-    sla.ensure_default_setup()
+    make_default_sla()
     agent = make_staff()
     ticket = open_at(riyadh(2026, 11, 22, 9, 0))
     tickets.add_message(ticket, author=agent, body="Which order?", created_at=riyadh(2026, 11, 22, 9, 30))
@@ -125,7 +125,7 @@ def test_customer_reply_starts_the_next_response_clock(app):
 
 
 def test_pending_pauses_the_clock_and_resumes_with_the_time_left(app):
-    sla.ensure_default_setup()
+    make_default_sla()
     agent = make_staff()
     ticket = open_at(riyadh(2026, 11, 22, 9, 0))  # Sunday; resolution due Tuesday 17:00
     assert ticket.resolution_due_at == riyadh(2026, 11, 24, 17, 0)
@@ -145,7 +145,7 @@ def test_pending_pauses_the_clock_and_resumes_with_the_time_left(app):
 
 
 def test_policy_can_keep_the_clock_running_while_pending(app):
-    sla.ensure_default_setup()
+    make_default_sla()
     policy("Normal priority").pause_when_pending = False
     db.session.commit()
     agent = make_staff()
@@ -159,7 +159,7 @@ def test_policy_can_keep_the_clock_running_while_pending(app):
 
 
 def test_solved_time_does_not_count_when_a_ticket_is_reopened(app):
-    sla.ensure_default_setup()
+    make_default_sla()
     agent = make_staff()
     ticket = open_at(riyadh(2026, 11, 22, 9, 0))
     tickets.add_message(ticket, author=agent, body="Done", created_at=riyadh(2026, 11, 22, 10, 0))
@@ -176,7 +176,7 @@ def test_solved_time_does_not_count_when_a_ticket_is_reopened(app):
 
 
 def test_priority_change_recomputes_the_due_times(app):
-    sla.ensure_default_setup()
+    make_default_sla()
     ticket = open_at(riyadh(2026, 11, 22, 9, 0))
     tickets.change_priority(ticket, Priority.URGENT, actor=make_staff(Role.SUPERVISOR))
     assert ticket.first_response_due_at == riyadh(2026, 11, 22, 9, 30)
@@ -201,7 +201,7 @@ def test_breach_before_a_pause_is_not_moved_by_it():
 
 
 def test_recompute_all_open_applies_a_changed_policy(app):
-    sla.ensure_default_setup()
+    make_default_sla()
     agent = make_staff()
     first = open_at(riyadh(2026, 11, 22, 9, 0))
     second = open_at(riyadh(2026, 11, 22, 9, 0))
@@ -219,7 +219,7 @@ def test_recompute_all_open_applies_a_changed_policy(app):
 
 
 def test_recompute_all_open_uses_few_queries(app, queries):
-    sla.ensure_default_setup()
+    make_default_sla()
     for _ in range(30):
         open_at(riyadh(2026, 11, 22, 9, 0))
     db.session.expire_all()
@@ -232,7 +232,7 @@ def test_recompute_all_open_uses_few_queries(app, queries):
 
 
 def test_recompute_with_done_tickets_fills_in_history_for_the_reports(app):
-    sla.ensure_default_setup()
+    make_default_sla()
     agent = make_staff()
     solved = open_at(riyadh(2026, 11, 22, 9, 0))  # Sunday, inside business hours
     tickets.change_status(solved, Status.SOLVED, actor=agent, at=riyadh(2026, 11, 22, 11, 0))

@@ -10,7 +10,7 @@ from helpdesk.sla.calendars import save_calendar
 from helpdesk.sla.models import SlaPolicy
 from helpdesk.sla.policies import save_policy
 from helpdesk.tickets.models import Priority
-from tests.factories import count_queries, make_customer, make_staff
+from tests.factories import count_queries, make_customer, make_default_sla, make_staff
 from tests.sla.test_clocks import open_at, riyadh
 
 SUNDAY_10 = riyadh(2026, 11, 29, 10, 0)  # the default calendar is open 09:00–17:00
@@ -22,7 +22,7 @@ def _normal() -> SlaPolicy:
 
 def _set_up(app, recheck_seconds: int = 3600) -> None:
     app.config["SLA_RULES_RECHECK_SECONDS"] = recheck_seconds
-    sla.ensure_default_setup()
+    make_default_sla()
 
 
 def _rule_reads(statements: list[str]) -> list[str]:
@@ -59,7 +59,7 @@ def test_switching_a_policy_off_in_the_model_applies_at_once(app):
 def test_a_calendar_edit_applies_to_the_next_ticket_at_once(app):
     _set_up(app)
     admin = make_staff(Role.ADMIN)
-    calendar = sla.ensure_default_setup()
+    calendar = make_default_sla()
     assert open_at(SUNDAY_10).first_response_due_at == riyadh(2026, 11, 29, 12, 0)
     save_calendar(
         calendar,
