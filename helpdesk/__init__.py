@@ -8,6 +8,7 @@ from flask import Flask
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    from helpdesk.app import build_app
+    """The application factory (imported lazily: ``import helpdesk`` alone loads no feature)."""
+    from helpdesk.app import create_app as create
 
-    return build_app(config)
+    return create(config)

@@ -32,7 +32,14 @@ from helpdesk.search.indexer import give_back_searchers
 from helpdesk.wiring import connect_features
 
 
-@event.listens_for(Engine, "connect")
+def configure_engine(engine: Engine) -> Engine:
+    """What every connection of ours needs, on both databases (the app's engines, and those a test or
+    a second worker process opens on the same database)."""
+    event.listen(engine, "connect", _sqlite_pragmas)
+    event.listen(engine, "before_cursor_execute", _strip_nul_characters, retval=True)
+    return engine
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     """WAL for concurrent readers, enforced foreign keys, and a busy timeout rather than
     'database is locked' errors."""
@@ -45,7 +52,6 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
         cursor.close()
 
 
-@event.listens_for(Engine, "before_cursor_execute", retval=True)
 def _strip_nul_characters(_conn, _cursor, statement, parameters, _context, executemany):
     """NUL characters arrive in hostile form input and broken mail; PostgreSQL refuses them in text
     (raw mail is stored as bytes, which this leaves alone). Removed on every database alike."""
@@ -69,7 +75,8 @@ def _without_nul(parameters):
     return parameters
 
 
-def build_app(overrides: dict[str, Any] | None = None) -> Flask:
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    """The application, with every feature wired (``helpdesk.create_app`` is this function)."""
     return_large_buffers()
     config = load_config(overrides)
     app = Flask(
@@ -82,6 +89,9 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     db.init_app(app)
+    with app.app_context():
+        for engine in db.engines.values():
+            configure_engine(engine)
     login_manager.init_app(app)
     mail.init_app(app)
     babel.init_app(app, locale_selector=select_locale)

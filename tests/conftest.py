@@ -15,8 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from flask import Flask
-from flask.globals import _cv_app
+from flask import Flask, has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
@@ -95,11 +94,10 @@ class Browser(FlaskClient):
     """
 
     def open(self, *args, **kwargs):
-        def in_fresh_context():
-            _cv_app.set(None)
+        if not has_app_context():  # a redirect followed from inside the request's own context
             return FlaskClient.open(self, *args, **kwargs)
-
-        response = contextvars.copy_context().run(in_fresh_context)
+        # An empty context has no app context pushed, so Flask pushes the request's own.
+        response = contextvars.Context().run(FlaskClient.open, self, *args, **kwargs)
         db.session.commit()
         return response
 

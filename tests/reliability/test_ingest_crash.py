@@ -16,6 +16,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, func, select, text
 
+from helpdesk.app import configure_engine
 from helpdesk.extensions import db
 from helpdesk.mail.inbound import process_stored
 from helpdesk.mail.models import InboundMessage, InboundStatus, OutboundEmail
@@ -105,7 +106,7 @@ def results_of(output: str) -> list[dict]:
 def test_ingest_killed_three_times_keeps_every_message_exactly_once(app, tmp_path):
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     files = write_batch(tmp_path / "batch")
-    engine = create_engine(url)
+    engine = configure_engine(create_engine(url))
     reported: list[dict] = []
     left_stored = []
     try:

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, func, select, text, update
 
+from helpdesk.app import configure_engine
 from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db
 from helpdesk.mail.inbound import process_stored
@@ -134,7 +135,7 @@ def test_two_workers_and_two_web_processes_handle_each_message_once(app, tmp_pat
         "worker1": start("worker1", ["worker"], env, tmp_path),
         "worker2": start("worker2", ["worker"], env, tmp_path),
     }
-    engine = create_engine(url)
+    engine = configure_engine(create_engine(url))
     answers: Counter = Counter()
     try:
         api = [f"http://127.0.0.1:{port}/api/v1/tickets?limit=5" for port in ports]
@@ -231,7 +232,7 @@ def test_two_workers_and_two_web_processes_handle_each_message_once(app, tmp_pat
 def test_stored_pickup_skips_a_row_another_worker_holds(app):
     first, _ = store_raw(make_email(message_id="<held@customers.example>"), source="pipe")
     second, _ = store_raw(make_email(message_id="<free@customers.example>"), source="pipe")
-    other_worker = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+    other_worker = configure_engine(create_engine(app.config["SQLALCHEMY_DATABASE_URI"]))
     try:
         with other_worker.connect() as conn:
             conn.execute(text("SELECT id FROM inbound_messages WHERE id = :id FOR UPDATE"), {"id": first})
@@ -249,7 +250,7 @@ def test_stored_pickup_skips_a_row_another_worker_holds(app):
 
 def test_a_second_index_writer_leaves_the_jobs_to_the_first(app):
     make_ticket(subject="Kettle lid cracked")
-    other_worker = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+    other_worker = configure_engine(create_engine(app.config["SQLALCHEMY_DATABASE_URI"]))
     try:
         with other_worker.connect() as conn:
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": INDEX_WRITER_LOCK})
