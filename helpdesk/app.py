@@ -168,9 +168,21 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_template_helpers(app: Flask) -> None:
     from helpdesk.auth.models import Role
-    from helpdesk.customers.labels import address_text, country_name, order_status_label
+    from helpdesk.customers.labels import (
+        address_text,
+        country_name,
+        order_status_label,
+        tier_label,
+        timeline_labels,
+    )
     from helpdesk.sla.badges import register_template_helpers as register_sla_helpers
-    from helpdesk.tickets.labels import CHANNEL_LABELS, CUSTOMER_STATUS_LABELS, PRIORITY_LABELS, STATUS_LABELS
+    from helpdesk.tickets.labels import (
+        CHANNEL_LABELS,
+        CUSTOMER_STATUS_LABELS,
+        PRIORITY_LABELS,
+        STATUS_LABELS,
+        event_text,
+    )
 
     @app.context_processor
     def inject_shell() -> dict[str, Any]:
@@ -193,6 +205,9 @@ def _register_template_helpers(app: Flask) -> None:
     app.add_template_global(order_status_label)
     app.add_template_global(address_text)
     app.add_template_global(country_name)
+    app.add_template_global(tier_label)
+    app.add_template_global(timeline_labels)
+    app.add_template_global(event_text)
 
     @app.template_filter("localtime")
     def localtime(value, format: str = "medium") -> str:

@@ -5,6 +5,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optio
 
 from helpdesk.auth.forms import EmailAddress
 from helpdesk.auth.models import Role
+from helpdesk.customers.labels import TIER_LABELS
 from helpdesk.customers.models import Tier
 from helpdesk.fields import SelectField
 from helpdesk.i18n import MaxLength
@@ -24,12 +25,6 @@ WEEKDAYS = [
     (4, _l("Friday")),
     (5, _l("Saturday")),
 ]
-TIER_LABELS = {
-    Tier.STANDARD: _l("Standard"),
-    Tier.SILVER: _l("Silver"),
-    Tier.GOLD: _l("Gold"),
-    Tier.VIP: _l("VIP"),
-}
 
 
 def _optional_id(value):

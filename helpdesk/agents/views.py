@@ -25,7 +25,6 @@ from helpdesk.agents.forms import (
 )
 from helpdesk.auth.models import StaffUser
 from helpdesk.auth.permissions import staff_required
-from helpdesk.customers.models import Tier
 from helpdesk.customers.panel import all_earlier_tickets, all_orders, customer_panel, ticket_order_number
 from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db, htmx
@@ -36,7 +35,6 @@ from helpdesk.tickets import bulk as bulk_actions
 from helpdesk.tickets import macros as macro_service
 from helpdesk.tickets.attachments import files_from_upload, send_attachment
 from helpdesk.tickets.errors import DomainError
-from helpdesk.tickets.labels import describe_change
 from helpdesk.tickets.models import (
     Attachment,
     Channel,
@@ -505,40 +503,6 @@ def article_search():
 def attachment(attachment_id: int):
     found = db.session.get(Attachment, attachment_id) or abort(404)
     return send_attachment(found)
-
-
-TIMELINE_LABELS = {
-    "ticket": _l("Ticket"),
-    "message": _l("Message"),
-    "order": _l("Order"),
-    "csat": _l("Rating"),
-    "deflection": _l("Self-service"),
-}
-
-
-@bp.app_template_global()
-def event_text(message, staff_names: dict[str, str] | None = None) -> str:
-    """A system event in words; ``staff_names`` (email → name) names the assignee of "assigned"."""
-    return describe_change(message.kind, message.event, message.body_text, staff_names)
-
-
-TIER_LABELS = {
-    Tier.STANDARD: _l("Standard"),
-    Tier.SILVER: _l("Silver"),
-    Tier.GOLD: _l("Gold"),
-    Tier.VIP: _l("VIP"),
-}
-
-
-@bp.app_template_global()
-def tier_label(tier: Tier) -> str:
-    return str(TIER_LABELS.get(tier, tier.value))
-
-
-@bp.app_template_global()
-def timeline_labels() -> dict[str, str]:
-    """The timeline's labels, translated once per page rather than once per entry."""
-    return {kind: str(label) for kind, label in TIMELINE_LABELS.items()}
 
 
 # Modules that register more routes on bp (imported last: they import bp from here).

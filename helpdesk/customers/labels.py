@@ -1,4 +1,5 @@
-"""Shop codes in words of the page's language: order statuses, address kinds and countries."""
+"""Customer data in words of the page's language: tiers, order statuses, address kinds, countries,
+and the kinds of entry on a customer's timeline."""
 
 from __future__ import annotations
 
@@ -7,6 +8,23 @@ from collections.abc import Mapping
 from babel import Locale
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+
+from helpdesk.customers.models import Tier
+
+TIER_LABELS = {
+    Tier.STANDARD: _l("Standard"),
+    Tier.SILVER: _l("Silver"),
+    Tier.GOLD: _l("Gold"),
+    Tier.VIP: _l("VIP"),
+}
+TIMELINE_LABELS = {
+    "ticket": _l("Ticket"),
+    "message": _l("Message"),
+    "order": _l("Order"),
+    "csat": _l("Rating"),
+    "deflection": _l("Self-service"),
+}
+
 
 # The statuses shops send us; an unknown one is shown as sent ("awaiting_pickup" → "awaiting pickup").
 ORDER_STATUS_LABELS = {
@@ -29,6 +47,15 @@ ADDRESS_LABELS = {
     "shipping": _l("Delivery"),
 }
 _ADDRESS_ORDER = ("street", "city", "postcode", "country")
+
+
+def tier_label(tier: Tier) -> str:
+    return str(TIER_LABELS.get(tier, tier.value))
+
+
+def timeline_labels() -> dict[str, str]:
+    """The timeline's labels, translated once per page rather than once per entry."""
+    return {kind: str(label) for kind, label in TIMELINE_LABELS.items()}
 
 
 def order_status_label(code: str) -> str:

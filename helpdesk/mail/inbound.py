@@ -136,7 +136,7 @@ def _process_together(rows: list[tuple[int | None, StoredMail]]) -> list[IngestR
                 stored = load_stored(inbound_id)
                 result = _claim_and_process(inbound_id, stored, _parse(stored), queues)
             elif inbound_id in claimed:
-                result = _work(inbound_id, stored, work, queues, outcomes)
+                result = _process_claimed(inbound_id, stored, work, queues, outcomes)
             else:
                 result = None
             results.append(result or _duplicate(inbound_id))
@@ -211,10 +211,10 @@ def _claim_and_process(
         processed_at=utcnow(),
     ):
         return None
-    return _work(inbound_id, stored, reading, queues)
+    return _process_claimed(inbound_id, stored, reading, queues)
 
 
-def _work(
+def _process_claimed(
     inbound_id: int,
     stored: StoredMail,
     reading: _Reading,
@@ -226,7 +226,7 @@ def _work(
     if reading.parsed is None:
         raise reading.problem
     queue = db.session.get(Queue, stored.queue_id) if stored.queue_id else None
-    result, ticket, message, action = _process(reading.parsed, queue, stored.recipient, queues)
+    result, ticket, message, action = _file_message(reading.parsed, queue, stored.recipient, queues)
     outcome = Outcome(inbound_id, action, ticket, message, reading.seen)
     if outcomes is None:
         record_outcomes([outcome])
@@ -262,7 +262,7 @@ def _check_size(raw: bytes) -> None:
         raise Rejected(f"the message is {size} bytes, over the {limit_mb} MB limit (HELPDESK_MAX_EMAIL_MB)")
 
 
-def _process(
+def _file_message(
     parsed: ParsedEmail, queue: Queue | None, recipient: str | None, queues: dict[str, int] | None = None
 ) -> tuple[IngestResult, Ticket, Message, str]:
     """All the work on the tickets side; returns (result, ticket, message, ledger action). Written

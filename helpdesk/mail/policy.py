@@ -4,6 +4,7 @@ addresses, and at most a few acknowledgements an hour to one sender (no mail loo
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import timedelta
 
 from flask import current_app
@@ -32,30 +33,33 @@ ACKNOWLEDGEMENTS_SINCE = select(func.count(OutboundEmail.id)).where(
 )
 
 
+def _auto_responder_header(headers: Mapping[str, str]) -> str | None:
+    """The header that marks an auto-responder's mail (out of office, vacation), or None."""
+    auto_submitted = headers.get("auto-submitted", "").strip().lower()
+    if auto_submitted and not auto_submitted.startswith("no"):
+        return "auto-submitted"
+    if "x-autoreply" in headers or "x-autorespond" in headers:
+        return "auto-reply header"
+    if headers.get("precedence", "").strip().lower() == "auto_reply":
+        return "precedence"
+    return None
+
+
 def is_automatic_reply(parsed: ParsedEmail) -> bool:
     """An auto-responder wrote this (out of office, vacation), not a person."""
-    headers = parsed.headers
-    auto_submitted = headers.get("auto-submitted", "").strip().lower()
-    return bool(
-        (auto_submitted and not auto_submitted.startswith("no"))
-        or "x-autoreply" in headers
-        or "x-autorespond" in headers
-        or headers.get("precedence", "").strip().lower() == "auto_reply"
-    )
+    return _auto_responder_header(parsed.headers) is not None
 
 
 def auto_reply_refusal(parsed: ParsedEmail, queues: dict[str, int] | None = None) -> str | None:
     """Why we must not answer this mail automatically (mail loops, lists, robots), or None."""
     headers = parsed.headers
-    auto_submitted = headers.get("auto-submitted", "").strip().lower()
-    if auto_submitted and not auto_submitted.startswith("no"):
-        return "auto-submitted"
+    reason = _auto_responder_header(headers)
+    if reason:
+        return reason
     if headers.get("precedence", "").strip().lower() in ("bulk", "junk", "list"):
         return "precedence"
     if "list-id" in headers or "list-unsubscribe" in headers:
         return "mailing list"
-    if "x-autoreply" in headers or "x-autorespond" in headers:
-        return "auto-reply header"
     if headers.get("return-path", "").strip() == "<>":
         return "null sender"
     sender = parsed.from_address or ""

@@ -11,7 +11,7 @@ from helpdesk.extensions import db
 from helpdesk.i18n import current_language
 from helpdesk.kb import service as kb
 from helpdesk.kb.case_form import DRAFT_KEY, VIEWED_KEY
-from helpdesk.portal import cases as case_rules
+from helpdesk.portal import case_rules
 from helpdesk.portal.forms import CaseActionForm, CaseReplyForm, CsatForm, NewCaseForm
 from helpdesk.refusals import handle_refusals, show_again_when_refused
 from helpdesk.tickets import queries, service

@@ -62,6 +62,11 @@ EVENT_LABELS = {
 _STORED_DUE = re.compile(r"due (\d{4}-\d{2}-\d{2} \d{2}:\d{2}) UTC")
 
 
+def event_text(message, staff_names: Mapping[str, str] | None = None) -> str:
+    """A system event in words; ``staff_names`` (email → name) names the assignee of "assigned"."""
+    return describe_change(message.kind, message.event, message.body_text, staff_names)
+
+
 def describe_change(
     kind: MessageKind, event: str | None, text: str, staff_names: Mapping[str, str] | None = None
 ) -> str:

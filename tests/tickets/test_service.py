@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import pytest
+from flask_babel import force_locale
 
 from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db
@@ -60,9 +61,10 @@ def test_customer_reply_reopens_pending_or_solved_ticket(app, status):
     assert ticket.solved_at is None
 
 
-def test_closed_ticket_refuses_replies(app):
+@pytest.mark.parametrize(("locale", "word"), [("en", "closed"), ("ar", "مغلقة")])
+def test_closed_ticket_refuses_replies_in_the_readers_language(app, locale, word):
     ticket = make_ticket(status=Status.CLOSED)
-    with pytest.raises(IllegalTransition, match="مغلقة"):
+    with force_locale(locale), pytest.raises(IllegalTransition, match=word):
         service.add_message(ticket, author=ticket.customer, body="hello?")
 
 
