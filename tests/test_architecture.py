@@ -123,3 +123,74 @@ def test_every_domain_signal_has_its_receivers_connected_once(app):
 def test_each_signal_names_its_receivers_in_its_docstring():
     for signal, receiver in wiring.RECEIVERS:
         assert receiver.__name__ in (signal.__doc__ or ""), (signal.name, receiver.__name__)
+
+
+# Who may end a transaction, and why. Everything else (every service) flushes and leaves the commit
+# to its caller: a view, command or job, through ``unit_of_work()``.
+TRANSACTION_OWNERS = {
+    "helpdesk.transaction": "the unit of work itself",
+    "helpdesk.refusals": "rolls back a refused page request",
+    "helpdesk.api.blueprints": "rolls back a refused API request",
+    "helpdesk.cli": "commands",
+    "helpdesk.mail.commands": "commands",
+    "helpdesk.customers.webhook": "a signed machine endpoint (a view)",
+    "helpdesk.mail.inbound": "the ingest job: raw bytes are committed before they are parsed",
+    "helpdesk.mail.ledger": "the ingest job's raw-mail ledger",
+    "helpdesk.mail.imap": "a mailbox poll commits what it fetched before deleting it on the server",
+    "helpdesk.mail.listener": "the SMTP listener, an ingest entry point",
+    "helpdesk.mail.outbox": "the sending job: one transaction per email",
+    "helpdesk.api.webhooks": "the delivery job: one transaction per attempt",
+    "helpdesk.worker.jobtable": "claims of the job tables (SKIP LOCKED, compare-and-set)",
+    "helpdesk.worker.runner": "rolls back a failed job",
+    "helpdesk.search.indexer": "the index writer job",
+    "helpdesk.demo.loader": "the demo data command, in batches",
+    "helpdesk.sla.service.recompute_all_open": "may touch every ticket: one transaction per batch",
+}
+
+
+def _transaction_ends() -> set[str]:
+    """``module.function`` of every ``session.commit()`` / ``session.rollback()`` (outermost function)."""
+    found = set()
+    for path in PACKAGE.rglob("*.py"):
+        parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+        module = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        places = [(module, tree)]
+        for node in tree.body:
+            if isinstance(node, ast.ClassDef):
+                places += [(f"{module}.{f.name}", f) for f in node.body if isinstance(f, ast.FunctionDef)]
+            elif isinstance(node, ast.FunctionDef):
+                places.append((f"{module}.{node.name}", node))
+        for place, scope in places:
+            nodes = ast.walk(scope) if scope is not tree else _outside_functions(tree)
+            for node in nodes:
+                call = node.func if isinstance(node, ast.Call) else None
+                if (
+                    isinstance(call, ast.Attribute)
+                    and call.attr in ("commit", "rollback")
+                    and ast.unparse(call.value).endswith("session")
+                ):
+                    found.add(place)
+    return found
+
+
+def _outside_functions(tree: ast.Module):
+    for node in tree.body:
+        if not isinstance(node, ast.FunctionDef | ast.ClassDef):
+            yield from ast.walk(node)
+
+
+def test_services_never_end_a_transaction():
+    def allowed(place: str) -> bool:
+        module_name = place.rsplit(".", 1)[-1]
+        return (
+            any(place == owner or place.startswith(owner + ".") for owner in TRANSACTION_OWNERS)
+            or module_name in ("views",)
+            or module_name.endswith("_views")
+            or ".views." in place
+            or "_views." in place
+        )
+
+    ends = _transaction_ends()
+    assert "helpdesk.transaction.unit_of_work" in ends  # the scan sees commits at all
+    assert sorted(p for p in ends if not allowed(p)) == []

@@ -121,7 +121,7 @@ def test_still_need_help_keeps_the_text_and_the_case_counts_viewed_articles(clie
 
 
 def test_staff_edit_preview_and_publish_an_article(client, login):
-    login(make_staff(Role.SUPERVISOR))
+    login(make_staff(Role.SUPERVISOR, language="en"))
     assert client.get("/agent/kb").status_code == 200
     preview = client.submit("/agent/kb/preview", {"body": "**bold** <script>x</script>"})
     assert "<strong>bold</strong>" in preview.get_data(as_text=True)
@@ -139,7 +139,11 @@ def test_staff_edit_preview_and_publish_an_article(client, login):
     assert client.submit("/agent/kb/new", data).status_code == 303
     article = db.session.scalars(select(Article)).one()
     assert article.tags == ["gift", "wrap"] and article.status == ArticleStatus.PUBLISHED
-    assert client.submit("/agent/kb/new", data).status_code == 400  # slug taken
+    again = client.submit("/agent/kb/new", {**data, "title": "Gift wrap 2", "body": "Typed twice."})
+    assert again.status_code == 400  # the slug is taken: the editor again, with what was typed
+    page = again.get_data(as_text=True)
+    assert "Another article already uses this slug." in page and "Typed twice." in page
+    assert db.session.scalar(select(func.count(Article.id))) == 1
     search.apply_pending_jobs()
     assert client.get("/kb/search?q=wrapping&format=json").get_json()[0]["slug"] == "gift-wrap"
 
