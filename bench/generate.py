@@ -480,11 +480,11 @@ def _kb(load: Loader, rng: random.Random, scale: Scale, now: datetime) -> None:
 def _finish_counters(db, scale: Scale) -> None:
     """The ticket-number counter continues after the generated tickets; PostgreSQL sequences past
     the explicit ids."""
-    from helpdesk.tickets.models import Counter
+    from helpdesk.tickets.models import NamedCounter
     from helpdesk.tickets.service import FIRST_TICKET_NUMBER
 
     db.session.execute(
-        insert(Counter.__table__), [{"name": "ticket", "value": FIRST_TICKET_NUMBER + scale.tickets - 1}]
+        insert(NamedCounter.__table__), [{"name": "ticket", "value": FIRST_TICKET_NUMBER + scale.tickets - 1}]
     )
     if db.engine.dialect.name == "postgresql":
         for table in db.metadata.sorted_tables:
