@@ -71,7 +71,7 @@ def test_user_text_is_escaped(client, login):
 
 
 def test_case_actions_follow_the_status(app):
-    from helpdesk.portal import cases as rules
+    from helpdesk.portal import case_rules as rules
 
     expected = {  # status: (close, reopen, reply)
         Status.NEW: (True, False, True),
