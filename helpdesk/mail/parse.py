@@ -215,7 +215,9 @@ def _sender(msg: EmailMessage) -> tuple[str, str | None]:
             spec = (addresses[0].addr_spec or "") if addresses else ""
             sound = name == "From" and len(addresses) == 1 and not getattr(value, "defects", ())
             if addresses and (ADDRESS_RE.fullmatch(spec) or (sound and DOTLESS_ADDRESS_RE.fullmatch(spec))):
-                return addresses[0].display_name.strip(), spec.strip().lower()
+                display = _display_name(msg, name, addresses[0].display_name.strip())
+                # «a@b.example <a@b.example>»: the address again is no name (the customer gets a better one).
+                return ("" if display.lower() == spec.strip().lower() else display), spec.strip().lower()
         except Exception:  # fall through to the forgiving reading below
             pass
         raw = header(msg, name)
@@ -228,6 +230,31 @@ def _sender(msg: EmailMessage) -> tuple[str, str | None]:
         display = display.split("<", 1)[0].strip().strip("\"' ")
         return display, address.strip().lower()
     return "", None
+
+
+_ADJACENT_ENCODED_WORDS = re.compile(r"\?=\s+=\?")
+
+
+def _display_name(msg: EmailMessage, name: str, parsed: str) -> str:
+    """The display name as RFC 2047 and RFC 822 read it, where the header registry does not: the
+    space between two encoded words is not part of the name («=?…?Hans_B=C4KO?= =?…?Sch=F6nland?=»
+    is «Hans BÄKOSchönland»), and an old-style comment («marc@example.com (Marc Smith)») is a name."""
+    if parsed and " " not in parsed:
+        return parsed
+    raw = _raw_value(msg, name) or ""
+    if parsed:
+        if not _ADJACENT_ENCODED_WORDS.search(raw):
+            return parsed
+        return _decode_raw_header(raw.rsplit("<", 1)[0]).strip().strip("\"' ") or parsed
+    comment = parseaddr(raw)[0]
+    return _decode_raw_header(comment).strip() if comment else ""
+
+
+def _raw_value(msg: EmailMessage, name: str) -> str | None:
+    for key, value in msg.raw_items():
+        if key.lower() == name.lower():
+            return " ".join(str(value).split())
+    return None
 
 
 def _addresses(raw: dict[str, str], name: str) -> list[str]:

@@ -64,6 +64,10 @@ _SIGNATURE = re.compile(
     r"(?:أُ?رسلت?|مرسلة?|تم الإرسال|تم إرساله)\s+(?:من|عبر|بواسطة)\s.{0,80})$",
     re.IGNORECASE,
 )
+# A rule of underscores with a few short lines below it, to the end: a mailing list's or a company's
+# footer («____ / riak-users mailing list / address / link»), as email-reply-parser reads it.
+_FOOTER_RULE = re.compile(r"^[ \t]*_{2,}[ \t]*$")
+_FOOTER_MAX_LINES = 4
 _SEPARATOR_LINE = re.compile(r"^[ \t]*(?:[-_=—–*]{3,}|[-_][ _-]+)[ \t]*$")
 # A greeting alone («Hi Dan,», «مرحباً أحمد،») is not a message: a salutation ends with a comma.
 _GREETING = re.compile(
@@ -168,7 +172,11 @@ def _has_new_text_after(lines: list[str], quoted: set[int]) -> bool:
     attributions = _attributions(lines)
     for i in range(min(quoted) + 1, len(lines)):
         line = lines[i]
-        if i in quoted or not line.strip() or _SEPARATOR_LINE.match(line):
+        if i in quoted or not line.strip():
+            continue
+        if _starts_footer(lines, i):
+            return False
+        if _SEPARATOR_LINE.match(line):
             continue
         return not (_SIGNATURE.match(line) or _starts_quote(lines, i, attributions))
     return False
@@ -197,9 +205,19 @@ def _first_cut(lines: list[str]) -> int:
     """Index of the first line where quoted history or a signature starts (top posting)."""
     attributions = _attributions(lines)
     for i, line in enumerate(lines):
-        if _SIGNATURE.match(line) or _starts_quote(lines, i, attributions):
+        if _SIGNATURE.match(line) or _starts_quote(lines, i, attributions) or _starts_footer(lines, i):
             return i
     return len(lines)
+
+
+def _starts_footer(lines: list[str], i: int) -> bool:
+    """A footer starts at ``i``: a rule of underscores, then at most a few short lines, no quote."""
+    if not _FOOTER_RULE.match(lines[i]):
+        return False
+    rest = [line for line in lines[i + 1 :] if line.strip()]
+    return 0 < len(rest) <= _FOOTER_MAX_LINES and not any(
+        _is_quote_line(line) or len(line) > 100 for line in rest
+    )
 
 
 def _trim(lines: list[str]) -> str:

@@ -73,3 +73,14 @@ def test_a_route_written_like_headers_is_the_customers_text():
     for route in ("From: Jeddah\nTo: Riyadh", "من: جدة\nإلى: الرياض"):
         text = f"Please change the delivery.\n{route}\nThe parcel is 3 kg."
         assert strip_quoted_reply(text) == text
+
+
+def test_mailing_list_footer_under_a_rule_is_hidden():
+    footer = "\n\n______________\nriak-users mailing list\nriak-users@lists.example\n"
+    assert strip_quoted_reply("Oh thanks." + footer) == "Oh thanks."
+    assert strip_quoted_reply(f"On Sun, Nov 22, 2026, Support wrote:\n{OLD}\nIt came." + footer) == "It came."
+
+
+def test_rule_with_more_text_below_is_the_customers_text():
+    text = "Order list:\n______________\n" + "\n".join(f"item {n}" for n in range(6))
+    assert strip_quoted_reply(text) == text
