@@ -26,11 +26,12 @@ from helpdesk.tickets.attachments import IncomingFile, safe_filename
 MESSAGE_ID_RE = re.compile(r"<[^<>\s]+>")
 # Reply and forward prefixes as clients write them, in every language seen: «Re», «AW»/«Antwort»
 # (German), «SV»/«VS» (Nordic), «WG» (German forward), «TR» (French), «RV»/«ENC» (Spanish, Portuguese),
-# Arabic «رد»/«ر»/«إعادة توجيه», Chinese; repeated, nested, counted («Re[2]») or with direction marks.
+# Arabic «رد»/«ر»/«إعادة توجيه», Persian «پاسخ», Chinese; repeated, nested, counted («Re[2]») or with
+# direction marks.
 _PREFIX_GAP = r"[\s\u200e\u200f]*"
 REPLY_PREFIX_RE = re.compile(
     rf"^{_PREFIX_GAP}(?:(?:re|aw|antw|antwort|sv|svar|vs|odp|ynt|res|rif|r|fw|fwd|wg|tr|rv|enc|doorst|vb|vl|"
-    rf"رد|الرد|ر|إعادة توجيه|إعادة التوجيه|تحويل|توجيه|回复|答复|转发){_PREFIX_GAP}"
+    rf"رد|الرد|ر|إعادة توجيه|إعادة التوجيه|تحويل|توجيه|پاسخ|回复|答复|转发){_PREFIX_GAP}"
     rf"(?:\[\d+\]|\(\d+\))?{_PREFIX_GAP}[:：]{_PREFIX_GAP})+",
     re.IGNORECASE,
 )

@@ -25,19 +25,22 @@ _BIDI_MARKS = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069\u061c]")
 
 _WROTE = (
     r"wrote|writes|schrieb|schreibt|a écrit|escribió|ha scritto|schreef|escreveu|skrev|kirjoitti|"
-    r"napsal|napisał|написал|написала|пише|yazdı|كتب|كتبت|نوشت"
+    r"napsal|napisał|написал|написала|пише|yazdı|كتب|كتبت|نوشت|"
+    # Gmail in Arabic: «… تمت كتابة ما يلي بواسطة Name <addr>:»;
+    # its Android app: «بتاريخ … جاء من Name <addr>:».
+    r"تمت\s+كتابة\s+ما\s+يلي\s+بواسطة|جاء\s+من"
 )
 # An attribution: one to three lines that end in a colon and name the verb, with a date or an address.
 _ATTRIBUTION = re.compile(rf"^.{{0,400}}(?<!\w)(?:{_WROTE})(?!\w).{{0,200}}:$", re.DOTALL | re.IGNORECASE)
-_OPENER = re.compile(r"^[-* ]*(?:on|am|le|el|il|op|em|den|på|в|في|در)\s", re.IGNORECASE)
-_ATTRIBUTION_HINT = re.compile(r"\d|@|^(?:on|am|le|el|il|op|em|den|på|в|في|در)\s", re.IGNORECASE)
+_OPENER = re.compile(r"^[-* ]*(?:on|am|le|el|il|op|em|den|på|в|في|بتاريخ|در)\s", re.IGNORECASE)
+_ATTRIBUTION_HINT = re.compile(r"\d|@|^(?:on|am|le|el|il|op|em|den|på|в|في|بتاريخ|در)\s", re.IGNORECASE)
 
 _FROM_KEYS = r"from|von|de|da|van|från|fra|od|от|من|از"
 _OTHER_KEYS = (
     r"sent|date|to|cc|subject|gesendet|datum|an|kopie|betreff|envoyé|à|objet|enviado|enviada|fecha|"
     r"para|asunto|inviato|data|oggetto|a|verzonden|aan|onderwerp|skickat|till|ämne|sendt|til|emne|"
     r"отправлено|дата|кому|тема|копия|تم الإرسال|أرسل|أرسلت|تاريخ الإرسال|التاريخ|إلى|نسخة|الموضوع|"
-    r"فرستاده شده|تاریخ|به|موضوع"
+    r"فرستاده شده|ارسال شده|ارسال‌شده|تاریخ|به|موضوع"
 )
 _HEADER_LINE = re.compile(
     rf"^[ \t>*]*(?:(?P<from>{_FROM_KEYS})|(?:{_OTHER_KEYS}))[ \t]*\*?[ \t]*:", re.IGNORECASE
@@ -61,7 +64,8 @@ _SIGNATURE = re.compile(
     r"^[ \t]*(?:--[ \t]?|__[ \t]?|"
     r"(?:sent from|sent with|sent via|get outlook for|envoyé de mon|von meinem|gesendet von|"
     r"enviado desde|inviato da|verzonden met|отправлено с)\s.{0,80}|"
-    r"(?:أُ?رسلت?|مرسلة?|تم الإرسال|تم إرساله)\s+(?:من|عبر|بواسطة)\s.{0,80})$",
+    r"(?:أُ?رسلت?|مرسلة?|تم الإرسال|تم إرساله)\s+(?:من|عبر|بواسطة)\s.{0,80}|"
+    r"(?:ارسال[ \u200c]?شده|فرستاده[ \u200c]?شده)\s+(?:از|با)\s.{0,80})$",
     re.IGNORECASE,
 )
 # A rule of underscores with a few short lines below it, to the end: a mailing list's or a company's

@@ -84,3 +84,14 @@ def test_mailing_list_footer_under_a_rule_is_hidden():
 def test_rule_with_more_text_below_is_the_customers_text():
     text = "Order list:\n______________\n" + "\n".join(f"item {n}" for n in range(6))
     assert strip_quoted_reply(text) == text
+
+
+def test_gmail_arabic_attributions_as_gmail_writes_them():
+    web = "في الأحد، 22 نوفمبر 2026 في 10:15 ص تمت كتابة ما يلي بواسطة الدعم <s@helpdesk.example>:"
+    android = "بتاريخ ٢٢ نوفمبر ٢٠٢٦ ١٠:١٥ ص، جاء من الدعم\n<s@helpdesk.example>:"
+    for attribution in (web, f"\u202b{web}\u202c", android):
+        assert strip_quoted_reply(f"وصل الطلب، شكراً.\n\n{attribution}\n\n{OLD}") == "وصل الطلب، شكراً."
+
+
+def test_persian_phone_signature_is_hidden():
+    assert strip_quoted_reply("سفارش رسید.\n\nارسال شده از iPhone من") == "سفارش رسید."
