@@ -26,12 +26,15 @@ _BIDI_MARKS = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069\u061c]")
 _WROTE = (
     r"wrote|writes|schrieb|schreibt|a écrit|escribió|ha scritto|schreef|escreveu|skrev|kirjoitti|"
     r"napsal|napisał|написал|написала|пише|yazdı|كتب|كتبت|نوشت|"
-    # Gmail in Arabic: «… تمت كتابة ما يلي بواسطة Name <addr>:»;
-    # its Android app: «بتاريخ … جاء من Name <addr>:».
-    r"تمت\s+كتابة\s+ما\s+يلي\s+بواسطة|جاء\s+من"
+    r"تمت\s+كتابة\s+ما\s+يلي\s+بواسطة"  # Gmail in Arabic: «في … تمت كتابة ما يلي بواسطة Name <addr>:»
 )
 # An attribution: one to three lines that end in a colon and name the verb, with a date or an address.
-_ATTRIBUTION = re.compile(rf"^.{{0,400}}(?<!\w)(?:{_WROTE})(?!\w).{{0,200}}:$", re.DOTALL | re.IGNORECASE)
+# Gmail's Android app in Arabic writes «بتاريخ … جاء من Name <addr>:»; «جاء من» («came from») alone is
+# everyday Arabic, so it counts only after that opening word.
+_ATTRIBUTION = re.compile(
+    rf"^(?:.{{0,400}}(?<!\w)(?:{_WROTE})|بتاريخ\s.{{0,400}}(?<!\w)جاء\s+من)(?!\w).{{0,200}}:$",
+    re.DOTALL | re.IGNORECASE,
+)
 _OPENER = re.compile(r"^[-* ]*(?:on|am|le|el|il|op|em|den|på|в|في|بتاريخ|در)\s", re.IGNORECASE)
 _ATTRIBUTION_HINT = re.compile(r"\d|@|^(?:on|am|le|el|il|op|em|den|på|в|في|بتاريخ|در)\s", re.IGNORECASE)
 

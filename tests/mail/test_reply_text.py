@@ -95,3 +95,8 @@ def test_gmail_arabic_attributions_as_gmail_writes_them():
 
 def test_persian_phone_signature_is_hidden():
     assert strip_quoted_reply("سفارش رسید.\n\nارسال شده از iPhone من") == "سفارش رسید."
+
+
+def test_came_from_in_the_customers_own_words_is_not_an_attribution():
+    text = "الطلب 5512 جاء من المستودع الخطأ، والقطع كالتالي:\nقطعة 1\nقطعة 2"
+    assert strip_quoted_reply(text) == text
