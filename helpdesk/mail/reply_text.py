@@ -36,7 +36,11 @@ _ATTRIBUTION = re.compile(
     re.DOTALL | re.IGNORECASE,
 )
 _OPENER = re.compile(r"^[-* ]*(?:on|am|le|el|il|op|em|den|på|в|في|بتاريخ|در)\s", re.IGNORECASE)
-_ATTRIBUTION_HINT = re.compile(r"\d|@|^(?:on|am|le|el|il|op|em|den|på|в|في|بتاريخ|در)\s", re.IGNORECASE)
+# What makes such a line a client's and not the customer's own «كتب لي المندوب يوم 5 ما يلي:»: an
+# address, the client's opening word, or the verb as the last word before the colon.
+_ATTRIBUTION_HINT = re.compile(
+    rf"@|^(?:on|am|le|el|il|op|em|den|på|в|في|بتاريخ|در)\s|(?<!\w)(?:{_WROTE})\s*:$", re.IGNORECASE
+)
 
 _FROM_KEYS = r"from|von|de|da|van|från|fra|od|от|من|از"
 _OTHER_KEYS = (

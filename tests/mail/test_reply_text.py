@@ -100,3 +100,8 @@ def test_persian_phone_signature_is_hidden():
 def test_came_from_in_the_customers_own_words_is_not_an_attribution():
     text = "الطلب 5512 جاء من المستودع الخطأ، والقطع كالتالي:\nقطعة 1\nقطعة 2"
     assert strip_quoted_reply(text) == text
+
+
+def test_customers_own_line_about_what_someone_wrote_is_not_an_attribution():
+    text = "الشحنة متأخرة.\nكتب لي المندوب يوم 5 ما يلي:\nستصل غداً\nلكنها لم تصل."
+    assert strip_quoted_reply(text) == text
