@@ -26,11 +26,12 @@ from helpdesk.tickets.attachments import IncomingFile, safe_filename
 MESSAGE_ID_RE = re.compile(r"<[^<>\s]+>")
 # Reply and forward prefixes as clients write them, in every language seen: «Re», «AW»/«Antwort»
 # (German), «SV»/«VS» (Nordic), «WG» (German forward), «TR» (French), «RV»/«ENC» (Spanish, Portuguese),
-# Arabic «رد»/«ر»/«إعادة توجيه», Chinese; repeated, nested, counted («Re[2]») or with direction marks.
+# Arabic «رد»/«ر»/«إعادة توجيه», Persian «پاسخ», Chinese; repeated, nested, counted («Re[2]») or with
+# direction marks.
 _PREFIX_GAP = r"[\s\u200e\u200f]*"
 REPLY_PREFIX_RE = re.compile(
     rf"^{_PREFIX_GAP}(?:(?:re|aw|antw|antwort|sv|svar|vs|odp|ynt|res|rif|r|fw|fwd|wg|tr|rv|enc|doorst|vb|vl|"
-    rf"رد|الرد|ر|إعادة توجيه|إعادة التوجيه|تحويل|توجيه|回复|答复|转发){_PREFIX_GAP}"
+    rf"رد|الرد|ر|إعادة توجيه|إعادة التوجيه|تحويل|توجيه|پاسخ|回复|答复|转发){_PREFIX_GAP}"
     rf"(?:\[\d+\]|\(\d+\))?{_PREFIX_GAP}[:：]{_PREFIX_GAP})+",
     re.IGNORECASE,
 )
@@ -115,15 +116,15 @@ def parse_email(raw: bytes, *, max_attachment_bytes: int) -> ParsedEmail:
     msg = message_from_bytes(raw, policy=PARSING_POLICY)
     if not msg.keys():
         raise UnreadableEmail("no headers found")
-    from_name, from_address = _sender(msg)
+    # Headers that need no decoding are read raw: the header registry re-parses on every access.
+    raw = _raw_headers(msg)
+    from_name, from_address = _sender(msg, raw)
     text_part, html_part = _body_parts(msg)
     text = _decode_text(text_part) if text_part is not None else ""
     html = _decode_text(html_part) if html_part is not None else None
     text_from_html = not text.strip() and bool(html)
     if text_from_html:
         text = html_to_text(html)
-    # Headers that need no decoding are read raw: the header registry re-parses on every access.
-    raw = _raw_headers(msg)
     parsed = ParsedEmail(
         message_id=_first_message_id(raw.get("message-id", "")),
         in_reply_to=MESSAGE_ID_RE.findall(raw.get("in-reply-to", "")),
@@ -206,7 +207,7 @@ ADDRESS_RE = re.compile(r"[^\s<>\"'@,;:()\[\]]+@[^\s<>\"'@,;:()\[\]]+\.[^\s<>\"'
 DOTLESS_ADDRESS_RE = re.compile(r"[^\s<>\"'@,;:()\[\]]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
 
 
-def _sender(msg: EmailMessage) -> tuple[str, str | None]:
+def _sender(msg: EmailMessage, raw: dict[str, str]) -> tuple[str, str | None]:
     """(display name, address) of the author; a broken header still yields its address and name."""
     for name in ("From", "Sender", "Reply-To", "Return-Path"):
         try:
@@ -215,7 +216,9 @@ def _sender(msg: EmailMessage) -> tuple[str, str | None]:
             spec = (addresses[0].addr_spec or "") if addresses else ""
             sound = name == "From" and len(addresses) == 1 and not getattr(value, "defects", ())
             if addresses and (ADDRESS_RE.fullmatch(spec) or (sound and DOTLESS_ADDRESS_RE.fullmatch(spec))):
-                return addresses[0].display_name.strip(), spec.strip().lower()
+                display = _display_name(raw.get(name.lower(), ""), addresses[0].display_name.strip())
+                # «a@b.example <a@b.example>»: the address again is no name (the customer gets a better one).
+                return ("" if display.lower() == spec.strip().lower() else display), spec.strip().lower()
         except Exception:  # fall through to the forgiving reading below
             pass
         raw = header(msg, name)
@@ -228,6 +231,22 @@ def _sender(msg: EmailMessage) -> tuple[str, str | None]:
         display = display.split("<", 1)[0].strip().strip("\"' ")
         return display, address.strip().lower()
     return "", None
+
+
+_ADJACENT_ENCODED_WORDS = re.compile(r"\?=\s+=\?")
+
+
+def _display_name(raw: str, parsed: str) -> str:
+    """The display name as RFC 2047 and RFC 822 read it, where the header registry does not: the
+    space between two encoded words is not part of the name («=?…?Hans_B=C4KO?= =?…?Sch=F6nland?=»
+    is «Hans BÄKOSchönland»), and an old-style comment («marc@example.com (Marc Smith)») is a name.
+    ``raw`` is the header as received, unfolded."""
+    if parsed:
+        if " " not in parsed or not _ADJACENT_ENCODED_WORDS.search(raw):
+            return parsed
+        return _decode_raw_header(raw.rsplit("<", 1)[0]).strip().strip("\"' ") or parsed
+    comment = parseaddr(raw)[0]
+    return _decode_raw_header(comment).strip() if comment else ""
 
 
 def _addresses(raw: dict[str, str], name: str) -> list[str]:

@@ -25,19 +25,29 @@ _BIDI_MARKS = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069\u061c]")
 
 _WROTE = (
     r"wrote|writes|schrieb|schreibt|a écrit|escribió|ha scritto|schreef|escreveu|skrev|kirjoitti|"
-    r"napsal|napisał|написал|написала|пише|yazdı|كتب|كتبت|نوشت"
+    r"napsal|napisał|написал|написала|пише|yazdı|كتب|كتبت|نوشت|"
+    r"تمت\s+كتابة\s+ما\s+يلي\s+بواسطة"  # Gmail in Arabic: «في … تمت كتابة ما يلي بواسطة Name <addr>:»
 )
 # An attribution: one to three lines that end in a colon and name the verb, with a date or an address.
-_ATTRIBUTION = re.compile(rf"^.{{0,400}}(?<!\w)(?:{_WROTE})(?!\w).{{0,200}}:$", re.DOTALL | re.IGNORECASE)
-_OPENER = re.compile(r"^[-* ]*(?:on|am|le|el|il|op|em|den|på|в|في|در)\s", re.IGNORECASE)
-_ATTRIBUTION_HINT = re.compile(r"\d|@|^(?:on|am|le|el|il|op|em|den|på|в|في|در)\s", re.IGNORECASE)
+# Gmail's Android app in Arabic writes «بتاريخ … جاء من Name <addr>:»; «جاء من» («came from») alone is
+# everyday Arabic, so it counts only after that opening word.
+_ATTRIBUTION = re.compile(
+    rf"^(?:.{{0,400}}(?<!\w)(?:{_WROTE})|بتاريخ\s.{{0,400}}(?<!\w)جاء\s+من)(?!\w).{{0,200}}:$",
+    re.DOTALL | re.IGNORECASE,
+)
+_OPENER = re.compile(r"^[-* ]*(?:on|am|le|el|il|op|em|den|på|в|في|بتاريخ|در)\s", re.IGNORECASE)
+# What makes such a line a client's and not the customer's own «كتب لي المندوب يوم 5 ما يلي:»: an
+# address, the client's opening word, or the verb as the last word before the colon.
+_ATTRIBUTION_HINT = re.compile(
+    rf"@|^(?:on|am|le|el|il|op|em|den|på|в|في|بتاريخ|در)\s|(?<!\w)(?:{_WROTE})\s*:$", re.IGNORECASE
+)
 
 _FROM_KEYS = r"from|von|de|da|van|från|fra|od|от|من|از"
 _OTHER_KEYS = (
     r"sent|date|to|cc|subject|gesendet|datum|an|kopie|betreff|envoyé|à|objet|enviado|enviada|fecha|"
     r"para|asunto|inviato|data|oggetto|a|verzonden|aan|onderwerp|skickat|till|ämne|sendt|til|emne|"
     r"отправлено|дата|кому|тема|копия|تم الإرسال|أرسل|أرسلت|تاريخ الإرسال|التاريخ|إلى|نسخة|الموضوع|"
-    r"فرستاده شده|تاریخ|به|موضوع"
+    r"فرستاده شده|ارسال شده|ارسال‌شده|تاریخ|به|موضوع"
 )
 _HEADER_LINE = re.compile(
     rf"^[ \t>*]*(?:(?P<from>{_FROM_KEYS})|(?:{_OTHER_KEYS}))[ \t]*\*?[ \t]*:", re.IGNORECASE
@@ -61,9 +71,14 @@ _SIGNATURE = re.compile(
     r"^[ \t]*(?:--[ \t]?|__[ \t]?|"
     r"(?:sent from|sent with|sent via|get outlook for|envoyé de mon|von meinem|gesendet von|"
     r"enviado desde|inviato da|verzonden met|отправлено с)\s.{0,80}|"
-    r"(?:أُ?رسلت?|مرسلة?|تم الإرسال|تم إرساله)\s+(?:من|عبر|بواسطة)\s.{0,80})$",
+    r"(?:أُ?رسلت?|مرسلة?|تم الإرسال|تم إرساله)\s+(?:من|عبر|بواسطة)\s.{0,80}|"
+    r"(?:ارسال[ \u200c]?شده|فرستاده[ \u200c]?شده)\s+(?:از|با)\s.{0,80})$",
     re.IGNORECASE,
 )
+# A rule of underscores with a few short lines below it, to the end: a mailing list's or a company's
+# footer («____ / riak-users mailing list / address / link»), as email-reply-parser reads it.
+_FOOTER_RULE = re.compile(r"^[ \t]*_{2,}[ \t]*$")
+_FOOTER_MAX_LINES = 4
 _SEPARATOR_LINE = re.compile(r"^[ \t]*(?:[-_=—–*]{3,}|[-_][ _-]+)[ \t]*$")
 # A greeting alone («Hi Dan,», «مرحباً أحمد،») is not a message: a salutation ends with a comma.
 _GREETING = re.compile(
@@ -168,7 +183,11 @@ def _has_new_text_after(lines: list[str], quoted: set[int]) -> bool:
     attributions = _attributions(lines)
     for i in range(min(quoted) + 1, len(lines)):
         line = lines[i]
-        if i in quoted or not line.strip() or _SEPARATOR_LINE.match(line):
+        if i in quoted or not line.strip():
+            continue
+        if _starts_footer(lines, i):
+            return False
+        if _SEPARATOR_LINE.match(line):
             continue
         return not (_SIGNATURE.match(line) or _starts_quote(lines, i, attributions))
     return False
@@ -197,9 +216,19 @@ def _first_cut(lines: list[str]) -> int:
     """Index of the first line where quoted history or a signature starts (top posting)."""
     attributions = _attributions(lines)
     for i, line in enumerate(lines):
-        if _SIGNATURE.match(line) or _starts_quote(lines, i, attributions):
+        if _SIGNATURE.match(line) or _starts_quote(lines, i, attributions) or _starts_footer(lines, i):
             return i
     return len(lines)
+
+
+def _starts_footer(lines: list[str], i: int) -> bool:
+    """A footer starts at ``i``: a rule of underscores, then at most a few short lines, no quote."""
+    if not _FOOTER_RULE.match(lines[i]):
+        return False
+    rest = [line for line in lines[i + 1 :] if line.strip()]
+    return 0 < len(rest) <= _FOOTER_MAX_LINES and not any(
+        _is_quote_line(line) or len(line) > 100 for line in rest
+    )
 
 
 def _trim(lines: list[str]) -> str:

@@ -45,3 +45,23 @@ def test_unusable_sender_is_named_in_the_failure_reason(app):
     result = inbound.ingest(_mail(b"hello", "utf-8", sender="Nobody <not an address>"))
     assert result.action == "failed"
     assert "From (Nobody <not an address>) is not a usable address" in result.error
+
+
+def _sender_of(sender: str) -> tuple[str, str | None]:
+    parsed = parse_email(_mail(b"hello", "utf-8", sender=sender), max_attachment_bytes=1000)
+    return parsed.from_name, parsed.from_address
+
+
+def test_space_between_two_encoded_words_is_not_part_of_the_name():
+    # RFC 2047 §6.2, as in zammad's mail006: the two words join without a space.
+    sender = "=?Windows-1252?Q?Hans_B=C4KO?= =?iso-8859-15?q?Sch=F6nland?= <me@bogen.net>"
+    assert _sender_of(sender) == ("Hans BÄKOSchönland", "me@bogen.net")
+    assert _sender_of("=?utf-8?q?Ahmed_Ali?= <ahmed@example.sa>") == ("Ahmed Ali", "ahmed@example.sa")
+
+
+def test_name_in_an_old_style_comment_is_the_display_name():
+    assert _sender_of("marc.smith@example.com (Marc Smith)") == ("Marc Smith", "marc.smith@example.com")
+
+
+def test_address_written_again_as_the_name_is_no_name():
+    assert _sender_of("sales@shop.example <sales@shop.example>") == ("", "sales@shop.example")

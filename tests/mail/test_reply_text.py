@@ -73,3 +73,35 @@ def test_a_route_written_like_headers_is_the_customers_text():
     for route in ("From: Jeddah\nTo: Riyadh", "من: جدة\nإلى: الرياض"):
         text = f"Please change the delivery.\n{route}\nThe parcel is 3 kg."
         assert strip_quoted_reply(text) == text
+
+
+def test_mailing_list_footer_under_a_rule_is_hidden():
+    footer = "\n\n______________\nriak-users mailing list\nriak-users@lists.example\n"
+    assert strip_quoted_reply("Oh thanks." + footer) == "Oh thanks."
+    assert strip_quoted_reply(f"On Sun, Nov 22, 2026, Support wrote:\n{OLD}\nIt came." + footer) == "It came."
+
+
+def test_rule_with_more_text_below_is_the_customers_text():
+    text = "Order list:\n______________\n" + "\n".join(f"item {n}" for n in range(6))
+    assert strip_quoted_reply(text) == text
+
+
+def test_gmail_arabic_attributions_as_gmail_writes_them():
+    web = "في الأحد، 22 نوفمبر 2026 في 10:15 ص تمت كتابة ما يلي بواسطة الدعم <s@helpdesk.example>:"
+    android = "بتاريخ ٢٢ نوفمبر ٢٠٢٦ ١٠:١٥ ص، جاء من الدعم\n<s@helpdesk.example>:"
+    for attribution in (web, f"\u202b{web}\u202c", android):
+        assert strip_quoted_reply(f"وصل الطلب، شكراً.\n\n{attribution}\n\n{OLD}") == "وصل الطلب، شكراً."
+
+
+def test_persian_phone_signature_is_hidden():
+    assert strip_quoted_reply("سفارش رسید.\n\nارسال شده از iPhone من") == "سفارش رسید."
+
+
+def test_came_from_in_the_customers_own_words_is_not_an_attribution():
+    text = "الطلب 5512 جاء من المستودع الخطأ، والقطع كالتالي:\nقطعة 1\nقطعة 2"
+    assert strip_quoted_reply(text) == text
+
+
+def test_customers_own_line_about_what_someone_wrote_is_not_an_attribution():
+    text = "الشحنة متأخرة.\nكتب لي المندوب يوم 5 ما يلي:\nستصل غداً\nلكنها لم تصل."
+    assert strip_quoted_reply(text) == text

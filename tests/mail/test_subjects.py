@@ -28,6 +28,7 @@ from helpdesk.tickets.models import Ticket
         "رد: Order 5512",
         "ر: Order 5512",
         "إعادة توجيه: Order 5512",
+        "پاسخ: Order 5512",
         "رد: رد: إعادة توجيه: Order 5512",
         "\u200fرد\u200f: Order 5512",
         "回复：Order 5512",
