@@ -128,21 +128,43 @@ def phone_page_problems(page, paths: list[str], locale: str) -> dict[str, list[s
     return problems
 
 
+MAIN_STAFF_PAGES = [
+    *STAFF_PAGES,
+    "/agent?view=unassigned",
+    "/agent/search?q=order",
+    "/agent/macros",
+    "/agent/kb",
+    "/admin",
+    "/admin/customers",
+    "/admin/audit",
+]
+MAIN_CUSTOMER_PAGES = [*CUSTOMER_PAGES, "/kb/search?q=order"]
+MAIN_ANONYMOUS_PAGES = ["/", "/login", "/staff/login", "/signup"]
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("locale", ["ar", "en"])
-def test_main_pages_have_no_serious_accessibility_violations(new_page, locale):
+def test_main_pages_have_no_serious_accessibility_violations(new_page, locale, scheme, walk_customer):
     # Injecting axe-core needs an inline script, which our CSP rightly forbids: bypass it here only.
-    staff = new_page(locale, bypass_csp=True)
+    # Both themes: the dark one has its own colours, so its own contrast to check.
+    staff = new_page(locale, bypass_csp=True, color_scheme=scheme)
     sign_in(staff, "supervisor@demo.test", staff=True)
     use_language(staff, locale)
-    customer = new_page(locale, bypass_csp=True)
-    sign_in(customer, "customer42@demo.test", staff=False)
+    customer = new_page(locale, bypass_csp=True, color_scheme=scheme)
+    sign_in(customer, walk_customer, staff=False)
     use_language(customer, locale)
+    anonymous = new_page(locale, bypass_csp=True, color_scheme=scheme)
+    ticket = first_ticket_url(staff)
+    pages = [
+        *((staff, p) for p in [*MAIN_STAFF_PAGES, ticket, ticket + "/similar"]),
+        *((customer, p) for p in site_pages.customer_pages(customer)),
+        *((customer, p) for p in MAIN_CUSTOMER_PAGES),
+        *((anonymous, p) for p in MAIN_ANONYMOUS_PAGES),
+    ]
     found = {}
-    for page, path in [
-        *((staff, p) for p in [*STAFF_PAGES, first_ticket_url(staff)]),
-        *((customer, p) for p in CUSTOMER_PAGES),
-    ]:
+    for page, path in pages:
         page.goto(path)
+        assert page.evaluate("matchMedia('(prefers-color-scheme: dark)').matches") == (scheme == "dark")
         violations = axe_violations(page)
         if violations:
             found[path] = violations
