@@ -115,7 +115,8 @@ def _timeline(panel: CustomerPanel, ticket: Ticket, locale: str) -> list[Timelin
             amount = format_money(order.total, order.currency)
             entries.append(TimelineEntry(order.ordered_at, "order", amount, order.number))
     messages = db.session.execute(
-        select(Message.created_at, Message.body_text, Ticket.number)
+        # What the agent reads in the conversation: the visible text, without the quoted history.
+        select(Message.created_at, func.coalesce(func.nullif(Message.display_text, ""), Message.body_text), Ticket.number)
         .join(Ticket, Ticket.id == Message.ticket_id)
         .where(Message.author_customer_id == customer_id, Message.kind == MessageKind.REPLY)
         .order_by(Message.created_at.desc())
