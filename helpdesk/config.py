@@ -71,7 +71,7 @@ def load_config(overrides: dict | None = None) -> dict:
         "LANGUAGES": ("ar", "en"),
         "BASE_URL": os.environ.get("HELPDESK_BASE_URL", "http://127.0.0.1:5000"),
         # Brand: empty name means ours, translated ("Helpdesk" / "خدمة العملاء"); colour #rrggbb;
-        # logo a URL or a path under helpdesk/static (default: the favicon).
+        # logo a path on this site or under helpdesk/static (default: the favicon).
         "HELPDESK_NAME": os.environ.get("HELPDESK_NAME", ""),
         "HELPDESK_BRAND_COLOR": os.environ.get("HELPDESK_BRAND_COLOR", ""),
         "HELPDESK_BRAND_LOGO": os.environ.get("HELPDESK_BRAND_LOGO", ""),

@@ -44,10 +44,12 @@ def contrast_text(color: str) -> str:
 
 
 def brand_logo_url() -> str:
+    """A path on this site (the CSP loads images from our own origin only): absolute ("/media/…")
+    or under helpdesk/static ("img/logo.svg"); default the favicon."""
     logo = current_app.config.get("HELPDESK_BRAND_LOGO")
     if not logo:
         return url_for("static", filename="favicon.svg")
-    return logo if logo.startswith(("/", "http://", "https://")) else url_for("static", filename=logo)
+    return logo if logo.startswith("/") else url_for("static", filename=logo)
 
 
 @cache
@@ -75,6 +77,11 @@ def icon(name: str, cls: str = "") -> Markup:
 def register_theme(app: Flask) -> None:
     color = brand_color(app.config.get("HELPDESK_BRAND_COLOR"))
     app.config["HELPDESK_BRAND_COLOR"] = color
+    logo = app.config.get("HELPDESK_BRAND_LOGO") or ""
+    if "//" in logo or ":" in logo:
+        raise RuntimeError(
+            f"HELPDESK_BRAND_LOGO must be a path on this site (the CSP allows no other origin), got {logo!r}"
+        )
     stylesheet = f":root {{ --brand: {color}; --brand-contrast: {contrast_text(color)}; }}\n"
 
     def brand_css() -> Response:
