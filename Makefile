@@ -14,7 +14,7 @@ FONTS := $(foreach w,$(FONT_WEIGHTS),helpdesk/static/vendor/fonts/plex-arabic-$(
 ICON_NAMES := inbox chart-column book-open settings braces log-out log-in languages user send search refresh-cw plus list-filter ticket message-square user-plus circle-check keyboard life-buoy package shuffle headset sliders-horizontal
 ICONS := $(foreach i,$(ICON_NAMES),helpdesk/static/vendor/icons/$(i).svg)
 
-.PHONY: setup run test lint format i18n-extract clean-instance help screenshots bench bench-ingest
+.PHONY: setup run test lint format i18n-extract clean-instance help screenshots bench bench-ingest lighthouse
 
 help:
 	@echo "make run     set everything up and serve on http://127.0.0.1:5000 with demo data"
@@ -69,9 +69,10 @@ run: setup
 test: setup
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-# The main pages in both languages, desktop and phone, from the real server in Chromium.
+# The main pages in both languages and themes, desktop and phone, from the real server in Chromium
+# with the demo's full data.
 screenshots: setup
-	HELPDESK_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q -p no:cacheprovider tests/e2e/test_screenshots.py
+	HELPDESK_SCREENSHOTS=docs/screenshots HELPDESK_E2E_DEMO_TICKETS=2000 $(BIN)/pytest -q -p no:cacheprovider tests/e2e/test_screenshots.py
 
 lint: setup
 	$(BIN)/ruff check .
@@ -93,6 +94,11 @@ $(BIN)/.bench-installed: pyproject.toml | $(BIN)/.installed
 
 bench: setup $(BIN)/.bench-installed
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+# Lighthouse accessibility and best practices (>= 95) on the portal home, case form, agent queue and
+# ticket page, both languages, from our real server in Debian's Chromium (CHROME_PATH to choose another).
+lighthouse: setup
+	$(BIN)/python bench/lighthouse.py $(LIGHTHOUSE_ARGS)
 
 # Inbound mail throughput: 5,000 generated messages into a fresh SQLite database.
 bench-ingest: setup
