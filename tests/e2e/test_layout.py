@@ -10,7 +10,6 @@ from tests.e2e.site_pages import ANONYMOUS_PAGES
 
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 STAFF_PAGES = ["/agent", "/reports"]
-CUSTOMER_PAGES = ["/", "/portal/cases", "/portal/cases/new"]
 
 
 def first_ticket_url(page) -> str:
@@ -138,7 +137,6 @@ MAIN_STAFF_PAGES = [
     "/admin/customers",
     "/admin/audit",
 ]
-MAIN_CUSTOMER_PAGES = [*CUSTOMER_PAGES, "/kb/search?q=order"]
 MAIN_ANONYMOUS_PAGES = ["/", "/login", "/staff/login", "/signup"]
 
 
@@ -158,7 +156,6 @@ def test_main_pages_have_no_serious_accessibility_violations(new_page, locale, s
     pages = [
         *((staff, p) for p in [*MAIN_STAFF_PAGES, ticket, ticket + "/similar"]),
         *((customer, p) for p in site_pages.customer_pages(customer)),
-        *((customer, p) for p in MAIN_CUSTOMER_PAGES),
         *((anonymous, p) for p in MAIN_ANONYMOUS_PAGES),
     ]
     found = {}
