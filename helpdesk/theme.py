@@ -3,6 +3,7 @@ database) and inline SVG icons from the npm icon set copied to static/vendor/ico
 
 from __future__ import annotations
 
+import logging
 import re
 from functools import cache
 from pathlib import Path
@@ -11,6 +12,7 @@ from flask import Flask, Response, current_app, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
 
+logger = logging.getLogger(__name__)
 ICONS_DIR = Path(__file__).resolve().parent / "static" / "vendor" / "icons"
 DEFAULT_BRAND_COLOR = "#0b6b5d"
 _HEX_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
@@ -55,8 +57,14 @@ def brand_logo_url() -> str:
 @cache
 def _icon_svg(name: str) -> str:
     path = ICONS_DIR / f"{name}.svg"
-    if not re.fullmatch(r"[a-z0-9-]+", name) or not path.is_file():
-        raise LookupError(f"no icon {name!r} in {ICONS_DIR} (add it to ICON_NAMES in the Makefile)")
+    if not re.fullmatch(r"[a-z0-9-]+", name):
+        raise LookupError(f"not an icon name: {name!r}")
+    if not path.is_file():
+        # The page still works without it (the text beside an icon says what it does).
+        logger.warning(
+            "no icon %r in %s: add it to ICON_NAMES in the Makefile, run make setup", name, ICONS_DIR
+        )
+        return ""
     text = path.read_text(encoding="utf-8")
     start = text.index("<svg")  # drops the licence comment before the element
     svg = " ".join(text[start:].split())

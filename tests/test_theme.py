@@ -64,6 +64,7 @@ def test_icons_are_inline_decorative_svg_from_the_npm_set(client, login):
     assert 'class="icon flip"' in str(icon("send", "flip"))
     with pytest.raises(LookupError):
         icon("../../etc/passwd")
+    assert icon("not-copied-at-setup") == ""  # logged; the page still renders
     login(make_staff())
     page = client.get("/agent").get_data(as_text=True)
     assert page.count('<svg class="icon') >= 3 and "<use" not in page
