@@ -7,8 +7,14 @@ PO_FILES := $(wildcard translations/*/LC_MESSAGES/messages.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 HTMX := helpdesk/static/vendor/htmx.min.js
 SWAGGER_UI := helpdesk/static/vendor/swagger-ui/swagger-ui-bundle.js
+# Fonts (woff2, only the weights and scripts the stylesheet uses) and icons (only those the
+# templates use) from npm, copied like htmx; helpdesk.css and the `icon()` template helper read them.
+FONT_WEIGHTS := 400 600 700
+FONTS := $(foreach w,$(FONT_WEIGHTS),helpdesk/static/vendor/fonts/plex-arabic-$(w).woff2 helpdesk/static/vendor/fonts/plex-latin-$(w).woff2)
+ICON_NAMES := inbox chart-column book-open settings braces log-out log-in languages user send search refresh-cw plus list-filter ticket message-square user-plus circle-check keyboard life-buoy package shuffle headset sliders-horizontal
+ICONS := $(foreach i,$(ICON_NAMES),helpdesk/static/vendor/icons/$(i).svg)
 
-.PHONY: setup run test lint format i18n-extract clean-instance help screenshots bench bench-ingest
+.PHONY: setup run test lint format i18n-extract clean-instance help screenshots bench bench-ingest lighthouse
 
 help:
 	@echo "make run     set everything up and serve on http://127.0.0.1:5000 with demo data"
@@ -17,7 +23,7 @@ help:
 	@echo "make lint    ruff check and format check"
 	@echo "make bench   benchmarks at 100k tickets, side by side with django-helpdesk (BENCH_ARGS=...)"
 
-setup: $(BIN)/.installed $(HTMX) $(SWAGGER_UI) $(MO_FILES)
+setup: $(BIN)/.installed $(HTMX) $(SWAGGER_UI) $(FONTS) $(ICONS) $(MO_FILES)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +46,18 @@ $(SWAGGER_UI): node_modules/.installed
 	mkdir -p $(dir $@)
 	cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css $(dir $@)
 
+helpdesk/static/vendor/fonts/plex-arabic-%.woff2: node_modules/.installed
+	mkdir -p $(dir $@)
+	cp node_modules/@fontsource/ibm-plex-sans-arabic/files/ibm-plex-sans-arabic-arabic-$*-normal.woff2 $@
+
+helpdesk/static/vendor/fonts/plex-latin-%.woff2: node_modules/.installed
+	mkdir -p $(dir $@)
+	cp node_modules/@fontsource/ibm-plex-sans/files/ibm-plex-sans-latin-$*-normal.woff2 $@
+
+helpdesk/static/vendor/icons/%.svg: node_modules/.installed
+	mkdir -p $(dir $@)
+	cp node_modules/lucide-static/icons/$*.svg $@
+
 translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po | $(BIN)/.installed
 	$(BIN)/pybabel -q compile -i $< -o $@ -l $*
 
@@ -51,9 +69,10 @@ run: setup
 test: setup
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-# The main pages in both languages, desktop and phone, from the real server in Chromium.
+# The main pages in both languages and themes, desktop and phone, from the real server in Chromium
+# with the demo's full data.
 screenshots: setup
-	HELPDESK_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q -p no:cacheprovider tests/e2e/test_screenshots.py
+	HELPDESK_SCREENSHOTS=docs/screenshots HELPDESK_E2E_DEMO_TICKETS=2000 $(BIN)/pytest -q -p no:cacheprovider tests/e2e/test_screenshots.py
 
 lint: setup
 	$(BIN)/ruff check .
@@ -75,6 +94,11 @@ $(BIN)/.bench-installed: pyproject.toml | $(BIN)/.installed
 
 bench: setup $(BIN)/.bench-installed
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+# Lighthouse accessibility and best practices (>= 95) on the portal home, case form, agent queue and
+# ticket page, both languages, from our real server in Debian's Chromium (CHROME_PATH to choose another).
+lighthouse: setup
+	$(BIN)/python bench/lighthouse.py $(LIGHTHOUSE_ARGS)
 
 # Inbound mail throughput: 5,000 generated messages into a fresh SQLite database.
 bench-ingest: setup

@@ -29,6 +29,7 @@ from helpdesk.i18n import (
 )
 from helpdesk.memory import return_large_buffers
 from helpdesk.search.indexer import give_back_searchers
+from helpdesk.theme import register_theme
 from helpdesk.wiring import connect_features
 
 
@@ -109,6 +110,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     _register_error_pages(app)
     _register_security_headers(app)
     _register_favicon(app)
+    register_theme(app)
 
     from helpdesk.cli import register_commands
 

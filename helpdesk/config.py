@@ -70,7 +70,11 @@ def load_config(overrides: dict | None = None) -> dict:
         "BABEL_TRANSLATION_DIRECTORIES": str(TRANSLATIONS_DIR),
         "LANGUAGES": ("ar", "en"),
         "BASE_URL": os.environ.get("HELPDESK_BASE_URL", "http://127.0.0.1:5000"),
-        "HELPDESK_NAME": os.environ.get("HELPDESK_NAME", "Helpdesk"),
+        # Brand: empty name means ours, translated ("Helpdesk" / "خدمة العملاء"); colour #rrggbb;
+        # logo a path on this site or under helpdesk/static (default: the favicon).
+        "HELPDESK_NAME": os.environ.get("HELPDESK_NAME", ""),
+        "HELPDESK_BRAND_COLOR": os.environ.get("HELPDESK_BRAND_COLOR", ""),
+        "HELPDESK_BRAND_LOGO": os.environ.get("HELPDESK_BRAND_LOGO", ""),
         "MAIL_SERVER": os.environ.get("HELPDESK_MAIL_SERVER", "127.0.0.1"),
         "MAIL_PORT": _int("HELPDESK_MAIL_PORT", 25),
         "MAIL_USE_TLS": _bool(os.environ.get("HELPDESK_MAIL_USE_TLS")),

@@ -114,8 +114,10 @@ def _timeline(panel: CustomerPanel, ticket: Ticket, locale: str) -> list[Timelin
         if order.ordered_at:
             amount = format_money(order.total, order.currency)
             entries.append(TimelineEntry(order.ordered_at, "order", amount, order.number))
+    # What the agent reads in the conversation: the visible text, without the quoted history.
+    visible_text = func.coalesce(func.nullif(Message.display_text, ""), Message.body_text)
     messages = db.session.execute(
-        select(Message.created_at, Message.body_text, Ticket.number)
+        select(Message.created_at, visible_text, Ticket.number)
         .join(Ticket, Ticket.id == Message.ticket_id)
         .where(Message.author_customer_id == customer_id, Message.kind == MessageKind.REPLY)
         .order_by(Message.created_at.desc())

@@ -18,6 +18,7 @@ from helpdesk.extensions import db
 from helpdesk.mail.addresses import SUBJECT_TOKEN_RE, message_id_domain, reply_address
 from helpdesk.mail.models import OutboundEmail
 from helpdesk.mail.outbox import queue_email
+from helpdesk.theme import brand_name
 from helpdesk.tickets.models import Message, Ticket
 from helpdesk.urls import external_url
 
@@ -109,7 +110,7 @@ def queue_acknowledgement(ticket: Ticket, to: str) -> OutboundEmail:
             _("You can follow your case here: %(link)s", link=portal_link_for(ticket)),
             _("To add information, simply reply to this email."),
             "",
-            current_app.config["HELPDESK_NAME"],
+            brand_name(),
         ]
     return queue_email(
         to=to,

@@ -13,12 +13,13 @@ import re
 from collections.abc import Iterable
 
 from babel.lists import format_list
-from flask_babel import get_locale
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from helpdesk.auth.models import StaffUser
+from helpdesk.customers.labels import order_status_label
 from helpdesk.extensions import db
 from helpdesk.sanitize import one_line_label
 from helpdesk.tickets import service
@@ -47,8 +48,18 @@ def unknown_placeholders(body: str) -> list[str]:
     return sorted({name for name in PLACEHOLDER.findall(body) if name not in PLACEHOLDERS})
 
 
-def placeholder_values(ticket: Ticket, agent: StaffUser) -> dict[str, str | None]:
-    """Each placeholder's value for this ticket; None where the ticket has none."""
+def order_status_words(code: str, locale: str | None) -> str:
+    """The order's status as the customer reads it in the reply's language ("out for delivery",
+    "في الطريق إليك"), never the shop's code ("out_for_delivery"); lower case inside an English
+    sentence."""
+    with force_locale(locale or "ar"):
+        words = order_status_label(code)
+    return words[:1].lower() + words[1:] if (locale or "").startswith("en") else words
+
+
+def placeholder_values(ticket: Ticket, agent: StaffUser, locale: str | None = None) -> dict[str, str | None]:
+    """Each placeholder's value for this ticket, in ``locale`` (the macro's language); None where
+    the ticket has none."""
     order = ticket.order
     name = ticket.customer.name or ""
     return {
@@ -57,7 +68,7 @@ def placeholder_values(ticket: Ticket, agent: StaffUser) -> dict[str, str | None
         "ticket_number": ticket.number,
         "ticket_subject": ticket.subject,
         "order_number": order.number if order else None,
-        "order_status": order.status if order else None,
+        "order_status": order_status_words(order.status, locale) if order and order.status else None,
         "carrier": (order.carrier or None) if order else None,
         "tracking_number": (order.tracking_number or None) if order else None,
         "agent_name": agent.name or None,
@@ -66,7 +77,7 @@ def placeholder_values(ticket: Ticket, agent: StaffUser) -> dict[str, str | None
 
 def render_macro(macro: Macro, ticket: Ticket, agent: StaffUser) -> str:
     """The macro's text for this ticket; a placeholder without a value stays as ``{{ name }}``."""
-    values = placeholder_values(ticket, agent)
+    values = placeholder_values(ticket, agent, macro.locale)
 
     def fill(match: re.Match) -> str:
         name = match.group(1)

@@ -204,3 +204,31 @@ def test_macro_text_fills_placeholders_for_the_reply_box(client, login):
     assert response.mimetype == "text/plain"
     assert response.get_data(as_text=True) == f"Hello Huda ({ticket.number})"
     assert client.get(f"/agent/tickets/{ticket.number}/macros/999/text").status_code == 404
+
+
+def test_order_status_placeholder_reads_as_words_in_the_macros_language_on_both_paths(client, login):
+    customer = make_customer(name="Omar Saleh")
+    order = Order(
+        customer=customer, external_id="8", number="SO-8", status="out_for_delivery", total=Decimal(10)
+    )
+    db.session.add(order)
+    english = Macro(name="On its way", locale="en", body="{{ order_number }} is {{ order_status }}.")
+    arabic = Macro(name="في الطريق", locale="ar", body="طلبك {{ order_number }}: {{ order_status }}.")
+    db.session.add_all([english, arabic])
+    db.session.commit()
+    ticket = make_ticket(customer=customer, order=order)
+    agent = make_staff(name="Sara")
+    login(agent)
+    # "Edit in the reply box": the text the agent edits before sending.
+    text = client.get(f"/agent/tickets/{ticket.number}/macros/{english.id}/text").get_data(as_text=True)
+    assert text == "SO-8 is out for delivery."
+    text = client.get(f"/agent/tickets/{ticket.number}/macros/{arabic.id}/text").get_data(as_text=True)
+    assert text == "طلبك SO-8: خرج للتوصيل."
+    # "Send macro reply": what the customer receives.
+    response = client.submit(
+        f"/agent/tickets/{ticket.number}/macro", {"macro": english.id, "version": ticket.version}
+    )
+    assert response.status_code == 303
+    reply = [m for m in db.session.get(Ticket, ticket.id).messages if m.kind == MessageKind.REPLY][-1]
+    assert reply.body_text == "SO-8 is out for delivery."
+    assert "out_for_delivery" not in reply.body_text

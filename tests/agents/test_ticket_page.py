@@ -363,3 +363,22 @@ def test_reply_and_claim_say_that_they_worked(client, login):
     assert "أُرسل الرد." in sent.get_data(as_text=True)
     note = reply(client, ticket, "Courier called.", kind="note")
     assert "أُضيفت الملاحظة الداخلية." in note.get_data(as_text=True)
+
+
+def test_timeline_shows_what_the_customer_wrote_without_the_quoted_history(client, login):
+    customer = make_customer(name="Huda")
+    ticket = make_ticket(customer=customer)
+    quoted = "On Sunday, Support wrote:\n> Your order has shipped."
+    service.add_message(
+        ticket,
+        author=customer,
+        body=f"Still nothing at my door.\n\n{quoted}",
+        channel=ticket.channel,
+        message_fields={"display_text": "Still nothing at my door."},
+    )
+    db.session.commit()
+    login(make_staff())
+    page = client.get(f"/agent/tickets/{ticket.number}").get_data(as_text=True)
+    timeline = page.split('class="timeline"')[1].split("</ol>")[0]
+    assert "Still nothing at my door." in timeline
+    assert "Support wrote" not in timeline and "has shipped" not in timeline

@@ -193,6 +193,8 @@ def test_wheel_ships_templates_translations_and_migrations(tmp_path):
     assert "helpdesk/_shipped/translations/ar/LC_MESSAGES/messages.po" in names
     assert "helpdesk/_shipped/migrations/env.py" in names
     assert "helpdesk/static/css/helpdesk.css" in names
+    assert "helpdesk/static/vendor/icons/inbox.svg" in names  # from npm, git-ignored, still shipped
+    assert "helpdesk/static/vendor/fonts/plex-arabic-400.woff2" in names
 
 
 def _wait_for_http(url: str, timeout: float = 30.0) -> bytes:

@@ -36,3 +36,17 @@
     form.addEventListener("submit", clearDraft);
   });
 })();
+
+// Disclosures marked data-collapse-on-phone start closed on a narrow screen (the agent queue shows
+// its tickets before its views and filters there); wider screens show their content, summary hidden.
+(function () {
+  "use strict";
+  var narrow = window.matchMedia("(max-width: 760px)");
+  function apply() {
+    document.querySelectorAll("details[data-collapse-on-phone]").forEach(function (details) {
+      details.open = !narrow.matches;
+    });
+  }
+  document.addEventListener("DOMContentLoaded", apply);
+  narrow.addEventListener("change", apply);
+})();
