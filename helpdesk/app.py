@@ -111,6 +111,7 @@ def _import_models() -> None:
     import helpdesk.api.models
     import helpdesk.audit.models
     import helpdesk.auth.models
+    import helpdesk.automations.models
     import helpdesk.customers.models
     import helpdesk.kb.models
     import helpdesk.mail.models

@@ -1,0 +1,198 @@
+"""Applying rules: one application (ledger row, actions, timeline event) inside a savepoint, the
+triggers' run on a ticket event, and the automations' pass run by the worker.
+
+The ledger row is inserted first, with ON CONFLICT DO NOTHING on (rule, ticket, ticket version): only
+the transaction whose insert took applies the actions, so two workers that found the same ticket, or
+a rule meeting the ticket it already changed, do nothing. A failing rule is rolled back to its
+savepoint and logged; the change that fired it, and the other rules, go on.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from datetime import datetime
+from typing import Any
+
+from flask import Flask, current_app
+from sqlalchemy import exists, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from helpdesk.automations.actions import apply_actions
+from helpdesk.automations.conditions import Facts, needs_python, rule_holds, rule_to_sql
+from helpdesk.automations.models import AutomationApplication, AutomationRule, RuleKind
+from helpdesk.automations.service import AUTOMATION_STATUSES
+from helpdesk.dbtypes import utcnow
+from helpdesk.extensions import db
+from helpdesk.tickets import service as tickets
+from helpdesk.tickets.models import Ticket
+from helpdesk.transaction import unit_of_work
+from helpdesk.worker.runner import register_job
+
+log = logging.getLogger("helpdesk.automations")
+
+PASS_BATCH = 500
+
+
+def _record(rule_id: int, ticket_id: int, version: int) -> bool:
+    """Insert the ledger row unless it exists; whether this call inserted it."""
+    insert = postgresql_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        insert(AutomationApplication)
+        .values(rule_id=rule_id, ticket_id=ticket_id, ticket_version=version, applied_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["rule_id", "ticket_id", "ticket_version"])
+    )
+    return db.session.execute(statement).rowcount == 1
+
+
+def apply_rule(rule: AutomationRule, ticket: Ticket, *, version: int | None = None) -> list | None:
+    """Apply the rule once to the ticket at ``version`` (default: its current one); what was done,
+    or None when it was applied already or failed (logged, rolled back to the savepoint)."""
+    rule_id, name, once = rule.id, rule.name, rule.once_per_ticket
+    try:
+        with db.session.begin_nested():  # flushes first: a ticket opened just now gets its id
+            if not _record(rule_id, ticket.id, 0 if once else (version or ticket.version)):
+                return None
+            done = apply_actions(rule, ticket)
+            tickets.record_event(
+                ticket, "automation", json.dumps({"rule": name, "did": done}, ensure_ascii=False)
+            )
+            db.session.flush()
+        return done
+    except Exception:
+        log.exception("automation rule %s (%s) failed on ticket %s; skipped", rule_id, name, ticket.id)
+        return None
+
+
+# --- triggers ------------------------------------------------------------------------------------
+
+_RUNNING = "automation_triggers_running"
+_APPLIED = "automation_triggers_applied"
+
+
+def run_triggers(ticket: Ticket, event: str, message: Any = None) -> int:
+    """Run the active triggers listening to ``event`` on the ticket, in order, in the caller's
+    transaction. A trigger applies at most once per ticket and transaction; a change made by one is
+    seen by the next, and by earlier ones on another round; at most ``AUTOMATION_MAX_APPLICATIONS``
+    applications per event (the ticket's timeline says so when the limit stops the run)."""
+    session = db.session
+    if session.info.get(_RUNNING):
+        return 0  # a change made by a trigger: the run in progress looks at the ticket again
+    found = [
+        r
+        for r in session.scalars(
+            select(AutomationRule)
+            .where(AutomationRule.kind == RuleKind.TRIGGER, AutomationRule.is_active)
+            .order_by(AutomationRule.position, AutomationRule.id)
+        )
+        if event in (r.events or [])
+    ]
+    if not found:
+        return 0
+    limit = current_app.config["AUTOMATION_MAX_APPLICATIONS"]
+    applied_here: set = session.info.setdefault(_APPLIED, set())
+    count = 0
+    session.info[_RUNNING] = True
+    try:
+        again = True
+        while again:
+            again = False
+            for rule in found:
+                key = (rule.id, id(ticket))
+                if key in applied_here:
+                    continue
+                try:
+                    matched = rule_holds(rule.conditions, Facts(ticket=ticket, now=utcnow(), message=message))
+                except Exception:
+                    log.exception("automation rule %s could not be evaluated; skipped", rule.id)
+                    continue
+                if not matched:
+                    continue
+                if count >= limit:
+                    log.warning("trigger run on ticket %s stopped after %s applications", ticket.id, limit)
+                    tickets.record_event(ticket, "automation_limit", str(limit))
+                    return count
+                applied_here.add(key)
+                if apply_rule(rule, ticket) is not None:
+                    count += 1
+                    again = True
+    finally:
+        session.info.pop(_RUNNING, None)
+    return count
+
+
+def forget_applied(session) -> None:
+    """A new transaction may apply the triggers again (the ledger's ticket version tells them apart)."""
+    session.info.pop(_APPLIED, None)
+
+
+# --- automations ---------------------------------------------------------------------------------
+
+
+def run_automations(now: datetime | None = None) -> dict[str, int]:
+    """One pass of every active automation, in order, over the tickets that are not closed.
+
+    Candidates come from one indexed query per rule (the conditions compiled to SQL, tickets already
+    handled at their current version left out); only text and business-hours conditions are then
+    checked in Python on those candidates. Commits per batch."""
+    now = now or utcnow()
+    applied = candidates = 0
+    rule_ids = db.session.scalars(
+        select(AutomationRule.id)
+        .where(AutomationRule.kind == RuleKind.AUTOMATION, AutomationRule.is_active)
+        .order_by(AutomationRule.position, AutomationRule.id)
+    ).all()
+    for rule_id in rule_ids:
+        rule = db.session.get(AutomationRule, rule_id)
+        conditions, once = rule.conditions, rule.once_per_ticket
+        seen_version = 0 if once else Ticket.version
+        handled = exists().where(
+            AutomationApplication.rule_id == rule_id,
+            AutomationApplication.ticket_id == Ticket.id,
+            AutomationApplication.ticket_version == seen_version,
+        )
+        rows = db.session.execute(
+            select(Ticket.id, Ticket.version)
+            .where(
+                Ticket.status.in_(AUTOMATION_STATUSES),
+                Ticket.merged_into_id.is_(None),
+                rule_to_sql(conditions, now),
+                ~handled,
+            )
+            .order_by(Ticket.id)
+        ).all()
+        db.session.commit()
+        candidates += len(rows)
+        exact = not needs_python(conditions)
+        for start in range(0, len(rows), PASS_BATCH):
+            chunk = rows[start : start + PASS_BATCH]
+            with unit_of_work():
+                rule = db.session.get(AutomationRule, rule_id)
+                loaded = {
+                    t.id: t
+                    for t in db.session.scalars(select(Ticket).where(Ticket.id.in_([r[0] for r in chunk])))
+                }
+                for ticket_id, version in chunk:
+                    ticket = loaded.get(ticket_id)
+                    if ticket is None or ticket.version != version:
+                        continue  # changed since the query: the next pass looks again
+                    if not exact and not rule_holds(conditions, Facts(ticket=ticket, now=now)):
+                        continue
+                    if apply_rule(rule, ticket, version=version) is not None:
+                        applied += 1
+    return {"rules": len(rule_ids), "candidates": candidates, "applied": applied}
+
+
+@register_job("automations.run", every_seconds=30)
+def run_automations_job(app: Flask) -> dict[str, int] | str:
+    """The worker's pass, every ``AUTOMATIONS_INTERVAL_SECONDS``; the clock is
+    ``app.extensions["automations_clock"]`` when set (tests move it forward)."""
+    state = app.extensions.setdefault("automations_state", {"last": None})
+    started = time.monotonic()
+    if state["last"] is not None and started - state["last"] < app.config["AUTOMATIONS_INTERVAL_SECONDS"]:
+        return "not due"
+    state["last"] = started
+    clock = app.extensions.get("automations_clock", utcnow)
+    return run_automations(clock())
