@@ -43,8 +43,9 @@ def _record(rule_id: int, ticket_id: int, version: int) -> bool:
         insert(AutomationApplication)
         .values(rule_id=rule_id, ticket_id=ticket_id, ticket_version=version, applied_at=utcnow())
         .on_conflict_do_nothing(index_elements=["rule_id", "ticket_id", "ticket_version"])
+        .returning(AutomationApplication.id)
     )
-    return db.session.execute(statement).rowcount == 1
+    return db.session.execute(statement).scalar() is not None
 
 
 def apply_rule(rule: AutomationRule, ticket: Ticket, *, version: int | None = None) -> list | None:
