@@ -217,19 +217,20 @@ def _moment_column(name: str, ticket_id: Any = None) -> Any:
         return _last_message_at(
             ticket_id, Message.kind == MessageKind.REPLY, Message.author_customer_id.is_not(None)
         )
+    # No agent reply yet, or no status change yet: counted from when the ticket was opened.
     if name == "hours_since_agent_reply":
-        return _last_message_at(
+        last = _last_message_at(
             ticket_id, Message.kind == MessageKind.REPLY, Message.author_staff_id.is_not(None)
         )
-    if name == "hours_since_status_set":
-        changed = _last_message_at(
+    elif name == "hours_since_status_set":
+        last = _last_message_at(
             ticket_id, Message.kind == MessageKind.EVENT, Message.event == "status_changed"
         )
-        if isinstance(ticket_id, int):
-            created = select(Ticket.created_at).where(Ticket.id == ticket_id).scalar_subquery()
-            return func.coalesce(changed, created)
-        return func.coalesce(changed, Ticket.created_at)
-    raise KeyError(name)
+    else:
+        raise KeyError(name)
+    if isinstance(ticket_id, int):
+        return func.coalesce(last, select(Ticket.created_at).where(Ticket.id == ticket_id).scalar_subquery())
+    return func.coalesce(last, Ticket.created_at)
 
 
 _SQL_COLUMNS = {

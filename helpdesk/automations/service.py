@@ -70,7 +70,12 @@ def clean_conditions(conditions: Any, kind: RuleKind) -> dict:
                             values=", ".join(unknown) or "-",
                         )
                     )
-            elif name in ("queue", "email_domain", "order_status"):
+            elif name == "queue":
+                value = [v for v in (value if isinstance(value, list) else [value]) if v not in (None, "")]
+                if not value or not all(str(v).isdigit() for v in value):
+                    raise _invalid(_l("Unknown queue: %(names)s.", names=", ".join(map(str, value)) or "-"))
+                value = [int(v) for v in value]
+            elif name in ("email_domain", "order_status"):
                 value = [v for v in (value if isinstance(value, list) else [value]) if v not in (None, "")]
                 if not value:
                     raise _invalid(_l("Give at least one value for %(name)s.", name=name))
@@ -109,6 +114,8 @@ def clean_actions(actions: Any) -> list[dict]:
             raise _invalid(_l("Choose the status to set."))
         if kind == "set_priority" and value not in _CODES["priority"]:
             raise _invalid(_l("Choose the priority to set."))
+        if kind == "set_queue" and value not in (None, "") and not str(value).isdigit():
+            raise _invalid(_l("Unknown queue: %(names)s.", names=value))
         if kind == "assign" and value not in ("none", "round_robin") and not str(value).isdigit():
             raise _invalid(_l("Choose whom to assign: an agent, round robin or nobody."))
         if kind in ("add_tags", "remove_tags"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from helpdesk.automations import service
@@ -29,14 +30,15 @@ def applications(rule_id: int | None = None) -> int:
 
 
 def automation_events(ticket: Ticket) -> list[str]:
-    return [
-        describe_change(m.kind, m.event, m.body_text)
-        for m in db.session.scalars(
-            select(Message)
-            .where(Message.ticket_id == ticket.id, Message.event == "automation")
-            .order_by(Message.id)
-        )
-    ]
+    with force_locale("en"):
+        return [
+            describe_change(m.kind, m.event, m.body_text)
+            for m in db.session.scalars(
+                select(Message)
+                .where(Message.ticket_id == ticket.id, Message.event == "automation")
+                .order_by(Message.id)
+            )
+        ]
 
 
 # --- validation and safety -------------------------------------------------------------------------
@@ -178,9 +180,9 @@ def test_the_run_stops_at_the_limit_and_says_so_on_the_ticket(app):
     limit = db.session.scalar(
         select(Message).where(Message.ticket_id == ticket.id, Message.event == "automation_limit")
     )
-    assert describe_change(limit.kind, limit.event, limit.body_text) == (
-        "Automation rules stopped after 2 changes to this ticket."
-    )
+    with force_locale("en"):
+        described = describe_change(limit.kind, limit.event, limit.body_text)
+    assert described == "Automation rules stopped after 2 changes to this ticket."
 
 
 def test_a_failing_rule_is_skipped_and_never_blocks_the_change(app, caplog):
