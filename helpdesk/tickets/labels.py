@@ -93,7 +93,13 @@ def describe_change(
     if event == "automation":
         return describe_automation(text)
     if event == "automation_limit":
-        return str(_l("Automation rules stopped after %(count)s changes to this ticket.", count=text))
+        return str(
+            _l(
+                "Automation rules stopped: the limit of rule applications per change "
+                "(%(count)s) was reached.",
+                count=text,
+            )
+        )
     if event == "assigned":  # stored as the assignee's email, or "-" when unassigned
         value = text.strip()
         shown = str(_l("Unassigned")) if value in ("", "-") else (staff_names or {}).get(value.lower(), value)

@@ -49,7 +49,7 @@ def test_a_supervisor_builds_remind_then_close_and_returns_routing_and_sees_them
     for rule in service.rules():
         db.session.delete(rule)
     db.session.commit()
-    login(make_staff(Role.SUPERVISOR))
+    login(make_staff(Role.SUPERVISOR, language="en"))
     customer = db.session.scalar(select(Customer).order_by(Customer.id).limit(1))
     with unit_of_work():
         quiet = tickets.open_ticket(customer=customer, subject="Size question", body="Does it run small?")

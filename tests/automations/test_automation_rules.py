@@ -45,7 +45,7 @@ def automation_events(ticket: Ticket) -> list[str]:
 
 
 def test_an_automation_whose_action_does_not_undo_its_conditions_is_refused_with_a_clear_message(app):
-    with pytest.raises(service.InvalidRule, match="again at every run"):
+    with pytest.raises(service.InvalidRule, match="again at every run"), force_locale("en"):
         service.save_rule(
             None,
             actor=None,
@@ -86,7 +86,7 @@ def test_an_automation_is_safe_with_a_condition_its_action_makes_false_or_once_p
 
 
 def test_time_conditions_belong_to_automations_and_unknown_fields_are_named(app):
-    with pytest.raises(service.InvalidRule, match="automations, not triggers"):
+    with pytest.raises(service.InvalidRule, match="automations, not triggers"), force_locale("en"):
         service.save_rule(
             None,
             actor=None,
@@ -96,7 +96,7 @@ def test_time_conditions_belong_to_automations_and_unknown_fields_are_named(app)
             conditions={"all": [{"field": "hours_since_created", "op": "at_least", "value": 3}]},
             actions=[{"type": "set_priority", "value": "high"}],
         )
-    with pytest.raises(service.InvalidRule, match="colour"):
+    with pytest.raises(service.InvalidRule, match="colour"), force_locale("en"):
         service.save_rule(
             None,
             actor=None,
@@ -182,7 +182,9 @@ def test_the_run_stops_at_the_limit_and_says_so_on_the_ticket(app):
     )
     with force_locale("en"):
         described = describe_change(limit.kind, limit.event, limit.body_text)
-    assert described == "Automation rules stopped after 2 changes to this ticket."
+    assert described == (
+        "Automation rules stopped: the limit of rule applications per change (2) was reached."
+    )
 
 
 def test_a_failing_rule_is_skipped_and_never_blocks_the_change(app, caplog):
