@@ -12,7 +12,7 @@ from helpdesk.audit.models import AuditEvent
 from helpdesk.auth.models import Role
 from helpdesk.automations import service
 from helpdesk.automations.models import AutomationRule
-from helpdesk.customers.models import Customer
+from helpdesk.customers.models import Customer, Tier
 from helpdesk.dbtypes import utcnow
 from helpdesk.demo.loader import load_demo
 from helpdesk.extensions import db
@@ -22,7 +22,7 @@ from helpdesk.tickets.labels import describe_change
 from helpdesk.tickets.models import Message, Queue, Status, Ticket
 from helpdesk.transaction import unit_of_work
 from helpdesk.worker.runner import registered_jobs
-from tests.factories import make_automation, make_staff
+from tests.factories import make_automation, make_customer, make_staff
 
 
 def run_worker(app, now) -> object:
@@ -173,3 +173,25 @@ def test_the_page_speaks_arabic(app, client, login):
     client.submit("/language", {"language": "ar"})
     page = client.get("/admin/automations/new?kind=trigger").get_data(as_text=True)
     assert "قواعد الأتمتة" in page
+
+
+def test_the_shipped_rules_are_safe_and_act_on_the_demo_data(app):
+    load_demo(ticket_count=10)
+    rules = {r.name: r for r in service.rules()}
+    assert len(rules) == 5 and all(r.is_active for r in rules.values())
+    vip = make_customer(tier=Tier.VIP, language="ar")
+    with unit_of_work():
+        ticket = tickets.open_ticket(
+            customer=vip, subject="تبديل المقاس", body="أرغب في استبدال الحذاء بمقاس أكبر"
+        )
+    returns = db.session.scalar(select(Queue).where(Queue.slug == "returns"))
+    assert ticket.queue_id == returns.id and ticket.priority.value == "high"
+    with unit_of_work():
+        tickets.change_status(ticket, Status.PENDING, actor=None)
+    run_worker(app, utcnow() + timedelta(days=8))  # more than 3 business days, whatever the weekday
+    db.session.expire_all()
+    assert "reminded" in [t.name for t in ticket.tags]
+    email = db.session.scalar(
+        select(OutboundEmail).where(OutboundEmail.ticket_id == ticket.id, OutboundEmail.kind == "automation")
+    )
+    assert email.text.startswith("مرحباً") and ticket.number in email.text
