@@ -101,7 +101,7 @@ def run_triggers(ticket: Ticket, event: str, message: Any = None) -> int:
         while again:
             again = False
             for rule in found:
-                key = (rule.id, id(ticket))
+                key = (rule.id, ticket.id or id(ticket))  # the rules query flushed: it has an id
                 if key in applied_here:
                     continue
                 try:

@@ -8,6 +8,7 @@ import pytest
 from flask_babel import force_locale
 from sqlalchemy import func, select
 
+from helpdesk.auth.models import Role
 from helpdesk.automations import service
 from helpdesk.automations.models import AutomationApplication, RuleKind
 from helpdesk.automations.runs import run_automations
@@ -19,7 +20,7 @@ from helpdesk.tickets import service as tickets
 from helpdesk.tickets.labels import describe_change
 from helpdesk.tickets.models import Message, Priority, Status, Ticket
 from helpdesk.transaction import unit_of_work
-from tests.factories import make_automation, make_customer, make_queue, make_ticket
+from tests.factories import make_automation, make_customer, make_queue, make_staff, make_ticket
 
 
 def applications(rule_id: int | None = None) -> int:
@@ -283,3 +284,29 @@ def test_dry_run_lists_matching_tickets_and_changes_nothing(app):
     conditions = {"all": [{"field": "status", "op": "is", "value": ["pending"]}]}
     assert service.matching_tickets(conditions, "automation") == [pending]
     assert applications() == 0
+
+
+def test_actions_assign_round_robin_email_the_supervisor_and_fire_the_webhook(app):
+    from helpdesk.api.models import WebhookDelivery, WebhookEndpoint
+
+    supervisor, agent = make_staff(Role.SUPERVISOR), make_staff()
+    queue = make_queue("vip", supervisor=supervisor, members=[agent])
+    db.session.add(WebhookEndpoint(url="https://hooks.test/x", secret="s", events=["automation.applied"]))
+    db.session.commit()
+    make_automation(
+        name="VIP desk",
+        events=["created"],
+        conditions={"all": [{"field": "queue", "op": "is", "value": [queue.id]}]},
+        actions=[
+            {"type": "assign", "value": "round_robin"},
+            {"type": "email_staff", "value": "supervisor"},
+            {"type": "webhook"},
+        ],
+    )
+    ticket = make_ticket(queue=queue)
+    assert ticket.assignee_id == agent.id
+    to = db.session.scalars(select(OutboundEmail.to).where(OutboundEmail.kind == "automation")).all()
+    assert to == [supervisor.email]
+    delivery = db.session.scalar(select(WebhookDelivery).where(WebhookDelivery.event == "automation.applied"))
+    assert delivery.payload["data"]["automation"]["name"] == "VIP desk"
+    assert delivery.payload["data"]["ticket"]["number"] == ticket.number
