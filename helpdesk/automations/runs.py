@@ -52,9 +52,11 @@ def apply_rule(rule: AutomationRule, ticket: Ticket, *, version: int | None = No
     """Apply the rule once to the ticket at ``version`` (default: its current one); what was done,
     or None when it was applied already or failed (logged, rolled back to the savepoint)."""
     rule_id, name, once = rule.id, rule.name, rule.once_per_ticket
+    marker = 0
     try:
         with db.session.begin_nested():  # flushes first: a ticket opened just now gets its id
-            if not _record(rule_id, ticket.id, 0 if once else (version or ticket.version)):
+            marker = 0 if once else (version or ticket.version)
+            if not _record(rule_id, ticket.id, marker):
                 return None
             done = apply_actions(rule, ticket)
             tickets.record_event(
@@ -64,6 +66,11 @@ def apply_rule(rule: AutomationRule, ticket: Ticket, *, version: int | None = No
         return done
     except Exception:
         log.exception("automation rule %s (%s) failed on ticket %s; skipped", rule_id, name, ticket.id)
+        try:  # not retried at every pass: only once the ticket has changed
+            with db.session.begin_nested():
+                _record(rule_id, ticket.id, marker or ticket.version)
+        except Exception:
+            log.exception("could not record the failed application of rule %s", rule_id)
         return None
 
 

@@ -310,3 +310,18 @@ def test_actions_assign_round_robin_email_the_supervisor_and_fire_the_webhook(ap
     delivery = db.session.scalar(select(WebhookDelivery).where(WebhookDelivery.event == "automation.applied"))
     assert delivery.payload["data"]["automation"]["name"] == "VIP desk"
     assert delivery.payload["data"]["ticket"]["number"] == ticket.number
+
+
+def test_a_failing_automation_is_not_retried_until_the_ticket_changes(app):
+    make_automation(
+        name="Impossible",
+        kind="automation",
+        conditions={"all": [{"field": "status", "op": "is", "value": ["solved"]}]},
+        actions=[{"type": "set_status", "value": "pending"}],  # solved → pending is not allowed
+    )
+    ticket = make_ticket(status=Status.SOLVED)
+    assert run_automations()["applied"] == 0
+    assert run_automations()["candidates"] == 0  # recorded at this version: not tried again
+    with unit_of_work():
+        tickets.change_tags(ticket, ["again"], actor=None)
+    assert run_automations()["candidates"] == 1
