@@ -1,8 +1,9 @@
 """Automation rules at scale (part of `make bench`; alone: `python -m bench.automations`).
 
 * a pass of 20 active automations over the generated 100,000 tickets: the first pass (which applies
-  the rules to every ticket they match) and the steady pass the worker runs every few minutes after
-  it (target: ≤ 10 s on SQLite: the conditions are SQL, only candidates are read);
+  each rule to at most ``AUTOMATIONS_PASS_LIMIT`` of the tickets it matches) and the steady pass the
+  worker runs every few minutes once the backlog is worked off (target: ≤ 10 s on SQLite: the
+  conditions are SQL, only candidates are read);
 * what 10 active triggers add to a customer reply (target: ≤ 3 ms).
 Run on a scratch copy of the dataset: the rules change tickets.
 """
@@ -140,6 +141,30 @@ def _reply_times(ticket_ids: list[int]) -> list[float]:
     return times
 
 
+def _settle(now) -> int:
+    """Record what the first pass left for later passes as handled (one INSERT … SELECT per rule),
+    instead of applying it for minutes: the steady pass then evaluates every rule over the same
+    100,000 tickets as after a real catch-up, with nothing left to apply."""
+    from sqlalchemy import insert, literal, select
+
+    from helpdesk.automations.models import AutomationApplication, AutomationRule, RuleKind
+    from helpdesk.automations.runs import candidates_query
+    from helpdesk.extensions import db
+    from helpdesk.transaction import unit_of_work
+
+    total = 0
+    with unit_of_work():
+        for rule in db.session.scalars(
+            select(AutomationRule).where(AutomationRule.kind == RuleKind.AUTOMATION)
+        ):
+            backlog = candidates_query(rule, now).subquery()
+            when = literal(now, type_=AutomationApplication.__table__.c.applied_at.type)
+            rows = select(literal(rule.id), backlog.c.id, backlog.c.version, when)
+            columns = ["rule_id", "ticket_id", "ticket_version", "applied_at"]
+            total += db.session.execute(insert(AutomationApplication).from_select(columns, rows)).rowcount
+    return total
+
+
 def time_automations(app: Flask) -> dict:
     """The automations pass and the triggers' cost per reply (changes the database: use a scratch copy)."""
     from sqlalchemy import select
@@ -171,6 +196,7 @@ def time_automations(app: Flask) -> dict:
         start = time.perf_counter()
         first = run_automations(now)
         first_seconds = time.perf_counter() - start
+        settled = _settle(now)
         start = time.perf_counter()
         steady = run_automations(now + timedelta(minutes=5))
         steady_seconds = time.perf_counter() - start
@@ -180,6 +206,7 @@ def time_automations(app: Flask) -> dict:
         "automations": first["rules"],
         "first_pass_seconds": round(first_seconds, 2),
         "first_pass_applied": first["applied"],
+        "backlog_recorded_as_handled": settled,
         "steady_pass_seconds": round(steady_seconds, 2),
         "steady_pass_candidates": steady["candidates"],
         "reply_ms_p50_without_triggers": round(statistics.median(baseline), 2),

@@ -94,6 +94,7 @@ def load_config(overrides: dict | None = None) -> dict:
         # applications one ticket event may cause (a run that hits it stops and says so on the ticket).
         "AUTOMATIONS_INTERVAL_SECONDS": _int("HELPDESK_AUTOMATIONS_INTERVAL", 300),
         "AUTOMATION_MAX_APPLICATIONS": _int("HELPDESK_AUTOMATION_MAX_APPLICATIONS", 10),
+        "AUTOMATIONS_PASS_LIMIT": _int("HELPDESK_AUTOMATIONS_PASS_LIMIT", 1000),  # per rule and pass
         # Where a portal case goes when the customer chose no topic (queue slugs; see tickets/routing.py).
         "DEFAULT_QUEUE": os.environ.get("HELPDESK_DEFAULT_QUEUE", ""),
         "ORDER_QUEUE": os.environ.get("HELPDESK_ORDER_QUEUE", ""),

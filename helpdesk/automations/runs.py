@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import exists, select
+from sqlalchemy import Select, exists, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -139,6 +139,26 @@ def forget_applied(session) -> None:
 # --- automations ---------------------------------------------------------------------------------
 
 
+def candidates_query(rule: AutomationRule, now: datetime) -> Select:
+    """(id, version) of the tickets the rule's SQL conditions match now, not yet handled at that
+    version (or at all, for once-per-ticket rules), oldest first."""
+    handled = exists().where(
+        AutomationApplication.rule_id == rule.id,
+        AutomationApplication.ticket_id == Ticket.id,
+        AutomationApplication.ticket_version == (0 if rule.once_per_ticket else Ticket.version),
+    )
+    return (
+        select(Ticket.id, Ticket.version)
+        .where(
+            Ticket.status.in_(AUTOMATION_STATUSES),
+            Ticket.merged_into_id.is_(None),
+            rule_to_sql(rule.conditions, now),
+            ~handled,
+        )
+        .order_by(Ticket.id)
+    )
+
+
 def run_automations(now: datetime | None = None) -> dict[str, int]:
     """One pass of every active automation, in order, over the tickets that are not closed.
 
@@ -146,6 +166,7 @@ def run_automations(now: datetime | None = None) -> dict[str, int]:
     handled at their current version left out); only text and business-hours conditions are then
     checked in Python on those candidates. Commits per batch."""
     now = now or utcnow()
+    most = current_app.config["AUTOMATIONS_PASS_LIMIT"]
     applied = candidates = 0
     rule_ids = db.session.scalars(
         select(AutomationRule.id)
@@ -154,27 +175,19 @@ def run_automations(now: datetime | None = None) -> dict[str, int]:
     ).all()
     for rule_id in rule_ids:
         rule = db.session.get(AutomationRule, rule_id)
-        conditions, once = rule.conditions, rule.once_per_ticket
-        seen_version = 0 if once else Ticket.version
-        handled = exists().where(
-            AutomationApplication.rule_id == rule_id,
-            AutomationApplication.ticket_id == Ticket.id,
-            AutomationApplication.ticket_version == seen_version,
-        )
-        rows = db.session.execute(
-            select(Ticket.id, Ticket.version)
-            .where(
-                Ticket.status.in_(AUTOMATION_STATUSES),
-                Ticket.merged_into_id.is_(None),
-                rule_to_sql(conditions, now),
-                ~handled,
-            )
-            .order_by(Ticket.id)
-        ).all()
+        conditions = rule.conditions
+        exact = not needs_python(conditions)
+        query = candidates_query(rule, now)
+        # At most ``most`` applications per rule and pass, so a new rule matching a large backlog
+        # leaves the worker's other jobs their turn; the rest follows in the next passes. (Not a
+        # limit on the candidates of an inexact rule: those that fail the Python check stay.)
+        rows = db.session.execute(query.limit(most) if exact else query).all()
         db.session.commit()
         candidates += len(rows)
-        exact = not needs_python(conditions)
+        done_here = 0
         for start in range(0, len(rows), PASS_BATCH):
+            if done_here >= most:
+                break
             chunk = rows[start : start + PASS_BATCH]
             with unit_of_work():
                 rule = db.session.get(AutomationRule, rule_id)
@@ -188,8 +201,11 @@ def run_automations(now: datetime | None = None) -> dict[str, int]:
                         continue  # changed since the query: the next pass looks again
                     if not exact and not rule_holds(conditions, Facts(ticket=ticket, now=now)):
                         continue
+                    if done_here >= most:
+                        break
                     if apply_rule(rule, ticket, version=version) is not None:
                         applied += 1
+                        done_here += 1
     return {"rules": len(rule_ids), "candidates": candidates, "applied": applied}
 
 

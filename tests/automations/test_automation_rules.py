@@ -325,3 +325,16 @@ def test_a_failing_automation_is_not_retried_until_the_ticket_changes(app):
     with unit_of_work():
         tickets.change_tags(ticket, ["again"], actor=None)
     assert run_automations()["candidates"] == 1
+
+
+def test_a_large_backlog_is_worked_through_over_several_passes(app):
+    app.config["AUTOMATIONS_PASS_LIMIT"] = 2
+    make_automation(
+        name="Tag pending",
+        kind="automation",
+        conditions={"all": [{"field": "tags", "op": "lacks", "value": "seen"}]},
+        actions=[{"type": "add_tags", "value": ["seen"]}],
+    )
+    for _ in range(5):
+        make_ticket()
+    assert [run_automations()["applied"] for _ in range(4)] == [2, 2, 1, 0]
