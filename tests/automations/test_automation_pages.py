@@ -22,7 +22,7 @@ from helpdesk.tickets.labels import describe_change
 from helpdesk.tickets.models import Message, Queue, Status, Ticket
 from helpdesk.transaction import unit_of_work
 from helpdesk.worker.runner import registered_jobs
-from tests.factories import make_automation, make_customer, make_staff
+from tests.factories import make_automation, make_customer, make_queue, make_staff
 
 
 def run_worker(app, now) -> object:
@@ -195,3 +195,21 @@ def test_the_shipped_rules_are_safe_and_act_on_the_demo_data(app):
         select(OutboundEmail).where(OutboundEmail.ticket_id == ticket.id, OutboundEmail.kind == "automation")
     )
     assert email.text.startswith("مرحباً") and ticket.number in email.text
+
+
+def test_the_editor_shows_a_saved_rule_as_typed_within_a_query_budget(app, client, login, queries):
+    login(make_staff(Role.SUPERVISOR, language="en"))
+    returns = make_queue("returns")
+    rule = make_automation(
+        name="Returns",
+        events=["created"],
+        conditions={"any": [{"field": "text", "op": "contains", "value": ["استرجاع", "return"]}]},
+        actions=[{"type": "set_queue", "value": returns.id}],
+    )
+    with queries() as statements:
+        page = client.get(f"/admin/automations/{rule.id}")
+    assert page.status_code == 200
+    assert len(statements) <= 6, statements
+    html = page.get_data(as_text=True)
+    assert 'value="استرجاع, return"' in html and 'value="returns"' in html
+    assert '<option value="text:contains" selected>' in html
