@@ -78,6 +78,7 @@ def apply_rule(rule: AutomationRule, ticket: Ticket, *, version: int | None = No
 
 _RUNNING = "automation_triggers_running"
 _APPLIED = "automation_triggers_applied"
+_RULES = "automation_triggers_rules"
 
 
 def run_triggers(ticket: Ticket, event: str, message: Any = None) -> int:
@@ -88,19 +89,12 @@ def run_triggers(ticket: Ticket, event: str, message: Any = None) -> int:
     session = db.session
     if session.info.get(_RUNNING):
         return 0  # a change made by a trigger: the run in progress looks at the ticket again
-    found = [
-        r
-        for r in session.scalars(
-            select(AutomationRule)
-            .where(AutomationRule.kind == RuleKind.TRIGGER, AutomationRule.is_active)
-            .order_by(AutomationRule.position, AutomationRule.id)
-        )
-        if event in (r.events or [])
-    ]
+    found = [r for r in _active_triggers(session) if event in (r.events or [])]
     if not found:
         return 0
     limit = current_app.config["AUTOMATION_MAX_APPLICATIONS"]
-    applied_here: set = session.info.setdefault(_APPLIED, set())
+    # (rule id, id(ticket)) → ticket: holding the ticket keeps its id() from being reused.
+    applied_here: dict = session.info.setdefault(_APPLIED, {})
     count = 0
     session.info[_RUNNING] = True
     try:
@@ -108,7 +102,7 @@ def run_triggers(ticket: Ticket, event: str, message: Any = None) -> int:
         while again:
             again = False
             for rule in found:
-                key = (rule.id, ticket.id or id(ticket))  # the rules query flushed: it has an id
+                key = (rule.id, id(ticket))
                 if key in applied_here:
                     continue
                 try:
@@ -122,7 +116,7 @@ def run_triggers(ticket: Ticket, event: str, message: Any = None) -> int:
                     log.warning("trigger run on ticket %s stopped after %s applications", ticket.id, limit)
                     tickets.record_event(ticket, "automation_limit", str(limit))
                     return count
-                applied_here.add(key)
+                applied_here[key] = ticket
                 if apply_rule(rule, ticket) is not None:
                     count += 1
                     again = True
@@ -131,9 +125,26 @@ def run_triggers(ticket: Ticket, event: str, message: Any = None) -> int:
     return count
 
 
+def _active_triggers(session) -> list[AutomationRule]:
+    """The active triggers in order, read once per transaction and without flushing: the publisher
+    decides when its changes are written (a batch of inbound mail flushes once)."""
+    if _RULES not in session.info:
+        with session.no_autoflush:
+            session.info[_RULES] = list(
+                session.scalars(
+                    select(AutomationRule)
+                    .where(AutomationRule.kind == RuleKind.TRIGGER, AutomationRule.is_active)
+                    .order_by(AutomationRule.position, AutomationRule.id)
+                )
+            )
+    return session.info[_RULES]
+
+
 def forget_applied(session) -> None:
-    """A new transaction may apply the triggers again (the ledger's ticket version tells them apart)."""
+    """A new transaction may apply the triggers again (the ledger's ticket version tells them apart)
+    and reads the rules afresh."""
     session.info.pop(_APPLIED, None)
+    session.info.pop(_RULES, None)
 
 
 # --- automations ---------------------------------------------------------------------------------
