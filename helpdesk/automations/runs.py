@@ -101,12 +101,15 @@ def run_triggers(ticket: Ticket, event: str, message: Any = None) -> int:
         again = True
         while again:
             again = False
+            # One set of facts per round: the text and SLA rows a trigger reads do not change with
+            # the ticket's fields, which are read from the ticket itself (so a change is seen).
+            facts = Facts(ticket=ticket, now=utcnow(), message=message)
             for rule in found:
                 key = (rule.id, id(ticket))
                 if key in applied_here:
                     continue
                 try:
-                    matched = rule_holds(rule.conditions, Facts(ticket=ticket, now=utcnow(), message=message))
+                    matched = rule_holds(rule.conditions, facts)
                 except Exception:
                     log.exception("automation rule %s could not be evaluated; skipped", rule.id)
                     continue
