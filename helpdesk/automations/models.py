@@ -11,12 +11,16 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from helpdesk.dbtypes import UTCDateTime, enum_type, utcnow
 from helpdesk.extensions import db
 from helpdesk.sanitize import one_line_columns
-from helpdesk.tickets.models import Ticket
+from helpdesk.tickets.models import Status, Ticket
 
 
 class RuleKind(enum.StrEnum):
     TRIGGER = "trigger"  # runs in the transaction of a ticket event
     AUTOMATION = "automation"  # time-based: evaluated by the worker every few minutes
+
+
+# The tickets automations look at: every one not closed.
+AUTOMATION_STATUSES = (Status.NEW, Status.OPEN, Status.PENDING, Status.ON_HOLD, Status.SOLVED)
 
 
 class TriggerEvent(enum.StrEnum):

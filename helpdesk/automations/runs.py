@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -21,9 +23,8 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from helpdesk.automations.actions import apply_actions
-from helpdesk.automations.conditions import Facts, needs_python, rule_holds, rule_to_sql
-from helpdesk.automations.models import AutomationApplication, AutomationRule, RuleKind
-from helpdesk.automations.service import AUTOMATION_STATUSES
+from helpdesk.automations.conditions import Facts, cheapest_first, needs_python, rule_holds, rule_to_sql
+from helpdesk.automations.models import AUTOMATION_STATUSES, AutomationApplication, AutomationRule, RuleKind
 from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db
 from helpdesk.tickets import service as tickets
@@ -48,7 +49,9 @@ def _record(rule_id: int, ticket_id: int, version: int) -> bool:
     return db.session.execute(statement).scalar() is not None
 
 
-def apply_rule(rule: AutomationRule, ticket: Ticket, *, version: int | None = None) -> list | None:
+def apply_rule(
+    rule: AutomationRule | ActiveTrigger, ticket: Ticket, *, version: int | None = None
+) -> list | None:
     """Apply the rule once to the ticket at ``version`` (default: its current one); what was done,
     or None when it was applied already or failed (logged, rolled back to the savepoint)."""
     rule_id, name, once = rule.id, rule.name, rule.once_per_ticket
@@ -78,7 +81,7 @@ def apply_rule(rule: AutomationRule, ticket: Ticket, *, version: int | None = No
 
 _RUNNING = "automation_triggers_running"
 _APPLIED = "automation_triggers_applied"
-_RULES = "automation_triggers_rules"
+RULES_RECHECK_SECONDS = 1.0
 
 
 def run_triggers(ticket: Ticket, event: str, message: Any = None) -> int:
@@ -109,7 +112,10 @@ def run_triggers(ticket: Ticket, event: str, message: Any = None) -> int:
                 if key in applied_here:
                     continue
                 try:
-                    matched = rule_holds(rule.conditions, facts)
+                    # Reading the ticket's tags, customer or order must not flush the publisher's
+                    # half-made change (the publisher decides when it is written).
+                    with session.no_autoflush:
+                        matched = rule_holds(rule.conditions, facts)
                 except Exception:
                     log.exception("automation rule %s could not be evaluated; skipped", rule.id)
                     continue
@@ -128,26 +134,63 @@ def run_triggers(ticket: Ticket, event: str, message: Any = None) -> int:
     return count
 
 
-def _active_triggers(session) -> list[AutomationRule]:
-    """The active triggers in order, read once per transaction and without flushing: the publisher
-    decides when its changes are written (a batch of inbound mail flushes once)."""
-    if _RULES not in session.info:
-        with session.no_autoflush:
-            session.info[_RULES] = list(
-                session.scalars(
-                    select(AutomationRule)
-                    .where(AutomationRule.kind == RuleKind.TRIGGER, AutomationRule.is_active)
-                    .order_by(AutomationRule.position, AutomationRule.id)
-                )
+@dataclass(frozen=True)
+class ActiveTrigger:
+    """A trigger as plain data, kept by the process between transactions."""
+
+    id: int
+    name: str
+    events: tuple[str, ...]
+    conditions: dict
+    actions: list
+    once_per_ticket: bool
+
+
+_cache_lock = threading.Lock()
+
+
+def _active_triggers(session) -> list[ActiveTrigger]:
+    """The active triggers in order, each group of conditions cheapest first. Read without flushing
+    (the publisher decides when its changes are written: a batch of inbound mail flushes once) and
+    kept by the process for ``RULES_RECHECK_SECONDS``; a rule saved in this process applies at once
+    (``forget_cached_rules``), one saved in another within that time."""
+    cache = current_app.extensions.setdefault("automation_triggers", {"at": None, "rules": []})
+    with _cache_lock:
+        fresh = cache["at"] is not None and time.monotonic() - cache["at"] < RULES_RECHECK_SECONDS
+        if fresh:
+            return cache["rules"]
+    with session.no_autoflush:
+        rules = [
+            ActiveTrigger(
+                r.id,
+                r.name,
+                tuple(r.events or ()),
+                cheapest_first(r.conditions),
+                r.actions,
+                r.once_per_ticket,
             )
-    return session.info[_RULES]
+            for r in session.scalars(
+                select(AutomationRule)
+                .where(AutomationRule.kind == RuleKind.TRIGGER, AutomationRule.is_active)
+                .order_by(AutomationRule.position, AutomationRule.id)
+            )
+        ]
+    with _cache_lock:
+        cache.update(at=time.monotonic(), rules=rules)
+    return rules
+
+
+def forget_cached_rules() -> None:
+    """After a rule is saved, moved, switched or deleted in this process."""
+    cache = current_app.extensions.get("automation_triggers")
+    if cache is not None:
+        with _cache_lock:
+            cache["at"] = None
 
 
 def forget_applied(session) -> None:
-    """A new transaction may apply the triggers again (the ledger's ticket version tells them apart)
-    and reads the rules afresh."""
+    """A new transaction may apply the triggers again (the ledger's ticket version tells them apart)."""
     session.info.pop(_APPLIED, None)
-    session.info.pop(_RULES, None)
 
 
 # --- automations ---------------------------------------------------------------------------------
@@ -189,7 +232,7 @@ def run_automations(now: datetime | None = None) -> dict[str, int]:
     ).all()
     for rule_id in rule_ids:
         rule = db.session.get(AutomationRule, rule_id)
-        conditions = rule.conditions
+        conditions = cheapest_first(rule.conditions)
         exact = not needs_python(conditions)
         query = candidates_query(rule, now)
         # At most ``most`` applications per rule and pass, so a new rule matching a large backlog

@@ -13,15 +13,14 @@ from helpdesk.audit import service as audit
 from helpdesk.auth.models import StaffUser
 from helpdesk.automations.actions import ACTIONS
 from helpdesk.automations.conditions import FIELDS, TIME_FIELDS, Facts, needs_python, rule_holds, rule_to_sql
-from helpdesk.automations.models import AutomationRule, RuleKind, TriggerEvent
+from helpdesk.automations.models import AUTOMATION_STATUSES, AutomationRule, RuleKind, TriggerEvent
+from helpdesk.automations.runs import forget_cached_rules
 from helpdesk.customers.models import Tier
 from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db
 from helpdesk.tickets.errors import DomainError
 from helpdesk.tickets.models import Channel, Priority, Status, Ticket
 
-# The tickets automations look at: every one not closed.
-AUTOMATION_STATUSES = (Status.NEW, Status.OPEN, Status.PENDING, Status.ON_HOLD, Status.SOLVED)
 DRY_RUN_LIMIT = 50
 _CODES = {
     "channel": {c.value for c in Channel},
@@ -225,6 +224,7 @@ def save_rule(
     rule.is_active = is_active
     rule.once_per_ticket = once_per_ticket
     db.session.flush()
+    forget_cached_rules()
     audit.record(
         "automation.created" if created else "automation.saved",
         actor=actor,
@@ -239,6 +239,7 @@ def save_rule(
 
 def set_active(rule: AutomationRule, active: bool, *, actor: StaffUser | None, ip: str | None = None) -> None:
     rule.is_active = active
+    forget_cached_rules()
     audit.record(
         "automation.activated" if active else "automation.deactivated",
         actor=actor,
@@ -263,6 +264,7 @@ def move_rule(rule: AutomationRule, offset: int, *, actor: StaffUser | None, ip:
     ordered[index], ordered[other] = ordered[other], ordered[index]
     for position, item in enumerate(ordered, 1):
         item.position = position
+    forget_cached_rules()
     audit.record(
         "automation.moved", actor=actor, target=f"automation:{rule.id}", ip=ip, position=rule.position
     )
@@ -271,6 +273,7 @@ def move_rule(rule: AutomationRule, offset: int, *, actor: StaffUser | None, ip:
 def delete_rule(rule: AutomationRule, *, actor: StaffUser | None, ip: str | None = None) -> None:
     audit.record("automation.deleted", actor=actor, target=f"automation:{rule.id}", ip=ip, name=rule.name)
     db.session.delete(rule)
+    forget_cached_rules()
 
 
 def rules(kind: RuleKind | None = None, *, active_only: bool = False) -> list[AutomationRule]:
