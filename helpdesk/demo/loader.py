@@ -142,7 +142,7 @@ def load_demo(
         "tickets": ticket_count,
         "articles": articles,
         "macros": macros,
-        "automation_rules": rules,
+        "automation rules": rules,
     }
 
 
