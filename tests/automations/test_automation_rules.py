@@ -338,3 +338,31 @@ def test_a_large_backlog_is_worked_through_over_several_passes(app):
     for _ in range(5):
         make_ticket()
     assert [run_automations()["applied"] for _ in range(4)] == [2, 2, 1, 0]
+
+
+def test_automations_run_in_order_and_one_sees_what_the_previous_did_in_the_same_pass(app):
+    make_automation(
+        name="First",
+        kind="automation",
+        conditions={"all": [{"field": "tags", "op": "lacks", "value": "first"}]},
+        actions=[{"type": "add_tags", "value": ["first"]}],
+    )
+    make_automation(
+        name="Second",
+        kind="automation",
+        conditions={
+            "all": [
+                {"field": "tags", "op": "has", "value": "first"},
+                {"field": "tags", "op": "lacks", "value": "second"},
+            ]
+        },
+        actions=[{"type": "add_tags", "value": ["second"]}],
+    )
+    ticket = make_ticket()
+    assert run_automations()["applied"] == 2
+    db.session.expire_all()
+    assert [t.name for t in ticket.tags] == ["first", "second"]
+    assert automation_events(ticket) == [
+        "Automation «First» added tags first",
+        "Automation «Second» added tags second",
+    ]
