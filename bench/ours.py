@@ -408,6 +408,10 @@ def run_ours(
     results["ingest"] = time_ingest(scratch, data_dir)
     results["sla_pass"] = time_sla_pass(scratch)
     results["ingest"]["where"] = results["sla_pass"]["where"] = where
+    echo("Ours: automation rules (a pass of 20 automations, 10 triggers on replies)…")
+    from bench.automations import time_automations
+
+    results["automations"] = {**time_automations(scratch), "where": where}
     if scratch_url != database_url:
         for suffix in ("", "-wal", "-shm"):
             Path(scratch_url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)

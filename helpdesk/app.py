@@ -123,6 +123,7 @@ def _import_models() -> None:
     import helpdesk.api.models
     import helpdesk.audit.models
     import helpdesk.auth.models
+    import helpdesk.automations.models
     import helpdesk.customers.models
     import helpdesk.kb.models
     import helpdesk.mail.models
@@ -146,6 +147,7 @@ def _register_blueprints(app: Flask) -> None:
     from helpdesk.api.views import bp as api_pages_bp
     from helpdesk.auth.link_views import bp as signin_bp
     from helpdesk.auth.views import bp as auth_bp
+    from helpdesk.automations.views import bp as automations_bp
     from helpdesk.customers.webhook import bp as orders_webhook_bp
     from helpdesk.kb.views import bp as kb_bp
     from helpdesk.mail.views import bp as mail_bp
@@ -163,6 +165,7 @@ def _register_blueprints(app: Flask) -> None:
         orders_webhook_bp,
         api_pages_bp,
         mail_bp,
+        automations_bp,
     ):
         app.register_blueprint(blueprint)
     init_api(app)

@@ -94,6 +94,11 @@ def load_config(overrides: dict | None = None) -> dict:
         # How stale another process's SLA policy or calendar edit may be here (this process's: never).
         "SLA_RULES_RECHECK_SECONDS": _int("HELPDESK_SLA_RULES_RECHECK_SECONDS", 1),
         "AUTO_CLOSE_SOLVED_AFTER_DAYS": _int("HELPDESK_AUTO_CLOSE_DAYS", 4),
+        # Time-based automation rules: how often the worker evaluates them, and the most rule
+        # applications one ticket event may cause (a run that hits it stops and says so on the ticket).
+        "AUTOMATIONS_INTERVAL_SECONDS": _int("HELPDESK_AUTOMATIONS_INTERVAL", 300),
+        "AUTOMATION_MAX_APPLICATIONS": _int("HELPDESK_AUTOMATION_MAX_APPLICATIONS", 10),
+        "AUTOMATIONS_PASS_LIMIT": _int("HELPDESK_AUTOMATIONS_PASS_LIMIT", 1000),  # per rule and pass
         # Where a portal case goes when the customer chose no topic (queue slugs; see tickets/routing.py).
         "DEFAULT_QUEUE": os.environ.get("HELPDESK_DEFAULT_QUEUE", ""),
         "ORDER_QUEUE": os.environ.get("HELPDESK_ORDER_QUEUE", ""),

@@ -31,19 +31,19 @@ _signals = Namespace()
 ticket_opened = _signals.signal(
     "ticket_opened",
     doc="A ticket was opened with its first message. sender=ticket, message=. "
-    "Receivers: webhooks (ticket.created, at commit).",
+    "Receivers: automations.triggers.on_ticket_opened, webhooks (ticket.created, at commit).",
 )
 message_added = _signals.signal(
     "message_added",
     doc="A reply or internal note was added. sender=ticket, message=, notify= (email the customer). "
     "Receivers: mail.subscribers.email_staff_reply, tickets.search_index.reindex_ticket, "
-    "webhooks (message.created, at commit).",
+    "automations.triggers.on_message_added, webhooks (message.created, at commit).",
 )
 ticket_changed = _signals.signal(
     "ticket_changed",
     doc="Fields of a ticket changed. sender=ticket, changes={field: (old, new)}. "
-    "Receivers: webhooks (ticket.updated, at commit). Column changes re-index through the search "
-    "package's flush hook.",
+    "Receivers: automations.triggers.on_ticket_changed, webhooks (ticket.updated, at commit). "
+    "Column changes re-index through the search package's flush hook.",
 )
 tickets_merged = _signals.signal(
     "tickets_merged",
@@ -59,6 +59,11 @@ sla_breached = _signals.signal(
     doc="An SLA target was missed. sender=ticket, metric=, due_at=, policy_id=, recipient=. "
     "Receivers: mail.subscribers.email_sla_breach, webhooks (sla.breached, at commit).",
 )
+automation_applied = _signals.signal(
+    "automation_applied",
+    doc="An automation rule with a webhook action was applied. sender=ticket, rule_id=, rule_name=. "
+    "Receivers: webhooks (automation.applied, at commit).",
+)
 committing = _signals.signal(
     "committing",
     doc="The transaction is about to commit. sender=session, published=[Event] (merged). "
@@ -72,6 +77,7 @@ DOMAIN_SIGNALS: tuple[NamedSignal, ...] = (
     tickets_merged,
     sla_warning,
     sla_breached,
+    automation_applied,
 )
 
 _PENDING = "domain_events"

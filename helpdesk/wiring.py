@@ -12,6 +12,7 @@ import importlib
 
 from helpdesk import events
 from helpdesk.api import webhooks
+from helpdesk.automations import triggers
 from helpdesk.mail import subscribers as mail
 from helpdesk.tickets import search_index as ticket_index
 
@@ -26,6 +27,7 @@ REGISTERING_MODULES = (
     "helpdesk.search.indexer",  # job: apply index jobs
     "helpdesk.sla.breaches",  # job: SLA warnings and breaches
     "helpdesk.tickets.jobs",  # jobs: auto-close, presence housekeeping
+    "helpdesk.automations.runs",  # job: time-based automations
 )
 
 # (signal, receiver): receivers run in the publisher's transaction and only record work.
@@ -35,6 +37,9 @@ RECEIVERS = (
     (events.sla_breached, mail.email_sla_breach),
     (events.message_added, ticket_index.reindex_ticket),
     (events.tickets_merged, ticket_index.reindex_ticket),
+    (events.ticket_opened, triggers.on_ticket_opened),
+    (events.message_added, triggers.on_message_added),
+    (events.ticket_changed, triggers.on_ticket_changed),
     (events.committing, webhooks.write_deliveries),
 )
 

@@ -135,3 +135,41 @@ def make_order(
     db.session.add(order)
     db.session.commit()
     return order
+
+
+def make_automation(
+    *,
+    name: str = "Rule",
+    kind: str = "trigger",
+    events: list[str] | None = None,
+    conditions: dict | None = None,
+    actions: list[dict] | None = None,
+    once_per_ticket: bool = False,
+    safety: bool = True,
+    **fields,
+):
+    """An active rule saved through the service (``safety=False`` skips the automation safety check,
+    to build the unsafe rules the ledger must still stop)."""
+    from unittest import mock
+
+    from helpdesk.automations import service as automations
+
+    with mock.patch.object(automations, "check_safety", lambda *a: None) if not safety else _nothing():
+        rule = automations.save_rule(
+            None,
+            actor=None,
+            name=name,
+            kind=kind,
+            events=events if events is not None else (["created"] if kind == "trigger" else []),
+            conditions=conditions or {"all": []},
+            actions=actions or [],
+            once_per_ticket=once_per_ticket,
+            **fields,
+        )
+    db.session.commit()
+    return rule
+
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield

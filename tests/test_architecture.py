@@ -16,6 +16,7 @@ FEATURES = {
     "api",
     "audit",
     "auth",
+    "automations",
     "backup",
     "customers",
     "demo",
@@ -26,7 +27,7 @@ FEATURES = {
     "sla",
     "tickets",
 }
-CHANNELS = {"mail", "api", "portal", "agents", "admin", "reports"}
+CHANNELS = {"mail", "api", "portal", "agents", "admin", "reports", "automations"}
 
 
 @cache
@@ -116,7 +117,7 @@ def test_every_domain_signal_has_its_receivers_connected_once(app):
     for signal, _receiver in wiring.RECEIVERS:
         expected[signal] += 1
     assert {signal: len(signal.receivers) for signal in expected} == expected
-    assert expected[events.message_added] == 2  # the reply email and the ticket index
+    assert expected[events.message_added] == 3  # the reply email, the ticket index, the triggers
     assert expected[events.committing] == 1  # webhook deliveries
 
 
@@ -194,3 +195,11 @@ def test_services_never_end_a_transaction():
     ends = _transaction_ends()
     assert "helpdesk.transaction.unit_of_work" in ends  # the scan sees commits at all
     assert sorted(p for p in ends if not allowed(p)) == []
+
+
+def test_automations_subscribe_to_the_core_and_reach_it_only_through_its_services():
+    """Triggers are receivers in the wiring list; rules change tickets through ``tickets.service``
+    (and its assignment, macros modules), never by importing a channel's pages."""
+    assert {r.__module__ for _s, r in wiring.RECEIVERS} >= {"helpdesk.automations.triggers"}
+    pages = {"portal", "agents", "admin", "reports"}
+    assert violations(modules_of("automations"), lambda _m, target: package_of(target) in pages) == []

@@ -24,23 +24,24 @@ def api_blueprint(name: str, url_prefix: str, description: str) -> Blueprint:
     def domain_error(error: DomainError):
         db.session.rollback()
         code = 403 if isinstance(error, NotAllowed) else 409
-        return _as_response(code, error.message)
+        return as_response(code, error.message)
 
     @blueprint.errorhandler(StaleDataError)
     def stale_write(error: StaleDataError):
         db.session.rollback()
-        return _as_response(409, refusal_message(error))
+        return as_response(409, refusal_message(error))
 
     @blueprint.errorhandler(IntegrityError)
     def conflicting_write(error: IntegrityError):
         db.session.rollback()
-        return _as_response(409, "This conflicts with existing data (a duplicate?); reload and try again.")
+        return as_response(409, "This conflicts with existing data (a duplicate?); reload and try again.")
 
     limit_blueprint(blueprint)
     return blueprint
 
 
-def _as_response(code: int, message: str):
+def as_response(code: int, message: str):
+    """A JSON error answer with ``message``."""
     error = default_exceptions[code]()
     error.data = {"message": message}
     return error_response(error)

@@ -22,6 +22,7 @@ EVENT_LABELS = {
     "ticket.updated": _l("A ticket's status, priority, assignee or tags changed"),
     "message.created": _l("A reply or an internal note was added"),
     "sla.breached": _l("An SLA target was missed"),
+    "automation.applied": _l("An automation rule with a webhook action was applied"),
 }
 
 

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("helpdesk.api.webhooks")
 
-EVENTS = ("ticket.created", "ticket.updated", "message.created", "sla.breached")
+EVENTS = ("ticket.created", "ticket.updated", "message.created", "sla.breached", "automation.applied")
 MAX_ATTEMPTS = 12
 FIRST_RETRY = timedelta(seconds=30)
 LONGEST_RETRY = timedelta(hours=6)
@@ -46,6 +46,7 @@ PUBLIC_NAMES = {
     events.ticket_changed: "ticket.updated",
     events.message_added: "message.created",
     events.sla_breached: "sla.breached",
+    events.automation_applied: "automation.applied",
 }
 
 
@@ -89,6 +90,8 @@ def _data(item: events.Event) -> dict[str, Any]:
         data["message"] = MessageSchema().dump(item.message)
     if item.changes:
         data["changes"] = item.changes
+    if item.signal is events.automation_applied:
+        data["automation"] = {"id": item.details["rule_id"], "name": item.details["rule_name"]}
     if item.signal is events.sla_breached:
         data["breach"] = {
             "metric": item.details["metric"].value,

@@ -131,6 +131,10 @@ def load_demo(
     ensure_default_setup()
     db.session.commit()
     recompute_all_open(include_done=True)
+    from helpdesk.automations.defaults import install_default_rules
+
+    rules = len(install_default_rules())  # after the tickets: the demo's history is not re-routed
+    db.session.commit()
     return {
         "queues": len(queues),
         "staff": len(staff),
@@ -139,6 +143,7 @@ def load_demo(
         "tickets": ticket_count,
         "articles": articles,
         "macros": macros,
+        "automation rules": rules,
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -56,6 +57,22 @@ EVENT_LABELS = {
     "bounce": _l("our email bounced"),
     "follow_up": _l("follow-up"),
     "attachment_dropped": _l("attachment not kept"),
+    "automation": _l("automation"),
+    "automation_note": _l("automation note"),
+    "automation_limit": _l("automation rules stopped"),
+}
+# What an automation rule did, as stored in its "automation" event (see helpdesk.automations).
+AUTOMATION_DONE = {
+    "set_status": _l("set status to %(value)s"),
+    "set_priority": _l("set priority to %(value)s"),
+    "set_queue": _l("moved the ticket to queue %(value)s"),
+    "assign": _l("assigned the ticket to %(value)s"),
+    "add_tags": _l("added tags %(value)s"),
+    "remove_tags": _l("removed tags %(value)s"),
+    "add_note": _l("added an internal note"),
+    "email_customer": _l("emailed the customer"),
+    "email_staff": _l("emailed the %(value)s"),
+    "webhook": _l("sent the webhook %(value)s"),
 }
 
 # How the SLA job writes a due time into its event (UTC, for the export); pages show it localised.
@@ -79,11 +96,53 @@ def describe_change(
     label = EVENT_LABELS.get(event or "")
     if not label:
         return event or _("new activity")
+    if event == "automation":
+        return describe_automation(text)
+    if event == "automation_limit":
+        return _(
+            "Automation rules stopped: the limit of rule applications per change (%(count)s) was reached.",
+            count=text,
+        )
     if event == "assigned":  # stored as the assignee's email, or "-" when unassigned
         value = text.strip()
         shown = _("Unassigned") if value in ("", "-") else (staff_names or {}).get(value.lower(), value)
         return f"{label}: {shown}"
     return f"{label}: {_translate_values(event, text)}"
+
+
+def describe_automation(text: str) -> str:
+    """What an automation did ("Automation «Close» set status to Closed") in the reader's language."""
+    try:
+        stored = json.loads(text)
+        name, done = stored["rule"], stored["did"]
+    except (ValueError, KeyError, TypeError):
+        return text
+    words = {"status": STATUS_LABELS, "priority": PRIORITY_LABELS}
+    recipients = {"assignee": _l("assignee"), "supervisor": _l("queue's supervisor")}
+    parts = []
+    for kind, value in done:
+        template = AUTOMATION_DONE.get(kind)
+        if template is None:
+            continue
+        if kind == "set_status":
+            value = words["status"].get(_code(Status, value), value)
+        elif kind == "set_priority":
+            value = words["priority"].get(_code(Priority, value), value)
+        elif kind == "email_staff":
+            value = recipients.get(value, value)
+        elif kind == "assign" and value == "-":
+            value = _l("nobody")
+        elif isinstance(value, list):
+            value = ", ".join(value)
+        parts.append(str(template) % {"value": str(value)})
+    return str(_l("Automation «%(name)s» %(done)s", name=name, done="; ".join(parts)))
+
+
+def _code(enum, value):
+    try:
+        return enum(value)
+    except ValueError:
+        return value
 
 
 def _translate_values(event: str | None, text: str) -> str:

@@ -307,11 +307,13 @@ def change_priority(
 ) -> Ticket:
     check_version(ticket, expected_version)
     if priority != ticket.priority:
-        record_event(ticket, "priority_changed", f"{ticket.priority.value} → {priority.value}", actor=actor)
-        events.publish(events.ticket_changed, ticket, changes={"priority": (ticket.priority, priority)})
+        old = ticket.priority
+        record_event(ticket, "priority_changed", f"{old.value} → {priority.value}", actor=actor)
         ticket.priority = priority
         _touch(ticket)
         recompute_due_times(ticket)
+        # After the change: receivers (automation triggers) read the ticket as it now is.
+        events.publish(events.ticket_changed, ticket, changes={"priority": (old, priority)})
     return ticket
 
 

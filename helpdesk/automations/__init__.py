@@ -1,0 +1,1 @@
+"""Automation rules: triggers that run on ticket events and time-based automations run by the worker."""
