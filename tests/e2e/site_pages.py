@@ -55,6 +55,8 @@ STAFF_PAGES = [
     "/admin/webhooks",
     "/admin/webhooks/new",
     "/admin/webhooks/deliveries",
+    "/admin/automations",
+    "/admin/automations/new",
 ]
 STAFF_LINKED = [
     ("/agent", "main a[href^='/agent/tickets/']"),
@@ -66,6 +68,7 @@ STAFF_LINKED = [
     ("/admin/queues", "main a[href^='/admin/queues/']:not([href$='/new'])"),
     ("/admin/sla", "main a[href^='/admin/sla/']:not([href$='/new'])"),
     ("/admin/webhooks", "main a[href^='/admin/webhooks/']:not([href$='/new']):not([href$='/deliveries'])"),
+    ("/admin/automations", "main a[href^='/admin/automations/']:not([href$='/new'])"),
 ]
 TICKET_SUBPAGES = ["/similar", "/customer/orders", "/customer/tickets"]
 # Not pages: files, fragments for htmx, JSON, charts, CSV, the API and its docs.
