@@ -34,6 +34,9 @@ from helpdesk.search.registry import index_spec
 log = logging.getLogger("helpdesk.search")
 
 LOADED_STORES = 8  # per process (tests make an instance folder per test)
+# A filter field that the language versions of one document share (an article and its
+# translations): a search in one language can then count what it found in another.
+FAMILY_FIELD = "family"
 
 
 @dataclass(frozen=True)
@@ -249,6 +252,21 @@ class _Loaded:
     starts: np.ndarray  # first row of each document
     doc_ids: np.ndarray  # one per document
     fields: dict[str, np.ndarray]  # one per document
+    # Built on first use: doc id → its family, and (family, locale) → doc id.
+    _families: tuple[dict[str, str], dict[tuple[str, str], str]] | None = None
+
+    def families(self) -> tuple[dict[str, str], dict[tuple[str, str], str]]:
+        if self._families is None:
+            family_of: dict[str, str] = {}
+            versions: dict[tuple[str, str], str] = {}
+            families, locales = self.fields.get(FAMILY_FIELD), self.fields.get("locale")
+            if families is not None and locales is not None:
+                for doc_id, family, locale in zip(self.doc_ids.tolist(), families, locales, strict=True):
+                    if family:
+                        family_of[str(doc_id)] = str(family)
+                        versions.setdefault((str(family), str(locale)), str(doc_id))
+            self._families = (family_of, versions)
+        return self._families
 
 
 _loaded: OrderedDict[str, _Loaded] = OrderedDict()
@@ -308,3 +326,18 @@ def nearest(
     if len(candidates) > limit:
         candidates = candidates[np.argpartition(-best[candidates], limit)[:limit]]
     return {str(found.doc_ids[i]): float(best[i]) for i in candidates}
+
+
+def counterparts(index: str, doc_ids: Iterable[str], locale: str) -> dict[str, str]:
+    """For documents of other languages: doc id → the id of its ``locale`` version, where the
+    stored vectors know one (documents without a version in ``locale`` are left out)."""
+    found = _current(index)
+    if found is None or FAMILY_FIELD not in found.fields:
+        return {}
+    family_of, versions = found.families()
+    out = {}
+    for doc_id in map(str, doc_ids):
+        own = versions.get((family_of.get(doc_id, ""), locale))
+        if own is not None and own != doc_id:
+            out[doc_id] = own
+    return out
