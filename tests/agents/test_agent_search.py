@@ -298,9 +298,12 @@ def test_a_paraphrased_ticket_finds_its_solved_twin_by_meaning(app):
         body="I sent the jacket back two weeks ago and the money is still not on my card.",
         status=Status.SOLVED,
     )
-    make_ticket(subject="Change my password", body="I forgot my password and cannot log in.", status=Status.SOLVED)
-    make_ticket(subject="Blender colour", body="Do you have this blender in red?", status=Status.SOLVED)
-    make_ticket(subject="Invoice for my company", body="Please add our VAT number to the bill.", status=Status.CLOSED)
+    for subject, body, status in (
+        ("Change my password", "I forgot my password and cannot log in.", Status.SOLVED),
+        ("Blender colour", "Do you have this blender in red?", Status.SOLVED),
+        ("Invoice for my company", "Please add our VAT number to the bill.", Status.CLOSED),
+    ):
+        make_ticket(subject=subject, body=body, status=status)
     ticket = make_ticket(
         subject="Where is my reimbursement?",
         body="Returned a coat last month, still waiting to be paid back.",

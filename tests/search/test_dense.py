@@ -11,6 +11,7 @@ from helpdesk.kb import service
 from helpdesk.kb.models import Article, ArticleStatus
 from helpdesk.search import dense, embeddings, hybrid
 from helpdesk.worker.runner import run_once
+from tests.factories import make_article
 
 LONG_BODY = """## Paying for your order
 
@@ -23,19 +24,7 @@ Never share the one-time code we send by SMS with anyone, even someone who says 
 
 
 def add_article(slug, title, body, locale="en", status=ArticleStatus.PUBLISHED, tags=()) -> Article:
-    article = service.save_article(
-        None,
-        slug=slug,
-        locale=locale,
-        title=title,
-        body=body,
-        category=None,
-        tags=list(tags),
-        translation_of=None,
-        status=status,
-    )
-    db.session.commit()
-    return article
+    return make_article(slug, title, body, locale=locale, status=status, tags=tags)
 
 
 def slugs(text, **kwargs) -> list[str]:
