@@ -110,3 +110,12 @@ def test_fusion_keeps_word_matches_and_drops_far_meaning_only_candidates():
     assert ranked[0][0] == "2"  # found both ways
     assert {doc for doc, _score in ranked} == {"1", "2", "3"}  # "4" is too far to stand alone
     assert all(0 <= score <= 1 for _doc, score in ranked)
+
+
+def test_typing_inside_a_word_costs_no_model_call(app):
+    add_article("refunds", "How long refunds take", "Refunds reach your card in 5 to 14 days.")
+    search.apply_pending_jobs()
+    embeddings._query_cache.clear()
+    for typed in ("when will my refund a", "when will my refund arr", "when will my refund arriv"):
+        assert slugs(typed, as_you_type=True)[0] == "refunds"
+    assert len(embeddings._query_cache) == 1  # "when will my refund": the word being typed is left out
