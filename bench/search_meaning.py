@@ -20,6 +20,7 @@ import json
 import os
 import random
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -251,9 +252,13 @@ def main(
         return
     with tempfile.TemporaryDirectory() as scratch:
         instance = instance or Path(scratch)
-        if not (instance / "search" / "tickets.vectors.npz").exists():
+        built = instance / "bench-built"  # written last: an interrupted build starts again
+        if not built.exists():
             instance.mkdir(parents=True, exist_ok=True)
+            for leftover in instance.iterdir():
+                shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
             build(instance, articles, tickets)
+            built.write_text(f"{articles} articles, {tickets} tickets\n")
         report(
             "load_average",
             f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores",

@@ -51,11 +51,14 @@ def customer_question(ticket: Ticket) -> str:
 
 
 def language_of(ticket: Ticket, text: str) -> str:
-    """The ticket's language if known, else the script most of the text is written in."""
-    if ticket.language in ("ar", "en"):
-        return ticket.language
-    words = analysis.words(text)
-    return "ar" if words and sum(analysis.is_arabic(w) for w in words) * 2 >= len(words) else "en"
+    """The language the customer wrote in (two words in three of one script), else the ticket's."""
+    words = [w for w in analysis.words(text) if not w.isdigit()]
+    arabic = sum(analysis.is_arabic(w) for w in words)
+    if words and arabic * 3 >= len(words) * 2:
+        return "ar"
+    if words and (len(words) - arabic) * 3 >= len(words) * 2:
+        return "en"
+    return ticket.language if ticket.language in ("ar", "en") else "ar"
 
 
 def suggested_answers(ticket: Ticket, limit: int = SUGGESTED) -> SuggestedAnswers:
