@@ -134,7 +134,7 @@ def signals(
         limit = candidates * 2 if across else candidates
         results = searcher(index).search(built, limit=limit, filter=condition, terms=True)
         for r in results:
-            (lexical if not across or r["locale"] == locale else elsewhere)[r["id"]] = r.score
+            (lexical if not across or r.get("locale", locale) == locale else elsewhere)[r["id"]] = r.score
     other_language: dict[str, float] = {}
     if elsewhere:
         for doc_id, own in dense.counterparts(index, elsewhere, locale).items():
