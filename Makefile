@@ -21,7 +21,7 @@ help:
 	@echo "make test    set everything up and run the whole test suite"
 	@echo "make setup   create .venv, install packages, htmx and translations (idempotent)"
 	@echo "make lint    ruff check and format check"
-	@echo "make bench   benchmarks at 100k tickets, side by side with django-helpdesk (BENCH_ARGS=...)"
+	@echo "make bench   benchmarks at 100k tickets, side by side with django-helpdesk, and search by meaning (BENCH_ARGS=...)"
 
 setup: $(BIN)/.installed $(HTMX) $(SWAGGER_UI) $(FONTS) $(ICONS) $(MO_FILES)
 

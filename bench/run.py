@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import subprocess
 import sys
 import time
 from datetime import UTC, datetime
@@ -152,6 +153,45 @@ def markdown_table(ours: dict, peer: dict | None) -> str:
     return "\n".join(lines)
 
 
+# Search by meaning: (figure key, label, target) — the issue's targets, p95 in ms or MB.
+MEANING_FIGURES = (
+    ("kb_search_p95_ms", "KB search p95, ms", 25),
+    ("live_suggestions_p95_ms", "Live suggestions p95, ms", 30),
+    ("similar_tickets_p95_ms", "Similar solved tickets p95, ms (100,000 tickets' vectors)", 50),
+    ("suggested_answers_p95_ms", "Suggested answers p95, ms", 50),
+    ("rss_mb", "Web process RSS after all of these, MB", 220),
+)
+
+
+def run_search_meaning() -> dict:
+    """bench/search_meaning.py in its own process, its instance kept in bench/data (built once)."""
+    out = DATA_DIR / "search-meaning.json"
+    command = [sys.executable, "-m", "bench.search_meaning", "--instance", str(DATA_DIR / "search-meaning")]
+    result = subprocess.run([*command, "--json", str(out)], check=False)
+    if result.returncode != 0:
+        return {"error": f"bench.search_meaning exited with {result.returncode}"}
+    return json.loads(out.read_text())
+
+
+def meaning_table(figures: dict) -> str:
+    if "error" in figures:
+        return f"Search by meaning: {figures['error']}"
+    lines = [_row("search by meaning", "words only", "words and meaning", "target"), _row(*["---"] * 4)]
+    for key, label, target in MEANING_FIGURES:
+        lines.append(
+            _row(label, figures.get(f"words.{key}", "—"), figures.get(f"both.{key}", "—"), f"≤ {target}")
+        )
+    lines.append(
+        _row(
+            "Embedding at reindex, passages/s (articles; tickets)",
+            "",
+            f"{figures.get('article_passages_per_s', '—')}; {figures.get('ticket_passages_per_s', '—')}",
+            "",
+        )
+    )
+    return "\n".join(lines)
+
+
 def machine() -> dict:
     return {
         "python": platform.python_version(),
@@ -169,7 +209,15 @@ def machine() -> dict:
 @click.option(
     "--profile", "profile_op", default=None, help="Also profile one of our operations (pyinstrument)."
 )
-def main(database_url: str | None, count: int, no_http: bool, no_peer: bool, profile_op: str | None) -> None:
+@click.option("--no-meaning", is_flag=True, help="Skip search by meaning (bench/search_meaning.py).")
+def main(
+    database_url: str | None,
+    count: int,
+    no_http: bool,
+    no_peer: bool,
+    profile_op: str | None,
+    no_meaning: bool,
+) -> None:
     """Benchmark our helpdesk against django-helpdesk on the same generated dataset."""
     started = time.perf_counter()
     database_url = database_url or default_database_url()
@@ -188,9 +236,13 @@ def main(database_url: str | None, count: int, no_http: bool, no_peer: bool, pro
         except click.ClickException as error:  # our figures still count; say what went wrong
             click.echo(f"Peer failed: {error.message}", err=True)
             report["peer"] = {"error": error.message}
+    if not no_meaning:
+        report["search_meaning"] = run_search_meaning()
     report["machine_after"] = machine()
     report["seconds"] = round(time.perf_counter() - started)
     table = markdown_table(report["ours"], report.get("peer"))
+    if "search_meaning" in report:
+        table += "\n\n" + meaning_table(report["search_meaning"])
     report["table"] = table
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"{datetime.now(UTC).date().isoformat()}.json"

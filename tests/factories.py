@@ -16,6 +16,8 @@ from helpdesk.auth.models import Role, StaffUser
 from helpdesk.auth.passwords import hash_password
 from helpdesk.customers.models import Customer, CustomerEmail, Order
 from helpdesk.extensions import db
+from helpdesk.kb import service as kb_service
+from helpdesk.kb.models import Article, ArticleStatus
 from helpdesk.tickets import service as ticket_service
 from helpdesk.tickets.models import Channel, Queue, Ticket
 
@@ -173,3 +175,22 @@ def make_automation(
 @contextmanager
 def _nothing() -> Iterator[None]:
     yield
+
+
+def make_article(
+    slug: str, title: str, body: str = "", locale: str = "en", status: str = "published", **fields
+) -> Article:
+    """A knowledge-base article saved through the service (so it is queued for the search index)."""
+    article = kb_service.save_article(
+        None,
+        slug=slug,
+        locale=locale,
+        title=title,
+        body=body,
+        category=fields.pop("category", None),
+        tags=list(fields.pop("tags", [])),
+        translation_of=fields.pop("translation_of", None),
+        status=ArticleStatus(status),
+    )
+    db.session.commit()
+    return article

@@ -23,6 +23,7 @@ from helpdesk.agents.forms import (
     StatusForm,
     TicketEditForm,
 )
+from helpdesk.agents.suggestions import suggested_answers
 from helpdesk.auth.models import StaffUser
 from helpdesk.auth.permissions import staff_required
 from helpdesk.customers.panel import all_earlier_tickets, all_orders, customer_panel, ticket_order_number
@@ -309,6 +310,16 @@ def similar(number: str):
     found = _ticket_or_404(number)
     template = "agents/_similar.html" if htmx else "agents/similar.html"
     return render_template(template, ticket=found, similar=similar_solved_tickets(found))
+
+
+@bp.get("/tickets/<number>/suggested")
+@staff_required()
+def suggested(number: str):
+    """Articles and macros for the customer's latest message: loaded after the ticket page
+    (htmx), or a small page without JS."""
+    found = _ticket_or_404(number)
+    template = "agents/_suggested_answers.html" if htmx else "agents/suggested_answers.html"
+    return render_template(template, ticket=found, answers=suggested_answers(found))
 
 
 @bp.get("/tickets/<number>/customer/orders")

@@ -118,6 +118,11 @@ ARTICLE_VECTORS = register_dense(
     DenseSpec(
         index="articles",
         passages=article_passages,
-        filter_fields=lambda article: {"locale": article.locale, "status": article.status.value},
+        filter_fields=lambda article: {
+            "locale": article.locale,
+            "status": article.status.value,
+            # An article and its translations share the id of the original.
+            "family": str(article.translation_of_id or article.id),
+        },
     )
 )

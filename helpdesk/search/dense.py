@@ -17,7 +17,7 @@ import logging
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,9 @@ from helpdesk.search.registry import index_spec
 log = logging.getLogger("helpdesk.search")
 
 LOADED_STORES = 8  # per process (tests make an instance folder per test)
+# A filter field that the language versions of one document share (an article and its
+# translations): a search in one language can then count what it found in another.
+FAMILY_FIELD = "family"
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,9 @@ class DenseSpec:
     index: str  # the lexical index's name ("articles"); its IndexSpec gives the model and rows
     passages: Callable[[Any], list[str]]  # row → passage texts ([] keeps it out)
     filter_fields: Callable[[Any], dict[str, str]]  # row → exact-match fields (locale, status)
+    # Held in memory as int8 with a scale per row instead of float32: a quarter of the memory
+    # (100,000 tickets: 38 MB instead of 154 MB), ranking unchanged to the second decimal.
+    compact: bool = False
 
 
 _SPECS: dict[str, DenseSpec] = {}
@@ -202,6 +208,15 @@ def update_vectors(index: str, doc_ids: Iterable[str]) -> int:
     return int(np.isin(new.doc_ids, np.array(ids, np.int64)).sum())
 
 
+def stamp(index: str) -> tuple[int, int] | None:
+    """Changes whenever the stored vectors do (for caches of answers computed from them)."""
+    try:
+        info = store_path(index).stat()
+    except FileNotFoundError:
+        return None
+    return (info.st_mtime_ns, info.st_size)
+
+
 def rebuild_vectors(index: str, progress: Callable | None = None) -> int:
     """Every document's passages, reusing the stored vectors of unchanged texts. Returns the
     number of passages stored. ``progress(total)`` gives a context manager with ``update(n)``."""
@@ -245,10 +260,26 @@ def _follow_index(name: str, doc_ids: list[str] | None = None, progress: Callabl
 @dataclass
 class _Loaded:
     stamp: tuple[int, int]
-    vectors: np.ndarray  # float32
+    vectors: np.ndarray  # float32, or int8 (compact) with ``scales``
     starts: np.ndarray  # first row of each document
     doc_ids: np.ndarray  # one per document
     fields: dict[str, np.ndarray]  # one per document
+    scales: np.ndarray | None = None  # compact: row i is vectors[i] * scales[i]
+    # Built on first use: doc id → its family, and (family, locale) → doc id.
+    _families: tuple[dict[str, str], dict[tuple[str, str], str]] | None = None
+
+    def families(self) -> tuple[dict[str, str], dict[tuple[str, str], str]]:
+        if self._families is None:
+            family_of: dict[str, str] = {}
+            versions: dict[tuple[str, str], str] = {}
+            families, locales = self.fields.get(FAMILY_FIELD), self.fields.get("locale")
+            if families is not None and locales is not None:
+                for doc_id, family, locale in zip(self.doc_ids.tolist(), families, locales, strict=True):
+                    if family:
+                        family_of[str(doc_id)] = str(family)
+                        versions.setdefault((str(family), str(locale)), str(doc_id))
+            self._families = (family_of, versions)
+        return self._families
 
 
 _loaded: OrderedDict[str, _Loaded] = OrderedDict()
@@ -274,12 +305,18 @@ def _current(index: str) -> _Loaded | None:
     order = np.argsort(store.doc_ids, kind="stable")
     doc_ids = store.doc_ids[order]
     starts = np.flatnonzero(np.r_[True, doc_ids[1:] != doc_ids[:-1]])
+    spec = dense_spec(index)
+    if spec is not None and spec.compact:
+        vectors, scales = _compact(store.vectors[order])
+    else:
+        vectors, scales = np.ascontiguousarray(store.vectors[order], dtype=np.float32), None
     found = _Loaded(
         stamp=stamp,
-        vectors=np.ascontiguousarray(store.vectors[order], dtype=np.float32),
+        vectors=vectors,
         starts=starts,
         doc_ids=doc_ids[starts],
         fields={k: v[order][starts] for k, v in store.fields.items()},
+        scales=scales,
     )
     with _lock:
         _loaded[key] = found
@@ -288,23 +325,80 @@ def _current(index: str) -> _Loaded | None:
     return found
 
 
+def _compact(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """int8 rows and their scales (each row's largest component maps to ±127)."""
+    rows = np.empty(vectors.shape, np.int8)
+    scales = np.empty(len(vectors), np.float32)
+    for start in range(0, len(vectors), 8192):  # a bounded float32 temporary, not a full copy
+        part = slice(start, start + 8192)
+        block = vectors[part].astype(np.float32)
+        scale = np.abs(block).max(axis=1) / 127.0
+        scale[scale == 0] = 1.0
+        rows[part] = np.rint(block / scale[:, None]).astype(np.int8)
+        scales[part] = scale
+    return rows, scales
+
+
+def _similarities(found: _Loaded, vector: np.ndarray) -> np.ndarray:
+    if found.scales is None:
+        return found.vectors @ vector
+    query, query_scale = _compact(vector.reshape(1, -1).astype(np.float32))
+    # einsum sums the int8 products in int32 without a float copy of the matrix (about 25 ms for
+    # 100,000 rows on one core, where a float16 → float32 conversion costs ten times that).
+    dots = np.einsum("ij,j->i", found.vectors, query[0], dtype=np.int32)
+    return dots * found.scales * query_scale[0]
+
+
 def nearest(
-    index: str, vector: np.ndarray, filters: dict[str, str] | None = None, limit: int = 30
+    index: str,
+    vector: np.ndarray,
+    filters: dict[str, str | Collection[str]] | None = None,
+    limit: int = 30,
 ) -> dict[str, float]:
     """Document id → cosine of its best passage, for the ``limit`` nearest documents that match
-    ``filters`` exactly. Empty when there are no vectors."""
+    ``filters`` (a value, or a set of allowed values). Empty when there are no vectors."""
     found = _current(index)
     if found is None:
         return {}
-    similarity = found.vectors @ vector
+    similarity = _similarities(found, vector)
     best = np.maximum.reduceat(similarity, found.starts)
     allowed = np.ones(len(best), bool)
     for name, value in (filters or {}).items():
         column = found.fields.get(name)
         if column is None:
             return {}
-        allowed &= column == value
+        allowed &= np.isin(column, list(value)) if not isinstance(value, str) else column == value
     candidates = np.flatnonzero(allowed)
     if len(candidates) > limit:
         candidates = candidates[np.argpartition(-best[candidates], limit)[:limit]]
     return {str(found.doc_ids[i]): float(best[i]) for i in candidates}
+
+
+def stored_vector(index: str, doc_id: str) -> np.ndarray | None:
+    """The unit vector of a document's first passage as stored (None if it has none yet)."""
+    found = _current(index)
+    if found is None:
+        return None
+    at = np.searchsorted(found.doc_ids, int(doc_id))
+    if at >= len(found.doc_ids) or found.doc_ids[at] != int(doc_id):
+        return None
+    row = found.vectors[found.starts[at]].astype(np.float32)
+    if found.scales is not None:
+        row = row * found.scales[found.starts[at]]
+    norm = float(np.linalg.norm(row))
+    return row / norm if norm else None
+
+
+def counterparts(index: str, doc_ids: Iterable[str], locale: str) -> dict[str, str]:
+    """For documents of other languages: doc id → the id of its ``locale`` version, where the
+    stored vectors know one (documents without a version in ``locale`` are left out)."""
+    found = _current(index)
+    if found is None or FAMILY_FIELD not in found.fields:
+        return {}
+    family_of, versions = found.families()
+    out = {}
+    for doc_id in map(str, doc_ids):
+        own = versions.get((family_of.get(doc_id, ""), locale))
+        if own is not None and own != doc_id:
+            out[doc_id] = own
+    return out

@@ -39,6 +39,10 @@ class Fusion:
     # A document no word matched must be at least this close in meaning: e5 gives unrelated text
     # 0.75–0.85, so this keeps most nonsense out (content gaps stay visible), not all of it.
     dense_only_min: float = 0.82
+    # Words found in another language's version of a document (the Latin words of an Arabic
+    # query, an Arabic question in the English portal) count this much towards the reader's own.
+    other_language_weight: float = 1.0
+    embed_lexicon_words: bool = True  # the query's vector reads the lexicon's words too
 
     @property
     def dense_weight(self) -> float:
@@ -49,9 +53,17 @@ FUSION = Fusion()
 
 
 def fused(
-    lexical: dict[str, float], meaning: dict[str, float], fusion: Fusion = FUSION
+    lexical: dict[str, float],
+    meaning: dict[str, float],
+    fusion: Fusion = FUSION,
+    other_language: dict[str, float] | None = None,
 ) -> list[tuple[str, float]]:
-    """(doc id, fused score), best first, from raw lexical scores and best-passage cosines."""
+    """(doc id, fused score), best first, from raw lexical scores (own language, and mapped from
+    the other language's versions) and best-passage cosines."""
+    if other_language and fusion.other_language_weight > 0:
+        lexical = dict(lexical)
+        for doc_id, raw in other_language.items():
+            lexical[doc_id] = max(lexical.get(doc_id, 0.0), fusion.other_language_weight * raw)
     top_lexical = max(lexical.values(), default=0.0)
     top_cosine = max(meaning.values(), default=0.0)
     scores: dict[str, float] = {}
@@ -80,6 +92,7 @@ class Signals:
     """Both sides' candidates for one query, before fusion."""
 
     lexical: dict[str, float]  # doc id → BM25 score
+    other_language: dict[str, float]  # doc id → BM25 score of its version in another language
     meaning: dict[str, float]  # doc id → cosine of its best passage
     built: object | None  # the Whoosh query (for highlighting)
     results: object | None  # the Whoosh results
@@ -96,6 +109,7 @@ def signals(
     as_you_type: bool = False,
     candidates: int = CANDIDATES,
     expand: bool = True,
+    fusion: Fusion = FUSION,
 ) -> Signals:
     """The lexical and dense candidates of ``text`` (the quality test tunes ``fused`` on these).
     ``expand=False`` leaves out the lexicon (to measure what it adds)."""
@@ -108,21 +122,39 @@ def signals(
     conditions = dict(filters or {})
     if locale:
         conditions["locale"] = locale
+    # With a language, the words are searched in every language at once: what matched another
+    # language's version of a document counts for the reader's version (see ``fused``).
+    across = bool(locale) and dense.dense_spec(index) is not None
     lexical: dict[str, float] = {}
+    elsewhere: dict[str, float] = {}
     results = None
     if built is not None:
-        condition = And([Term(k, v) for k, v in conditions.items()]) if conditions else None
-        results = searcher(index).search(built, limit=candidates, filter=condition, terms=True)
-        lexical = {r["id"]: r.score for r in results}
+        searched = {k: v for k, v in conditions.items() if not (across and k == "locale")}
+        condition = And([Term(k, v) for k, v in searched.items()]) if searched else None
+        limit = candidates * 2 if across else candidates
+        results = searcher(index).search(built, limit=limit, filter=condition, terms=True)
+        for r in results:
+            (lexical if not across or r.get("locale", locale) == locale else elsewhere)[r["id"]] = r.score
+    other_language: dict[str, float] = {}
+    if elsewhere:
+        for doc_id, own in dense.counterparts(index, elsewhere, locale).items():
+            other_language[own] = max(other_language.get(own, 0.0), elsewhere[doc_id])
     meaning: dict[str, float] = {}
     if dense.dense_spec(index) is not None:
-        # The model knows MSA and English far better than dialect: it reads the lexicon's words too.
-        extra = lexicon.expansions(analysis.words(text), locale) if expand else {}
-        added = [word for position in sorted(extra) for word in extra[position]]
-        vector = embeddings.embed_query(" ".join([text, *added]))
+        text_for_meaning = text
+        if as_you_type and text[-1:].isalnum() and len(text.split()) > 1:
+            # While typing, the meaning of the whole words only: the word being typed is matched
+            # as a prefix by the words' side, and each keystroke inside it finds the vector of the
+            # words before it in the cache instead of costing a model call (10–30 ms).
+            text_for_meaning = text.rsplit(None, 1)[0]
+        if expand and fusion.embed_lexicon_words:
+            # The model knows MSA and English better than dialect: it may read the lexicon's words.
+            extra = lexicon.expansions(analysis.words(text_for_meaning), locale)
+            text_for_meaning = " ".join([text_for_meaning, *(w for p in sorted(extra) for w in extra[p])])
+        vector = embeddings.embed_query(text_for_meaning)
         if vector is not None:
             meaning = dense.nearest(index, vector, conditions, limit=candidates)
-    return Signals(lexical, meaning, built, results, suggestion, conditions)
+    return Signals(lexical, other_language, meaning, built, results, suggestion, conditions)
 
 
 def query(
@@ -137,10 +169,18 @@ def query(
 ) -> SearchResults:
     """Like ``search.query`` (same hits, snippets, "did you mean"), ranked by words and meaning."""
     spec = index_spec(index)
-    found = signals(index, text, locale, filters, as_you_type=as_you_type, candidates=max(CANDIDATES, limit))
+    found = signals(
+        index,
+        text,
+        locale,
+        filters,
+        as_you_type=as_you_type,
+        candidates=max(CANDIDATES, limit),
+        fusion=fusion,
+    )
     built, results, conditions = found.built, found.results, found.conditions
     if found.meaning:
-        ranked = fused(found.lexical, found.meaning, fusion)
+        ranked = fused(found.lexical, found.meaning, fusion, found.other_language)
     else:  # words only (no model or no vectors): today's scores
         ranked = sorted(found.lexical.items(), key=lambda item: -item[1])
     current = searcher(index)

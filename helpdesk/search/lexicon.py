@@ -6,9 +6,14 @@ sentence ("order ما وصل"). Articles are written in Modern Standard Arabic a
 The lexical side of search adds the article-side words below to the query (at a lower weight than
 the customer's own words); the dense side needs none of this, but the two together rank better.
 
-Written by hand from general knowledge of the dialects and of online-shop support, not from any
-test query. Keys and values are normalised with ``analysis.normalise_text`` when loaded, so they
-may be written with hamza and ta marbuta as usual. A key may be several words ("اس ام اس").
+Written by hand from general knowledge of the dialects and of online-shop support. A second
+review added the words that the development half of the held-out set showed missing (as general
+entries with their usual inflections, never a whole query); the test half was not read. That
+review lifted the development half far more (recall@3 0.72 → 0.95 Arabic) than the test half
+(0.83 → 0.85): a word list helps with the words it lists, and customers use many more.
+
+Keys and values are normalised with ``analysis.normalise_text`` when loaded, so they may be
+written with hamza and ta marbuta as usual. A key may be several words ("اس ام اس").
 """
 
 from __future__ import annotations
@@ -276,6 +281,91 @@ ARABIC: dict[str, tuple[str, ...]] = {
     "ابعت": ("إرسال",),
     "ابعتلي": ("إرسال",),
     "بعتولي": ("إرسال",),
+    # second review: Egyptian and Gulf everyday words, appliances, feelings about a purchase
+    "ثلاجة": ("أجهزة", "تركيب"),
+    "تلاجة": ("أجهزة", "تركيب"),
+    "فريزر": ("أجهزة", "تركيب"),
+    "غسالة": ("أجهزة", "تركيب"),
+    "نشافة": ("أجهزة", "تركيب"),
+    "مكيف": ("أجهزة", "تركيب"),
+    "دش": ("تركيب",),
+    "يركبلي": ("تركيب",),
+    "تليفون": ("اتصال", "التواصل"),
+    "التليفون": ("اتصال", "التواصل"),
+    "تردوا": ("الرد", "التواصل"),
+    "تردون": ("الرد", "التواصل"),
+    "يردون": ("الرد", "التواصل"),
+    "يرد": ("الرد", "التواصل"),
+    "كول سنتر": ("خدمة العملاء", "التواصل"),
+    "كولسنتر": ("خدمة العملاء", "التواصل"),
+    "الشات": ("التواصل", "خدمة العملاء"),
+    "شات": ("التواصل", "خدمة العملاء"),
+    "دردشة": ("التواصل",),
+    "الساعة كم": ("أوقات العمل",),
+    "لحد امتى": ("أوقات العمل",),
+    "لين متى": ("أوقات العمل",),
+    "جزمة": ("حذاء", "مقاس"),
+    "جزمه": ("حذاء", "مقاس"),
+    "نمرة": ("مقاس",),
+    "ضيق": ("مقاس", "استبدال"),
+    "ضيقة": ("مقاس", "استبدال"),
+    "واسع": ("مقاس", "استبدال"),
+    "واسعة": ("مقاس", "استبدال"),
+    "ببلاش": ("مجاني",),
+    "بلاش": ("مجاني",),
+    "مجانا": ("مجاني",),
+    "فري": ("مجاني",),
+    "بكم": ("رسوم", "السعر"),
+    "بكام": ("رسوم", "السعر"),
+    "مكافأة": ("نقاط", "الولاء"),
+    "مكافآت": ("نقاط", "الولاء"),
+    "مكافات": ("نقاط", "الولاء"),
+    "اهدي": ("هدايا",),
+    "أهدي": ("هدايا",),
+    "اهديه": ("هدايا",),
+    "هديه": ("هدايا",),
+    "الحي": ("العنوان",),
+    "حي": ("العنوان",),
+    "الشارع": ("العنوان",),
+    "شارع": ("العنوان",),
+    "شقة": ("العنوان",),
+    "العمارة": ("العنوان",),
+    "اصحح": ("تعديل", "تغيير"),
+    "أصحح": ("تعديل", "تغيير"),
+    "تصحيح": ("تعديل", "تغيير"),
+    "اشعار": ("رسالة", "تأكيد"),
+    "إشعار": ("رسالة", "تأكيد"),
+    "اشعارات": ("رسالة", "تأكيد"),
+    "نوتفكيشن": ("رسالة", "تأكيد"),
+    "ارده": ("إرجاع", "استرجاع"),
+    "أرده": ("إرجاع", "استرجاع"),
+    "ارجّعه": ("إرجاع", "استرجاع"),
+    "عجبني": ("إرجاع", "استرجاع"),
+    "عاجبني": ("إرجاع", "استرجاع"),
+    "عجبنيش": ("إرجاع", "استرجاع"),
+    "ما تمت": ("فشل",),
+    "ماتمت": ("فشل",),
+    "ما مشت": ("فشل",),
+    "خطأ": ("فشل",),
+    "ايرور": ("فشل",),
+    "ما ابغى": ("إلغاء",),
+    "ما ابغاه": ("إلغاء",),
+    "ما عاد ابغى": ("إلغاء",),
+    "ما ابي": ("إلغاء",),
+    "مش عايز": ("إلغاء",),
+    "مش عاوز": ("إلغاء",),
+    "ما بدي": ("إلغاء",),
+    "مكان الشحنة": ("تتبع",),
+    "مكان طلبي": ("تتبع",),
+    "مكان الطلب": ("تتبع",),
+    "وين طلبي": ("تتبع",),
+    "فين طلبي": ("تتبع",),
+    "المسجل": ("بيانات الحساب",),
+    "شروط": ("سياسة",),
+    "الشروط": ("سياسة",),
+    "تقبلون": ("طرق الدفع",),
+    "تقبلوا": ("طرق الدفع",),
+    "بتقبلوا": ("طرق الدفع",),
 }
 
 # Latin words: English loan words and Arabizi inside an Arabic query → the Arabic article words.
@@ -339,6 +429,16 @@ LATIN_TO_ARABIC: dict[str, tuple[str, ...]] = {
     "flous": ("المبلغ",),
     "floos": ("المبلغ",),
     "fulus": ("المبلغ",),
+    "credit": ("بطاقة", "الدفع"),
+    "mada": ("مدى",),
+    "algi": ("إلغاء",),
+    "alghi": ("إلغاء",),
+    "elghi": ("إلغاء",),
+    "kansel": ("إلغاء",),
+    "fatora": ("فاتورة",),
+    "fatoora": ("فاتورة",),
+    "call center": ("خدمة العملاء", "التواصل"),
+    "chat": ("التواصل",),
 }
 
 # A customer's everyday English → the words a shop's help articles use.
@@ -413,6 +513,38 @@ ENGLISH: dict[str, tuple[str, ...]] = {
     "fee": ("fees",),
     "cost": ("fees",),
     "eta": ("delivery times",),
+    "fatora": ("invoice",),
+    "fatoora": ("invoice",),
+    "fatura": ("invoice",),
+    "bring back": ("return",),
+    "bringing back": ("return",),
+    "give back": ("return",),
+    "take back": ("return",),
+    "reach me": ("delivery times",),
+    "get to me": ("delivery times",),
+    "how many days": ("delivery times",),
+    "how long": ("times",),
+    "tight": ("size", "exchange"),
+    "loose": ("size", "exchange"),
+    "too small": ("size", "exchange"),
+    "too big": ("size", "exchange"),
+    "fit": ("size", "exchange"),
+    "changed my mind": ("cancel",),
+    "dont want": ("cancel",),
+    "don't want": ("cancel",),
+    "no longer want": ("cancel",),
+    "spend": ("free shipping",),
+    "minimum": ("free shipping",),
+    "pick up": ("pickup", "collect"),
+    "myself": ("pickup", "collect"),
+    "stopped working": ("warranty", "repairs"),
+    "stopped": ("warranty", "repairs"),
+    "delivery charge": ("shipping fees",),
+    "delivery charges": ("shipping fees",),
+    "shipping charge": ("shipping fees",),
+    "delivery cost": ("shipping fees",),
+    "office": ("address",),
+    "my work": ("address",),
 }
 
 MAX_KEY_WORDS = 3
@@ -438,6 +570,30 @@ def _tables() -> tuple[dict[tuple[str, ...], tuple[str, ...]], dict[tuple[str, .
     return table(ARABIC, LATIN_TO_ARABIC), table(ENGLISH, ARABIC)
 
 
+_PRESENT_PREFIX = ("ب", "ه", "ح")  # Egyptian/Levantine بيركب، هيوصل، حتوصل → يركب، يوصل، توصل
+_OBJECT_SUFFIXES = ("ها", "هم", "ني", "لي", "ه")
+
+
+def dialect_forms(word: str) -> list[str]:
+    """Shorter forms of a normalised Arabic word to look up when the word itself is not listed:
+    without the article or a conjunction, the dialects' present-tense prefix, the negation's
+    trailing ش, an attached object pronoun. Rules of the dialects, not of any one query."""
+    forms = [analysis.strip_article(word)]
+    if len(word) >= 5 and word[0] in _PRESENT_PREFIX and word[1] in "يتنا":
+        forms.append(word[1:])
+    if len(word) >= 5 and word.endswith("ش"):
+        forms.append(word[:-1])
+        if word.startswith("ما"):
+            forms.append(word[2:-1])
+        elif word.startswith("م"):
+            forms.append(word[1:-1])
+    for suffix in _OBJECT_SUFFIXES:
+        if len(word) - len(suffix) >= 3 and word.endswith(suffix):
+            forms.append(word[: -len(suffix)])
+            break
+    return [form for form in dict.fromkeys(forms) if form != word or form == forms[0]]
+
+
 def expansions(words: list[str], locale: str | None) -> dict[int, list[str]]:
     """For normalised query ``words``: position → article-side words to add there.
 
@@ -452,8 +608,8 @@ def expansions(words: list[str], locale: str | None) -> dict[int, list[str]]:
         for size in range(min(MAX_KEY_WORDS, len(words) - position), 0, -1):
             key = tuple(words[position : position + size])
             extra = table.get(key)
-            if not extra and size == 1:  # with the article or a conjunction in front: والفلوس
-                extra = table.get((analysis.strip_article(key[0]),))
+            if not extra and size == 1:  # والفلوس، بيركب، ماوصلش، ارجعها: a listed word inside
+                extra = next(filter(None, (table.get((form,)) for form in dialect_forms(key[0]))), None)
             if extra:
                 own = set(words[position : position + size])
                 found.setdefault(position, []).extend(w for w in extra if w not in own)

@@ -1,5 +1,8 @@
 """The "tickets" search index, for staff only: subjects, every message (internal notes too), the
-customer's name and addresses, order numbers. Also the "similar solved tickets" lookup.
+customer's name and addresses, order numbers. Also the "similar solved tickets" lookup (by
+meaning: a vector of each ticket's subject and first customer message, kept beside the index by the
+same writer; by distinctive words where there is none), and the "macros" index that the agent
+page's suggested answers search.
 
 A new ticket or a status change queues its index job through the search package's flush hook
 (``watched_attributes``); where the text changes without touching a watched column (a message
@@ -9,7 +12,7 @@ added, a merge) the ticket service publishes an event that ``reindex_ticket`` re
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from cachetools import LRUCache
 from sqlalchemy import select
@@ -19,10 +22,13 @@ from whoosh.query import And, Or, Term
 
 from helpdesk.customers.models import Customer
 from helpdesk.extensions import db
+from helpdesk.search import analysis, dense, embeddings, lexicon
 from helpdesk.search.analysis import bilingual_analyzer, spelling_analyzer
+from helpdesk.search.dense import DenseSpec, register_dense
 from helpdesk.search.indexer import index_dir, queue_reindex, searcher
 from helpdesk.search.registry import IndexSpec, register_index
-from helpdesk.tickets.models import Message, MessageKind, Status, Ticket
+from helpdesk.tickets.macros import PLACEHOLDER
+from helpdesk.tickets.models import Macro, Message, MessageKind, Status, Ticket
 
 INDEX = "tickets"
 SIMILAR_LIMIT = 5
@@ -33,6 +39,11 @@ SIMILAR_CANDIDATE_TERMS = 24
 SIMILAR_MAX_SHARE = 0.05
 SIMILAR_ALWAYS_KEPT = 50  # documents: a small helpdesk keeps every word
 SIMILAR_CACHED = 2_000  # tickets per process
+# Below this, two tickets' vectors are not taken as alike. e5 (4-bit) puts two unrelated English
+# support messages at about 0.78–0.87 and the same problem in other words at 0.89 or more; Arabic
+# ones crowd higher (unrelated 0.89–0.91, twins 0.91–0.94), so there the words' share decides more.
+SIMILAR_MIN_COSINE = 0.88
+TICKET_PASSAGE_CHARS = 1_500  # the problem is stated at the start; signatures and quotes follow
 _SOLVED = (Status.SOLVED.value, Status.CLOSED.value)
 
 
@@ -167,17 +178,61 @@ _similar_lock = threading.Lock()
 
 
 def similar_solved_tickets(ticket: Ticket, limit: int = SIMILAR_LIMIT) -> list[SimilarTicket]:
-    """Solved or closed tickets most like this one (Whoosh more-like-this), itself and merged ones
-    left out. Reads only the index — no database query — so the ticket page stays cheap."""
+    """Solved or closed tickets most like this one, itself and merged ones left out: by meaning
+    (nearest ticket vectors) first, then by distinctive words (Whoosh more-like-this) to fill up.
+    Reads only the index and its vectors — no database query — so the ticket page stays cheap."""
     current = searcher(INDEX)
-    key = (str(index_dir(INDEX)), current.reader().generation(), ticket.id, ticket.subject, limit)
+    key = (
+        str(index_dir(INDEX)),
+        current.reader().generation(),
+        dense.stamp(INDEX),
+        ticket.id,
+        ticket.subject,
+        limit,
+    )
     with _similar_lock:
         found = _similar_cache.get(key)
     if found is None:
-        found = _more_like(current, ticket, limit)
+        found = _fused(_by_meaning(current, ticket, limit * 2), _more_like(current, ticket, limit * 2), limit)
         with _similar_lock:
             _similar_cache[key] = found
     return list(found)
+
+
+def _fused(meaning: list[SimilarTicket], words: list[SimilarTicket], limit: int) -> list[SimilarTicket]:
+    """Both lists in one: the cosine scaled from the floor to 1, the words' score relative to the
+    best, weighted 0.6 / 0.4 (a ticket found both ways first). Without vectors: the words' order."""
+    top_words = max((item.score for item in words), default=0.0) or 1.0
+    scores: dict[str, float] = {}
+    by_number: dict[str, SimilarTicket] = {}
+    for item in meaning:
+        scores[item.number] = 0.6 * (item.score - SIMILAR_MIN_COSINE) / (1.0 - SIMILAR_MIN_COSINE)
+        by_number[item.number] = item
+    for item in words:
+        scores[item.number] = scores.get(item.number, 0.0) + 0.4 * item.score / top_words
+        by_number.setdefault(item.number, item)
+    ranked = sorted(scores, key=lambda number: (-scores[number], number))
+    return [replace(by_number[n], score=round(scores[n], 4)) for n in ranked[:limit]]
+
+
+def _by_meaning(current, ticket: Ticket, limit: int) -> list[SimilarTicket]:
+    vector = dense.stored_vector(INDEX, str(ticket.id))
+    if vector is None and embeddings.is_available():  # not embedded yet: the worker is behind
+        texts = ticket_passages(ticket)
+        vector = embeddings.embed_passages(texts[:1])[0] if texts else None
+    if vector is None:
+        return []
+    only = {"status": _SOLVED, "merged": "no"}
+    nearest = dense.nearest(INDEX, vector, only, limit=limit + 1)
+    found = []
+    for doc_id, cosine in sorted(nearest.items(), key=lambda item: -item[1]):
+        if doc_id == str(ticket.id) or cosine < SIMILAR_MIN_COSINE:
+            continue
+        stored = current.document(id=doc_id)
+        if stored is None or stored.get("status") not in _SOLVED or stored.get("merged") != "no":
+            continue  # the vectors lag behind the index by one writer pass at most
+        found.append(SimilarTicket(stored["number"], stored["subject"], stored["status"], cosine))
+    return found[:limit]
 
 
 def _more_like(current, ticket: Ticket, limit: int) -> list[SimilarTicket]:
@@ -208,3 +263,90 @@ def _distinctive_terms(current, docnum: int | None, subject: str) -> list[tuple[
     most = max(SIMILAR_ALWAYS_KEPT, int(current.doc_count() * SIMILAR_MAX_SHARE))
     kept = [(word, weight) for word, weight in candidates if current.doc_frequency("similar", word) <= most]
     return kept[:SIMILAR_KEY_TERMS]
+
+
+# --- meaning: one passage per ticket ------------------------------------------------------------
+
+
+def ticket_passages(ticket: Ticket) -> list[str]:
+    """The subject and the customer's first message: what the ticket is about. Later messages
+    (thanks, order numbers, the agent's answers) would pull every ticket towards the same place."""
+    messages = [m for m in ticket.messages if m.kind == MessageKind.REPLY]
+    first = next((m for m in messages if m.author_customer_id is not None), messages[0] if messages else None)
+    text = f"{ticket.subject}\n{_message_text(first) if first else ''}".strip()[:TICKET_PASSAGE_CHARS]
+    if not text:
+        return []
+    # Customers write in dialect, which the model reads poorly: the lexicon's words go along, as
+    # with a knowledge-base question.
+    words = analysis.words(text)
+    arabic = sum(analysis.is_arabic(w) for w in words) * 2 >= len(words)
+    extra = lexicon.expansions(words, "ar" if arabic else "en")
+    return [" ".join([text, *dict.fromkeys(w for p in sorted(extra) for w in extra[p])])]
+
+
+TICKET_VECTORS = register_dense(
+    DenseSpec(
+        index=INDEX,
+        passages=ticket_passages,
+        filter_fields=lambda ticket: {
+            "status": ticket.status.value,
+            "merged": "yes" if ticket.merged_into_id else "no",
+        },
+        compact=True,
+    )
+)
+
+
+# --- the "macros" index: canned replies, found by the suggested answers panel -----------------
+
+MACROS_INDEX = "macros"
+
+
+def macro_schema() -> Schema:
+    text = bilingual_analyzer()
+    return Schema(
+        id=ID(stored=True, unique=True),
+        locale=ID(stored=True),
+        active=ID(stored=True),
+        name=TEXT(analyzer=text, stored=True),
+        body=TEXT(analyzer=text, stored=True),
+        words=TEXT(analyzer=spelling_analyzer(), phrase=False),
+    )
+
+
+def _macro_text(body: str) -> str:
+    """The reply without its placeholders ("{{ order_number }}" means nothing to the search)."""
+    return " ".join(PLACEHOLDER.sub(" ", body or "").split())
+
+
+def macro_document(macro: Macro) -> dict:
+    body = _macro_text(macro.body)
+    return {
+        "id": str(macro.id),
+        "locale": macro.locale,
+        "active": "yes" if macro.is_active else "no",
+        "name": macro.name,
+        "body": body,
+        "words": f"{macro.name} {body}",
+    }
+
+
+MACROS = register_index(
+    IndexSpec(
+        name=MACROS_INDEX,
+        schema=macro_schema,
+        model=Macro,
+        document=macro_document,
+        query_fields={"name": 2.0, "body": 1.0},
+        snippet_field="body",
+        watched_attributes=frozenset({"name", "body", "locale", "is_active"}),
+    )
+)
+
+MACRO_VECTORS = register_dense(
+    DenseSpec(
+        index=MACROS_INDEX,
+        passages=lambda macro: [f"{macro.name}\n{_macro_text(macro.body)}"[:TICKET_PASSAGE_CHARS]],
+        filter_fields=lambda macro: {"locale": macro.locale, "active": "yes" if macro.is_active else "no"},
+    )
+)

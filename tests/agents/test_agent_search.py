@@ -274,9 +274,11 @@ def test_similar_solved_tickets_follow_the_index_when_it_changes(app):
 
 
 def test_similar_tickets_ignore_words_found_in_much_of_the_index(app, monkeypatch):
-    """A word in most tickets says little about likeness and costs a scan of all of them."""
+    """A word in most tickets says little about likeness and costs a scan of all of them (the
+    words path, used where there are no vectors: by meaning, all three are about a parcel)."""
     from helpdesk.tickets import search_index
 
+    app.config["SEARCH_EMBEDDINGS"] = False
     monkeypatch.setattr(search_index, "SIMILAR_ALWAYS_KEPT", 2)  # tiny index: cap at 2 documents
     make_ticket(subject="Parcel delayed by the courier", status=Status.SOLVED)
     make_ticket(subject="Parcel refund", status=Status.SOLVED)
@@ -287,3 +289,38 @@ def test_similar_tickets_ignore_words_found_in_much_of_the_index(app, monkeypatc
     monkeypatch.setattr(search_index, "SIMILAR_ALWAYS_KEPT", 50)
     search_index._similar_cache.clear()
     assert len(similar_solved_tickets(ticket)) == 3  # every word counts in a small helpdesk
+
+
+def test_a_paraphrased_ticket_finds_its_solved_twin_by_meaning(app):
+    """No distinctive word in common: only the meaning says these two are the same problem."""
+    twin = make_ticket(
+        subject="Refund not received",
+        body="I sent the jacket back two weeks ago and the money is still not on my card.",
+        status=Status.SOLVED,
+    )
+    for subject, body, status in (
+        ("Change my password", "I forgot my password and cannot log in.", Status.SOLVED),
+        ("Blender colour", "Do you have this blender in red?", Status.SOLVED),
+        ("Invoice for my company", "Please add our VAT number to the bill.", Status.CLOSED),
+    ):
+        make_ticket(subject=subject, body=body, status=status)
+    ticket = make_ticket(
+        subject="Where is my reimbursement?",
+        body="Returned a coat last month, still waiting to be paid back.",
+    )
+    search.apply_pending_jobs()
+    assert [s.number for s in similar_solved_tickets(ticket)][:1] == [twin.number]
+
+
+def test_a_ticket_in_dialect_finds_its_solved_twin_written_in_msa(app):
+    twin = make_ticket(
+        subject="لم يصل المبلغ المسترد",
+        body="أعدت المنتج قبل أسبوعين ولم يصل المبلغ إلى بطاقتي",
+        status=Status.SOLVED,
+    )
+    make_ticket(subject="نسيت كلمة المرور", body="لا أستطيع تسجيل الدخول إلى حسابي", status=Status.SOLVED)
+    make_ticket(subject="الطلب تأخر", body="طلبت قبل عشرة أيام ولم يصل الطلب حتى الآن", status=Status.SOLVED)
+    make_ticket(subject="فاتورة ضريبية", body="أحتاج فاتورة فيها الرقم الضريبي لشركتي", status=Status.CLOSED)
+    ticket = make_ticket(subject="فلوسي ما رجعت", body="رجعت الجاكيت من اسبوعين وللحين ما وصلني شي")
+    search.apply_pending_jobs()
+    assert [s.number for s in similar_solved_tickets(ticket)][:1] == [twin.number]

@@ -10,23 +10,11 @@ from helpdesk.extensions import db
 from helpdesk.kb import service
 from helpdesk.kb.models import Article, ArticleFeedback, ArticleStatus, ArticleView, Deflection, SearchEvent
 from helpdesk.tickets.models import Ticket
-from tests.factories import make_staff
+from tests.factories import make_article, make_staff
 
 
 def add(slug, title, body, locale="en", status=ArticleStatus.PUBLISHED, translation_of=None) -> Article:
-    article = service.save_article(
-        None,
-        slug=slug,
-        locale=locale,
-        title=title,
-        body=body,
-        category=None,
-        tags=[],
-        translation_of=translation_of,
-        status=status,
-    )
-    db.session.commit()
-    return article
+    return make_article(slug, title, body, locale=locale, status=status, translation_of=translation_of)
 
 
 def kb_fixture():

@@ -11,6 +11,7 @@ from helpdesk.kb import service
 from helpdesk.kb.models import Article, ArticleStatus
 from helpdesk.search import dense, embeddings, hybrid
 from helpdesk.worker.runner import run_once
+from tests.factories import make_article
 
 LONG_BODY = """## Paying for your order
 
@@ -23,19 +24,7 @@ Never share the one-time code we send by SMS with anyone, even someone who says 
 
 
 def add_article(slug, title, body, locale="en", status=ArticleStatus.PUBLISHED, tags=()) -> Article:
-    article = service.save_article(
-        None,
-        slug=slug,
-        locale=locale,
-        title=title,
-        body=body,
-        category=None,
-        tags=list(tags),
-        translation_of=None,
-        status=status,
-    )
-    db.session.commit()
-    return article
+    return make_article(slug, title, body, locale=locale, status=status, tags=tags)
 
 
 def slugs(text, **kwargs) -> list[str]:
@@ -121,3 +110,12 @@ def test_fusion_keeps_word_matches_and_drops_far_meaning_only_candidates():
     assert ranked[0][0] == "2"  # found both ways
     assert {doc for doc, _score in ranked} == {"1", "2", "3"}  # "4" is too far to stand alone
     assert all(0 <= score <= 1 for _doc, score in ranked)
+
+
+def test_typing_inside_a_word_costs_no_model_call(app):
+    add_article("refunds", "How long refunds take", "Refunds reach your card in 5 to 14 days.")
+    search.apply_pending_jobs()
+    embeddings._query_cache.clear()
+    for typed in ("when will my refund a", "when will my refund arr", "when will my refund arriv"):
+        assert slugs(typed, as_you_type=True)[0] == "refunds"
+    assert len(embeddings._query_cache) == 1  # "when will my refund": the word being typed is left out

@@ -93,28 +93,36 @@
 
   // Macros: fetch the filled-in reply into the reply box so the agent can edit it before sending.
   // (Without JavaScript the button stays hidden and "Send macro reply" posts it as it is.)
+  function insertMacro(url, button) {
+    var body = document.querySelector('#reply-form textarea[name="body"]');
+    if (!body) { return; }
+    fetch(url, { credentials: "same-origin" }).then(function (response) {
+      if (!response.ok) { throw new Error(response.status); }
+      return response.text();
+    }).then(function (text) {
+      var kind = document.querySelector('#reply-form select[name="kind"]');
+      if (kind) { kind.value = "reply"; }
+      body.value = body.value ? body.value + "\n\n" + text : text;
+      body.focus();
+      // A placeholder the ticket has no value for stays as "{{ name }}": say so now, not at Send.
+      var unfilled = document.getElementById("macro-unfilled");
+      if (unfilled) { unfilled.hidden = !/\{\{\s*[a-z_]+\s*\}\}/.test(text); }
+    }).catch(function () { button.classList.add("has-error"); });
+  }
   var macroButton = document.querySelector("[data-macro-text]");
   if (macroButton) {
     macroButton.hidden = false;
     macroButton.addEventListener("click", function () {
       var select = document.getElementById("macro-select");
-      var body = document.querySelector('#reply-form textarea[name="body"]');
-      if (!select || !body) { return; }
-      var url = macroButton.dataset.macroText.replace(/\/0\/text$/, "/" + encodeURIComponent(select.value) + "/text");
-      fetch(url, { credentials: "same-origin" }).then(function (response) {
-        if (!response.ok) { throw new Error(response.status); }
-        return response.text();
-      }).then(function (text) {
-        var kind = document.querySelector('#reply-form select[name="kind"]');
-        if (kind) { kind.value = "reply"; }
-        body.value = body.value ? body.value + "\n\n" + text : text;
-        body.focus();
-        // A placeholder the ticket has no value for stays as "{{ name }}": say so now, not at Send.
-        var unfilled = document.getElementById("macro-unfilled");
-        if (unfilled) { unfilled.hidden = !/\{\{\s*[a-z_]+\s*\}\}/.test(text); }
-      }).catch(function () { macroButton.classList.add("has-error"); });
+      if (!select) { return; }
+      insertMacro(macroButton.dataset.macroText.replace(/\/0\/text$/, "/" + encodeURIComponent(select.value) + "/text"), macroButton);
     });
   }
+  // Suggested answers (loaded after the page): a macro goes into the reply box in one click.
+  document.addEventListener("click", function (event) {
+    var suggested = event.target.closest("[data-insert-macro]");
+    if (suggested) { insertMacro(suggested.dataset.insertMacro, suggested); }
+  });
 
   // Typing presence: the hidden field says whether this agent typed in the last 15 s; a change
   // fires "typing-changed", which makes the presence form poll at once.

@@ -1,0 +1,42 @@
+"""The agent's suggested answers in Chromium: loaded after the ticket page, an article's link and a
+macro (its placeholders filled) put into the reply box with one click each."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import sign_in, use_language
+from tests.e2e.test_journeys import open_case
+
+CASES = {
+    "ar": ("الدفع ما مشى", "حاولت ادفع بالبطاقة وطلع لي ان العملية مرفوضة، ايش اسوي؟", "payment-declined-ar"),
+    "en": (
+        "Card keeps getting rejected",
+        "I tried to pay three times and the bank declined it.",
+        "payment-declined",
+    ),
+}
+
+
+@pytest.mark.parametrize("locale", ["ar", "en"])
+def test_agent_inserts_a_suggested_article_and_macro_into_the_reply(new_page, locale):
+    subject, body, article = CASES[locale]
+    customer = new_page(locale)
+    sign_in(customer, "customer23@demo.test" if locale == "ar" else "customer24@demo.test", staff=False)
+    number = open_case(customer, subject, body)
+
+    agent = new_page(locale)
+    sign_in(agent, "agent5@demo.test" if locale == "ar" else "agent6@demo.test", staff=True)
+    use_language(agent, locale)
+    agent.goto(f"/agent/tickets/{number}")
+    panel = agent.locator("section.suggested-answers")
+    expect(panel.locator(f'[data-insert-link$="/kb/{article}"]')).to_be_visible()
+    reply = agent.locator('#reply-form textarea[name="body"]')
+    panel.locator(f'[data-insert-link$="/kb/{article}"]').click()
+    expect(reply).to_have_value(re.compile(rf"/kb/{article}"))
+    panel.locator("[data-insert-macro]").first.click()
+    expect(reply).to_have_value(re.compile(r"\n\n\S"))  # the macro's text follows the link
+    assert "{{ customer_first_name }}" not in reply.input_value()

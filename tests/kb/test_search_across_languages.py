@@ -1,0 +1,27 @@
+"""A question in one language finds the reader's language version of the article: the words are
+searched in both languages' articles and what matched a translation counts for the reader's one."""
+
+from helpdesk.kb import service
+from tests.kb.quality import load_demo_articles
+
+
+def slugs(text: str, locale: str) -> list[str]:
+    return [hit.slug for hit in service.search_articles(text, locale=locale, limit=3).hits]
+
+
+def test_an_arabic_question_in_the_english_portal_finds_the_english_article(app):
+    load_demo_articles()
+    assert "cancel-an-order" in slugs("كيف الغي الطلب", "en")
+    assert "refund-times" in slugs("متى يرجع المبلغ", "en")
+    # Latin words of an Arabic question also match the English versions' words.
+    assert "vat-invoice-ar" in slugs("ابي vat invoice لطلبي", "ar")
+    assert all(slug.endswith("-ar") for slug in slugs("كيف الغي الطلب", "ar"))
+
+
+def test_without_vectors_a_search_stays_in_the_readers_language(app):
+    load_demo_articles()
+    app.config["SEARCH_EMBEDDINGS"] = False
+    english = slugs("الغاء الطلب cancel", "en")
+    assert english[0] == "cancel-an-order"
+    assert not any(slug.endswith("-ar") for slug in english)
+    assert all(slug.endswith("-ar") for slug in slugs("الغاء الطلب cancel", "ar"))
