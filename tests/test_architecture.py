@@ -146,6 +146,8 @@ TRANSACTION_OWNERS = {
     "helpdesk.search.indexer": "the index writer job",
     "helpdesk.demo.loader": "the demo data command, in batches",
     "helpdesk.sla.service.recompute_all_open": "may touch every ticket: one transaction per batch",
+    "helpdesk.api.automations.invalid_rule": "rolls back a refused API request",
+    "helpdesk.automations.runs.run_automations": "the automations pass: one transaction per batch",
 }
 
 
