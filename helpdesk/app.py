@@ -122,6 +122,7 @@ def _import_models() -> None:
     import helpdesk.audit.models
     import helpdesk.auth.models
     import helpdesk.customers.models
+    import helpdesk.integrations.models
     import helpdesk.kb.models
     import helpdesk.mail.models
     import helpdesk.reports.models
@@ -145,6 +146,7 @@ def _register_blueprints(app: Flask) -> None:
     from helpdesk.auth.link_views import bp as signin_bp
     from helpdesk.auth.views import bp as auth_bp
     from helpdesk.customers.webhook import bp as orders_webhook_bp
+    from helpdesk.integrations.views import bp as integrations_bp
     from helpdesk.kb.views import bp as kb_bp
     from helpdesk.mail.views import bp as mail_bp
     from helpdesk.portal.views import bp as portal_bp
@@ -161,6 +163,7 @@ def _register_blueprints(app: Flask) -> None:
         orders_webhook_bp,
         api_pages_bp,
         mail_bp,
+        integrations_bp,
     ):
         app.register_blueprint(blueprint)
     init_api(app)

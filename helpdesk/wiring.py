@@ -26,6 +26,7 @@ REGISTERING_MODULES = (
     "helpdesk.search.indexer",  # job: apply index jobs
     "helpdesk.sla.breaches",  # job: SLA warnings and breaches
     "helpdesk.tickets.jobs",  # jobs: auto-close, presence housekeeping
+    "helpdesk.integrations.inbox",  # job: map the shop platforms' webhooks
 )
 
 # (signal, receiver): receivers run in the publisher's transaction and only record work.
