@@ -7,7 +7,8 @@ Documented shapes relied on (fixtures in ``tests/integrations/payloads.py``):
 - Webhooks: https://docs.salla.dev/doc-421119 — body ``{event, merchant, created_at, data}``, the
   ``X-Salla-Security-Strategy: Signature`` and ``X-Salla-Signature`` (hex HMAC-SHA256 of the body
   with the app's webhook secret) headers.
-- Orders: https://docs.salla.dev/api-5394146 — ``GET https://api.salla.dev/admin/v2/orders``,
+- Orders: https://docs.salla.dev/ (Merchant API › Orders › List Orders; Pagination) —
+  ``GET /admin/v2/orders``,
   ``{data: [...], pagination: {currentPage, totalPages}}``.
 """
 

@@ -9,7 +9,8 @@ import copy
 
 
 def salla_order(order_id: int = 251, *, slug: str = "under_review", name: str = "بإنتظار المراجعة", **over):
-    # https://docs.salla.dev/api-5394146 (Order Details) and the order.* webhooks,
+    # https://docs.salla.dev/ (Merchant API › Orders › Order Details; Order Statuses) and the order.*
+    # webhooks,
     # https://docs.salla.dev/doc-421119 — status {id, name, slug, customized}, amounts {total, tax},
     # customer {first_name, last_name, mobile, mobile_code, email}, items, shipping.shipment.
     order = {

@@ -101,3 +101,10 @@ def test_sync_fetches_every_page_and_matches_repeat_customers(app, client, shops
     assert result.orders == 250 and result.pages == 3
     assert _count(Order) == 250
     assert db.session.scalar(select(func.count(func.distinct(Order.customer_id)))) == 50
+
+
+def test_admin_sees_the_connections_page(app, client, shops, login):
+    login(make_staff(Role.ADMIN))
+    page = client.get("/integrations")
+    assert page.status_code == 200
+    assert "/integrations/salla/connect" in page.get_data(as_text=True)
