@@ -179,61 +179,115 @@ class ShopOrderRecord:
 
 def customer_for(email: str | None, phone: str | None, name: str | None) -> Customer:
     """The customer with that email, else with that phone (E.164), else a new one (flushes)."""
-    email = (email or "").strip().lower() or None
-    customer = None
-    if email:
-        customer = db.session.scalar(select(Customer).join(CustomerEmail).where(CustomerEmail.email == email))
-    if customer is None and phone:
-        customer = db.session.scalar(
-            select(Customer).where(Customer.phone == phone).order_by(Customer.id).limit(1)
-        )
-        if customer is not None and email:
-            customer.emails.append(CustomerEmail(email=email, is_primary=not customer.emails))
-    if customer is None:
-        customer = Customer(name=(name or (email or "").split("@")[0] or phone or "?")[:200], phone=phone)
-        if email:
-            customer.emails.append(CustomerEmail(email=email, is_primary=True))
-        db.session.add(customer)
-    elif phone and not customer.phone:
-        customer.phone = phone
+    customer = _Customers([(email, phone)]).find_or_create(email, phone, name)
     db.session.flush()
     return customer
 
 
+class _Customers:
+    """The customers of a batch of orders, looked up in two queries (by email, by phone)."""
+
+    def __init__(self, contacts: list[tuple[str | None, str | None]]) -> None:
+        emails = {e.strip().lower() for e, _p in contacts if e and e.strip()}
+        phones = {p for _e, p in contacts if p}
+        self.by_email: dict[str, Customer] = {}
+        self.by_phone: dict[str, Customer] = {}
+        if emails:
+            rows = db.session.execute(
+                select(CustomerEmail.email, Customer).join(Customer).where(CustomerEmail.email.in_(emails))
+            )
+            self.by_email = {address: customer for address, customer in rows}
+        if phones:
+            found = db.session.scalars(
+                select(Customer).where(Customer.phone.in_(phones)).order_by(Customer.id.desc())
+            )
+            self.by_phone = {customer.phone: customer for customer in found}
+
+    def find_or_create(self, email: str | None, phone: str | None, name: str | None) -> Customer:
+        email = (email or "").strip().lower() or None
+        customer = self.by_email.get(email) if email else None
+        if customer is None and phone:
+            customer = self.by_phone.get(phone)
+            if customer is not None and email:
+                with db.session.no_autoflush:  # the batch's pending orders are not complete yet
+                    customer.emails.append(CustomerEmail(email=email, is_primary=not customer.emails))
+        if customer is None:
+            customer = Customer(name=(name or (email or "").split("@")[0] or phone or "?")[:200], phone=phone)
+            if email:
+                customer.emails.append(CustomerEmail(email=email, is_primary=True))
+            db.session.add(customer)
+        elif phone and not customer.phone:
+            customer.phone = phone
+        if email:
+            self.by_email[email] = customer
+        if phone:
+            self.by_phone.setdefault(phone, customer)
+        return customer
+
+
 def apply_order(record: ShopOrderRecord) -> tuple[Order, str]:
-    """Insert or update; returns the order and what happened: ``created``, ``updated`` or ``stale``
-    (an older state than the one we hold, or a "created" event for an order we already have)."""
-    order = db.session.scalar(
-        select(Order).where(Order.source == record.source, Order.external_id == record.external_id)
-    )
-    seen_at = record.updated_at or utcnow()
-    shop = db.session.get(ShopOrder, order.id) if order is not None else None
-    if order is not None and (record.is_creation or (shop is not None and seen_at < shop.source_updated_at)):
-        return order, "stale"
-    created = order is None
-    if order is None:
-        customer = customer_for(record.customer_email, record.customer_phone, record.customer_name)
-        order = Order(source=record.source, external_id=record.external_id, customer=customer)
-        db.session.add(order)
-    elif record.customer_email or record.customer_phone:
-        order.customer = customer_for(record.customer_email, record.customer_phone, record.customer_name)
+    """Insert or update one order; see ``apply_orders``."""
+    return apply_orders([record])[0]
+
+
+def apply_orders(records: list[ShopOrderRecord]) -> list[tuple[Order, str]]:
+    """Insert or update a batch (a sync page, a webhook) in a fixed number of queries; returns each
+    order and what happened: ``created``, ``updated`` or ``stale`` (an older state than the one we
+    hold, or a "created" event for an order we already have). Flushes."""
+    orders: dict[tuple[str, str], Order] = {}
+    for source in {r.source for r in records}:
+        ids = [r.external_id for r in records if r.source == source]
+        found = db.session.scalars(select(Order).where(Order.source == source, Order.external_id.in_(ids)))
+        orders |= {(o.source, o.external_id): o for o in found}
+    shops: dict[int, ShopOrder] = {}  # by id() of the Order object, so new orders have theirs too
+    if orders:
+        by_id = {o.id: o for o in orders.values()}
+        for shop in db.session.scalars(select(ShopOrder).where(ShopOrder.order_id.in_(by_id))):
+            shops[id(by_id[shop.order_id])] = shop
+    customers = _Customers([(r.customer_email, r.customer_phone) for r in records])
+    results = []
+    for record in records:
+        order = orders.get((record.source, record.external_id))
+        shop = shops.get(id(order)) if order is not None else None
+        seen_at = record.updated_at or utcnow()
+        if order is not None and (
+            record.is_creation or (shop is not None and seen_at < shop.source_updated_at)
+        ):
+            results.append((order, "stale"))
+            continue
+        created = order is None
+        customer = None
+        if created or record.customer_email or record.customer_phone:
+            contact = (record.customer_email, record.customer_phone, record.customer_name)
+            customer = customers.find_or_create(*contact)
+        if order is None:
+            order = Order(source=record.source, external_id=record.external_id, customer=customer)
+            db.session.add(order)
+            orders[(record.source, record.external_id)] = order
+        elif customer is not None:
+            order.customer = customer
+        if shop is None:
+            shop = ShopOrder(order=order, platform=record.platform, store_id=record.store_id)
+            db.session.add(shop)
+            shops[id(order)] = shop
+        _fill(order, shop, record, seen_at)
+        results.append((order, "created" if created else "updated"))
+    db.session.flush()
+    return results
+
+
+def _fill(order: Order, shop: ShopOrder, record: ShopOrderRecord, seen_at: datetime) -> None:
     order.number = record.number[:40]
     order.status = record.our_status[:40]
     order.total = record.total
     order.currency = (record.currency or "SAR")[:3].upper()
     order.items = record.items or order.items or []
-    order.carrier = (record.shipping_company or order.carrier or None) and (
-        record.shipping_company or order.carrier
-    )[:60]
-    order.tracking_number = (record.tracking_number or order.tracking_number or None) and (
-        record.tracking_number or order.tracking_number
-    )[:80]
+    carrier = record.shipping_company or order.carrier
+    order.carrier = carrier[:60] if carrier else None
+    tracking = record.tracking_number or order.tracking_number
+    order.tracking_number = tracking[:80] if tracking else None
     order.ordered_at = record.ordered_at or order.ordered_at or utcnow()
     order.updated_at = utcnow()
-    db.session.flush()
-    if shop is None:
-        shop = ShopOrder(order_id=order.id, platform=record.platform, store_id=record.store_id)
-        db.session.add(shop)
     shop.status_code = record.status_code[:60]
     shop.status_label_ar = record.label_ar or shop.status_label_ar
     shop.status_label_en = record.label_en or shop.status_label_en
@@ -244,8 +298,6 @@ def apply_order(record: ShopOrderRecord) -> tuple[Order, str]:
     shop.tracking_url = record.tracking_url or shop.tracking_url
     shop.dashboard_url = record.dashboard_url or shop.dashboard_url
     shop.source_updated_at = seen_at
-    db.session.flush()
-    return order, "created" if created else "updated"
 
 
 def parse_time(raw: object, *, default_tz=UTC) -> datetime | None:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from helpdesk.dbtypes import utcnow
 from helpdesk.integrations.connectors import connector
-from helpdesk.integrations.mapping import apply_order
+from helpdesk.integrations.mapping import apply_orders
 from helpdesk.integrations.models import ShopConnection
 from helpdesk.transaction import unit_of_work
 
@@ -53,9 +53,10 @@ def sync_store(
             fetched_at = utcnow()
             orders, more = platform.orders_page(session, page, since)
             with unit_of_work():
-                for data in orders:
-                    record = platform.record_from(data, connection.store_id, when=fetched_at)
-                    _order, outcome = apply_order(record)
+                records = [
+                    platform.record_from(data, connection.store_id, when=fetched_at) for data in orders
+                ]
+                for _order, outcome in apply_orders(records):
                     setattr(result, outcome, getattr(result, outcome) + 1)
                 connection.sync_since = since
                 connection.sync_next_page = page + 1 if more else None
