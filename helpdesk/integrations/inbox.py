@@ -64,13 +64,11 @@ def apply_delivery(row: ShopWebhook) -> str:
     if event.startswith("shipment.") and isinstance(data, Mapping):
         return _apply_shipment(store_id, data)
     if event.startswith("customer.") and isinstance(data, Mapping):
-        customer_for(data.get("email"), e164(data.get("mobile"), data.get("mobile_code")), _name(data))
+        customer_for(
+            data.get("email"), e164(data.get("mobile"), data.get("mobile_code")), salla.full_name(data)
+        )
         return "updated"
     return "ignored"
-
-
-def _name(data: Mapping) -> str | None:
-    return " ".join(str(data.get(k) or "") for k in ("first_name", "last_name")).strip() or None
 
 
 def _apply_shipment(store_id: str, data: Mapping) -> str:

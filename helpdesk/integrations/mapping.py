@@ -184,6 +184,16 @@ def customer_for(email: str | None, phone: str | None, name: str | None) -> Cust
     return customer
 
 
+def apply_customers(contacts: list[tuple[str | None, str | None, str | None]]) -> int:
+    """A page of a platform's customers (email, E.164 phone, name): matched or created (flushes)."""
+    customers = _Customers([(email, phone) for email, phone, _name in contacts])
+    for email, phone, name in contacts:
+        if email or phone:
+            customers.find_or_create(email, phone, name)
+    db.session.flush()
+    return len(contacts)
+
+
 class _Customers:
     """The customers of a batch of orders, looked up in two queries (by email, by phone)."""
 

@@ -132,9 +132,7 @@ def record_from(
     tax = amounts.get("tax") or {}
     customer = data.get("customer") or {}
     company, tracking, link = _shipment(data)
-    name = " ".join(str(customer.get(k) or "") for k in ("first_name", "last_name")).strip() or customer.get(
-        "name"
-    )
+    name = full_name(customer)
     urls = data.get("urls") or {}
     return ShopOrderRecord(
         platform=PLATFORM,
@@ -232,3 +230,20 @@ def orders_page(session: client.ApiSession, page: int, since: str | None) -> tup
     pagination = answer.get("pagination") or {}
     current, last = int(pagination.get("currentPage") or page), int(pagination.get("totalPages") or page)
     return list(answer.get("data") or []), current < last
+
+
+def customers_page(session: client.ApiSession, page: int) -> tuple[list[tuple], bool]:
+    """One page of the Admin API's customers as (email, E.164 phone, name), and whether more follow."""
+    answer = session.get_json("/customers", {"page": page, "per_page": PAGE_SIZE})
+    pagination = answer.get("pagination") or {}
+    rows = [
+        (c.get("email") or None, e164(c.get("mobile"), c.get("mobile_code")), full_name(c))
+        for c in answer.get("data") or []
+        if isinstance(c, Mapping)
+    ]
+    return rows, int(pagination.get("currentPage") or page) < int(pagination.get("totalPages") or page)
+
+
+def full_name(person: Mapping) -> str | None:
+    name = " ".join(str(person.get(k) or "") for k in ("first_name", "last_name")).strip()
+    return name or person.get("name") or None

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from helpdesk.dbtypes import utcnow
 from helpdesk.integrations.connectors import connector
-from helpdesk.integrations.mapping import apply_orders
+from helpdesk.integrations.mapping import apply_customers, apply_orders
 from helpdesk.integrations.models import ShopConnection
 from helpdesk.transaction import unit_of_work
 
@@ -29,6 +29,7 @@ class SyncResult:
     stale: int = 0
     pages: int = 0
     first_page: int = 1
+    customers: int = 0
     seconds: float = 0.0
     waited: float = 0.0  # on rate limits and retries
 
@@ -69,8 +70,23 @@ def sync_store(
             if not more or not orders:
                 break
             page += 1
+        if hasattr(platform, "customers_page"):
+            _sync_customers(platform, session, result, progress)
     finally:
         result.waited = session.waited
         result.seconds = time.perf_counter() - started
         session.close()
     return result
+
+
+def _sync_customers(platform, session, result: SyncResult, progress) -> None:
+    """The store's customers, including those who never ordered (matching is idempotent, so a rerun
+    simply goes through them again)."""
+    page = 1
+    while True:
+        rows, more = platform.customers_page(session, page)
+        with unit_of_work():
+            result.customers += apply_customers(rows)
+        if not more or not rows:
+            return
+        page += 1

@@ -18,6 +18,7 @@ from tests.integrations.payloads import salla_order, zid_order
 @dataclass
 class PeerState:
     orders: int = 130
+    customers: int = 80
     access: set[str] = field(default_factory=lambda: {"sa-access-1", "zid-manager-1"})
     refreshes: int = 0
     calls: list[str] = field(default_factory=list)
@@ -82,6 +83,8 @@ class Peer:
                     "data": {"id": 1, "name": "Owner", "merchant": {"id": 1234509876, "name": "متجر سارة"}},
                 }
             )
+        if path == "/admin/v2/customers":
+            return self._orders(request, "Bearer ", lambda page, size: self._salla_customers(page, size))
         if path == "/admin/v2/orders":
             return self._orders(request, "Bearer ", lambda page, size: self._salla_page(page, size))
         # --- Zid: https://docs.zid.sa/authorization (tokens), the manager orders list
@@ -125,25 +128,35 @@ class Peer:
         return self._json(page_of(page, int(request.args.get("per_page", 15))))
 
     def _salla_page(self, page: int, size: int) -> dict:
-        total = self.state.orders
-        rows = [
-            self._salla[i % len(self._salla)] | {"id": 1000 + i, "reference_id": 70000 + i}
-            for i in range((page - 1) * size, min(page * size, total))
-        ]
-        pages = max(1, math.ceil(total / size))
-        return {
-            "status": 200,
-            "success": True,
-            "data": rows,
-            "pagination": {
-                "count": len(rows),
-                "total": total,
-                "perPage": size,
-                "currentPage": page,
-                "totalPages": pages,
-                "links": {},
+        return self._salla_list(
+            page,
+            size,
+            self.state.orders,
+            lambda i: self._salla[i % len(self._salla)] | {"id": 1000 + i, "reference_id": 70000 + i},
+        )
+
+    def _salla_customers(self, page: int, size: int) -> dict:
+        return self._salla_list(
+            page,
+            size,
+            self.state.customers,
+            lambda i: {
+                "id": i,
+                "first_name": "عميل",
+                "last_name": str(i),
+                "mobile": 500000000 + i,
+                "mobile_code": "+966",
+                "email": f"shopper{i}@example.com",
             },
-        }
+        )
+
+    @staticmethod
+    def _salla_list(page: int, size: int, total: int, row) -> dict:
+        """Salla's list answer: ``data`` and ``pagination`` (https://docs.salla.dev/ › Pagination)."""
+        rows = [row(i) for i in range((page - 1) * size, min(page * size, total))]
+        pagination = {"count": len(rows), "total": total, "perPage": size, "currentPage": page}
+        pagination |= {"totalPages": max(1, math.ceil(total / size)), "links": {}}
+        return {"status": 200, "success": True, "data": rows, "pagination": pagination}
 
     def _zid_page(self, page: int, size: int) -> dict:
         total = self.state.orders

@@ -146,6 +146,7 @@ def test_sync_pages_through_orders_through_rate_limits_and_an_expired_token(app,
     assert tokens.tokens_of(connection).access_token == "sa-access-r1"  # the refreshed token was kept
     assert connection.sync_next_page is None and connection.last_synced_at is not None
     assert _count(Order) == 130
+    assert result.customers == 80 and _count(Customer) == 81  # the orders' customer and 80 more
 
 
 def test_sync_stopped_by_the_platform_being_down_resumes_where_it_stopped(app, client, shops):
