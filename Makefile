@@ -8,7 +8,7 @@ MO_FILES := $(PO_FILES:.po=.mo)
 HTMX := helpdesk/static/vendor/htmx.min.js
 SWAGGER_UI := helpdesk/static/vendor/swagger-ui/swagger-ui-bundle.js
 
-.PHONY: setup run test lint format i18n-extract clean-instance help screenshots bench bench-ingest
+.PHONY: setup run test lint format i18n-extract clean-instance help screenshots bench bench-ingest bench-shops
 
 help:
 	@echo "make run     set everything up and serve on http://127.0.0.1:5000 with demo data"
@@ -75,6 +75,11 @@ $(BIN)/.bench-installed: pyproject.toml | $(BIN)/.installed
 
 bench: setup $(BIN)/.bench-installed
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+	$(BIN)/python -m bench.shops
+
+# Salla and Zid: 50,000 orders synced from the local peer, signed webhooks accepted over HTTP.
+bench-shops: setup
+	$(BIN)/python -m bench.shops
 
 # Inbound mail throughput: 5,000 generated messages into a fresh SQLite database.
 bench-ingest: setup
