@@ -27,3 +27,16 @@ def test_agent_sees_platform_status_payment_items_and_tracking(app, client, shop
     assert "عباية سوداء" in page
     assert "https://www.aramex.com/track/results?ShipmentNumber=ARX123456" in page
     assert "https://s.salla.sa/orders/31" in page
+
+
+def test_a_platform_order_number_finds_its_ticket_and_links_a_new_case(app, client, shops, login_as):
+    from helpdesk.tickets.routing import own_order_named
+
+    salla_post(client, salla_webhook("order.created", salla_order(32)))
+    inbox.map_shop_webhooks(app)
+    order = db.session.scalar(select(Order))
+    assert own_order_named(order.customer, "وين طلبي رقم 70032؟") == order
+    ticket = make_ticket(customer=order.customer, order=order)
+    login_as("agent")
+    found = client.get("/agent/search?q=70032")
+    assert found.status_code == 302 and found.headers["Location"].endswith(f"/agent/tickets/{ticket.number}")
