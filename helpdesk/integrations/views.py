@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from helpdesk.auth.models import Role
 from helpdesk.auth.permissions import staff_required
+from helpdesk.customers.models import Customer
 from helpdesk.extensions import csrf, db
 from helpdesk.integrations import inbox, salla, tokens, zid
 from helpdesk.integrations.connectors import connector
@@ -131,6 +132,14 @@ def callback(name: str):
         tokens.save_tokens(platform, store_id, found, store_name=store_name)
     flash(_("The store is connected. Run the sync to bring in its earlier orders."), "success")
     return redirect(url_for("integrations.connections"))
+
+
+@bp.get("/customers/<int:customer_id>/orders")
+@staff_required()
+def customer_orders(customer_id: int):
+    """The panel's shop orders again (htmx polls it while the ticket is open)."""
+    customer = db.get_or_404(Customer, customer_id)
+    return render_template("integrations/_shop_orders.html", customer=customer)
 
 
 @bp.app_template_global()

@@ -40,3 +40,18 @@ def test_a_platform_order_number_finds_its_ticket_and_links_a_new_case(app, clie
     login_as("agent")
     found = client.get("/agent/search?q=70032")
     assert found.status_code == 302 and found.headers["Location"].endswith(f"/agent/tickets/{ticket.number}")
+
+
+def test_the_open_ticket_shows_a_status_change_from_the_platform(app, client, shops, login_as):
+    salla_post(
+        client, salla_webhook("order.created", salla_order(33), created_at="2026-12-01T09:00:00+03:00")
+    )
+    inbox.map_shop_webhooks(app)
+    customer = db.session.scalar(select(Order)).customer
+    login_as("agent")
+    url = f"/integrations/customers/{customer.id}/orders"
+    shipped = salla_order(33, slug="shipped", name="تم الشحن")
+    salla_post(client, salla_webhook("order.status.updated", shipped, created_at="2026-12-01T11:00:00+03:00"))
+    inbox.map_shop_webhooks(app)
+    fragment = client.get(url, headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "تم الشحن" in fragment and 'hx-trigger="every 10s"' in fragment
