@@ -78,6 +78,15 @@ def save_tokens(
     return connection
 
 
+def forget_tokens(platform: Platform, store_id: str) -> None:
+    """The shop removed our app: its tokens are worthless, so they are not kept (flushes)."""
+    connection = connection_for(platform, store_id)
+    if connection is not None:
+        connection.access_token = connection.refresh_token = connection.authorization_token = None
+        connection.expires_at = None
+        db.session.flush()
+
+
 def tokens_of(connection: ShopConnection) -> Tokens:
     access = unseal(connection.access_token)
     if not access:

@@ -63,6 +63,8 @@ def salla_webhook():
                 Platform.SALLA, store_id, salla.tokens_from_authorize(payload.get("data") or {})
             )
             return jsonify(stored=True), 200
+        if event == "app.uninstalled":
+            tokens.forget_tokens(Platform.SALLA, store_id)
         stored = inbox.store_delivery(Platform.SALLA, event, body)
     return jsonify(stored=stored), 200
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 
 import pytest
@@ -169,3 +170,21 @@ def test_sync_command_reports_progress(app, shops, client):
     result = app.test_cli_runner().invoke(args=["salla", "sync", "--since", "2026-01-01"])
     assert result.exit_code == 0, result.output
     assert "130 orders from page 1" in result.output
+
+
+def test_the_worker_refreshes_tokens_close_to_expiry_and_keeps_the_new_ones(app, client, shops):
+    from helpdesk.integrations.jobs import refresh_expiring_tokens
+
+    salla_post(client, salla_authorize(expires=int(time.time()) + 3600))
+    assert refresh_expiring_tokens(app) == 1
+    connection = db.session.scalar(select(ShopConnection))
+    db.session.refresh(connection)
+    assert tokens.tokens_of(connection).access_token == "sa-access-r1"
+    assert refresh_expiring_tokens(app) == 0  # two weeks ahead now
+
+
+def test_uninstalling_the_app_forgets_the_tokens(app, client, shops):
+    salla_post(client, salla_authorize())
+    salla_post(client, salla_webhook("app.uninstalled", {"id": 1911645512}))
+    connection = db.session.scalar(select(ShopConnection))
+    assert connection.access_token is None and connection.refresh_token is None
