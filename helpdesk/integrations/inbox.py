@@ -47,8 +47,9 @@ def store_delivery(platform: Platform, event: str, body: bytes) -> bool:
             received_at=utcnow(),
         )
         .on_conflict_do_nothing(index_elements=["platform", "body_hash"])
+        .returning(ShopWebhook.__table__.c.id)  # rowcount is not reliable here on psycopg
     )
-    return db.session.execute(statement).rowcount == 1
+    return db.session.execute(statement).scalar() is not None
 
 
 def apply_delivery(row: ShopWebhook) -> str:
