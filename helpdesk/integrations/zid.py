@@ -21,6 +21,7 @@ import hmac
 from collections.abc import Mapping
 from datetime import datetime
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 
@@ -37,6 +38,8 @@ from helpdesk.integrations.mapping import (
 from helpdesk.integrations.models import Platform, ShopConnection
 
 PLATFORM = Platform.ZID
+# Zid's dates carry no zone ("2026-12-01 10:00:00"); they are read as Saudi time, where its stores run.
+ZID_TIME = ZoneInfo("Asia/Riyadh")
 EVENTS = ("order.create", "order.status.update", "order.payment_status.update")
 PAGE_SIZE = 100
 
@@ -81,7 +84,7 @@ def envelope(payload: Mapping, event: str | None = None) -> tuple[str, str, date
     registered (``?event=order.status.update``) or an ``event`` key when present."""
     order = payload.get("order") if isinstance(payload.get("order"), Mapping) else payload
     name = str(payload.get("event") or event or "order.status.update")
-    return name, str(order.get("store_id") or ""), parse_time(order.get("updated_at"))
+    return name, str(order.get("store_id") or ""), parse_time(order.get("updated_at"), default_tz=ZID_TIME)
 
 
 def record_from(
@@ -121,8 +124,8 @@ def record_from(
         tracking_url=tracking.get("url") or None,
         dashboard_url=template.format(id=order["id"]),
         items=items,
-        ordered_at=parse_time(order.get("created_at")),
-        updated_at=when or parse_time(order.get("updated_at")),
+        ordered_at=parse_time(order.get("created_at"), default_tz=ZID_TIME),
+        updated_at=when or parse_time(order.get("updated_at"), default_tz=ZID_TIME),
         customer_email=customer.get("email") or None,
         customer_phone=e164(customer.get("mobile")),
         customer_name=customer.get("name") or None,
