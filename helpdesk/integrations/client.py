@@ -121,3 +121,16 @@ def post_form(url: str, data: dict, *, timeout: float = 20.0) -> dict:
         return response.json()
     except ValueError as exc:
         raise PlatformDown(f"{url} did not answer with JSON") from exc
+
+
+def get_once(url: str, headers: dict[str, str], *, timeout: float = 20.0) -> dict:
+    """One authenticated lookup during connecting (who is the store?); failures are ``PlatformDown``."""
+    try:
+        response = httpx.get(url, headers=headers, timeout=timeout)
+        response.raise_for_status()
+        answer = response.json()
+    except (httpx.HTTPError, ValueError) as exc:
+        raise PlatformDown(f"{url}: {type(exc).__name__}") from exc
+    if not isinstance(answer, dict):
+        raise PlatformDown(f"{url} did not answer with a JSON object")
+    return answer

@@ -188,14 +188,11 @@ def _token_request(form: dict) -> tokens.Tokens:
 def exchange_code(code: str, redirect_uri: str) -> tuple[str, str | None, tokens.Tokens]:
     """The code flow's last step: (store id, store name, tokens)."""
     found = _token_request({"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri})
-    import httpx
-
-    info = httpx.get(
-        f"{_config('OAUTH_URL')}/oauth2/user/info",
-        headers={"Authorization": f"Bearer {found.access_token}", "Accept": "application/json"},
-        timeout=20,
-    ).json()
+    headers = {"Authorization": f"Bearer {found.access_token}", "Accept": "application/json"}
+    info = client.get_once(f"{_config('OAUTH_URL')}/oauth2/user/info", headers)
     merchant = (info.get("data") or {}).get("merchant") or {}
+    if not merchant.get("id"):
+        raise client.TokenRejected("Salla did not say which store was connected.")
     return str(merchant["id"]), merchant.get("name"), found
 
 

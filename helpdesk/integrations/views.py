@@ -56,12 +56,15 @@ def salla_webhook():
     if refused:
         return refused
     event, store_id, _when = salla.envelope(payload)
+    data = payload.get("data")
+    if event == "app.store.authorize" and not (
+        store_id and isinstance(data, dict) and data.get("access_token")
+    ):
+        return jsonify(error="app.store.authorize needs the merchant and data.access_token."), 400
     with unit_of_work():
         if event == "app.store.authorize":
             # Easy mode: the tokens themselves arrive here; they are stored encrypted, never as received.
-            tokens.save_tokens(
-                Platform.SALLA, store_id, salla.tokens_from_authorize(payload.get("data") or {})
-            )
+            tokens.save_tokens(Platform.SALLA, store_id, salla.tokens_from_authorize(data))
             return jsonify(stored=True), 200
         if event == "app.uninstalled":
             tokens.forget_tokens(Platform.SALLA, store_id)

@@ -168,12 +168,10 @@ def _headers(found: tokens.Tokens) -> dict[str, str]:
 
 def exchange_code(code: str, redirect_uri: str) -> tuple[str, str | None, tokens.Tokens]:
     found = _token_request({"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri})
-    import httpx
-
-    profile = httpx.get(
-        f"{_config('API_URL')}/managers/account/profile", headers=_headers(found), timeout=20
-    ).json()
+    profile = client.get_once(f"{_config('API_URL')}/managers/account/profile", _headers(found))
     store = (profile.get("user") or {}).get("store") or {}
+    if not store.get("id"):
+        raise client.TokenRejected("Zid did not say which store was connected.")
     return str(store["id"]), store.get("title"), found
 
 

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import time
 from decimal import Decimal
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 from sqlalchemy import func, select
 
+from helpdesk.auth.models import Role
 from helpdesk.customers.models import Customer, CustomerEmail, Order
 from helpdesk.extensions import db
 from helpdesk.integrations import inbox, tokens
 from helpdesk.integrations.client import PlatformDown
+from helpdesk.integrations.jobs import refresh_expiring_tokens
 from helpdesk.integrations.models import InboxStatus, Platform, ShopConnection, ShopOrder, ShopWebhook
 from helpdesk.integrations.sync import sync_store
 from helpdesk.worker import runner
-from tests.factories import make_customer
+from tests.factories import make_customer, make_staff
 from tests.integrations.conftest import salla_post
 from tests.integrations.payloads import salla_authorize, salla_order, salla_shipment, salla_webhook
 
@@ -173,8 +176,6 @@ def test_sync_command_reports_progress(app, shops, client):
 
 
 def test_the_worker_refreshes_tokens_close_to_expiry_and_keeps_the_new_ones(app, client, shops):
-    from helpdesk.integrations.jobs import refresh_expiring_tokens
-
     salla_post(client, salla_authorize(expires=int(time.time()) + 3600))
     assert refresh_expiring_tokens(app) == 1
     connection = db.session.scalar(select(ShopConnection))
@@ -188,3 +189,27 @@ def test_uninstalling_the_app_forgets_the_tokens(app, client, shops):
     salla_post(client, salla_webhook("app.uninstalled", {"id": 1911645512}))
     connection = db.session.scalar(select(ShopConnection))
     assert connection.access_token is None and connection.refresh_token is None
+
+
+def test_an_authorize_event_without_tokens_is_refused(app, client, shops):
+    assert salla_post(client, salla_webhook("app.store.authorize", {"id": 1})).status_code == 400
+    assert _count(ShopConnection) == 0
+
+
+def test_salla_code_flow_connects_the_merchants_store(app, client, shops, login):
+    login(make_staff(Role.ADMIN))
+    query = parse_qs(urlparse(client.get("/integrations/salla/connect").headers["Location"]).query)
+    assert query["scope"] == ["offline_access"]
+    assert client.get(f"/integrations/salla/callback?code=c0de&state={query['state'][0]}").status_code == 302
+    connection = db.session.scalar(select(ShopConnection))
+    assert (connection.store_id, connection.store_name) == ("1234509876", "متجر سارة")
+    assert tokens.tokens_of(connection).refresh_token == "sa-refresh-r1"
+
+
+def test_connecting_while_the_platform_is_down_says_so(app, client, shops, login):
+    login(make_staff(Role.ADMIN))
+    app.config["SALLA_OAUTH_URL"] = "http://127.0.0.1:9"  # nothing listens there
+    query = parse_qs(urlparse(client.get("/integrations/salla/connect").headers["Location"]).query)
+    answer = client.get(f"/integrations/salla/callback?code=c0de&state={query['state'][0]}")
+    assert answer.status_code == 400
+    assert _count(ShopConnection) == 0
