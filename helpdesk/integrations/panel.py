@@ -12,6 +12,7 @@ from sqlalchemy import select
 from helpdesk.customers.labels import order_status_label
 from helpdesk.customers.models import Customer, Order
 from helpdesk.extensions import db
+from helpdesk.i18n import format_money
 from helpdesk.integrations.models import ShopOrder
 
 SHOWN = 5
@@ -70,3 +71,28 @@ def shop_orders_for(customer: Customer, limit: int = SHOWN) -> list[ShopOrderVie
         .limit(limit)
     ).all()
     return [ShopOrderView(order, shop) for order, shop in rows]
+
+
+@dataclass(frozen=True)
+class OrderChoice:
+    number: str
+    label: str  # the date, the status and the total, as the customer knows the order
+
+
+PICKED_FROM = 20
+
+
+def orders_to_pick(customer: Customer) -> list[OrderChoice]:
+    """The customer's newest orders (any source) for the portal's order-number field (one query)."""
+    if not getattr(customer, "is_customer", False):
+        return []
+    orders = db.session.scalars(
+        select(Order)
+        .where(Order.customer_id == customer.id)
+        .order_by(Order.ordered_at.desc())
+        .limit(PICKED_FROM)
+    )
+    return [
+        OrderChoice(o.number, f"{order_status_label(o.status)} · {format_money(o.total, o.currency)}")
+        for o in orders
+    ]

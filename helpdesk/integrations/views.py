@@ -155,6 +155,14 @@ def shop_orders(customer) -> list:
     return shop_orders_for(customer)
 
 
+@bp.app_template_global()
+def orders_to_pick(customer) -> list:
+    """For ``templates/integrations/_my_orders.html`` in the portal's case form."""
+    from helpdesk.integrations.panel import orders_to_pick as choices
+
+    return choices(customer)
+
+
 @bp.app_template_global("platform_label")
 def _platform_label(code: str) -> str:
     from helpdesk.integrations.panel import platform_label

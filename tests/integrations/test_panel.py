@@ -7,7 +7,7 @@ from sqlalchemy import select
 from helpdesk.customers.models import Order
 from helpdesk.extensions import db
 from helpdesk.integrations import inbox
-from tests.factories import make_ticket
+from tests.factories import make_customer, make_ticket
 from tests.integrations.conftest import salla_post
 from tests.integrations.payloads import salla_order, salla_shipment, salla_webhook
 
@@ -55,3 +55,14 @@ def test_the_open_ticket_shows_a_status_change_from_the_platform(app, client, sh
     inbox.map_shop_webhooks(app)
     fragment = client.get(url, headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "تم الشحن" in fragment and 'hx-trigger="every 10s"' in fragment
+
+
+def test_the_portal_case_form_offers_the_customers_own_orders(app, client, shops, login):
+    salla_post(client, salla_webhook("order.created", salla_order(34)))
+    inbox.map_shop_webhooks(app)
+    customer = db.session.scalar(select(Order)).customer
+    customer.password_hash = make_customer().password_hash
+    db.session.commit()
+    login(customer)
+    page = client.get("/portal/cases/new").get_data(as_text=True)
+    assert 'list="my-orders"' in page and '<option value="70034">' in page
