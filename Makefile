@@ -14,7 +14,7 @@ FONTS := $(foreach w,$(FONT_WEIGHTS),helpdesk/static/vendor/fonts/plex-arabic-$(
 ICON_NAMES := inbox chart-column book-open settings braces log-out log-in languages user send search refresh-cw plus list-filter ticket message-square user-plus circle-check keyboard life-buoy package shuffle headset sliders-horizontal workflow
 ICONS := $(foreach i,$(ICON_NAMES),helpdesk/static/vendor/icons/$(i).svg)
 
-.PHONY: setup run test lint format i18n-extract clean-instance help screenshots bench bench-ingest lighthouse
+.PHONY: setup run test lint format i18n-extract clean-instance help screenshots bench bench-ingest lighthouse bench-shops
 
 help:
 	@echo "make run     set everything up and serve on http://127.0.0.1:5000 with demo data"
@@ -94,6 +94,11 @@ $(BIN)/.bench-installed: pyproject.toml | $(BIN)/.installed
 
 bench: setup $(BIN)/.bench-installed
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+	$(BIN)/python -m bench.shops
+
+# Salla and Zid: 50,000 orders synced from the local peer, signed webhooks accepted over HTTP.
+bench-shops: setup
+	$(BIN)/python -m bench.shops
 
 # Lighthouse accessibility and best practices (>= 95) on the portal home, case form, agent queue and
 # ticket page, both languages, from our real server in Debian's Chromium (CHROME_PATH to choose another).

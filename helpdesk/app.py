@@ -125,6 +125,7 @@ def _import_models() -> None:
     import helpdesk.auth.models
     import helpdesk.automations.models
     import helpdesk.customers.models
+    import helpdesk.integrations.models
     import helpdesk.kb.models
     import helpdesk.mail.models
     import helpdesk.reports.models
@@ -149,6 +150,7 @@ def _register_blueprints(app: Flask) -> None:
     from helpdesk.auth.views import bp as auth_bp
     from helpdesk.automations.views import bp as automations_bp
     from helpdesk.customers.webhook import bp as orders_webhook_bp
+    from helpdesk.integrations.views import bp as integrations_bp
     from helpdesk.kb.views import bp as kb_bp
     from helpdesk.mail.views import bp as mail_bp
     from helpdesk.portal.views import bp as portal_bp
@@ -166,6 +168,7 @@ def _register_blueprints(app: Flask) -> None:
         api_pages_bp,
         mail_bp,
         automations_bp,
+        integrations_bp,
     ):
         app.register_blueprint(blueprint)
     init_api(app)

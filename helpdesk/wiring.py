@@ -28,6 +28,8 @@ REGISTERING_MODULES = (
     "helpdesk.sla.breaches",  # job: SLA warnings and breaches
     "helpdesk.tickets.jobs",  # jobs: auto-close, presence housekeeping
     "helpdesk.automations.runs",  # job: time-based automations
+    "helpdesk.integrations.inbox",  # job: map the shop platforms' webhooks
+    "helpdesk.integrations.jobs",  # job: refresh shop tokens before they expire
 )
 
 # (signal, receiver): receivers run in the publisher's transaction and only record work.

@@ -1,0 +1,136 @@
+"""Sample payloads in the shapes Salla and Zid document (written by us, trimmed to what we read).
+
+Each builder names the page the shape comes from; change a fixture only with the page open.
+"""
+
+from __future__ import annotations
+
+import copy
+
+
+def salla_order(order_id: int = 251, *, slug: str = "under_review", name: str = "بإنتظار المراجعة", **over):
+    # https://docs.salla.dev/ (Merchant API › Orders › Order Details; Order Statuses) and the order.*
+    # webhooks,
+    # https://docs.salla.dev/doc-421119 — status {id, name, slug, customized}, amounts {total, tax},
+    # customer {first_name, last_name, mobile, mobile_code, email}, items, shipping.shipment.
+    order = {
+        "id": order_id,
+        "reference_id": 70000 + order_id,
+        "urls": {
+            "customer": f"https://shop.example/orders/{order_id}",
+            "admin": f"https://s.salla.sa/orders/{order_id}",
+        },
+        "date": {"date": "2026-11-30 12:16:25.000000", "timezone_type": 3, "timezone": "Asia/Riyadh"},
+        "status": {"id": 566146469, "name": name, "slug": slug, "customized": {"id": 1, "name": name}},
+        "payment_method": "cod",
+        "currency": "SAR",
+        "amounts": {
+            "sub_total": {"amount": 200, "currency": "SAR"},
+            "shipping_cost": {"amount": 30, "currency": "SAR"},
+            "tax": {"percent": "15.00", "amount": {"amount": 34.5, "currency": "SAR"}},
+            "total": {"amount": 264.5, "currency": "SAR"},
+        },
+        "customer": {
+            "id": 1227534533,
+            "first_name": "سارة",
+            "last_name": "القحطاني",
+            "mobile": 555123456,
+            "mobile_code": "+966",
+            "email": "sara@example.com",
+        },
+        "items": [
+            {
+                "name": "عباية سوداء",
+                "sku": "AB-1",
+                "quantity": 2,
+                "amounts": {"total": {"amount": 200, "currency": "SAR"}},
+            }
+        ],
+        "shipping": {
+            "company": "سمسا",
+            "shipment_reference": None,
+            "shipment": {"id": None, "tracking_link": None},
+        },
+    }
+    order.update(over)
+    return order
+
+
+def salla_webhook(
+    event: str, data: dict, *, merchant: int = 1234509876, created_at: str = "2026-12-01T10:00:00+03:00"
+):
+    # https://docs.salla.dev/doc-421119 — every event: {event, merchant, created_at, data}.
+    return {"event": event, "merchant": merchant, "created_at": created_at, "data": copy.deepcopy(data)}
+
+
+def salla_authorize(
+    access_token: str = "sa-access-1", refresh_token: str = "sa-refresh-1", expires: int = 1893456000
+):
+    # https://docs.salla.dev/doc-421118 (Easy mode): app.store.authorize carries the tokens.
+    return salla_webhook(
+        "app.store.authorize",
+        {
+            "id": 1911645512,
+            "app_name": "Helpdesk",
+            "access_token": access_token,
+            "expires": expires,
+            "refresh_token": refresh_token,
+            "scope": "settings.read orders.read customers.read offline_access",
+            "token_type": "bearer",
+        },
+    )
+
+
+def salla_shipment(order_id: int, *, merchant: int = 1234509876):
+    # https://docs.salla.dev/doc-421119 — shipment.created: the shipment with order_id, courier, tracking.
+    return salla_webhook(
+        "shipment.created",
+        {
+            "id": 9911,
+            "order_id": order_id,
+            "courier_name": "أرامكس",
+            "tracking_number": "ARX123456",
+            "tracking_link": "https://www.aramex.com/track/results?ShipmentNumber=ARX123456",
+        },
+        merchant=merchant,
+    )
+
+
+def zid_order(
+    order_id: int = 25304285,
+    *,
+    code: str = "new",
+    name: str = "جديد",
+    updated_at: str = "2026-12-01 10:00:00",
+    **over,
+):
+    # https://docs.zid.sa/webhook-events-order (Order schema): id, code, store_id, order_status {name, code},
+    # customer {name, email, mobile}, payment.method {name, code}, shipping.method {name, courier, tracking},
+    # products, order_total, currency_code, created_at, updated_at.
+    order = {
+        "id": order_id,
+        "code": f"Z{order_id}",
+        "store_id": 251073,
+        "order_url": "https://zid.store/osama/o/6IJWXOYLuR/inv",
+        "order_status": {"name": name, "code": code},
+        "currency_code": "SAR",
+        "customer": {"id": "2083543", "name": "Osama", "email": "osama@example.com", "mobile": "0501234567"},
+        "shipping": {
+            "method": {
+                "name": "Express Delivery",
+                "courier": "SMSA",
+                "tracking": {
+                    "number": "TRACK-1",
+                    "status": "In Transit",
+                    "url": "https://track.example/TRACK-1",
+                },
+            }
+        },
+        "payment": {"method": {"name": "تمارا", "code": "tamara", "type": "installment"}},
+        "order_total": "149.50",
+        "products": [{"name": "Coffee beans", "sku": "CB-1", "quantity": 1, "price": "149.50"}],
+        "created_at": "2026-12-01 09:00:00",
+        "updated_at": updated_at,
+    }
+    order.update(over)
+    return order
