@@ -1,7 +1,7 @@
 """Shop platform connectors: connections, webhook inbox, the platform's side of orders
 
-Revision ID: 0006_integrations
-Revises: 0005_perfpages
+Revision ID: 0007_integrations
+Revises: 0006_automations
 """
 
 import sqlalchemy as sa
