@@ -14,6 +14,7 @@ from tests.factories import make_customer, make_staff, make_ticket
 PUBLIC = {
     "static",
     "favicon",  # /favicon.ico: a redirect to the static icon
+    "brand_css",  # /brand.css: the configured brand colour, a stylesheet
     "portal.home",
     "auth.staff_login",
     "auth.customer_login",
