@@ -57,6 +57,7 @@ STAFF_PAGES = [
     "/admin/webhooks/deliveries",
     "/admin/automations",
     "/admin/automations/new",
+    "/integrations",
 ]
 STAFF_LINKED = [
     ("/agent", "main a[href^='/agent/tickets/']"),
@@ -70,7 +71,7 @@ STAFF_LINKED = [
     ("/admin/webhooks", "main a[href^='/admin/webhooks/']:not([href$='/new']):not([href$='/deliveries'])"),
     ("/admin/automations", "main a[href^='/admin/automations/']:not([href$='/new'])"),
 ]
-TICKET_SUBPAGES = ["/similar", "/customer/orders", "/customer/tickets"]
+TICKET_SUBPAGES = ["/similar", "/suggested", "/customer/orders", "/customer/tickets"]
 # Not pages: files, fragments for htmx, JSON, charts, CSV, the API and its docs.
 NOT_PAGES = {
     "static",
@@ -85,6 +86,9 @@ NOT_PAGES = {
     "admin.export_customer",
     "reports.chart",
     "reports.export",
+    "integrations.connect",  # a redirect to the shop platform's consent page
+    "integrations.callback",  # the platform's redirect back, with a one-time code
+    "integrations.customer_orders",  # the panel's refreshing fragment (htmx)
 }
 
 
