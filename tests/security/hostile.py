@@ -38,8 +38,10 @@ EVENT_ATTRIBUTE_PREFIX = "on"
 VOID_TAGS = {"area", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 URL_ATTRIBUTES = {"href", "src", "action", "formaction", "xlink:href", "data", "poster"}
 FORBIDDEN_TAGS = {"iframe", "object", "embed", "base", "frame", "frameset", "applet", "meta", "link", "style"}
-# Foreign content that can carry scripts of its own; none of our pages uses it.
+# Foreign content that can carry scripts of its own. Our pages use it only for the icons of the
+# ``icon()`` helper: an ``<svg class="icon" aria-hidden="true">`` holding nothing but shapes.
 FOREIGN_TAGS = {"svg", "math"}
+ICON_SHAPES = {"path", "circle", "rect", "line", "polyline", "polygon", "ellipse", "g"}
 SAFE_DATA_IMAGES = ("data:image/png", "data:image/jpeg", "data:image/gif", "data:image/webp")
 # Embedding and override controls (LRE, RLE, PDF, LRO, RLO) and isolates (LRI, RLI, FSI, PDI).
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
@@ -56,6 +58,7 @@ class _Finder(HTMLParser):
         self.problems: list[str] = []
         self.in_head = False
         self.open: list[tuple[str, bool]] = []  # (tag, isolates its text direction)
+        self.icon_depth = 0  # inside one of our icons: only shapes may follow
 
     def handle_starttag(self, tag, attrs):
         attributes = dict(attrs)
@@ -67,8 +70,17 @@ class _Finder(HTMLParser):
                 self.problems.append(f"script tag {attrs}")
         if tag in FORBIDDEN_TAGS and not (tag in ("meta", "link") and self.in_head):
             self.problems.append(f"<{tag}> {attrs}")
-        if tag in FOREIGN_TAGS:
+        is_icon = (
+            tag == "svg"
+            and (attributes.get("class") or "").split()[:1] == ["icon"]
+            and attributes.get("aria-hidden") == "true"
+        )
+        if self.icon_depth and tag not in ICON_SHAPES:
+            self.problems.append(f"<{tag}> inside an icon {attrs}")
+        elif tag in FOREIGN_TAGS and not is_icon:
             self.problems.append(f"<{tag}> {attrs}")
+        if is_icon or (self.icon_depth and tag not in VOID_TAGS):
+            self.icon_depth += 1
         if tag not in VOID_TAGS:
             self.open.append((tag, tag in ISOLATING or "dir" in attributes))
         for name, value in attrs:
@@ -85,9 +97,15 @@ class _Finder(HTMLParser):
             if name == "style" and value and ("expression(" in value or "javascript:" in value):
                 self.problems.append(f"<{tag} style={value!r}>")
 
+    def handle_startendtag(self, tag, attrs):  # <path … />: opens and closes at once
+        self.handle_starttag(tag, attrs)
+        self.handle_endtag(tag)
+
     def handle_endtag(self, tag):
         if tag == "head":
             self.in_head = False
+        if self.icon_depth:
+            self.icon_depth -= 1
         for depth in range(len(self.open) - 1, -1, -1):
             if self.open[depth][0] == tag:
                 del self.open[depth:]

@@ -233,6 +233,11 @@ def test_the_checker_flags_bidi_controls_that_are_not_isolated():
     assert executable_content("<title>\u202eexe.gnp</title>")
     assert not executable_content('<html dir="rtl"><body><td><bdi>\u202eexe.gnp</bdi></td></body></html>')
     assert executable_content('<a href="data:text/html,x">x</a>') and executable_content("<svg></svg>")
+    icon = '<svg class="icon" aria-hidden="true" viewBox="0 0 24 24"><path d="M4 4h16"/>{}</svg><p>after</p>'
+    assert not executable_content(icon.format('<circle cx="1" cy="1" r="1"></circle>'))
+    assert executable_content(icon.format("<script>alert(1)</script>"))
+    assert executable_content(icon.format("<foreignObject><p>x</p></foreignObject>"))
+    assert executable_content('<svg class="icon" aria-hidden="true" onload="alert(1)"></svg>')
 
 
 def test_names_and_subjects_are_stored_without_bidi_controls_and_shown_isolated(client, login):
