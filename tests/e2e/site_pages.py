@@ -69,7 +69,7 @@ STAFF_LINKED = [
     ("/admin/queues", "main a[href^='/admin/queues/']:not([href$='/new'])"),
     ("/admin/sla", "main a[href^='/admin/sla/']:not([href$='/new'])"),
     ("/admin/webhooks", "main a[href^='/admin/webhooks/']:not([href$='/new']):not([href$='/deliveries'])"),
-    ("/admin/automations", "main a[href^='/admin/automations/']:not([href$='/new'])"),
+    ("/admin/automations", "main a[href^='/admin/automations/']:not([href*='/new'])"),
 ]
 TICKET_SUBPAGES = ["/similar", "/suggested", "/customer/orders", "/customer/tickets"]
 # Not pages: files, fragments for htmx, JSON, charts, CSV, the API and its docs.
