@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from helpdesk.automations.models import AutomationRule
@@ -33,13 +36,19 @@ BUSINESS_HOURS_2 = {"hours": 2, "business": True}
 
 
 def install_default_rules() -> list[AutomationRule]:
-    """Save the shipped rules unless there are rules already (safe to call again). Flushes."""
+    """Save the shipped rules unless there are rules already (safe to call again). Flushes. They are
+    named in the install's default language: a rule's name is data its editors then change."""
     if db.session.scalar(select(AutomationRule.id).limit(1)) is not None:
         return []
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        return _install()
+
+
+def _install() -> list[AutomationRule]:
     returns = db.session.scalar(select(Queue).where(Queue.slug == RETURNS_QUEUE))
     specs: list[dict] = [
         {
-            "name": "Remind the customer after 3 business days pending",
+            "name": _("Remind the customer after 3 business days pending"),
             "kind": "automation",
             "conditions": {
                 "all": [
@@ -58,7 +67,7 @@ def install_default_rules() -> list[AutomationRule]:
             ],
         },
         {
-            "name": "Close 4 days after the reminder",
+            "name": _("Close 4 days after the reminder"),
             "kind": "automation",
             "conditions": {
                 "all": [
@@ -73,7 +82,7 @@ def install_default_rules() -> list[AutomationRule]:
             ],
         },
         {
-            "name": "VIP customers get high priority",
+            "name": _("VIP customers get high priority"),
             "kind": "trigger",
             "events": ["created"],
             "conditions": {
@@ -85,7 +94,7 @@ def install_default_rules() -> list[AutomationRule]:
             "actions": [{"type": "set_priority", "value": "high"}],
         },
         {
-            "name": "Tell the supervisor: high priority unanswered for 2 business hours",
+            "name": _("Tell the supervisor: high priority unanswered for 2 business hours"),
             "kind": "automation",
             "conditions": {
                 "all": [
@@ -109,7 +118,7 @@ def install_default_rules() -> list[AutomationRule]:
         specs.insert(
             2,
             {
-                "name": "Returns and exchanges go to the returns queue",
+                "name": _("Returns and exchanges go to the returns queue"),
                 "kind": "trigger",
                 "events": ["created", "customer_message"],
                 "conditions": {
