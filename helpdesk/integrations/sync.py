@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from helpdesk.dbtypes import utcnow
+from helpdesk.extensions import db
 from helpdesk.integrations.connectors import connector
 from helpdesk.integrations.mapping import apply_customers, apply_orders
 from helpdesk.integrations.models import ShopConnection
@@ -17,8 +18,7 @@ from helpdesk.transaction import unit_of_work
 
 def _keep_new_tokens() -> None:
     """A refresh token is single-use: commit the new one at once, whatever happens next."""
-    with unit_of_work():
-        pass
+    db.session.commit()
 
 
 @dataclass
