@@ -24,6 +24,7 @@ def main() -> None:
 def register_commands(app: Flask) -> None:
     from helpdesk.api.commands import api_command
     from helpdesk.backup.commands import backup_command, restore_command
+    from helpdesk.blobs.commands import blobs_command
     from helpdesk.customers.commands import customer_command, orders_command
     from helpdesk.integrations.commands import salla_command, zid_command
     from helpdesk.kb.commands import kb_command
@@ -49,6 +50,7 @@ def register_commands(app: Flask) -> None:
     ):
         app.cli.add_command(command)
     app.cli.add_command(api_command)
+    app.cli.add_command(blobs_command)
     app.cli.add_command(db_command)
     app.cli.add_command(salla_command)
     app.cli.add_command(zid_command)

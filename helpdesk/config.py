@@ -36,6 +36,13 @@ def _int(name: str, default: int) -> int:
         raise RuntimeError(f"{name} must be a whole number, got {raw!r}") from exc
 
 
+def _choice(name: str, choices: tuple[str, ...], default: str) -> str:
+    value = os.environ.get(name) or default
+    if value not in choices:
+        raise RuntimeError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
 def _secret_key(instance_path: Path) -> str:
     """The secret key from the environment, else one generated once and kept in the instance folder."""
     key = os.environ.get("HELPDESK_SECRET_KEY")
@@ -85,6 +92,9 @@ def load_config(overrides: dict | None = None) -> dict:
         "MAIL_DEFAULT_SENDER": os.environ.get("HELPDESK_MAIL_FROM", "support@helpdesk.localhost"),
         "MAX_CONTENT_LENGTH": _int("HELPDESK_MAX_UPLOAD_MB", 25) * 1024 * 1024,
         "MAX_ATTACHMENT_BYTES": _int("HELPDESK_MAX_ATTACHMENT_MB", 20) * 1024 * 1024,
+        # Where attachment files live (helpdesk/blobs.py): "auto" is the database on PostgreSQL, so
+        # nodes on several hosts share them, and the instance folder on SQLite.
+        "BLOB_STORE": _choice("HELPDESK_BLOB_STORE", ("auto", "disk", "database"), "auto"),
         # A whole inbound email: the SMTP listener refuses larger ones (552); the pipe and IMAP keep
         # them as failed messages for an admin, never processed and never lost.
         "MAX_EMAIL_BYTES": _int("HELPDESK_MAX_EMAIL_MB", 40) * 1024 * 1024,

@@ -134,6 +134,7 @@ TRANSACTION_OWNERS = {
     "helpdesk.api.blueprints": "rolls back a refused API request",
     "helpdesk.cli": "commands",
     "helpdesk.mail.commands": "commands",
+    "helpdesk.blobs.commands.copy_command": "copies one file per transaction, so an interrupted copy resumes",
     "helpdesk.customers.webhook": "a signed machine endpoint (a view)",
     "helpdesk.mail.inbound": "the ingest job: raw bytes are committed before they are parsed",
     "helpdesk.mail.ledger": "the ingest job's raw-mail ledger",

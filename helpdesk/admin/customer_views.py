@@ -83,7 +83,6 @@ def erase_customer(customer_id: int):
         form.confirm.errors.append(_("That does not match; nothing was erased."))
         return _render_customer(customer, form, 400)
     with unit_of_work():
-        erasure = privacy.erase_customer(customer, actor=current_user, ip=request.remote_addr)
-    erasure.delete_files()
+        privacy.erase_customer(customer, actor=current_user, ip=request.remote_addr)
     flash(_("The customer's personal data was erased; their tickets remain."), "success")
     return redirect(url_for("admin.customer", customer_id=customer_id), 303)

@@ -52,8 +52,9 @@ def _database_path() -> Path:
     url = db.engine.url
     if url.get_backend_name() != "sqlite" or not url.database:
         raise BackupError(
-            "This instance uses PostgreSQL: back up with pg_dump and restore with pg_restore, and copy "
-            "the attachments folder (see 'Backups' in the README), e.g.\n"
+            "This instance uses PostgreSQL: back up with pg_dump and restore with pg_restore; the "
+            "attachment files are in the database unless HELPDESK_BLOB_STORE=disk (then copy the "
+            "attachments folder too; see 'Backups' in the README), e.g.\n"
             '  pg_dump --format=custom --file=helpdesk.dump "$HELPDESK_DATABASE_URL"'
         )
     return Path(url.database)

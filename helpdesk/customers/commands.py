@@ -71,7 +71,6 @@ def customer_erase_command(ref: str, yes: bool) -> None:
         raise click.ClickException("Erasing cannot be undone; add --yes to confirm.")
     with unit_of_work():
         result = erase_customer(customer, actor=None)
-    result.delete_files()
     click.echo(
         f"Erased customer {customer.id}: "
         + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in result.counts().items())

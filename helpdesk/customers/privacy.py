@@ -21,11 +21,11 @@ from helpdesk.api.models import WebhookDelivery
 from helpdesk.audit import service as audit
 from helpdesk.audit.models import AuditEvent
 from helpdesk.auth.models import EmailToken, StaffUser
+from helpdesk.blobs import blob_store
 from helpdesk.customers.models import Customer, CustomerEmail, Order
 from helpdesk.extensions import db
 from helpdesk.kb.models import ArticleFeedback, ArticleView, Deflection, SearchEvent
 from helpdesk.mail.models import InboundMessage, OutboundEmail
-from helpdesk.tickets.attachments import storage_path
 from helpdesk.tickets.export import ticket_record
 from helpdesk.tickets.models import Attachment, CsatRating, Message, Ticket
 from helpdesk.tickets.search_index import queue_ticket_index
@@ -227,11 +227,6 @@ class Erasure:
     def counts(self) -> dict[str, int]:
         return {k: v for k, v in vars(self).items() if not k.startswith("_")}
 
-    def delete_files(self) -> None:
-        """Remove the attachment files nothing else refers to: call it after the commit, so a
-        rolled-back erasure keeps them."""
-        self.files_deleted = _delete_unshared_files(self._files)
-
 
 class _Scrubber:
     """Replaces a person's identifiers (name, addresses, phone) in free text and JSON values."""
@@ -258,8 +253,8 @@ class _Scrubber:
 
 
 def erase_customer(customer: Customer, *, actor: StaffUser | None, ip: str | None = None) -> Erasure:
-    """Anonymise the customer and remove what they wrote, in the caller's transaction; once it is
-    committed, ``Erasure.delete_files()`` removes the files nothing else refers to. Safe to run again."""
+    """Anonymise the customer and remove what they wrote, with the files nothing else refers to, in
+    the caller's transaction (a rollback keeps everything). Safe to run again."""
     emails = [e.email for e in customer.emails]
     identifiers = [customer.name, customer.phone or "", *emails]
     tickets = db.session.scalars(
@@ -312,8 +307,9 @@ def erase_customer(customer: Customer, *, actor: StaffUser | None, ip: str | Non
     customer.password_hash = None
     customer.is_active = False  # the session loader refuses inactive users: signed out everywhere
     customer.last_login_at = None
-    counts = {k: v for k, v in result.counts().items() if k != "files_deleted"}  # known after the commit
-    audit.record("customer.erased", actor=actor, target=f"customer:{customer.id}", ip=ip, **counts)
+    db.session.flush()
+    result.files_deleted = _discard_unshared_files(result._files)
+    audit.record("customer.erased", actor=actor, target=f"customer:{customer.id}", ip=ip, **result.counts())
     return result
 
 
@@ -364,14 +360,9 @@ def _erase_kb_traces(customer: Customer) -> None:
         row.customer_id = None
 
 
-def _delete_unshared_files(digests: list[str]) -> int:
-    """Remove stored files no remaining attachment refers to (after the commit: a rollback keeps them)."""
-    deleted = 0
-    for digest in set(digests):
-        if db.session.scalar(select(Attachment.id).where(Attachment.sha256 == digest).limit(1)) is not None:
-            continue
-        path = storage_path(digest)
-        if path.exists():
-            path.unlink()
-            deleted += 1
-    return deleted
+def _discard_unshared_files(digests: list[str]) -> int:
+    """Remove the stored files no remaining attachment refers to, when the erasure commits."""
+    if not digests:
+        return 0
+    shared = set(db.session.scalars(select(Attachment.sha256).where(Attachment.sha256.in_(set(digests)))))
+    return blob_store().discard(set(digests) - shared)

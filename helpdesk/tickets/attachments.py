@@ -1,18 +1,16 @@
-"""Attachment files, stored once per content hash under ``<instance>/attachments/ab/cd/<sha256>``."""
+"""Attachment files: checked, named safely, stored once per content hash in the blob store."""
 
 from __future__ import annotations
 
-import hashlib
-import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path, PurePath
+from pathlib import PurePath
 
-from flask import current_app
+from flask import abort, current_app
 from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage
 
+from helpdesk.blobs import blob_store
 from helpdesk.extensions import db
 from helpdesk.tickets.errors import DomainError
 from helpdesk.tickets.models import Attachment, Message
@@ -50,23 +48,6 @@ def safe_filename(name: str | None) -> str:
     return name.strip(" .")[:255] or "attachment"
 
 
-def storage_path(sha256: str) -> Path:
-    return Path(current_app.instance_path) / "attachments" / sha256[:2] / sha256[2:4] / sha256
-
-
-def store_bytes(data: bytes) -> str:
-    """Write the bytes once (atomically) and return their SHA-256."""
-    digest = hashlib.sha256(data).hexdigest()
-    path = storage_path(digest)
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    return digest
-
-
 def attach_files(message: Message, files: Iterable[IncomingFile]) -> list[Attachment]:
     """Store the files and link them to the message (in the caller's transaction)."""
     limit = max_attachment_bytes()
@@ -88,7 +69,7 @@ def attach_files(message: Message, files: Iterable[IncomingFile]) -> list[Attach
             .strip()
             .lower()[:255],
             size=len(file.data),
-            sha256=store_bytes(file.data),
+            sha256=blob_store().put(file.data),
             content_id=file.content_id,
             is_inline=file.is_inline,
         )
@@ -128,14 +109,21 @@ def send_attachment(attachment: Attachment):
     """The download response: stored type, nosniff, and 'attachment' unless it is a safe image."""
     from flask import send_file
 
+    store = blob_store()
+    if not store.exists(attachment.sha256):
+        abort(404)
+    path = store.local_path(attachment.sha256)
     response = send_file(
-        storage_path(attachment.sha256),
+        path or store.open(attachment.sha256),
         mimetype=attachment.content_type if is_inline_safe(attachment) else _download_type(attachment),
         as_attachment=not is_inline_safe(attachment),
         download_name=attachment.filename,
         conditional=True,
+        etag=attachment.sha256,
         max_age=0,
     )
+    if path is None and response.status_code == 200:  # a stream: send_file cannot know its length
+        response.content_length = attachment.size
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response

@@ -16,6 +16,7 @@ from helpdesk.api.models import WebhookDelivery, WebhookEndpoint
 from helpdesk.audit import service as audit
 from helpdesk.audit.models import AuditEvent
 from helpdesk.auth.models import EmailToken, Role, TokenPurpose
+from helpdesk.blobs import blob_store
 from helpdesk.customers.models import Customer, CustomerEmail, Order
 from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db
@@ -23,7 +24,7 @@ from helpdesk.kb.models import Article, ArticleFeedback, ArticleView, Deflection
 from helpdesk.mail.models import InboundMessage, OutboundEmail
 from helpdesk.reports import service as reports
 from helpdesk.tickets import service
-from helpdesk.tickets.attachments import IncomingFile, storage_path
+from helpdesk.tickets.attachments import IncomingFile
 from helpdesk.tickets.models import CsatRating, MessageKind, Status, Ticket
 from tests.factories import make_customer, make_staff, make_ticket
 
@@ -226,10 +227,10 @@ def test_erase_leaves_no_personal_data_and_keeps_the_tickets(app, person, client
     assert [h.fields["number"] for h in search.query("tickets", "Zubaida")] == [ticket.number]
     figures = _report_figures()
     ticket_count = db.session.query(Ticket).count()
-    secret_path, shared_path, staff_path = (
-        storage_path(hashlib.sha256(b).hexdigest()) for b in (SECRET_FILE, SHARED_FILE, STAFF_FILE)
+    secret_file, shared_file, staff_file = (
+        hashlib.sha256(b).hexdigest() for b in (SECRET_FILE, SHARED_FILE, STAFF_FILE)
     )
-    assert secret_path.exists()
+    assert blob_store().exists(secret_file)
 
     before = _all_rows_text()
     assert [needle for needle in PERSONAL if needle.lower() not in before] == []  # the search can find them
@@ -248,12 +249,15 @@ def test_erase_leaves_no_personal_data_and_keeps_the_tickets(app, person, client
     assert db.session.query(Ticket).count() == ticket_count
     assert _report_figures() == figures  # tickets, ratings and deflections still count
     assert db.session.scalars(select(CsatRating)).one().score == 2
-    assert not secret_path.exists()  # their file, used by nobody else
-    assert shared_path.exists() and staff_path.exists()  # another customer's message uses it; the team's file
+    assert not blob_store().exists(secret_file)  # their file, used by nobody else
+    assert blob_store().exists(shared_file) and blob_store().exists(
+        staff_file
+    )  # another customer's message uses it; the team's file
     assert db.session.scalars(select(OutboundEmail)).all() == []
     assert db.session.scalars(select(InboundMessage)).one().raw == b""
     event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "customer.erased")).one()
     assert event.target == f"customer:{customer.id}" and event.details["attachments_deleted"] == 2
+    assert event.details["files_deleted"] == 1
 
     # Signed out: the old session no longer finds a user, and the addresses no longer sign in.
     response = client.get("/portal/cases")

@@ -1,7 +1,9 @@
 import io
 
+from helpdesk.blobs import blob_store
+from helpdesk.extensions import db
 from helpdesk.tickets import service
-from helpdesk.tickets.attachments import IncomingFile, safe_filename, storage_path
+from helpdesk.tickets.attachments import IncomingFile, safe_filename
 from helpdesk.tickets.models import Attachment, MessageKind
 from tests.factories import make_customer, make_staff, make_ticket
 
@@ -12,9 +14,10 @@ def test_identical_files_are_stored_once(app):
     same = IncomingFile("invoice.pdf", "application/pdf", b"%PDF-1.4 data")
     service.add_message(ticket, author=agent, body="one", attachments=[same])
     service.add_message(ticket, author=agent, body="two", attachments=[same])
+    db.session.commit()  # a download reads what was committed
     rows = Attachment.query.all()
     assert len(rows) == 2 and rows[0].sha256 == rows[1].sha256
-    assert storage_path(rows[0].sha256).read_bytes() == b"%PDF-1.4 data"
+    assert blob_store().open(rows[0].sha256).read() == b"%PDF-1.4 data"
 
 
 def test_filenames_lose_paths_and_bidi_tricks():
