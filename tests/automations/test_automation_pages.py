@@ -141,9 +141,9 @@ def test_a_supervisor_builds_remind_then_close_and_returns_routing_and_sees_them
     db.session.expire_all()
     assert quiet.status == Status.CLOSED
     assert timeline(quiet) == [
-        "Automation «Remind after 3 days pending» emailed the customer; added tags reminded",
+        "Automation «Remind after 3 days pending» emailed the customer, added tags reminded",
         "automation note: No reply four days after the reminder.",
-        "Automation «Close 4 days after the reminder» added an internal note; set status to Closed",
+        "Automation «Close 4 days after the reminder» added an internal note, set status to Closed",
     ]
 
 
