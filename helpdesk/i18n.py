@@ -9,6 +9,7 @@ from decimal import Decimal
 from functools import cache
 
 from babel import Locale, dates, numbers, support
+from babel.lists import format_list
 from babel.units import format_unit
 from flask import current_app, g, has_request_context, request, session
 from flask_babel import get_locale, get_timezone
@@ -118,6 +119,12 @@ def format_file_size(size: int) -> str:
         if size >= bytes_in:
             return format_unit(round(size / bytes_in, 1), unit, length="short", locale=locale)
     return format_unit(size, "digital-byte", length="short", locale=locale)
+
+
+def format_word_list(items: list[str], clauses: bool = True) -> str:
+    """Items joined as the language joins them. Clauses (what an automation did): "a, b, c" /
+    "أ، وب، وج"; values inside a clause (``clauses=False``): "x, y, and z" / "x وy وz"."""
+    return format_list(items, style="unit" if clauses else "standard", locale=get_locale() or "ar")
 
 
 class _WtformsMessages:

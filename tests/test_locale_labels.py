@@ -72,3 +72,23 @@ def test_calendar_list_names_the_holiday_country_in_the_page_language(client, lo
     login(make_staff(Role.ADMIN))
     page = client.get("/admin/calendars").get_data(as_text=True)
     assert "المملكة العربية السعودية" in page and ">SA<" not in page
+
+
+def test_what_an_automation_did_reads_as_one_sentence_in_each_language(app):
+    """The actions were glued with "; " and ", " in code: Latin punctuation inside Arabic text."""
+    import json
+
+    from flask_babel import force_locale
+
+    from helpdesk.tickets.labels import describe_automation
+
+    did = [["email_customer", ""], ["add_tags", ["reminded", "vip"]], ["set_status", "closed"]]
+    stored = json.dumps({"rule": "تذكير", "did": did})
+    with app.test_request_context("/"), force_locale("ar"):
+        assert describe_automation(stored) == (
+            "الأتمتة «تذكير» راسلت العميل، وأضافت الوسوم reminded وvip، وغيّرت الحالة إلى مغلقة"
+        )
+    with app.test_request_context("/"), force_locale("en"):
+        assert describe_automation(stored) == (
+            "Automation «تذكير» emailed the customer, added tags reminded and vip, set status to Closed"
+        )

@@ -13,11 +13,12 @@ from helpdesk.extensions import db
 from helpdesk.tickets.models import Queue
 
 REMINDER = {
-    "subject_ar": "بانتظار ردك: {{ ticket_subject }}",
+    "subject_ar": "بانتظار ردّك: {{ ticket_subject }}",
     "body_ar": (
-        "مرحباً {{ customer_first_name }}،\n\n"
-        "ما زلنا بانتظار ردك على طلبك {{ ticket_number }} «{{ ticket_subject }}». "
-        "إن لم يصلنا ردك خلال أربعة أيام فسنغلق الطلب، ويمكنك فتحه من جديد متى شئت بالرد على هذه الرسالة.\n\n"
+        "مرحبًا {{ customer_first_name }}،\n\n"
+        "ما زلنا بانتظار ردّك على طلب الدعم {{ ticket_number }} «{{ ticket_subject }}». "
+        "إن لم يصلنا ردّك خلال أربعة أيام فسنغلق طلب الدعم، "
+        "ويمكنك فتحه من جديد متى شئت بالرد على هذه الرسالة.\n\n"
         "مع التحية"
     ),
     "subject_en": "Waiting for your reply: {{ ticket_subject }}",

@@ -401,7 +401,7 @@ DEMO_MACROS = [
     (
         "ar",
         "تم شحن الطلب",
-        "مرحبًا {{ customer_first_name }}،\n\nطلبك {{ order_number }} حالته الآن: {{ order_status }}. "
+        "مرحبًا {{ customer_first_name }}،\n\nحالة طلبك {{ order_number }} الآن: {{ order_status }}. "
         "شركة الشحن: {{ carrier }}، رقم التتبع: {{ tracking_number }}.\n\nمع التحية،\n{{ agent_name }}",
         Status.PENDING,
         None,
@@ -419,8 +419,8 @@ DEMO_MACROS = [
     (
         "ar",
         "تم الحل",
-        "مرحبًا {{ customer_first_name }}، يسعدنا أن المشكلة حُلّت. التذكرة {{ ticket_number }} مغلقة الآن، "
-        "ويمكنك الرد عليها إن احتجت شيئًا.\n\n{{ agent_name }}",
+        "مرحبًا {{ customer_first_name }}، يسعدنا أن المشكلة حُلّت، وأصبح طلب الدعم {{ ticket_number }} محلولًا. "
+        "وإن احتجت إلى أي مساعدة أخرى، فيكفي أن ترد على هذه الرسالة.\n\n{{ agent_name }}",
         Status.SOLVED,
         None,
         [],

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from helpdesk.i18n import format_local_datetime
+from helpdesk.i18n import format_local_datetime, format_word_list
 from helpdesk.sla.labels import METRIC_LABELS
 from helpdesk.tickets.models import Channel, MessageKind, Priority, Status
 
@@ -133,9 +133,9 @@ def describe_automation(text: str) -> str:
         elif kind == "assign" and value == "-":
             value = _l("nobody")
         elif isinstance(value, list):
-            value = ", ".join(value)
+            value = format_word_list([str(item) for item in value], clauses=False)
         parts.append(str(template) % {"value": str(value)})
-    return str(_l("Automation «%(name)s» %(done)s", name=name, done="; ".join(parts)))
+    return str(_l("Automation «%(name)s» %(done)s", name=name, done=format_word_list(parts)))
 
 
 def _code(enum, value):

@@ -150,7 +150,7 @@ def test_a_reply_still_holding_a_placeholder_is_refused_with_the_text_kept(clien
     )
     assert response.status_code == 400
     page = response.get_data(as_text=True)
-    assert "لم يُرسل" in page and "{{ carrier }}" in page
+    assert "لم يُرسَل" in page and "{{ carrier }}" in page
     assert "Your parcel is with {{ carrier }}, tracking {{tracking_number}}." in page  # kept in the box
     assert len(ticket.messages) == 1
     # Filled in, it goes; an internal note may quote a placeholder.

@@ -192,7 +192,7 @@ def test_bulk_reports_tickets_it_could_not_change(client, login):
         follow_redirects=True,
     )
     page = response.get_data(as_text=True)
-    assert closed.number in page and "لا يمكن نقل التذكرة" in page
+    assert closed.number in page and "لا يمكن تغيير حالة التذكرة" in page
     db.session.refresh(fine)
     assert fine.status == Status.OPEN
 

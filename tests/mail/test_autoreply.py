@@ -16,8 +16,8 @@ def _acks() -> list[OutboundEmail]:
 def test_acknowledgement_is_in_the_customers_language_with_number_and_portal_link(app):
     result = inbound.ingest(make_email(sender="fahad@example.com", subject="طلب", body="أين طلبي؟"))
     [ack] = _acks()
-    assert ack.subject == f"[{result.ticket}] استلمنا طلبك: طلب"
-    assert result.ticket in ack.text and "شكراً لتواصلك معنا" in ack.text
+    assert ack.subject == f"[{result.ticket}] استلمنا طلب الدعم: طلب"
+    assert result.ticket in ack.text and "شكرًا لتواصلك معنا" in ack.text
     assert f"http://127.0.0.1:5000/portal/cases/{result.ticket}" in ack.text
     assert ack.headers["Auto-Submitted"] == "auto-replied"
     english = inbound.ingest(make_email(sender="john@example.com", body="Where is my order?"))

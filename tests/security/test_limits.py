@@ -79,7 +79,7 @@ def test_a_tag_field_refuses_tags_longer_than_the_tag_column(app):
 
 @pytest.mark.parametrize(
     ("language", "message"),
-    [("en", "Too long: 256 characters, at most 255 allowed."), ("ar", "طويل جدًا: 256 حرفًا")],
+    [("en", "Too long: 256 characters, at most 255 allowed."), ("ar", "طويل جدًا: عدد أحرفه 256")],
 )
 def test_a_too_long_subject_is_a_400_in_the_readers_language_and_writes_nothing(
     client, login, language, message
@@ -134,7 +134,9 @@ def test_a_too_long_tag_is_refused_on_the_ticket_the_macro_the_article_and_in_bu
 # --- request size ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("language", "message"), [("en", "the limit is 1 MB"), ("ar", "الحد 1 ميغابايت")])
+@pytest.mark.parametrize(
+    ("language", "message"), [("en", "the limit is 1 MB"), ("ar", "للحجم الإجمالي 1 ميغابايت")]
+)
 def test_a_request_over_the_upload_limit_is_a_413_page_naming_the_limit(
     app, client, login, language, message
 ):
