@@ -83,7 +83,7 @@ _SEPARATOR_LINE = re.compile(r"^[ \t]*(?:[-_=—–*]{3,}|[-_][ _-]+)[ \t]*$")
 # A greeting alone («Hi Dan,», «مرحباً أحمد،») is not a message: a salutation ends with a comma.
 _GREETING = re.compile(
     r"^(?:hi|hello|hey|dear|good (?:morning|afternoon|evening)|hallo|liebe[rs]?|sehr geehrte[rs]?|"
-    r"bonjour|salut|hola|ciao|مرحب[اًا]*|السلام عليكم|أهلاً|أهلا|عزيزي|سلام)\b[^\n]{0,40}[,،]$",
+    r"bonjour|salut|hola|ciao|مرحب[اًا]*|السلام عليكم|أهل[اًا]{1,2}|عزيزي|سلام)\b[^\n]{0,40}[,،]$",
     re.IGNORECASE,
 )
 

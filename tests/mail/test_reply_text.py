@@ -39,7 +39,7 @@ def test_stripping_that_would_leave_nothing_shows_the_whole_text():
 
 
 def test_stripping_that_would_leave_only_a_greeting_shows_the_whole_text():
-    for greeting in ("Hi Dan,", "مرحباً أحمد،"):
+    for greeting in ("Hi Dan,", "مرحباً أحمد،", "أهلًا أستاذ خالد،", "أهلاً سارة،"):
         text = f"{greeting}\n\nOn Sun, Nov 22, 2026 at 10:15 AM Support <s@helpdesk.example> wrote:\n{OLD}"
         assert strip_quoted_reply(text) == text.strip()
 
