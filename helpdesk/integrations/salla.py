@@ -149,10 +149,13 @@ def record_from(
         vat=money(tax.get("amount")) if tax.get("amount") is not None else None,
         payment_method=payment_method_code(data.get("payment_method")),
         payment_label=str(data.get("payment_method") or "") or None,
+        # Salla's order carries no separate payment state; "awaiting payment" is one of its statuses.
+        payment_status="pending" if code == "payment_pending" else None,
         shipping_company=company,
         tracking_number=tracking,
         tracking_url=link,
         dashboard_url=urls.get("admin") or f"https://s.salla.sa/orders/order/{data['id']}",
+        customer_url=urls.get("customer") or None,
         items=_items(data),
         ordered_at=parse_time(data.get("date")),
         updated_at=when or parse_time(data.get("updated_at")),
