@@ -19,6 +19,7 @@ import hmac
 from collections.abc import Mapping
 from datetime import datetime
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 
@@ -35,6 +36,7 @@ from helpdesk.integrations.mapping import (
 from helpdesk.integrations.models import Platform, ShopConnection
 
 PLATFORM = Platform.SALLA
+SALLA_TIME = ZoneInfo("Asia/Riyadh")
 SIGNATURE_HEADER = "X-Salla-Signature"
 STRATEGY_HEADER = "X-Salla-Security-Strategy"
 PAGE_SIZE = 65  # Salla's largest page of orders
@@ -70,11 +72,12 @@ def verify(headers: Mapping[str, str], body: bytes) -> bool:
 
 
 def envelope(payload: Mapping) -> tuple[str, str, datetime | None]:
-    """(event, store id, when) of a webhook body."""
+    """(event, store id, when) of a webhook body; a ``created_at`` without a zone
+    (``2021-10-05 16:41:07``, as documented) is Saudi time, where Salla runs."""
     return (
         str(payload.get("event") or ""),
         str(payload.get("merchant") or ""),
-        parse_time(payload.get("created_at")),
+        parse_time(payload.get("created_at"), default_tz=SALLA_TIME),
     )
 
 
