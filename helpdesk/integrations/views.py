@@ -142,6 +142,9 @@ def callback(name: str):
 @bp.get("/customers/<int:customer_id>/orders")
 @staff_required()
 def customer_orders(customer_id: int):
-    """The panel's shop orders again (htmx polls it while the ticket is open)."""
+    """The panel's shop orders again (htmx polls it while the ticket is open; ``order``: the ticket's)."""
     customer = db.get_or_404(Customer, customer_id)
-    return render_template("integrations/_shop_orders.html", customer=customer)
+    ticket_order_id = request.args.get("order", type=int)
+    return render_template(
+        "integrations/_shop_orders.html", customer=customer, ticket_order_id=ticket_order_id
+    )
