@@ -184,6 +184,7 @@ def _register_template_helpers(app: Flask) -> None:
         tier_label,
         timeline_labels,
     )
+    from helpdesk.integrations.panel import orders_to_pick, platform_label, shop_orders_for
     from helpdesk.sla.badges import register_template_helpers as register_sla_helpers
     from helpdesk.tickets.labels import (
         CHANNEL_LABELS,
@@ -217,6 +218,10 @@ def _register_template_helpers(app: Flask) -> None:
     app.add_template_global(tier_label)
     app.add_template_global(timeline_labels)
     app.add_template_global(event_text)
+    # The shop platforms: the customer panel's orders, the portal's order picker, platform names.
+    app.add_template_global(shop_orders_for, "shop_orders")
+    app.add_template_global(orders_to_pick)
+    app.add_template_global(platform_label)
 
     @app.template_filter("localtime")
     def localtime(value, format: str = "medium") -> str:

@@ -30,6 +30,8 @@ REGISTERING_MODULES = (
     "helpdesk.automations.runs",  # job: time-based automations
     "helpdesk.integrations.inbox",  # job: map the shop platforms' webhooks
     "helpdesk.integrations.jobs",  # job: refresh shop tokens before they expire
+    "helpdesk.integrations.panel",  # the customer panel shows the platforms' orders apart, once
+    "helpdesk.integrations.placeholders",  # macro placeholders: the shop order's payment and shipment
 )
 
 # (signal, receiver): receivers run in the publisher's transaction and only record work.

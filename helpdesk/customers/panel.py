@@ -29,6 +29,16 @@ LISTED_AT_MOST = 500  # the complete lists, loaded on demand
 TIMELINE_SOURCE_LIMIT = 20
 TIMELINE_SHOWN = 20  # the newest events of every kind; the lists above go further back
 
+# Order sources that another section of the panel shows in detail (the shop platforms register theirs,
+# "salla:", "zid:"): the plain order list leaves those orders out, so no order is listed twice. The
+# figures (count, lifetime value) and the timeline still count every order.
+SHOWN_APART: set[str] = set()
+
+
+def show_apart(*source_prefixes: str) -> None:
+    """Leave orders from these sources out of the plain order list: a feature's section shows them."""
+    SHOWN_APART.update(source_prefixes)
+
 
 @dataclass
 class TimelineEntry:
@@ -56,6 +66,12 @@ class CustomerPanel:
     @property
     def more_tickets(self) -> bool:
         return self.ticket_count > len(self.tickets)
+
+    @property
+    def listed_orders(self) -> list[OrderView]:
+        """The orders for the plain list: those no other section of the panel shows."""
+        apart = tuple(SHOWN_APART)
+        return [o for o in self.orders or [] if not (apart and o.source.startswith(apart))]
 
     @property
     def more_orders(self) -> bool:

@@ -47,6 +47,7 @@ class OrderView:
     carrier: str | None = None
     tracking_number: str | None = None
     items: tuple[OrderItem, ...] = field(default_factory=tuple)
+    source: str = "local"  # where the order came from: "csv", "webhook", "salla:<store>", …
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,7 @@ def view_of(order: Order, locale: str = "en") -> OrderView:
         carrier=order.carrier,
         tracking_number=order.tracking_number,
         items=_items(order.items, locale),
+        source=order.source or "local",
     )
 
 

@@ -21,6 +21,7 @@ from helpdesk.auth.models import Role, StaffUser
 from helpdesk.auth.passwords import hash_password
 from helpdesk.customers.models import Customer, CustomerEmail, Order, Tier
 from helpdesk.dbtypes import utcnow
+from helpdesk.demo.shops import create_shops
 from helpdesk.extensions import db
 from helpdesk.kb.models import Article, ArticleStatus, Category
 from helpdesk.tickets import service
@@ -114,6 +115,7 @@ def load_demo(
     queues = _create_queues(staff)
     customers = _create_customers(rng, content, password_hash, now)
     orders = _create_orders(rng, content, customers, now)
+    shop_orders = create_shops(seed, customers, content.people, now)
     articles = _create_kb(content)
     macros = _create_macros(staff)
     db.session.commit()
@@ -140,6 +142,7 @@ def load_demo(
         "staff": len(staff),
         "customers": len(customers),
         "orders": len(orders),
+        "Salla and Zid orders": shop_orders,
         "tickets": ticket_count,
         "articles": articles,
         "macros": macros,

@@ -44,7 +44,8 @@ def _sync(platform: Platform, since: str | None, store: str | None) -> None:
         click.echo("", err=True)
         click.echo(
             f"{platform.value} {connection.store_id}: {result.orders} orders from page {result.first_page} "
-            f"({result.created} new, {result.updated} updated, {result.stale} older than ours) "
+            f"({result.created} new, {result.updated} updated, {result.stale} older than ours), "
+            f"{result.customers} customers matched or added, "
             f"in {result.seconds:.1f}s, {result.waited:.1f}s waiting on rate limits."
         )
 
@@ -59,7 +60,8 @@ def _group(platform: Platform) -> click.Group:
     @click.option("--store", help="One store id (default: every connected store).")
     @with_appcontext
     def sync(since: str | None, store: str | None) -> None:
-        """Fetch the store's orders page by page; resumes where an interrupted run stopped."""
+        """Fetch the store's orders, then its customers, page by page; resumes where an interrupted
+        run stopped."""
         _sync(platform, since, store)
 
     return group

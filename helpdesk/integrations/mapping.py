@@ -156,10 +156,12 @@ class ShopOrderRecord:
     vat: Decimal | None = None
     payment_method: str | None = None
     payment_label: str | None = None
+    payment_status: str | None = None  # the platform's code: paid, pending, refunded, …
     shipping_company: str | None = None
     tracking_number: str | None = None
     tracking_url: str | None = None
     dashboard_url: str | None = None
+    customer_url: str | None = None  # the order's page the customer sees (never the dashboard)
     items: list[dict] = field(default_factory=list)
     ordered_at: datetime | None = None
     updated_at: datetime | None = None  # when the platform says this state is from
@@ -307,6 +309,8 @@ def _fill(order: Order, shop: ShopOrder, record: ShopOrderRecord, seen_at: datet
     shop.shipping_company = record.shipping_company or shop.shipping_company
     shop.tracking_url = record.tracking_url or shop.tracking_url
     shop.dashboard_url = record.dashboard_url or shop.dashboard_url
+    kept = {"payment_status": record.payment_status, "customer_url": record.customer_url}
+    shop.extra = {**(shop.extra or {}), **{k: v for k, v in kept.items() if v}}
     shop.source_updated_at = seen_at
 
 

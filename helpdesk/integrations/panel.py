@@ -11,9 +11,10 @@ from sqlalchemy import select
 
 from helpdesk.customers.labels import order_status_label
 from helpdesk.customers.models import Customer, Order
+from helpdesk.customers.panel import show_apart
 from helpdesk.extensions import db
 from helpdesk.i18n import format_money
-from helpdesk.integrations.models import ShopOrder
+from helpdesk.integrations.models import Platform, ShopOrder
 
 SHOWN = 5
 
@@ -61,16 +62,26 @@ def platform_label(code: str) -> str:
     return str(PLATFORM_LABELS.get(code, code))
 
 
-def shop_orders_for(customer: Customer, limit: int = SHOWN) -> list[ShopOrderView]:
-    """The customer's newest platform orders (one query)."""
-    rows = db.session.execute(
+def shop_orders_for(
+    customer: Customer, ticket_order_id: int | None = None, limit: int = SHOWN
+) -> list[ShopOrderView]:
+    """The customer's newest platform orders (one query), and the ticket's own platform order however
+    old (one more query, only when it is not among them)."""
+    query = (
         select(Order, ShopOrder)
         .join(ShopOrder, ShopOrder.order_id == Order.id)
-        .where(Order.customer_id == customer.id)
-        .order_by(Order.ordered_at.desc())
-        .limit(limit)
-    ).all()
+        .order_by(Order.ordered_at.desc(), Order.id.desc())
+    )
+    rows = db.session.execute(query.where(Order.customer_id == customer.id).limit(limit)).all()
+    if ticket_order_id and all(order.id != ticket_order_id for order, _shop in rows):
+        rows += db.session.execute(
+            query.where(Order.customer_id == customer.id, Order.id == ticket_order_id)
+        ).all()
     return [ShopOrderView(order, shop) for order, shop in rows]
+
+
+# The platforms' orders are shown here, in detail: the panel's plain order list leaves them out.
+show_apart(*(f"{platform.value}:" for platform in Platform))
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ import hmac
 from collections.abc import Mapping
 from datetime import datetime
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 
@@ -35,6 +36,7 @@ from helpdesk.integrations.mapping import (
 from helpdesk.integrations.models import Platform, ShopConnection
 
 PLATFORM = Platform.SALLA
+SALLA_TIME = ZoneInfo("Asia/Riyadh")
 SIGNATURE_HEADER = "X-Salla-Signature"
 STRATEGY_HEADER = "X-Salla-Security-Strategy"
 PAGE_SIZE = 65  # Salla's largest page of orders
@@ -70,11 +72,12 @@ def verify(headers: Mapping[str, str], body: bytes) -> bool:
 
 
 def envelope(payload: Mapping) -> tuple[str, str, datetime | None]:
-    """(event, store id, when) of a webhook body."""
+    """(event, store id, when) of a webhook body; a ``created_at`` without a zone
+    (``2021-10-05 16:41:07``, as documented) is Saudi time, where Salla runs."""
     return (
         str(payload.get("event") or ""),
         str(payload.get("merchant") or ""),
-        parse_time(payload.get("created_at")),
+        parse_time(payload.get("created_at"), default_tz=SALLA_TIME),
     )
 
 
@@ -149,10 +152,13 @@ def record_from(
         vat=money(tax.get("amount")) if tax.get("amount") is not None else None,
         payment_method=payment_method_code(data.get("payment_method")),
         payment_label=str(data.get("payment_method") or "") or None,
+        # Salla's order carries no separate payment state; "awaiting payment" is one of its statuses.
+        payment_status="pending" if code == "payment_pending" else None,
         shipping_company=company,
         tracking_number=tracking,
         tracking_url=link,
         dashboard_url=urls.get("admin") or f"https://s.salla.sa/orders/order/{data['id']}",
+        customer_url=urls.get("customer") or None,
         items=_items(data),
         ordered_at=parse_time(data.get("date")),
         updated_at=when or parse_time(data.get("updated_at")),

@@ -142,29 +142,9 @@ def callback(name: str):
 @bp.get("/customers/<int:customer_id>/orders")
 @staff_required()
 def customer_orders(customer_id: int):
-    """The panel's shop orders again (htmx polls it while the ticket is open)."""
+    """The panel's shop orders again (htmx polls it while the ticket is open; ``order``: the ticket's)."""
     customer = db.get_or_404(Customer, customer_id)
-    return render_template("integrations/_shop_orders.html", customer=customer)
-
-
-@bp.app_template_global()
-def shop_orders(customer) -> list:
-    """For ``templates/integrations/_shop_orders.html`` in the customer panel."""
-    from helpdesk.integrations.panel import shop_orders_for
-
-    return shop_orders_for(customer)
-
-
-@bp.app_template_global()
-def orders_to_pick(customer) -> list:
-    """For ``templates/integrations/_my_orders.html`` in the portal's case form."""
-    from helpdesk.integrations.panel import orders_to_pick as choices
-
-    return choices(customer)
-
-
-@bp.app_template_global("platform_label")
-def _platform_label(code: str) -> str:
-    from helpdesk.integrations.panel import platform_label
-
-    return platform_label(code)
+    ticket_order_id = request.args.get("order", type=int)
+    return render_template(
+        "integrations/_shop_orders.html", customer=customer, ticket_order_id=ticket_order_id
+    )

@@ -119,10 +119,12 @@ def record_from(
         vat=money(order["vat"]) if order.get("vat") is not None else None,
         payment_method=payment_method_code(method.get("code")),
         payment_label=method.get("name") or None,
+        payment_status=str(order.get("payment_status") or "").strip().lower() or None,
         shipping_company=shipping.get("courier") or shipping.get("name") or None,
         tracking_number=tracking.get("number") or shipping.get("waybill_tracking_id") or None,
         tracking_url=tracking.get("url") or None,
         dashboard_url=template.format(id=order["id"]),
+        customer_url=order.get("order_url") or None,
         items=items,
         ordered_at=parse_time(order.get("created_at"), default_tz=ZID_TIME),
         updated_at=when or parse_time(order.get("updated_at"), default_tz=ZID_TIME),
@@ -197,12 +199,29 @@ def open_session(connection: ShopConnection, **options) -> client.ApiSession:
 
 
 def orders_page(session: client.ApiSession, page: int, since: str | None) -> tuple[list[dict], bool]:
-    params: dict = {"page": page, "per_page": PAGE_SIZE}
+    """One page of the manager API's orders (https://docs.zid.sa/list-of-orders: ``per_page`` at most
+    100, ``payload_type=default`` to include the products, ``date_from`` like
+    ``2020-01-01T00:00:00.000+0000``), and whether more pages follow."""
+    params: dict = {"page": page, "per_page": PAGE_SIZE, "payload_type": "default"}
     if since:
-        params["date_from"] = since
+        params["date_from"] = f"{since}T00:00:00.000+0300" if len(since) == 10 else since
     answer = session.get_json("/managers/store/orders", params)
     orders = list(answer.get("orders") or [])
     total = answer.get("total_order_count")
     if total is not None:
         return orders, page * PAGE_SIZE < int(total)
-    return orders, len(orders) == PAGE_SIZE
+    return orders, len(orders) == PAGE_SIZE  # a full page: there may be more
+
+
+def customers_page(session: client.ApiSession, page: int) -> tuple[list[tuple], bool]:
+    """One page of the store's customers as (email, E.164 phone, name), and whether to ask for the next:
+    ``GET /v1/managers/store/customers`` answers ``{"customers": [...]}`` (the customer object of
+    https://docs.zid.sa/get-customer-by-id). Its page size limit is not documented, so the sync asks
+    until a page comes back empty."""
+    answer = session.get_json("/managers/store/customers", {"page": page, "per_page": PAGE_SIZE})
+    rows = [
+        (c.get("email") or None, e164(c.get("mobile")), c.get("name") or None)
+        for c in answer.get("customers") or []
+        if isinstance(c, Mapping)
+    ]
+    return rows, bool(rows)

@@ -10,7 +10,7 @@ filled in or removed: the customer must never read "your order is — with —".
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from babel.lists import format_list
 from flask_babel import force_locale, get_locale
@@ -39,6 +39,19 @@ PLACEHOLDERS = {
     "agent_name": _l("your name"),
 }
 
+# A feature's own placeholders (the shop platforms' payment and shipment, for one): a function giving
+# their values for a ticket in a language, None where the ticket has none. See ``register_placeholders``.
+PlaceholderSource = Callable[[Ticket, "str | None"], dict[str, "str | None"]]
+_SOURCES: list[PlaceholderSource] = []
+
+
+def register_placeholders(labels: dict[str, object], source: PlaceholderSource) -> None:
+    """Add a feature's placeholders: their labels (shown in the macro editor) and their values.
+    Registering the same source again changes nothing."""
+    PLACEHOLDERS.update(labels)
+    if source not in _SOURCES:
+        _SOURCES.append(source)
+
 
 class InvalidMacro(DomainError):
     pass
@@ -62,7 +75,7 @@ def placeholder_values(ticket: Ticket, agent: StaffUser, locale: str | None = No
     the ticket has none."""
     order = ticket.order
     name = ticket.customer.name or ""
-    return {
+    values: dict[str, str | None] = {
         "customer_name": name or None,
         "customer_first_name": (name.split()[0] if name.split() else name) or None,
         "ticket_number": ticket.number,
@@ -73,6 +86,9 @@ def placeholder_values(ticket: Ticket, agent: StaffUser, locale: str | None = No
         "tracking_number": (order.tracking_number or None) if order else None,
         "agent_name": agent.name or None,
     }
+    for source in _SOURCES:
+        values |= source(ticket, locale)
+    return values
 
 
 def render_macro(macro: Macro, ticket: Ticket, agent: StaffUser) -> str:

@@ -12,7 +12,13 @@ from dataclasses import dataclass, field
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from tests.integrations.payloads import salla_order, zid_order
+from tests.integrations.payloads import (
+    salla_order,
+    zid_customer,
+    zid_customers_page,
+    zid_order,
+    zid_orders_page,
+)
 
 
 @dataclass
@@ -26,6 +32,8 @@ class PeerState:
     expire_tokens_on_call: set[int] = field(default_factory=set)  # tokens stop working at this call
     down_from_page: int | None = None
     list_calls: int = 0
+    zid_counts_orders: bool = True  # whether the order list carries ``total_order_count``
+    zid_queries: list[dict] = field(default_factory=list)
 
 
 class Peer:
@@ -102,10 +110,12 @@ class Peer:
             )
         if path == "/v1/managers/account/profile":
             return self._json({"user": {"store": {"id": 251073, "title": "Osama's Store"}}})
-        if path == "/v1/managers/store/orders":
+        if path in ("/v1/managers/store/orders", "/v1/managers/store/customers"):
             if request.headers.get("Authorization") != "Bearer zid-app-auth":
                 return self._json({"message": "unauthenticated"}, 401)
-            return self._orders(request, "X-Manager-Token", lambda page, size: self._zid_page(page, size))
+            page_of = self._zid_page if path.endswith("/orders") else self._zid_customers
+            self.state.zid_queries.append(dict(request.args))
+            return self._orders(request, "X-Manager-Token", page_of)
         return self._json({"error": "not found"}, 404)
 
     def _orders(self, request: Request, auth: str, page_of) -> Response:
@@ -173,4 +183,20 @@ class Peer:
             }
             for i in range((page - 1) * size, min(page * size, total))
         ]
-        return {"status": "object", "orders": rows, "total_order_count": total}
+        return zid_orders_page(rows, total if self.state.zid_counts_orders else None)
+
+    def _zid_customers(self, page: int, size: int) -> dict:
+        """The store's customers: 0-39 are the orders' customers (same email, the phone written
+        another way), 40-49 too but under another email (same phone), 50 on never ordered. Pages
+        hold at most 50 (the docs state no limit); past the last page, an empty list."""
+        size = min(size, 50)
+        rows = [
+            zid_customer(
+                3000 + i,
+                name=f"Customer {i}",
+                email=f"c{i}@example.com" if i < 40 else f"other{i}@example.com",
+                mobile=f"9665{i:08d}",
+            )
+            for i in range((page - 1) * size, min(page * size, self.state.customers))
+        ]
+        return zid_customers_page(rows)

@@ -66,3 +66,51 @@ def test_the_portal_case_form_offers_the_customers_own_orders(app, client, shops
     login(customer)
     page = client.get("/portal/cases/new").get_data(as_text=True)
     assert 'list="my-orders"' in page and '<option value="70034">' in page
+
+
+def test_a_platform_order_is_listed_once_and_other_orders_stay_in_the_plain_list(
+    app, client, shops, login_as
+):
+    """Issue 22's bug: the plain order list read every row of ``orders``, the platform ones too, and
+    the shop orders section listed them again."""
+    from decimal import Decimal
+
+    salla_post(client, salla_webhook("order.created", salla_order(35)))
+    inbox.map_shop_webhooks(app)
+    order = db.session.scalar(select(Order))
+    local = Order(
+        customer=order.customer,
+        source="csv",
+        external_id="9",
+        number="SO-9",
+        status="delivered",
+        total=Decimal(5),
+    )
+    db.session.add(local)
+    db.session.commit()
+    ticket = make_ticket(customer=order.customer, order=order)
+    login_as("agent")
+    page = client.get(f"/agent/tickets/{ticket.number}", headers={"Accept-Language": "en"}).get_data(
+        as_text=True
+    )
+    assert page.count('<strong><bdi dir="ltr">70035</bdi></strong>') == 1
+    assert page.count('<strong><bdi dir="ltr">SO-9</bdi></strong>') == 1
+    start = page.index('<li class="order shop-order')
+    shop_item = page[start : page.index("</li>", start)]
+    assert "is-ticket-order" in shop_item and "This ticket" in shop_item
+    # The figures still count both orders.
+    panel = page[page.index('id="customer-panel-title"') :]
+    assert "<dt>Orders</dt><dd>2</dd>" in panel
+
+
+def test_the_shop_template_helpers_are_app_level_globals(app):
+    """Registered in ``helpdesk.app._register_template_helpers``, not by the integrations blueprint."""
+    import inspect
+
+    from helpdesk.integrations import panel, views
+
+    helpers = app.jinja_env.globals
+    assert helpers["shop_orders"] is panel.shop_orders_for
+    assert helpers["orders_to_pick"] is panel.orders_to_pick
+    assert helpers["platform_label"] is panel.platform_label
+    assert "app_template_global" not in inspect.getsource(views)

@@ -213,3 +213,13 @@ def test_connecting_while_the_platform_is_down_says_so(app, client, shops, login
     answer = client.get(f"/integrations/salla/callback?code=c0de&state={query['state'][0]}")
     assert answer.status_code == 400
     assert _count(ShopConnection) == 0
+
+
+def test_a_zone_less_webhook_time_as_salla_documents_it_is_saudi_time():
+    from datetime import UTC, datetime
+
+    from helpdesk.integrations import salla
+
+    # https://docs.salla.dev/421118m0: "created_at": "2021-10-05 16:41:07"
+    _event, store, when = salla.envelope({"event": "x", "merchant": 1, "created_at": "2021-10-05 16:41:07"})
+    assert store == "1" and when == datetime(2021, 10, 5, 13, 41, 7, tzinfo=UTC)

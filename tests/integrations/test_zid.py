@@ -108,3 +108,54 @@ def test_admin_sees_the_connections_page(app, client, shops, login):
     page = client.get("/integrations")
     assert page.status_code == 200
     assert "/integrations/salla/connect" in page.get_data(as_text=True)
+
+
+def _connected_zid(client, login) -> ShopConnection:
+    login(make_staff(Role.ADMIN))
+    query = parse_qs(urlparse(client.get("/integrations/zid/connect").headers["Location"]).query)
+    client.get(f"/integrations/zid/callback?code=abc&state={query['state'][0]}")
+    return db.session.scalar(select(ShopConnection))
+
+
+def test_sync_pages_through_the_stores_customers_matching_by_email_then_phone(app, client, shops, login):
+    from helpdesk.customers.models import Customer, CustomerEmail
+
+    connection = _connected_zid(client, login)
+    shops.state.orders = 100  # their customers: c0…c49, phones +9665000000NN
+    result = sync_store(connection, "2026-01-01", sleep=lambda s: None)
+    assert result.customers == 80
+    # 0-39 matched by email, 40-49 by phone (their new email added), 50-79 created.
+    assert _count(Customer) == 80
+    by_phone = db.session.scalar(select(Customer).where(Customer.phone == "+966500000045"))
+    assert {e.email for e in by_phone.emails} == {"c45@example.com", "other45@example.com"}
+    newcomer = db.session.scalar(
+        select(Customer).join(CustomerEmail).where(CustomerEmail.email == "other70@example.com")
+    )
+    assert newcomer.name == "Customer 70" and newcomer.phone == "+966500000070"
+    # The documented list queries: orders with their products and the ISO date, customers page by page
+    # until an empty page (the peer caps pages at 50: 50, 30, then none).
+    orders_query = shops.state.zid_queries[0]
+    assert orders_query["payload_type"] == "default"
+    assert orders_query["date_from"] == "2026-01-01T00:00:00.000+0300"
+    assert [q["page"] for q in shops.state.zid_queries if "payload_type" not in q] == ["1", "2", "3"]
+    # A second run matches everyone again and creates nobody.
+    sync_store(connection, None, sleep=lambda s: None)
+    assert _count(Customer) == 80
+
+
+def test_sync_without_an_order_count_stops_after_a_short_page(app, client, shops, login):
+    connection = _connected_zid(client, login)
+    shops.state.orders = 150
+    shops.state.zid_counts_orders = False
+    result = sync_store(connection, None, sleep=lambda s: None)
+    assert result.orders == 150 and result.pages == 2
+
+
+def test_zid_sync_command_brings_orders_and_customers(app, client, shops, login):
+    _connected_zid(client, login)
+    db.session.commit()
+    shops.state.orders = 20
+    result = app.test_cli_runner().invoke(args=["zid", "sync", "--since", "2026-01-01"])
+    assert result.exit_code == 0, result.output
+    assert "20 orders from page 1" in result.output and "80 customers matched or added" in result.output
+    assert _count(Order) == 20
