@@ -1,9 +1,11 @@
 """Zid: OAuth 2 code flow (two tokens: ``Authorization`` for the app, ``X-Manager-Token`` for the
 store), webhooks, and Zid's order payloads mapped to ours.
 
-Zid does not sign webhook bodies. Its documented protection is HTTP Basic authentication: a
-``username`` and ``password`` given when the webhook is created, sent back in the ``Authorization``
-header of every delivery. We require it (the password is ``HELPDESK_ZID_WEBHOOK_SECRET``).
+Zid does not sign webhook bodies, and its *Create a Webhook* page documents no credentials either
+(``event``, ``target_url``, ``original_id``, ``subscriber``, ``conditions``). So a delivery must
+carry ``HELPDESK_ZID_WEBHOOK_SECRET`` one of two ways: in the ``target_url`` we register
+(``?token=SECRET``, which any sender of that URL repeats), or as the password of HTTP Basic
+credentials, for set-ups where Zid sends them back.
 
 Documented shapes relied on (fixtures in ``tests/integrations/payloads.py``):
 - OAuth: https://docs.zid.sa/authorization — ``POST https://oauth.zid.sa/oauth/token`` answers
@@ -61,11 +63,16 @@ def _config(name: str) -> str:
     return current_app.config.get(f"ZID_{name}") or ""
 
 
-def verify(headers: Mapping[str, str], body: bytes) -> bool:
-    """The delivery carries the Basic credentials we gave Zid when creating the webhook."""
+def verify(headers: Mapping[str, str], body: bytes, args: Mapping[str, str] | None = None) -> bool:
+    """The delivery carries the shared secret: the registered URL's ``token``, or Basic credentials."""
     secret = _config("WEBHOOK_SECRET")
+    if not secret:
+        return False
+    token = (args or {}).get("token")
+    if token:
+        return hmac.compare_digest(token.encode(), secret.encode())
     given = headers.get("Authorization") or ""
-    if not secret or not given.lower().startswith("basic "):
+    if not given.lower().startswith("basic "):
         return False
     try:
         decoded = base64.b64decode(given[6:].strip(), validate=True).decode()

@@ -52,6 +52,16 @@ def test_webhook_without_the_shared_credentials_is_refused_and_not_stored(app, c
     assert _count(ShopWebhook) == 0
 
 
+def test_the_secret_in_the_registered_url_authenticates_a_delivery(app, client, shops):
+    body = json.dumps(zid_order(), ensure_ascii=False).encode()
+    headers = {"Content-Type": "application/json"}
+    url = "/integrations/zid/webhook?event=order.create&token="
+    assert client.post(url + "guessed", data=body, headers=headers).status_code == 401
+    assert _count(ShopWebhook) == 0
+    assert client.post(url + ZID_SECRET, data=body, headers=headers).status_code == 200
+    assert _count(ShopWebhook) == 1
+
+
 def test_status_updates_apply_in_time_order_whatever_the_delivery_order(app, client, shops):
     delivered = zid_order(code="delivered", name="تم التوصيل", updated_at="2026-12-01 15:00:00")
     preparing = zid_order(code="preparing", name="جاري التجهيز", updated_at="2026-12-01 11:00:00")
