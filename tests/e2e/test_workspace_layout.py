@@ -100,6 +100,36 @@ def test_queue_on_a_phone_shows_tickets_first_with_views_and_filters_behind_a_to
 
 
 @pytest.mark.parametrize("locale", ["ar", "en"])
+def test_queue_views_and_filters_start_collapsed_on_a_phone_without_javascript(new_page, locale):
+    """Closed in the HTML itself: no script has to run for a phone to show the tickets first, and the
+    native disclosure opens them; a laptop without JavaScript still shows views and filters."""
+    page = new_page(locale, viewport=PHONE, javascript=False)
+    sign_in(page, "agent1@demo.test", staff=True)
+    use_language(page, locale)
+    page.goto("/agent?view=open")
+    assert page.locator(".queue-options").get_attribute("open") is None
+    expect(page.locator("#queue-filters select[name=status]")).to_be_hidden()
+    expect(page.locator("#view-list")).to_be_hidden()
+    assert box(page, ".ticket-row")["y"] + 40 < PHONE["height"], "the first ticket is not on the first screen"
+    page.locator(".queue-options > summary").click()
+    expect(page.locator("#queue-filters select[name=status]")).to_be_visible()
+    page.locator("#queue-filters select[name=status]").select_option("pending")
+    page.locator("#queue-filters button[type=submit]").click()  # a plain GET form: works without scripts
+    page.wait_for_url("**status=pending**")
+    page.locator(".views-disclosure > summary").click()
+    expect(page.locator("#view-list a[href$='view=unassigned']")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+    laptop = new_page(locale, viewport=LAPTOP, javascript=False)
+    sign_in(laptop, "agent1@demo.test", staff=True)
+    use_language(laptop, locale)
+    laptop.goto("/agent?view=open")
+    expect(laptop.locator("#view-list")).to_be_visible()
+    expect(laptop.locator("#queue-filters select[name=status]")).to_be_visible()
+    expect(laptop.locator(".queue-options > summary")).to_be_hidden()
+
+
+@pytest.mark.parametrize("locale", ["ar", "en"])
 def test_case_form_suggestions_appear_above_send_on_a_phone(new_page, locale, live_server):
     page = new_page(locale, viewport=PHONE)
     sign_in(page, "customer1@demo.test", staff=False)
