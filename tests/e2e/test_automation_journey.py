@@ -174,3 +174,20 @@ def test_a_supervisor_builds_both_rules_with_the_pickers_and_watches_them_act(ne
         "set status to Closed"
     )
     expect(page.locator("#reply-form")).to_have_count(0)  # closed: no more replies here
+
+
+@pytest.mark.parametrize("locale", ["ar", "en"])
+def test_without_javascript_the_editor_shows_the_chosen_rows_pickers(new_page, locale):
+    page = new_page(locale, javascript=False)
+    sign_in(page, "supervisor@demo.test", staff=True)
+    use_language(page, locale)
+    page.goto("/admin/automations/new?kind=automation")
+    page.select_option("#all-0-condition", "status:is")
+    page.select_option("#all-1-condition", "hours_since_status_set:at_least")
+    page.select_option("#action-0-type", "set_status")
+    page.click("button[name=refresh]")  # before the rule has a name: nothing is checked or saved yet
+    expect(page.locator("#all-0-picker input[type=checkbox][value=pending]")).to_be_visible()
+    expect(page.locator("#all-1-value[type=number]")).to_be_visible()
+    expect(page.locator("#all-1-unit option[value=business]")).to_have_count(1)
+    expect(page.locator("#action-0-value option[value=closed]")).to_have_count(1)
+    expect(page.locator("#all-1-condition")).to_have_value("hours_since_status_set:at_least")
