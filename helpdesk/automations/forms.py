@@ -1,15 +1,19 @@
 """The rule editor's form: fixed rows of (condition, value) and (action, value) that work without
-JavaScript, read into and out of the stored JSON. Values are typed as people know them (queue short
-names, agent emails, codes separated by commas); ids stay inside."""
+JavaScript, read into and out of the stored JSON. Each condition or action shows the value picker a
+supervisor knows (ticked statuses, a queue or an agent by name, a tag with suggestions, a number of
+hours in calendar or business hours); the stored ids and codes stay inside."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -17,23 +21,13 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from helpdesk.auth.models import StaffUser
 from helpdesk.automations.conditions import FIELDS, TIME_FIELDS
 from helpdesk.automations.models import TriggerEvent
+from helpdesk.customers.labels import ORDER_STATUS_LABELS, TIER_LABELS
 from helpdesk.extensions import db
-from helpdesk.tickets.models import Queue
+from helpdesk.tickets.labels import CHANNEL_LABELS, PRIORITY_LABELS, STATUS_LABELS
+from helpdesk.tickets.models import Queue, Tag
 
 ALL_ROWS, ANY_ROWS, ACTION_ROWS = 6, 4, 5
-# Conditions whose value is typed as a list separated by commas.
-LISTED = (
-    "subject",
-    "body",
-    "text",
-    "channel",
-    "status",
-    "priority",
-    "customer_tier",
-    "email_domain",
-    "language",
-    "order_status",
-)
+ROW_NAME = re.compile(r"(all|any)-[0-9]{1,2}|action-[0-9]{1,2}")
 
 FIELD_LABELS = {
     "channel": _l("Channel"),
@@ -61,20 +55,15 @@ OP_LABELS = {
     "is_not": _l("is not"),
     "has": _l("has"),
     "lacks": _l("lacks"),
-    "none": _l("is nobody"),
-    "someone": _l("is someone"),
     "contains": _l("contains"),
     "not_contains": _l("does not contain"),
-    "due_soon": _l("is due soon"),
-    "breached": _l("is breached"),
-    "at_least": _l("at least (calendar hours)"),
-    "at_least_business": _l("at least (business hours)"),
+    "at_least": _l("at least"),
 }
 ACTION_LABELS = {
     "set_status": _l("Set status"),
     "set_priority": _l("Set priority"),
     "set_queue": _l("Move to queue"),
-    "assign": _l("Assign to (agent email, round_robin or none)"),
+    "assign": _l("Assign to"),
     "add_tags": _l("Add tags"),
     "remove_tags": _l("Remove tags"),
     "add_note": _l("Add an internal note"),
@@ -88,18 +77,57 @@ EVENT_LABELS = {
     TriggerEvent.CUSTOMER_MESSAGE: _l("The customer writes"),
     TriggerEvent.AGENT_MESSAGE: _l("An agent replies or adds a note"),
 }
+SLA_LABELS = {"due_soon": _l("due soon"), "breached": _l("breached")}
+UNIT_LABELS = {"calendar": _l("calendar hours"), "business": _l("business hours (the queue's calendar)")}
+LANGUAGE_NAMES = [("ar", "العربية"), ("en", "English")]  # each in its own language, as pickers show them
+STAFF_LABELS = {"assignee": _l("the assignee"), "supervisor": _l("the queue's supervisor")}
+
+# The operators the editor offers, per field: the assignee's "nobody" / "someone" and the SLA's
+# "due soon" / "breached" are values of one "is", the time unit a value of "at least".
+EDITOR_OPS = {
+    **{name: ops for name, ops in FIELDS.items() if name not in ("assignee", "sla", *TIME_FIELDS)},
+    "assignee": ("is", "is_not"),
+    "sla": ("is",),
+    **{name: ("at_least",) for name in TIME_FIELDS},
+}
+# The value picker of each condition field and action: "ticks" (several codes), "select" (one),
+# "tag", "text", "note", "hours", or None (no value).
+CONDITION_PICKERS = {
+    **dict.fromkeys(("channel", "queue", "status", "priority", "customer_tier", "language"), "ticks"),
+    "order_status": "ticks",
+    "email_domain": "text",
+    "tags": "tag",
+    "assignee": "select",
+    "subject": "text",
+    "body": "text",
+    "text": "text",
+    "sla": "select",
+    **dict.fromkeys(TIME_FIELDS, "hours"),
+}
+ACTION_PICKERS = {
+    "set_status": "select",
+    "set_priority": "select",
+    "set_queue": "select",
+    "assign": "select",
+    "add_tags": "tag",
+    "remove_tags": "tag",
+    "add_note": "note",
+    "email_customer": None,
+    "email_staff": "select",
+    "webhook": None,
+}
 
 
 def condition_choices() -> list[tuple[str, str]]:
-    choices = [("", "—")]
-    for name, ops in FIELDS.items():
-        for op in ops:
-            choices.append((f"{name}:{op}", f"{FIELD_LABELS[name]} {OP_LABELS[op]}"))
-            if op == "at_least":
-                choices.append(
-                    (f"{name}:at_least_business", f"{FIELD_LABELS[name]} {OP_LABELS['at_least_business']}")
-                )
-    return choices
+    return [("", "—")] + [
+        (f"{name}:{op}", f"{FIELD_LABELS[name]} {OP_LABELS[op]}")
+        for name, ops in EDITOR_OPS.items()
+        for op in ops
+    ]
+
+
+def action_choices() -> list[tuple[str, str]]:
+    return [("", "—"), *ACTION_LABELS.items()]
 
 
 class RuleForm(FlaskForm):
@@ -124,62 +152,176 @@ class ControlForm(FlaskForm):
     direction = SelectField(choices=[("up", "up"), ("down", "down")], validate_choice=False)
 
 
+@dataclass
+class Picker:
+    """The value field of one row: its kind (see ``CONDITION_PICKERS``) and, for ticks and selects,
+    the (value, label) options."""
+
+    kind: str | None
+    options: list[tuple[str, str]]
+
+
+class EditorChoices:
+    """What the pickers offer, read once per page: queues, active agents by name, existing tags."""
+
+    def __init__(self, language: str) -> None:
+        queues = db.session.scalars(select(Queue).order_by(Queue.id)).all()
+        self.queues = [(str(q.id), q.name_for(language)) for q in queues]
+        agents = db.session.execute(
+            select(StaffUser.id, StaffUser.name).where(StaffUser.is_active).order_by(StaffUser.name)
+        ).all()
+        self.agents = [(str(i), name) for i, name in agents]
+        self.tags = list(db.session.scalars(select(Tag.name).order_by(Tag.name)))
+
+    def picker(self, choice: str, *, action: bool = False, values: list[str] = ()) -> Picker:
+        """The picker for a chosen condition (``field:op``) or action; stored values not among the
+        options (an order status a shop invented) are kept as options, so a save never drops them."""
+        name, _sep, op = choice.partition(":")
+        kind = (ACTION_PICKERS if action else CONDITION_PICKERS).get(name)
+        options = [(str(v), str(label)) for v, label in self._options(name, op, action)]
+        if kind == "ticks":
+            known = {v for v, _label in options}
+            options += [(v, v) for v in values if v and v not in known]
+        return Picker(kind, options)
+
+    def _options(self, name: str, op: str, action: bool) -> list[tuple[Any, Any]]:
+        codes = {
+            "status": STATUS_LABELS,
+            "set_status": STATUS_LABELS,
+            "priority": PRIORITY_LABELS,
+            "set_priority": PRIORITY_LABELS,
+            "channel": CHANNEL_LABELS,
+            "customer_tier": TIER_LABELS,
+            "sla": SLA_LABELS,
+            "email_staff": STAFF_LABELS,
+        }
+        if name in codes:
+            return [(getattr(code, "value", code), label) for code, label in codes[name].items()]
+        if name == "order_status":
+            return [(code, label) for code, label in ORDER_STATUS_LABELS.items() if code != "canceled"]
+        if name == "language":
+            return LANGUAGE_NAMES
+        if name in ("queue", "set_queue"):
+            return self.queues
+        if name == "assign":
+            return [
+                ("round_robin", _l("round robin (the queue's next agent)")),
+                ("none", _l("nobody")),
+                *self.agents,
+            ]
+        if name == "assignee" and op == "is":
+            return [("none", _l("nobody (unassigned)")), ("someone", _l("someone (any agent)")), *self.agents]
+        if name == "assignee":
+            return self.agents
+        if name in TIME_FIELDS and not action:
+            return list(UNIT_LABELS.items())
+        return []
+
+
 def _split(text: str) -> list[str]:
     return [p.strip() for p in str(text or "").replace("،", ",").split(",") if p.strip()]
 
 
-def _queue_ids(slugs: list[str]) -> list[Any]:
-    found = dict(db.session.execute(select(Queue.slug, Queue.id).where(Queue.slug.in_(slugs))).all())
-    return [found.get(s, s) for s in slugs]  # an unknown short name stays as typed: refused by the service
+def _values(form: Mapping, row: str) -> list[str]:
+    """A row's values: ticked boxes, or one field (a text with commas is several values)."""
+    found = form.getlist(f"{row}-value") if hasattr(form, "getlist") else [form.get(f"{row}-value") or ""]
+    return [v for text in found for v in _split(text)]
 
 
-def _staff_id(email: str) -> Any:
-    agent = db.session.scalar(select(StaffUser.id).where(StaffUser.email == email.strip().lower()))
-    return agent if agent is not None else email
+def _queue_id(value: str) -> Any:
+    """A queue's id (its short name is accepted too); anything unknown stays as given, for the service
+    to refuse with a message."""
+    if value.isdigit():
+        return int(value)
+    found = db.session.scalar(select(Queue.id).where(Queue.slug == value))
+    return found if found is not None else value
 
 
-def read_conditions(form: Mapping[str, str]) -> dict:
-    """The condition rows of the submitted form as stored conditions."""
+def _staff_id(value: str) -> Any:
+    if value.isdigit():
+        return int(value)
+    found = db.session.scalar(select(StaffUser.id).where(StaffUser.email == value.strip().lower()))
+    return found if found is not None else value
+
+
+CHOOSE = _l("Choose a value.")
+TICK = _l("Tick at least one.")
+WRITE = _l("Write at least one word or phrase; separate several with commas.")
+TAG = _l("Give a tag.")
+HOURS = _l("Give a number of hours greater than 0.")
+
+
+def read_conditions(form: Mapping, errors: dict[str, str] | None = None) -> dict:
+    """The condition rows of the submitted form as stored conditions; a row whose value is missing is
+    left out and named in ``errors`` (row → message)."""
+    errors = {} if errors is None else errors
     conditions: dict[str, list] = {"all": [], "any": []}
-    for group, rows in (("all", ALL_ROWS), ("any", ANY_ROWS)):
-        for n in range(rows):
-            chosen = form.get(f"{group}-{n}-condition") or ""
-            if ":" not in chosen:
+    for group, count in (("all", ALL_ROWS), ("any", ANY_ROWS)):
+        for n in range(count):
+            row = f"{group}-{n}"
+            name, _sep, op = (form.get(f"{row}-condition") or "").partition(":")
+            if name not in FIELDS:
                 continue
-            name, op = chosen.split(":", 1)
-            text = form.get(f"{group}-{n}-value") or ""
-            value: Any = text.strip()
-            if name in TIME_FIELDS:
-                value = {"hours": text.strip(), "business": op == "at_least_business"}
-                op = "at_least"
-            elif name == "queue":
-                value = _queue_ids(_split(text))
-            elif name == "assignee":
-                value = _staff_id(text) if op in ("is", "is_not") else None
-            elif name in (
-                "subject",
-                "body",
-                "text",
-                "channel",
-                "status",
-                "priority",
-                "customer_tier",
-            ) or name in ("email_domain", "language", "order_status"):
-                value = _split(text)
-            conditions[group].append({"field": name, "op": op, "value": value})
+            condition = _read_condition(form, row, name, op, errors)
+            if condition is not None:
+                conditions[group].append(condition)
     return conditions
 
 
-def read_actions(form: Mapping[str, str]) -> list[dict]:
+def _read_condition(form: Mapping, row: str, name: str, op: str, errors: dict[str, str]) -> dict | None:
+    values = _values(form, row)
+    first = values[0] if values else ""
+    if name in TIME_FIELDS:
+        try:
+            hours = float(first)
+        except ValueError:
+            hours = 0
+        if not hours > 0:
+            errors[row] = str(HOURS)
+            return None
+        business = form.get(f"{row}-unit") == "business" or op == "at_least_business"
+        return {"field": name, "op": "at_least", "value": {"hours": hours, "business": business}}
+    if name == "sla":  # the state is the operator
+        op = first if op == "is" else op
+        return {"field": name, "op": op, "value": None}
+    if name == "assignee":
+        if op == "is" and first in ("none", "someone"):
+            return {"field": name, "op": first, "value": None}
+        if op in ("none", "someone"):
+            return {"field": name, "op": op, "value": None}
+        if not first:
+            errors[row] = str(CHOOSE)
+            return None
+        return {"field": name, "op": op, "value": _staff_id(first)}
+    if not values:
+        picker = CONDITION_PICKERS.get(name)
+        errors[row] = str({"ticks": TICK, "tag": TAG}.get(picker, WRITE))
+        return None
+    if name == "tags":
+        return {"field": name, "op": op, "value": first}
+    if name == "queue":
+        values = [_queue_id(v) for v in values]
+    return {"field": name, "op": op, "value": values}
+
+
+def read_actions(form: Mapping, errors: dict[str, str] | None = None) -> list[dict]:
+    errors = {} if errors is None else errors
     actions = []
     for n in range(ACTION_ROWS):
-        kind = form.get(f"action-{n}-type") or ""
+        row = f"action-{n}"
+        kind = form.get(f"{row}-type") or ""
         if not kind:
             continue
-        text = (form.get(f"action-{n}-value") or "").strip()
+        text = (form.get(f"{row}-value") or "").strip()
+        picker = ACTION_PICKERS.get(kind, "text")
         value: Any = text
+        if picker and not text:
+            errors[row] = str(
+                {"tag": TAG, "note": _l("Write the text of the internal note.")}.get(picker, CHOOSE)
+            )
+            continue
         if kind == "set_queue":
-            value = _queue_ids([text])[0] if text else None
+            value = _queue_id(text)
         elif kind == "assign":
             value = text if text in ("round_robin", "none") else _staff_id(text)
         elif kind in ("add_tags", "remove_tags"):
@@ -192,35 +334,30 @@ def read_actions(form: Mapping[str, str]) -> list[dict]:
     return actions
 
 
-def rows_of(conditions: dict, actions: list[dict]) -> dict[str, str]:
+def rows_of(conditions: dict, actions: list[dict]) -> MultiDict:
     """The form's row values for a stored rule (the reverse of ``read_conditions`` / ``read_actions``)."""
-    queues = dict(db.session.execute(select(Queue.id, Queue.slug)).all())
-    staff = dict(db.session.execute(select(StaffUser.id, StaffUser.email)).all())
-    rows: dict[str, str] = {}
+    rows: MultiDict = MultiDict()
     for group in ("all", "any"):
         for n, c in enumerate(conditions.get(group) or []):
-            name, op, value = c["field"], c["op"], c.get("value")
+            row, name, op, value = f"{group}-{n}", c["field"], c["op"], c.get("value")
+            values: list[str]
             if name in TIME_FIELDS:
-                op = "at_least_business" if value.get("business") else "at_least"
-                text = f"{value['hours']:g}"
-            elif name == "queue":
-                text = ", ".join(queues.get(v, str(v)) for v in value)
-            elif name == "assignee":
-                text = staff.get(value, "") if op in ("is", "is_not") else ""
+                values = [f"{value['hours']:g}"]
+                rows[f"{row}-unit"] = "business" if value.get("business") else "calendar"
+            elif name == "sla" or (name == "assignee" and op in ("none", "someone")):
+                op, values = "is", [op]  # the editor shows these states as values of "is"
+            elif name in ("subject", "body", "text", "email_domain"):
+                values = [", ".join(str(v) for v in value or [])]
             elif isinstance(value, list):
-                text = ", ".join(str(v) for v in value)
+                values = [str(v) for v in value]
             else:
-                text = str(value or "")
-            rows[f"{group}-{n}-condition"] = f"{name}:{op}"
-            rows[f"{group}-{n}-value"] = text
+                values = [str(value if value is not None else "")]
+            rows[f"{row}-condition"] = f"{name}:{op}"
+            rows.setlist(f"{row}-value", values)
     for n, a in enumerate(actions):
         kind, value = a["type"], a.get("value")
-        if kind == "set_queue":
-            text = queues.get(value, "") if value else ""
-        elif kind == "assign":
-            text = value if value in ("round_robin", "none") else staff.get(value, "")
-        elif isinstance(value, list):
-            text = ", ".join(value)
+        if isinstance(value, list):
+            text = ", ".join(str(v) for v in value)
         elif isinstance(value, dict) or value is None:
             text = ""
         else:

@@ -7,17 +7,20 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.datastructures import MultiDict
 
 from helpdesk.auth.models import Role
 from helpdesk.auth.permissions import staff_required
 from helpdesk.automations import service
 from helpdesk.automations.forms import (
-    ACTION_LABELS,
     ACTION_ROWS,
     ALL_ROWS,
     ANY_ROWS,
+    ROW_NAME,
     ControlForm,
+    EditorChoices,
     RuleForm,
+    action_choices,
     condition_choices,
     email_template,
     read_actions,
@@ -26,6 +29,7 @@ from helpdesk.automations.forms import (
 )
 from helpdesk.automations.models import AutomationRule, RuleKind
 from helpdesk.extensions import db
+from helpdesk.i18n import current_language
 from helpdesk.refusals import handle_refusals
 from helpdesk.transaction import unit_of_work
 
@@ -81,11 +85,18 @@ def _edit(rule: AutomationRule | None, kind: RuleKind):
         form = RuleForm()
     g.rule, g.kind, g.form = rule, kind, form
     if not form.is_submitted():
-        rows = rows_of(rule.conditions, rule.actions) if rule else {}
+        rows = rows_of(rule.conditions, rule.actions) if rule else MultiDict()
         return _render_editor(rule, kind, form, rows=rows)
+    if request.form.get("refresh"):  # without JavaScript: the value pickers of the chosen rows
+        return _render_editor(rule, kind, form, rows=request.form)
     if not form.validate():
         return _render_editor(rule, kind, form, rows=request.form, status=400)
-    conditions = read_conditions(request.form)
+    errors: dict[str, str] = {}
+    conditions = read_conditions(request.form, errors)
+    actions = read_actions(request.form, errors)
+    if errors:
+        flash(_("Some values are missing: see the messages beside them."), "error")
+        return _render_editor(rule, kind, form, rows=request.form, errors=errors, status=400)
     if request.form.get("dry_run"):
         matches = service.matching_tickets(conditions, kind)
         return _render_editor(rule, kind, form, rows=request.form, matches=matches)
@@ -97,7 +108,7 @@ def _edit(rule: AutomationRule | None, kind: RuleKind):
             kind=kind,
             events=form.events.data,
             conditions=conditions,
-            actions=read_actions(request.form),
+            actions=actions,
             is_active=form.is_active.data,
             once_per_ticket=form.once_per_ticket.data,
             ip=request.remote_addr,
@@ -106,7 +117,19 @@ def _edit(rule: AutomationRule | None, kind: RuleKind):
     return redirect(url_for("automations.rules"), 303)
 
 
-def _render_editor(rule, kind, form, *, rows, matches=None, status: int = 200):
+def _render_editor(rule, kind, form, *, rows, matches=None, errors=None, status: int = 200):
+    choices = EditorChoices(current_language())
+    pickers = {
+        f"{group}-{n}": choices.picker(
+            rows.get(f"{group}-{n}-condition", ""), values=rows.getlist(f"{group}-{n}-value")
+        )
+        for group, count in (("all", ALL_ROWS), ("any", ANY_ROWS))
+        for n in range(count)
+    }
+    pickers |= {
+        f"action-{n}": choices.picker(rows.get(f"action-{n}-type", ""), action=True)
+        for n in range(ACTION_ROWS)
+    }
     return render_template(
         "automations/rule.html",
         rule=rule,
@@ -114,12 +137,28 @@ def _render_editor(rule, kind, form, *, rows, matches=None, status: int = 200):
         form=form,
         rows=rows,
         matches=matches,
+        errors=errors or {},
+        pickers=pickers,
+        tags=choices.tags,
         condition_choices=condition_choices(),
-        action_choices=[("", "—"), *ACTION_LABELS.items()],
+        action_choices=action_choices(),
         all_rows=range(ALL_ROWS),
         any_rows=range(ANY_ROWS),
         action_rows=range(ACTION_ROWS),
     ), status
+
+
+@bp.get("/picker")
+@staff_required(Role.SUPERVISOR)
+def picker():
+    """The value picker of one row for the chosen condition or action (htmx swaps it in place)."""
+    row = request.args.get("row", "")
+    if not ROW_NAME.fullmatch(row):
+        abort(400, description=_("Unknown row of the rule editor."))
+    is_action = row.startswith("action-")
+    choice = request.args.get(f"{row}-type" if is_action else f"{row}-condition", "")
+    found = EditorChoices(current_language()).picker(choice, action=is_action)
+    return render_template("automations/_picker.html", row=row, picker=found, values=[], unit="", error="")
 
 
 def _checked_control() -> ControlForm:

@@ -211,5 +211,35 @@ def test_the_editor_shows_a_saved_rule_as_typed_within_a_query_budget(app, clien
     assert page.status_code == 200
     assert len(statements) <= 6, statements
     html = page.get_data(as_text=True)
-    assert 'value="استرجاع, return"' in html and 'value="returns"' in html
+    assert 'value="استرجاع, return"' in html
+    assert f'<option value="{returns.id}" selected>{returns.name_en}</option>' in html
     assert '<option value="text:contains" selected>' in html
+
+
+def test_the_built_in_reopen_is_listed_first_among_triggers_and_holds_with_every_rule_off(app, client, login):
+    """Reopening on a customer reply is part of the ticket core, not a rule: the list shows it as a
+    built-in row a supervisor cannot switch off, and it holds whatever the rules are."""
+    supervisor = make_staff(Role.SUPERVISOR, language="en")
+    rule = make_automation(name="Tag replies", actions=[{"type": "add_tags", "value": ["replied"]}])
+    service.set_active(rule, False, actor=None)
+    db.session.commit()
+    login(supervisor)
+    html = client.get("/admin/automations").get_data(as_text=True)
+    built_in = html.index('id="built-in-reopen"')
+    assert built_in < html.index("Tag replies") < html.index("<h2>Automations</h2>")
+    row = html[built_in : html.index("</tr>", built_in)]
+    assert "Reopen when the customer replies" in row and "Built in, always on" in row
+    assert "<form" not in row  # nothing to move, switch off or delete
+
+    customer = make_customer()
+    for status in (Status.PENDING, Status.SOLVED):
+        with unit_of_work():
+            ticket = tickets.open_ticket(customer=customer, subject="Size", body="Too small")
+            tickets.change_status(ticket, status, actor=supervisor)
+        with unit_of_work():
+            tickets.add_message(ticket, author=customer, body="Still too small")
+        assert ticket.status == Status.OPEN
+
+    client.submit("/language", {"language": "ar"})
+    arabic = client.get("/admin/automations").get_data(as_text=True)
+    assert "إعادة فتح التذكرة عند رد العميل" in arabic

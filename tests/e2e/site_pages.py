@@ -89,6 +89,7 @@ NOT_PAGES = {
     "integrations.connect",  # a redirect to the shop platform's consent page
     "integrations.callback",  # the platform's redirect back, with a one-time code
     "integrations.customer_orders",  # the panel's refreshing fragment (htmx)
+    "automations.picker",  # a rule row's value field, swapped in by htmx
 }
 
 

@@ -74,12 +74,24 @@ def test_ticket_page_on_a_phone_is_one_column_with_the_conversation_first(
     assert box(page, ".thread .message")["y"] < PHONE["height"]
 
 
-@pytest.mark.parametrize("locale", ["ar", "en"])
-def test_queue_on_a_phone_shows_tickets_first_with_views_and_filters_behind_a_toggle(new_page, locale):
-    page = new_page(locale, viewport=PHONE)
+def open_queue(new_page, locale: str, viewport: dict, javascript: bool = True):
+    """The open tickets' queue as agent1 sees it on this screen."""
+    page = new_page(locale, viewport=viewport, javascript=javascript)
     sign_in(page, "agent1@demo.test", staff=True)
     use_language(page, locale)
     page.goto("/agent?view=open")
+    return page
+
+
+def views_and_filters_shown(page) -> None:
+    expect(page.locator("#view-list")).to_be_visible()
+    expect(page.locator("#queue-filters select[name=status]")).to_be_visible()
+    expect(page.locator(".queue-options > summary")).to_be_hidden()
+
+
+@pytest.mark.parametrize("locale", ["ar", "en"])
+def test_queue_on_a_phone_shows_tickets_first_with_views_and_filters_behind_a_toggle(new_page, locale):
+    page = open_queue(new_page, locale, PHONE)
     first_row = box(page, ".ticket-row")
     assert first_row["y"] + 40 < PHONE["height"], "the first ticket is not on the first screen"
     expect(page.locator("#queue-filters select[name=status]")).to_be_hidden()
@@ -89,14 +101,30 @@ def test_queue_on_a_phone_shows_tickets_first_with_views_and_filters_behind_a_to
     page.locator(".views-disclosure > summary").click()
     expect(page.locator("#view-list a[href$='view=unassigned']")).to_be_visible()
 
-    laptop = new_page(locale, viewport=LAPTOP)
-    sign_in(laptop, "agent1@demo.test", staff=True)
-    use_language(laptop, locale)
-    laptop.goto("/agent?view=open")
-    expect(laptop.locator("#view-list")).to_be_visible()
-    expect(laptop.locator("#queue-filters select[name=status]")).to_be_visible()
-    expect(laptop.locator(".queue-options > summary")).to_be_hidden()
+    laptop = open_queue(new_page, locale, LAPTOP)
+    views_and_filters_shown(laptop)
     assert box(laptop, ".ticket-row")["y"] + 40 < LAPTOP["height"]
+
+
+@pytest.mark.parametrize("locale", ["ar", "en"])
+def test_queue_views_and_filters_start_collapsed_on_a_phone_without_javascript(new_page, locale):
+    """Closed in the HTML itself: no script has to run for a phone to show the tickets first, and the
+    native disclosure opens them; a laptop without JavaScript still shows views and filters."""
+    page = open_queue(new_page, locale, PHONE, javascript=False)
+    assert page.locator(".queue-options").get_attribute("open") is None
+    expect(page.locator("#queue-filters select[name=status]")).to_be_hidden()
+    expect(page.locator("#view-list")).to_be_hidden()
+    assert box(page, ".ticket-row")["y"] + 40 < PHONE["height"], "the first ticket is not on the first screen"
+    page.locator(".queue-options > summary").click()
+    expect(page.locator("#queue-filters select[name=status]")).to_be_visible()
+    page.locator("#queue-filters select[name=status]").select_option("pending")
+    page.locator("#queue-filters button[type=submit]").click()  # a plain GET form: works without scripts
+    page.wait_for_url("**status=pending**")
+    page.locator(".views-disclosure > summary").click()
+    expect(page.locator("#view-list a[href$='view=unassigned']")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+    views_and_filters_shown(open_queue(new_page, locale, LAPTOP, javascript=False))
 
 
 @pytest.mark.parametrize("locale", ["ar", "en"])

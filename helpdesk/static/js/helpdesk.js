@@ -50,3 +50,9 @@
   document.addEventListener("DOMContentLoaded", apply);
   narrow.addEventListener("change", apply);
 })();
+
+// Fallback controls for pages without JavaScript (class "no-htmx") step aside once htmx is loaded.
+(function () {
+  "use strict";
+  if (window.htmx) { document.documentElement.classList.add("htmx-on"); }
+})();
