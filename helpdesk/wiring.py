@@ -15,6 +15,7 @@ from helpdesk.api import webhooks
 from helpdesk.automations import triggers
 from helpdesk.mail import subscribers as mail
 from helpdesk.tickets import search_index as ticket_index
+from helpdesk.whatsapp import outbound as whatsapp
 
 # Modules that register search indexes or worker jobs when imported.
 REGISTERING_MODULES = (
@@ -30,11 +31,14 @@ REGISTERING_MODULES = (
     "helpdesk.automations.runs",  # job: time-based automations
     "helpdesk.integrations.inbox",  # job: map the shop platforms' webhooks
     "helpdesk.integrations.jobs",  # job: refresh shop tokens before they expire
+    "helpdesk.whatsapp.inbound",  # job: file the WhatsApp ledger into tickets
+    "helpdesk.whatsapp.outbound",  # job: send the WhatsApp outbox
 )
 
 # (signal, receiver): receivers run in the publisher's transaction and only record work.
 RECEIVERS = (
     (events.message_added, mail.email_staff_reply),
+    (events.message_added, whatsapp.send_staff_reply),
     (events.sla_warning, mail.email_sla_warning),
     (events.sla_breached, mail.email_sla_breach),
     (events.message_added, ticket_index.reindex_ticket),
