@@ -58,6 +58,7 @@ STAFF_PAGES = [
     "/admin/automations",
     "/admin/automations/new",
     "/integrations",
+    "/admin/whatsapp",
 ]
 STAFF_LINKED = [
     ("/agent", "main a[href^='/agent/tickets/']"),
@@ -89,6 +90,7 @@ NOT_PAGES = {
     "integrations.connect",  # a redirect to the shop platform's consent page
     "integrations.callback",  # the platform's redirect back, with a one-time code
     "integrations.customer_orders",  # the panel's refreshing fragment (htmx)
+    "whatsapp.webhook_handshake",  # Meta's subscription check (plain text)
 }
 
 
