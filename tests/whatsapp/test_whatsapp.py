@@ -333,3 +333,19 @@ def test_too_long_text_is_refused_with_a_clear_message(app, client, account):
     with pytest.raises(DomainError, match="4096"), unit_of_work():
         tickets.add_message(ticket, author=make_staff(Role.AGENT), body="ن" * 4097)
     assert _count(WhatsAppOutbound) == 0
+
+
+def test_whatsapp_tickets_count_in_the_channel_report_and_automations_can_match_them(app, client, account):
+    from datetime import date
+    from zoneinfo import ZoneInfo
+
+    from helpdesk.automations.models import RuleKind
+    from helpdesk.automations.service import clean_conditions
+    from helpdesk.reports.service import ReportFilters, volume_by_channel
+
+    _ticket_with_customer_message(client, NOW - 600)
+    today = date.today()
+    table = volume_by_channel(ReportFilters(today.replace(day=1), today, ZoneInfo("UTC")))
+    assert [str(name) for name, count in table.rows if count] == ["واتساب"]  # the install speaks Arabic
+    condition = {"field": "channel", "op": "is", "value": ["whatsapp"]}
+    assert clean_conditions({"all": [condition]}, RuleKind.TRIGGER)["all"][0]["value"] == ["whatsapp"]
