@@ -16,9 +16,10 @@ UTC_DATETIME = sa.DateTime(timezone=True)
 
 
 def upgrade():
-    if op.get_bind().dialect.name != "sqlite":  # SQLite does not enforce VARCHAR lengths
-        for table in ("tickets", "messages"):
-            op.alter_column(table, "channel", type_=sa.String(8), existing_nullable=False)
+    # "whatsapp" is the longest channel: the enum's VARCHAR grows from 6 to 8 (SQLite copies the table).
+    for table in ("tickets", "messages"):
+        with op.batch_alter_table(table) as batch:
+            batch.alter_column("channel", type_=sa.String(8), existing_type=sa.String(6), existing_nullable=False)
     op.create_table(
         "whatsapp_accounts",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -79,6 +80,9 @@ def upgrade():
 
 
 def downgrade():
+    for table in ("tickets", "messages"):
+        with op.batch_alter_table(table) as batch:
+            batch.alter_column("channel", type_=sa.String(6), existing_type=sa.String(8), existing_nullable=False)
     op.drop_table("whatsapp_outbound")
     op.drop_table("whatsapp_inbound")
     op.drop_table("whatsapp_accounts")
