@@ -95,6 +95,7 @@ $(BIN)/.bench-installed: pyproject.toml | $(BIN)/.installed
 bench: setup $(BIN)/.bench-installed
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 	$(BIN)/python -m bench.shops
+	$(BIN)/python -m bench.whatsapp
 
 # Salla and Zid: 50,000 orders synced from the local peer, signed webhooks accepted over HTTP.
 bench-shops: setup

@@ -132,7 +132,8 @@ def _import_models() -> None:
     import helpdesk.reports.models
     import helpdesk.search.models
     import helpdesk.sla.models
-    import helpdesk.tickets.models  # noqa: F401
+    import helpdesk.tickets.models
+    import helpdesk.whatsapp.models  # noqa: F401
 
 
 def _configure_login() -> None:
@@ -156,6 +157,7 @@ def _register_blueprints(app: Flask) -> None:
     from helpdesk.mail.views import bp as mail_bp
     from helpdesk.portal.views import bp as portal_bp
     from helpdesk.reports.views import bp as reports_bp
+    from helpdesk.whatsapp.views import bp as whatsapp_bp
 
     for blueprint in (
         auth_bp,
@@ -170,6 +172,7 @@ def _register_blueprints(app: Flask) -> None:
         mail_bp,
         automations_bp,
         integrations_bp,
+        whatsapp_bp,
     ):
         app.register_blueprint(blueprint)
     init_api(app)

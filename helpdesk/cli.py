@@ -32,6 +32,7 @@ def register_commands(app: Flask) -> None:
     from helpdesk.schema import db_command
     from helpdesk.search.commands import reindex_command
     from helpdesk.sla.commands import sla_command
+    from helpdesk.whatsapp.commands import whatsapp_command
 
     for command in (
         init_command,
@@ -54,6 +55,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(db_command)
     app.cli.add_command(salla_command)
     app.cli.add_command(zid_command)
+    app.cli.add_command(whatsapp_command)
 
 
 @click.command("init")

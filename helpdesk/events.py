@@ -36,7 +36,8 @@ ticket_opened = _signals.signal(
 message_added = _signals.signal(
     "message_added",
     doc="A reply or internal note was added. sender=ticket, message=, notify= (email the customer). "
-    "Receivers: mail.subscribers.email_staff_reply, tickets.search_index.reindex_ticket, "
+    "Receivers: mail.subscribers.email_staff_reply, whatsapp.outbound.send_staff_reply, "
+    "tickets.search_index.reindex_ticket, "
     "automations.triggers.on_message_added, webhooks (message.created, at commit).",
 )
 ticket_changed = _signals.signal(

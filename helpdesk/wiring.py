@@ -15,6 +15,7 @@ from helpdesk.api import webhooks
 from helpdesk.automations import triggers
 from helpdesk.mail import subscribers as mail
 from helpdesk.tickets import search_index as ticket_index
+from helpdesk.whatsapp import outbound as whatsapp
 
 # Modules that register search indexes or worker jobs when imported.
 REGISTERING_MODULES = (
@@ -32,11 +33,14 @@ REGISTERING_MODULES = (
     "helpdesk.integrations.jobs",  # job: refresh shop tokens before they expire
     "helpdesk.integrations.panel",  # the customer panel shows the platforms' orders apart, once
     "helpdesk.integrations.placeholders",  # macro placeholders: the shop order's payment and shipment
+    "helpdesk.whatsapp.inbound",  # job: file the WhatsApp ledger into tickets
+    "helpdesk.whatsapp.outbound",  # job: send the WhatsApp outbox
 )
 
 # (signal, receiver): receivers run in the publisher's transaction and only record work.
 RECEIVERS = (
     (events.message_added, mail.email_staff_reply),
+    (events.message_added, whatsapp.send_staff_reply),
     (events.sla_warning, mail.email_sla_warning),
     (events.sla_breached, mail.email_sla_breach),
     (events.message_added, ticket_index.reindex_ticket),

@@ -36,6 +36,7 @@ PUBLIC = {
     "signin.reset_password",
     "signin.guest_case",
     "api-docs.openapi_json",  # the OpenAPI document: describes the API, holds no data
+    "whatsapp.webhook_handshake",  # Meta's subscription check: answers only our verify token (tests/whatsapp)
 }
 
 # Machine-to-machine endpoints with no session: authenticated by a signature over the request body
@@ -44,6 +45,7 @@ SIGNED_WEBHOOKS = {
     "orders_webhook.receive_orders",
     "integrations.salla_webhook",  # X-Salla-Signature (tests/integrations)
     "integrations.zid_webhook",  # Basic credentials Zid sends back (tests/integrations)
+    "whatsapp.webhook",  # X-Hub-Signature-256 with a WhatsApp app secret (tests/whatsapp)
 }
 
 

@@ -117,7 +117,8 @@ def test_every_domain_signal_has_its_receivers_connected_once(app):
     for signal, _receiver in wiring.RECEIVERS:
         expected[signal] += 1
     assert {signal: len(signal.receivers) for signal in expected} == expected
-    assert expected[events.message_added] == 3  # the reply email, the ticket index, the triggers
+    # the reply email, the WhatsApp reply, the ticket index, the triggers
+    assert expected[events.message_added] == 4
     assert expected[events.committing] == 1  # webhook deliveries
 
 
@@ -150,6 +151,7 @@ TRANSACTION_OWNERS = {
     "helpdesk.api.automations.invalid_rule": "rolls back a refused API request",
     "helpdesk.automations.runs.run_automations": "the automations pass: one transaction per batch",
     "helpdesk.integrations.sync._keep_new_tokens": "a shop's refresh token is single-use: kept at once",
+    "helpdesk.whatsapp.outbound.send_due": "the WhatsApp sending job: one transaction per send",
 }
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 from collections.abc import Mapping
 from datetime import timedelta
 
@@ -19,11 +18,8 @@ from helpdesk.extensions import db
 from helpdesk.integrations import salla, zid
 from helpdesk.integrations.mapping import apply_order, customer_for, e164
 from helpdesk.integrations.models import InboxStatus, Platform, ShopOrder, ShopWebhook
-from helpdesk.transaction import unit_of_work
 from helpdesk.worker import jobtable
 from helpdesk.worker.runner import register_job
-
-log = logging.getLogger("helpdesk.integrations.inbox")
 
 MAX_ATTEMPTS = 10
 FIRST_RETRY = timedelta(seconds=10)
@@ -93,28 +89,10 @@ def _apply_shipment(store_id: str, data: Mapping) -> str:
     return "updated"
 
 
+INBOX = jobtable.Inbox(ShopWebhook, InboxStatus, MAX_ATTEMPTS, FIRST_RETRY, LONGEST_RETRY, CLAIM_LEASE)
+
+
 @register_job("shop webhooks", every_seconds=1)
 def map_shop_webhooks(app: Flask) -> int:
     """Map the queued deliveries, oldest first; one transaction per delivery."""
-    done = 0
-    for job_id, attempts in jobtable.due_jobs(ShopWebhook, InboxStatus.QUEUED, limit=BATCH):
-        if not jobtable.claim(ShopWebhook, job_id, attempts, InboxStatus.QUEUED, lease=CLAIM_LEASE):
-            continue
-        try:
-            with unit_of_work():
-                row = db.session.get(ShopWebhook, job_id)
-                apply_delivery(row)
-                row.status = InboxStatus.DONE
-                row.error = None
-            done += 1
-        except Exception as error:  # kept and retried; the next delivery goes on
-            log.warning("shop webhook %s failed: %s", job_id, error)
-            with unit_of_work():
-                row = db.session.get(ShopWebhook, job_id)
-                row.error = f"{type(error).__name__}: {error}"[:2000]
-                if row.attempts >= MAX_ATTEMPTS:
-                    row.status = InboxStatus.FAILED
-                else:
-                    delay = jobtable.retry_delay(row.attempts, first=FIRST_RETRY, longest=LONGEST_RETRY)
-                    row.next_attempt_at = utcnow() + delay
-    return done
+    return jobtable.work_through(INBOX, apply_delivery, limit=BATCH)

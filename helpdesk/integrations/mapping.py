@@ -109,9 +109,9 @@ def e164(raw: object, country_code: str | None = None) -> str | None:
     """A phone number in E.164; Saudi local forms (05…, 5…, 9665…, 009665…) become +9665…."""
     if raw in (None, ""):
         return None
-    text = str(raw).strip()
+    text = _ascii_digits(str(raw).strip())
     digits = re.sub(r"\D", "", text)
-    code = re.sub(r"\D", "", country_code or "")
+    code = re.sub(r"\D", "", _ascii_digits(country_code or ""))
     if not digits:
         return None
     if text.startswith("+"):
@@ -129,6 +129,11 @@ def e164(raw: object, country_code: str | None = None) -> str | None:
     if digits.startswith("9665") and len(digits) == 12:
         return "+" + digits
     return "+" + digits if len(digits) > 10 else None
+
+
+def _ascii_digits(text: str) -> str:
+    """Arabic-Indic (٠١٢…) and Persian (۰۱۲…) digits as 0-9, so ``٠٥٥…`` reads as ``055…``."""
+    return "".join(str(int(ch)) if ch.isdecimal() and not ch.isascii() else ch for ch in text)
 
 
 def money(value: object) -> Decimal:

@@ -18,13 +18,15 @@ from helpdesk.mail.compose import queue_reply_email
 from helpdesk.mail.outbox import queue_email
 from helpdesk.sla.labels import METRIC_LABELS
 from helpdesk.sla.models import SlaMetric
-from helpdesk.tickets.models import Message, MessageKind, Ticket
+from helpdesk.tickets.models import Channel, Message, MessageKind, Ticket
 from helpdesk.urls import external_url
 
 
 def email_staff_reply(ticket: Ticket, *, message: Message, notify: bool = True, **_details: object) -> None:
     """Receiver of ``message_added``: a staff member's public reply is emailed to the customer
-    (``notify`` is off for imports and demo data)."""
+    (``notify`` is off for imports and demo data). A WhatsApp ticket is answered on WhatsApp."""
+    if ticket.channel == Channel.WHATSAPP:
+        return
     if notify and message.kind == MessageKind.REPLY and message.author_staff is not None:
         queue_reply_email(ticket, message)
 

@@ -42,6 +42,7 @@ CHANNEL_LABELS = {
     Channel.PORTAL: _l("Portal"),
     Channel.AGENT: _l("Agent"),
     Channel.API: _l("API"),
+    Channel.WHATSAPP: _l("WhatsApp"),
 }
 EVENT_LABELS = {
     "status_changed": _l("status"),
@@ -60,6 +61,8 @@ EVENT_LABELS = {
     "automation": _l("automation"),
     "automation_note": _l("automation note"),
     "automation_limit": _l("automation rules stopped"),
+    "whatsapp_reaction": _l("WhatsApp reaction"),
+    "whatsapp_media_missing": _l("WhatsApp media not downloaded"),
 }
 # What an automation rule did, as stored in its "automation" event (see helpdesk.automations).
 AUTOMATION_DONE = {

@@ -45,6 +45,7 @@ class Channel(enum.StrEnum):
     PORTAL = "portal"
     AGENT = "agent"
     API = "api"
+    WHATSAPP = "whatsapp"
 
 
 class MessageKind(enum.StrEnum):

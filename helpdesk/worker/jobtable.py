@@ -9,6 +9,9 @@ row to be retried once the lease has passed.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,6 +19,9 @@ from sqlalchemy import select, update
 
 from helpdesk.dbtypes import skipping_locked, utcnow
 from helpdesk.extensions import db
+from helpdesk.transaction import unit_of_work
+
+log = logging.getLogger("helpdesk.worker.jobtable")
 
 
 def due_jobs(model: Any, queued: Any, *, limit: int, now: datetime | None = None) -> list[tuple[int, int]]:
@@ -45,3 +51,42 @@ def claim(model: Any, job_id: int, seen_attempts: int, queued: Any, *, lease: ti
 def retry_delay(attempts: int, *, first: timedelta, longest: timedelta) -> timedelta:
     """Exponential backoff: first, 2×first, 4×first … after the 1st, 2nd, 3rd … attempt, capped."""
     return min(first * (2 ** max(attempts - 1, 0)), longest)
+
+
+@dataclass(frozen=True)
+class Inbox:
+    """How a table of received items is worked through: its statuses and its retry schedule."""
+
+    model: Any
+    statuses: Any  # an enum with QUEUED, DONE and FAILED
+    max_attempts: int
+    first_retry: timedelta
+    longest_retry: timedelta
+    lease: timedelta
+
+
+def work_through(inbox: Inbox, work: Callable[[Any], object], *, limit: int) -> int:
+    """Claim the due rows, oldest first, and ``work(row)`` on each in its own transaction; a failure
+    is written on the row (``error``) and retried with backoff, until the last attempt marks it failed.
+    Returns how many were done."""
+    done = 0
+    for job_id, attempts in due_jobs(inbox.model, inbox.statuses.QUEUED, limit=limit):
+        if not claim(inbox.model, job_id, attempts, inbox.statuses.QUEUED, lease=inbox.lease):
+            continue
+        try:
+            with unit_of_work():
+                row = db.session.get(inbox.model, job_id)
+                work(row)
+                row.status, row.error = inbox.statuses.DONE, None
+            done += 1
+        except Exception as error:  # kept and retried; the next row goes on
+            log.warning("%s %s not done yet: %s", inbox.model.__tablename__, job_id, error)
+            with unit_of_work():
+                row = db.session.get(inbox.model, job_id)
+                row.error = f"{type(error).__name__}: {error}"[:2000]
+                if row.attempts >= inbox.max_attempts:
+                    row.status = inbox.statuses.FAILED
+                else:
+                    delay = retry_delay(row.attempts, first=inbox.first_retry, longest=inbox.longest_retry)
+                    row.next_attempt_at = utcnow() + delay
+    return done

@@ -21,6 +21,9 @@ from pathlib import Path
 import pytest
 
 from tests.smtp_sink import SmtpSink, free_port
+from tests.whatsapp.payloads import ACCESS_TOKEN as WA_ACCESS_TOKEN
+from tests.whatsapp.payloads import APP_SECRET as WA_APP_SECRET
+from tests.whatsapp.payloads import VERIFY_TOKEN as WA_VERIFY_TOKEN
 
 CHROMIUM_FLAGS = [
     "--no-sandbox",
@@ -99,6 +102,10 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
         "HELPDESK_WORKER_INTERVAL": "1",
         "HELPDESK_SIGN_IN_RATE_LIMIT": "1000 per minute",  # every journey signs in from 127.0.0.1
         "HELPDESK_BASE_URL": f"http://127.0.0.1:{port}",
+        # The WhatsApp journey's number names these (tests/whatsapp/payloads.py holds the values).
+        "WA_TOKEN": WA_ACCESS_TOKEN,
+        "WA_APP_SECRET": WA_APP_SECRET,
+        "WA_VERIFY": WA_VERIFY_TOKEN,
     }
     env.pop("HELPDESK_DATABASE_URL", None)
     _helpdesk("init", env=env)

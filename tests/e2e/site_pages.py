@@ -58,6 +58,7 @@ STAFF_PAGES = [
     "/admin/automations",
     "/admin/automations/new",
     "/integrations",
+    "/admin/whatsapp",
 ]
 STAFF_LINKED = [
     ("/agent", "main a[href^='/agent/tickets/']"),
@@ -90,6 +91,7 @@ NOT_PAGES = {
     "integrations.callback",  # the platform's redirect back, with a one-time code
     "integrations.customer_orders",  # the panel's refreshing fragment (htmx)
     "automations.picker",  # a rule row's value field, swapped in by htmx
+    "whatsapp.webhook_handshake",  # Meta's subscription check (plain text)
 }
 
 

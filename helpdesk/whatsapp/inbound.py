@@ -1,0 +1,225 @@
+"""The worker's side of the ledger: each stored message becomes a reply on the customer's WhatsApp
+ticket (or a new ticket), each status moves the agent's message forward. A failure (media that cannot
+be downloaded yet, a status that arrived before its send was recorded) keeps the item and retries it
+with backoff; after the last attempt a message is filed without its media, never dropped.
+
+Message types: https://developers.facebook.com/documentation/business-messaging/whatsapp/webhooks/reference/messages
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+from flask import Flask, current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from helpdesk.dbtypes import utcnow
+from helpdesk.extensions import db
+from helpdesk.integrations.mapping import customer_for, e164
+from helpdesk.tickets import service as tickets
+from helpdesk.tickets.attachments import IncomingFile, max_attachment_bytes, safe_filename
+from helpdesk.tickets.models import Channel, Message, Status, Ticket
+from helpdesk.whatsapp import graph
+from helpdesk.whatsapp.ledger import items
+from helpdesk.whatsapp.models import LedgerStatus, WhatsAppAccount, WhatsAppInbound, WhatsAppOutbound
+from helpdesk.worker import jobtable
+from helpdesk.worker.runner import register_job
+
+MAX_ATTEMPTS = 8
+FIRST_RETRY = timedelta(seconds=10)
+LONGEST_RETRY = timedelta(hours=1)
+CLAIM_LEASE = timedelta(minutes=2)
+BATCH = 500
+MEDIA_TYPES = ("image", "document", "audio", "video", "sticker")
+# Later statuses win; a late "delivered" never overwrites "read". "failed" is final.
+DELIVERY_RANK = {None: 0, "sent": 1, "delivered": 2, "read": 3, "failed": 4}
+
+
+class NotYet(Exception):
+    """Try this item again later (its media could not be fetched, its message is not sent yet)."""
+
+
+def _item(row: WhatsAppInbound) -> tuple[dict, dict] | None:
+    for key, _kind, item, value in items(json.loads(row.body)):
+        if key == row.dedupe_key:
+            return item, value
+    return None
+
+
+def apply(row: WhatsAppInbound, *, last_attempt: bool = False) -> str:
+    """File one ledger item (flushes); returns what happened."""
+    found = _item(row)
+    if found is None:
+        return "ignored"
+    item, value = found
+    if row.kind == "status":
+        return apply_status(item)
+    phone_number_id = str((value.get("metadata") or {}).get("phone_number_id") or "")
+    account = db.session.scalar(
+        select(WhatsAppAccount).where(WhatsAppAccount.phone_number_id == phone_number_id)
+    )
+    if account is None:
+        raise LookupError(f"no queue is connected to the WhatsApp number id {phone_number_id!r}")
+    message = file_message(account, item, value, last_attempt=last_attempt)
+    row.ticket_message_id = message.id
+    return "filed"
+
+
+def file_message(account: WhatsAppAccount, item: dict, value: dict, *, last_attempt: bool = False) -> Message:
+    """One customer message onto their open WhatsApp ticket in the account's queue, or a new one."""
+    wa_id = str(item.get("from") or "")
+    names = {str(c.get("wa_id")): (c.get("profile") or {}).get("name") for c in value.get("contacts") or []}
+    phone = e164("+" + wa_id.lstrip("+")) if wa_id else None
+    if not phone:
+        raise ValueError("the message has no sender number")
+    customer = customer_for(None, phone, names.get(wa_id))
+    when = _timestamp(item.get("timestamp"))
+    text, files, missing = _content(account, item, last_attempt=last_attempt)
+    ticket = _open_ticket_of(account, customer.id, when)
+    if item.get("type") == "reaction" and ticket is not None:
+        return tickets.record_event(
+            ticket, "whatsapp_reaction", text, actor=customer, channel=Channel.WHATSAPP, at=when
+        )
+    if ticket is None:
+        ticket = tickets.open_ticket(
+            customer=customer,
+            subject=_subject(text, customer.name),
+            body=text,
+            channel=Channel.WHATSAPP,
+            queue=account.queue,
+            attachments=files,
+            created_at=when,
+        )
+        message = ticket.messages[0]
+    else:
+        message = tickets.add_message(
+            ticket, author=customer, body=text, channel=Channel.WHATSAPP, attachments=files, created_at=when
+        )
+    if missing:
+        tickets.record_event(ticket, "whatsapp_media_missing", missing, channel=Channel.WHATSAPP)
+    db.session.flush()
+    return message
+
+
+def _open_ticket_of(account: WhatsAppAccount, customer_id: int, when: datetime) -> Ticket | None:
+    """The customer's latest WhatsApp ticket in this queue while it is active, or solved less than the
+    account's idle time ago (the message reopens it); else None: a new ticket."""
+    ticket = db.session.scalar(
+        select(Ticket)
+        .where(
+            Ticket.customer_id == customer_id,
+            Ticket.queue_id == account.queue_id,
+            Ticket.channel == Channel.WHATSAPP,
+            Ticket.merged_into_id.is_(None),
+        )
+        .order_by(Ticket.id.desc())
+        .limit(1)
+    )
+    if ticket is None or ticket.status == Status.CLOSED:
+        return None
+    if ticket.status == Status.SOLVED:
+        solved = ticket.solved_at or ticket.updated_at
+        if solved is None or when - solved > timedelta(hours=account.idle_hours):
+            return None
+    return ticket
+
+
+def _timestamp(raw: object) -> datetime:
+    try:
+        return min(datetime.fromtimestamp(int(raw), UTC), utcnow())  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError, OSError):
+        return utcnow()
+
+
+def _subject(text: str, name: str) -> str:
+    first = (text or "").strip().splitlines()[0] if (text or "").strip() else ""
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        return first[:80] or _("WhatsApp message from %(name)s", name=name)
+
+
+def _content(
+    account: WhatsAppAccount, item: dict, *, last_attempt: bool
+) -> tuple[str, list[IncomingFile], str]:
+    """(text, files, note of media not downloaded) of a message, written in the install's language."""
+    kind = str(item.get("type") or "")
+    body = item.get(kind) if isinstance(item.get(kind), dict) else {}
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        if kind == "text":
+            return str(body.get("body") or ""), [], ""
+        if kind in MEDIA_TYPES:
+            return _media(account, kind, body, last_attempt=last_attempt)
+        if kind == "location":
+            place = ", ".join(str(body[k]) for k in ("name", "address") if body.get(k))
+            link = f"https://maps.google.com/?q={body.get('latitude')},{body.get('longitude')}"
+            return "\n".join(filter(None, [_("Location"), place, link])), [], ""
+        if kind == "contacts":
+            lines = [_("Shared contacts")]
+            for contact in item.get("contacts") or []:
+                name = (contact.get("name") or {}).get("formatted_name") or ""
+                phones = ", ".join(
+                    p.get("phone") or p.get("wa_id") or "" for p in contact.get("phones") or []
+                )
+                lines.append(f"{name}: {phones}".strip(": "))
+            return "\n".join(lines), [], ""
+        if kind == "interactive":
+            reply = body.get("button_reply") or body.get("list_reply") or body.get("nfm_reply") or {}
+            return str(reply.get("title") or reply.get("body") or ""), [], ""
+        if kind == "button":  # a quick-reply button of a template
+            return str(body.get("text") or ""), [], ""
+        if kind == "reaction":
+            return str(body.get("emoji") or _("(reaction removed)")), [], ""
+        return _("Unsupported message (%(type)s)", type=kind or "?"), [], ""
+
+
+def _media(account: WhatsAppAccount, kind: str, body: dict, *, last_attempt: bool) -> tuple[str, list, str]:
+    caption = str(body.get("caption") or "")
+    if kind == "sticker":
+        label = _("Sticker")
+    elif kind == "audio" and body.get("voice"):
+        label = _("Voice note")
+    else:
+        label = ""
+    text = "\n".join(filter(None, [caption, label])) if (caption or label) else ""
+    try:
+        data, mime = graph.download_media(account, str(body.get("id")), max_attachment_bytes())
+    except graph.GraphError as error:
+        if error.retry and not last_attempt:
+            raise NotYet(str(error)) from error
+        return text, [], str(error)
+    extension = (mime.split("/")[-1].split("+")[0] or "bin")[:10]
+    name = body.get("filename") or f"{kind}-{body.get('id')}.{extension}"
+    return text, [IncomingFile(safe_filename(name), mime or body.get("mime_type") or "", data)], ""
+
+
+def apply_status(item: dict) -> str:
+    """Meta's news of a message we sent: kept on its outbox row, never moved backwards."""
+    row = db.session.scalar(select(WhatsAppOutbound).where(WhatsAppOutbound.wamid == str(item.get("id"))))
+    if row is None:
+        raise NotYet("the status came before the message's send was recorded")
+    status = str(item.get("status") or "")
+    if status not in DELIVERY_RANK or DELIVERY_RANK[status] <= DELIVERY_RANK.get(row.delivery, 0):
+        return "stale"
+    row.delivery = status
+    if status == "failed":
+        error = (item.get("errors") or [{}])[0]
+        row.error_code = str(error.get("code") or "")[:20] or None
+        row.last_error = str(error.get("title") or error.get("message") or "")[:2000] or None
+    return "status"
+
+
+INBOX = jobtable.Inbox(WhatsAppInbound, LedgerStatus, MAX_ATTEMPTS, FIRST_RETRY, LONGEST_RETRY, CLAIM_LEASE)
+
+
+def process_due(limit: int = BATCH) -> int:
+    """File the queued items, oldest first; one transaction per item."""
+    return jobtable.work_through(
+        INBOX, lambda row: apply(row, last_attempt=row.attempts >= MAX_ATTEMPTS), limit=limit
+    )
+
+
+@register_job("whatsapp.process_inbound", every_seconds=1)
+def process_inbound(app: Flask) -> int:
+    return process_due()
