@@ -1,14 +1,14 @@
 """Attachment files in the database (the blob store shared by nodes on several hosts)
 
 Revision ID: 0014_blobs
-Revises: 0007_integrations
+Revises: 0009_whatsapp
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0014_blobs"
-down_revision = "0007_integrations"
+down_revision = "0009_whatsapp"
 branch_labels = None
 depends_on = None
 
