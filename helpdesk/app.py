@@ -104,7 +104,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     _import_models()
     connect_features()
-    _configure_login()
+    _configure_login(app)
     _register_blueprints(app)
     _register_template_helpers(app)
     _register_error_pages(app)
@@ -134,11 +134,14 @@ def _import_models() -> None:
     import helpdesk.tickets.models  # noqa: F401
 
 
-def _configure_login() -> None:
+def _configure_login(app: Flask) -> None:
+    from helpdesk.auth import sessions, sso
     from helpdesk.auth.service import load_user
 
     login_manager.user_loader(load_user)
     login_manager.session_protection = "strong"
+    sessions.register(app)
+    sso.init_app(app)
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -147,6 +150,8 @@ def _register_blueprints(app: Flask) -> None:
     from helpdesk.api.spec import init_api
     from helpdesk.api.views import bp as api_pages_bp
     from helpdesk.auth.link_views import bp as signin_bp
+    from helpdesk.auth.security_views import bp as security_bp
+    from helpdesk.auth.sso_views import bp as sso_bp
     from helpdesk.auth.views import bp as auth_bp
     from helpdesk.automations.views import bp as automations_bp
     from helpdesk.customers.webhook import bp as orders_webhook_bp
@@ -159,6 +164,8 @@ def _register_blueprints(app: Flask) -> None:
     for blueprint in (
         auth_bp,
         signin_bp,
+        security_bp,
+        sso_bp,
         portal_bp,
         kb_bp,
         agents_bp,
@@ -175,6 +182,8 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_template_helpers(app: Flask) -> None:
+    from helpdesk.auth import sso
+    from helpdesk.auth.devices import sign_in_method_label
     from helpdesk.auth.models import Role
     from helpdesk.customers.labels import (
         address_text,
@@ -216,6 +225,8 @@ def _register_template_helpers(app: Flask) -> None:
     app.add_template_global(tier_label)
     app.add_template_global(timeline_labels)
     app.add_template_global(event_text)
+    app.add_template_global(sign_in_method_label)
+    app.add_template_global(sso.is_enabled, "sso_enabled")
 
     @app.template_filter("localtime")
     def localtime(value, format: str = "medium") -> str:

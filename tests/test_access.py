@@ -35,6 +35,9 @@ PUBLIC = {
     "signin.forgot_password",
     "signin.reset_password",
     "signin.guest_case",
+    # The second step of a staff sign-in: reachable only with a right password in this session.
+    "security.second_step",
+    "security.enrol",
     "api-docs.openapi_json",  # the OpenAPI document: describes the API, holds no data
 }
 

@@ -20,6 +20,8 @@ ANONYMOUS_PAGES = [
     "/login/link/not-a-token",
     "/password/reset/not-a-token",
     "/verify/not-a-token",
+    "/staff/login/code",  # without a right password first: back to the sign-in page
+    "/staff/login/setup",
 ]
 CUSTOMER_PAGES = ["/", "/portal/cases", "/portal/cases/new", "/kb/search?q=order"]
 CUSTOMER_LINKED = [  # (list page, link to a detail page on it)
@@ -40,8 +42,11 @@ STAFF_PAGES = [
     "/agent/kb/new",
     "/reports",
     "/account/api-tokens",
+    "/account/security",
+    "/account/security/authenticator",
     "/admin",
     "/admin/audit",
+    "/admin/security",
     "/admin/calendars",
     "/admin/calendars/new",
     "/admin/customers",

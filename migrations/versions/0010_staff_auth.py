@@ -1,0 +1,65 @@
+"""Staff sign-in security: TOTP two-step sign-in, recovery codes, server-side sign-in sessions
+
+Revision ID: 0010_staff_auth
+Revises: 0007_integrations
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0010_staff_auth"
+down_revision = "0007_integrations"
+branch_labels = None
+depends_on = None
+
+UTC_DATETIME = sa.DateTime(timezone=True)
+
+
+def upgrade():
+    with op.batch_alter_table("staff_users") as batch:
+        batch.add_column(sa.Column("totp_secret", sa.LargeBinary()))
+        batch.add_column(sa.Column("totp_confirmed_at", UTC_DATETIME))
+        batch.add_column(sa.Column("totp_last_step", sa.Integer()))
+    op.create_table(
+        "recovery_codes",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column(
+            "staff_id", sa.Integer(), sa.ForeignKey("staff_users.id", ondelete="CASCADE"), nullable=False
+        ),
+        sa.Column("code_hash", sa.String(64), nullable=False),
+        sa.Column("used_at", UTC_DATETIME),
+        sa.Column("created_at", UTC_DATETIME, nullable=False),
+    )
+    op.create_index("ix_recovery_codes_staff_id", "recovery_codes", ["staff_id"])
+    op.create_table(
+        "sign_in_sessions",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("token_hash", sa.String(64), nullable=False),
+        sa.Column("user_ref", sa.String(40), nullable=False),
+        sa.Column("method", sa.String(20), nullable=False),
+        sa.Column("ip", sa.String(45)),
+        sa.Column("user_agent", sa.String(300)),
+        sa.Column("created_at", UTC_DATETIME, nullable=False),
+        sa.Column("last_seen_at", UTC_DATETIME, nullable=False),
+        sa.Column("ended_at", UTC_DATETIME),
+        sa.UniqueConstraint("token_hash", name="uq_sign_in_sessions_token_hash"),
+    )
+    op.create_index("ix_sign_in_sessions_user_ref", "sign_in_sessions", ["user_ref"])
+    op.create_table(
+        "security_settings",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("two_factor_roles", sa.JSON(), nullable=False),
+        sa.Column("updated_at", UTC_DATETIME, nullable=False),
+    )
+
+
+def downgrade():
+    op.drop_table("security_settings")
+    op.drop_index("ix_sign_in_sessions_user_ref", "sign_in_sessions")
+    op.drop_table("sign_in_sessions")
+    op.drop_index("ix_recovery_codes_staff_id", "recovery_codes")
+    op.drop_table("recovery_codes")
+    with op.batch_alter_table("staff_users") as batch:
+        batch.drop_column("totp_last_step")
+        batch.drop_column("totp_confirmed_at")
+        batch.drop_column("totp_secret")
