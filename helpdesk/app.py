@@ -135,12 +135,11 @@ def _import_models() -> None:
 
 
 def _configure_login(app: Flask) -> None:
-    from helpdesk.auth import sessions, sso
+    from helpdesk.auth import sso
     from helpdesk.auth.service import load_user
 
     login_manager.user_loader(load_user)
     login_manager.session_protection = "strong"
-    sessions.register(app)
     sso.init_app(app)
 
 
@@ -288,6 +287,8 @@ def _register_security_headers(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
+        if current_app.config["PRODUCTION"]:  # served over HTTPS only (ASVS 14.4.5)
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         if request.path.startswith(("/agent", "/admin", "/portal", "/api", "/account")):
             response.headers.setdefault("Cache-Control", "no-store")
         return response

@@ -160,6 +160,9 @@ def load_config(overrides: dict | None = None) -> dict:
         "OIDC_DEFAULT_ROLE": os.environ.get("HELPDESK_OIDC_DEFAULT_ROLE", "agent"),
         "OIDC_TIMEOUT_SECONDS": _int("HELPDESK_OIDC_TIMEOUT", 10),
         "SSO_ONLY": _bool(os.environ.get("HELPDESK_SSO_ONLY")),
+        # Passkeys (WebAuthn): the site's domain and origin, from HELPDESK_BASE_URL unless set.
+        "WEBAUTHN_RP_ID": os.environ.get("HELPDESK_WEBAUTHN_RP_ID", ""),
+        "WEBAUTHN_ORIGIN": os.environ.get("HELPDESK_WEBAUTHN_ORIGIN", ""),
         # Sign-in sessions (server-side records): ended after this long without a request, and this
         # long after signing in whatever happens (OWASP ASVS 3.3.2, level 2: 30 minutes, 12 hours).
         "SESSION_IDLE_MINUTES": _int("HELPDESK_SESSION_IDLE_MINUTES", 30),

@@ -38,6 +38,9 @@ PUBLIC = {
     # The second step of a staff sign-in: reachable only with a right password in this session.
     "security.second_step",
     "security.enrol",
+    # Passkey sign-in (the second step after a password, or on its own): the signed challenge is the proof.
+    "security.passkey_sign_in_options",
+    "security.passkey_sign_in",
     "api-docs.openapi_json",  # the OpenAPI document: describes the API, holds no data
 }
 

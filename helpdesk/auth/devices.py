@@ -44,5 +44,6 @@ def sign_in_method_label(method: str) -> str:
         "recovery_code": _("Password and recovery code"),
         "link": _("Emailed link"),
         "sso": _("Single sign-on"),
+        "passkey": _("Passkey"),
     }
     return labels.get(method, method)

@@ -143,3 +143,19 @@ class SecuritySettings(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     two_factor_roles: Mapped[list] = mapped_column(JSON, default=list)  # roles that must use 2FA
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Passkey(db.Model):
+    """A WebAuthn credential of a staff member: a second step after the password, or a sign-in on
+    its own (discoverable credential). Only the public key is kept."""
+
+    __tablename__ = "passkeys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"), index=True)
+    credential_id: Mapped[bytes] = mapped_column(LargeBinary, unique=True)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)
+    sign_count: Mapped[int] = mapped_column(Integer, default=0)
+    name: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -11,6 +11,7 @@ from flask import (
     current_app,
     flash,
     g,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -20,13 +21,18 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from helpdesk.auth import sessions, twofactor
+from helpdesk.auth import passkeys, sessions, twofactor
 from helpdesk.auth.devices import device_label
 from helpdesk.auth.forms import CodeForm, PlainForm, TwoFactorRolesForm
 from helpdesk.auth.models import Role, StaffUser
-from helpdesk.auth.permissions import staff_required
+from helpdesk.auth.permissions import customer_required, staff_required
 from helpdesk.extensions import db, limiter
-from helpdesk.refusals import handle_refusals, refused_goes_back_to, refused_shows_again
+from helpdesk.refusals import (
+    handle_refusals,
+    refused_goes_back_to,
+    refused_shows_again,
+    show_again_when_refused,
+)
 from helpdesk.transaction import unit_of_work
 
 bp = Blueprint("security", __name__)
@@ -41,6 +47,15 @@ def _refused(message: str):
 handle_refusals(bp, _refused)
 
 
+@bp.after_app_request
+def _note_last_seen(response):
+    """After any page of the signed-in user: "last seen" at most once a minute, its own commit."""
+    if g.pop("session_seen_due", False):
+        with unit_of_work():
+            sessions.write_last_seen()
+    return response
+
+
 # --- the password was right: what comes next --------------------------------------------------
 
 
@@ -48,14 +63,15 @@ def after_password(user: StaffUser, *, remember: bool, next_url: str):
     """The staff login's answer once the password is right: the code page, enrolment when the
     administrator requires 2FA of this role, or signed in. Runs inside the login's unit of work."""
     g.signed_in_now = True  # a right password never counts against the address's sign-in budget
-    if user.has_totp or twofactor.is_required_for(user):
+    second_step = user.has_totp or passkeys.has_passkey(user)
+    if second_step or twofactor.is_required_for(user):
         session[PENDING_KEY] = {
             "uid": user.id,
             "at": int(time.time()),
             "remember": bool(remember),
             "next": next_url,
         }
-        return redirect(url_for("security.second_step" if user.has_totp else "security.enrol"), 303)
+        return redirect(url_for("security.second_step" if second_step else "security.enrol"), 303)
     sessions.begin(user, "password", remember=remember)
     return redirect(next_url)
 
@@ -97,7 +113,7 @@ second_step_rate_limit = limiter.shared_limit(
 @second_step_rate_limit
 def second_step():
     user = _pending_user()
-    if user is None or not user.has_totp:
+    if user is None:
         return _start_again()
     form = CodeForm()
 
@@ -110,14 +126,17 @@ def second_step():
             target = _finish_pending(user, outcome.method) if outcome.method else None
         if outcome.refusal:
             form.code.errors = [outcome.refusal]
-            return render_template("auth/second_step.html", form=form), 401
+            return _second_step_page(user, form, 401)
         g.signed_in_now = True
         if outcome.method == "recovery_code":
             left = twofactor.unused_recovery_codes(user)
             flash(_("You used a recovery code. Codes left: %(count)s.", count=left), "info")
         return redirect(target, 303)
-    status = 400 if request.method == "POST" else 200
-    return render_template("auth/second_step.html", form=form), status
+    return _second_step_page(user, form, 400 if request.method == "POST" else 200)
+
+
+def _second_step_page(user: StaffUser, form: CodeForm, status: int):
+    return render_template("auth/second_step.html", form=form, has_passkey=passkeys.has_passkey(user)), status
 
 
 def _setup_page(user: StaffUser, *, forced: bool, form: CodeForm | None = None, status: int = 200):
@@ -161,7 +180,7 @@ def _setup(user: StaffUser, *, forced: bool, done_endpoint: str):
 def enrol():
     """After the password, when the administrator requires 2FA and this user has none yet."""
     user = _pending_user()
-    if user is None or user.has_totp:
+    if user is None or user.has_totp or passkeys.has_passkey(user):
         return _start_again()
     return _setup(user, forced=True, done_endpoint="agents.queue")
 
@@ -186,6 +205,7 @@ def _session_rows(user) -> list[dict]:
 def account():
     return render_template(
         "auth/security.html",
+        passkey_list=passkeys.passkeys_of(current_user),
         required=twofactor.is_required_for(current_user),
         recovery_left=twofactor.unused_recovery_codes(current_user) if current_user.has_totp else 0,
         session_rows=_session_rows(current_user),
@@ -228,9 +248,7 @@ def recovery_codes():
     return render_template("auth/recovery_codes.html", codes=codes, continue_to=url_for("security.account"))
 
 
-@bp.post("/account/sessions/<int:session_id>/end")
-@staff_required(Role.AGENT)
-def end_session(session_id: int):
+def _end_own_session(session_id: int, back_to: str):
     if not PlainForm().validate_on_submit():
         abort(400, description=_("The form was incomplete."))
     with unit_of_work():
@@ -238,12 +256,10 @@ def end_session(session_id: int):
     if not ended:
         abort(404, description=_("That session has already ended."))
     flash(_("The session has ended."), "success")
-    return redirect(url_for("security.account"), 303)
+    return redirect(url_for(back_to), 303)
 
 
-@bp.post("/account/sessions/end-others")
-@staff_required(Role.AGENT)
-def end_other_sessions():
+def _end_own_other_sessions(back_to: str):
     if not PlainForm().validate_on_submit():
         abort(400, description=_("The form was incomplete."))
     with unit_of_work():
@@ -251,7 +267,39 @@ def end_other_sessions():
             current_user, actor=current_user, ip=request.remote_addr, reason="by_user", keep_current=True
         )
     flash(_("Sessions ended: %(count)s.", count=count), "success")
-    return redirect(url_for("security.account"), 303)
+    return redirect(url_for(back_to), 303)
+
+
+@bp.post("/account/sessions/<int:session_id>/end")
+@staff_required(Role.AGENT)
+def end_session(session_id: int):
+    return _end_own_session(session_id, "security.account")
+
+
+@bp.post("/account/sessions/end-others")
+@staff_required(Role.AGENT)
+def end_other_sessions():
+    return _end_own_other_sessions("security.account")
+
+
+@bp.get("/portal/sessions")
+@customer_required
+def customer_sessions():
+    return render_template(
+        "auth/customer_sessions.html", session_rows=_session_rows(current_user), form=PlainForm()
+    )
+
+
+@bp.post("/portal/sessions/<int:session_id>/end")
+@customer_required
+def end_customer_session(session_id: int):
+    return _end_own_session(session_id, "security.customer_sessions")
+
+
+@bp.post("/portal/sessions/end-others")
+@customer_required
+def end_other_customer_sessions():
+    return _end_own_other_sessions("security.customer_sessions")
 
 
 # --- administration --------------------------------------------------------------------------------
@@ -274,7 +322,11 @@ def settings():
         db.select(StaffUser).order_by(StaffUser.is_active.desc(), StaffUser.email)
     ).all()
     return render_template(
-        "admin/security.html", form=form, staff=staff, action_form=PlainForm()
+        "admin/security.html",
+        form=form,
+        staff=staff,
+        with_passkeys=passkeys.staff_with_passkeys(),
+        action_form=PlainForm(),
     ), 400 if request.method == "POST" else 200
 
 
@@ -298,6 +350,95 @@ def admin_reset_two_factor(staff_id: int):
         abort(400, description=_("The form was incomplete."))
     with unit_of_work():
         twofactor.disable(user, actor=current_user, ip=request.remote_addr, reason="reset_by_admin")
+        passkeys.remove_all(user, actor=current_user, ip=request.remote_addr)
         sessions.end_all(user, actor=current_user, ip=request.remote_addr, reason="two_factor_reset")
     flash(_("%(name)s will set up two-step sign-in again.", name=user.name), "success")
     return redirect(url_for("security.settings"), 303)
+
+
+# --- passkeys --------------------------------------------------------------------------------------
+
+CHALLENGE_KEY = "passkey_challenge"
+
+
+def _json_body() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        abort(400, description=_("The form was incomplete."))
+    return body
+
+
+def _options_response(options_json: str, challenge: str):
+    session[CHALLENGE_KEY] = challenge
+    return current_app.response_class(options_json, mimetype="application/json")
+
+
+@bp.post("/account/security/passkeys/options")
+@staff_required(Role.AGENT)
+def passkey_registration_options():
+    return _options_response(*passkeys.registration_options(current_user))
+
+
+@bp.post("/account/security/passkeys")
+@staff_required(Role.AGENT)
+def add_passkey():
+    body = _json_body()
+    challenge = session.pop(CHALLENGE_KEY, None) or abort(400, description=_("Start again."))
+    show_again_when_refused(lambda message: (jsonify(error=message), 400))
+    with unit_of_work():
+        passkeys.register(
+            current_user,
+            body.get("credential") or {},
+            challenge,
+            body.get("name", ""),
+            ip=request.remote_addr,
+        )
+    flash(_("Your passkey has been added."), "success")
+    return jsonify(next=url_for("security.account"))
+
+
+@bp.post("/account/security/passkeys/<int:passkey_id>/remove")
+@staff_required(Role.AGENT)
+def remove_passkey(passkey_id: int):
+    if not PlainForm().validate_on_submit():
+        abort(400, description=_("The form was incomplete."))
+    with unit_of_work():
+        removed = passkeys.remove(current_user, passkey_id, ip=request.remote_addr)
+    if not removed:
+        abort(404)
+    flash(_("The passkey has been removed."), "success")
+    return redirect(url_for("security.account"), 303)
+
+
+@bp.post("/staff/login/passkey/options")
+@second_step_rate_limit
+def passkey_sign_in_options():
+    """After a right password: this user's passkeys. Without one: any passkey of this site."""
+    return _options_response(*passkeys.authentication_options(_pending_user()))
+
+
+@bp.post("/staff/login/passkey")
+@second_step_rate_limit
+def passkey_sign_in():
+    body = _json_body()
+    challenge = session.pop(CHALLENGE_KEY, None)
+    if not challenge:
+        return jsonify(error=_("Start again.")), 400
+    pending = _pending_user()
+    with unit_of_work():  # a refusal is audited: committed too
+        outcome = passkeys.authenticate(
+            body.get("credential") or {}, challenge, only=pending, ip=request.remote_addr
+        )
+        if outcome.user is not None:
+            target = (
+                _finish_pending(outcome.user, "passkey") if pending else _begin_passwordless(outcome.user)
+            )
+    if outcome.refusal:
+        return jsonify(error=outcome.refusal), 401
+    g.signed_in_now = True
+    return jsonify(next=target)
+
+
+def _begin_passwordless(user: StaffUser) -> str:
+    sessions.begin(user, "passkey")
+    return url_for("agents.queue")

@@ -12,7 +12,7 @@ import secrets
 import time
 from datetime import timedelta
 
-from flask import Flask, current_app, g, request, session
+from flask import current_app, g, request, session
 from flask_login import login_user
 from sqlalchemy import exists, select, update
 
@@ -85,24 +85,16 @@ def note_seen() -> None:
         g.session_seen_due = True
 
 
-def _write_last_seen(response):
-    """After the view: one UPDATE at most per minute and session, in its own short transaction."""
+def write_last_seen() -> None:
+    """This browser's session was used now (flushes; at most once a minute, see ``note_seen``)."""
     token_hash = current_token_hash()
-    if g.pop("session_seen_due", False) and token_hash:
-        from helpdesk.transaction import unit_of_work
-
-        with unit_of_work():
-            db.session.execute(
-                update(SignInSession)
-                .where(SignInSession.token_hash == token_hash, SignInSession.ended_at.is_(None))
-                .values(last_seen_at=utcnow(), ip=request.remote_addr)
-            )
+    if token_hash:
+        db.session.execute(
+            update(SignInSession)
+            .where(SignInSession.token_hash == token_hash, SignInSession.ended_at.is_(None))
+            .values(last_seen_at=utcnow(), ip=request.remote_addr)
+        )
         session[SEEN_KEY] = int(time.time())
-    return response
-
-
-def register(app: Flask) -> None:
-    app.after_request(_write_last_seen)
 
 
 def active_sessions(user) -> list[SignInSession]:

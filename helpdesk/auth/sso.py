@@ -67,6 +67,12 @@ def _allowed_domains() -> set[str]:
     return {part.strip().lower().lstrip("@") for part in raw.split(",") if part.strip()}
 
 
+def _email_verified(claims: dict) -> bool:
+    """OpenID's ``email_verified``; Microsoft Entra ID says it with its optional ``xms_edov`` claim
+    (the address's domain is verified as owned by the tenant) instead."""
+    return claims.get("email_verified") is True or claims.get("xms_edov") in (True, "1", "true")
+
+
 @dataclass(frozen=True)
 class SsoOutcome:
     user: StaffUser | None = None
@@ -77,7 +83,7 @@ def staff_for_claims(claims: dict, *, ip: str | None) -> SsoOutcome:
     """The active staff member with the claims' verified email, created first when the address's
     domain is allowed to be (flushes). Anything else is refused and audited (the caller commits)."""
     email = (claims.get("email") or "").strip().lower()
-    if not email or claims.get("email_verified") is not True:
+    if not email or not _email_verified(claims):
         audit.record("auth.sso_refused", actor_label=email or None, ip=ip, reason="email_not_verified")
         return SsoOutcome(refusal=_("Your sign-in provider has not verified your email address."))
     user = db.session.scalar(select(StaffUser).where(func.lower(StaffUser.email) == email))

@@ -1,4 +1,4 @@
-"""Staff sign-in security: TOTP two-step sign-in, recovery codes, server-side sign-in sessions
+"""Staff sign-in security: TOTP two-step sign-in, recovery codes, passkeys, server-side sign-in sessions
 
 Revision ID: 0010_staff_auth
 Revises: 0007_integrations
@@ -46,6 +46,21 @@ def upgrade():
     )
     op.create_index("ix_sign_in_sessions_user_ref", "sign_in_sessions", ["user_ref"])
     op.create_table(
+        "passkeys",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column(
+            "staff_id", sa.Integer(), sa.ForeignKey("staff_users.id", ondelete="CASCADE"), nullable=False
+        ),
+        sa.Column("credential_id", sa.LargeBinary(), nullable=False),
+        sa.Column("public_key", sa.LargeBinary(), nullable=False),
+        sa.Column("sign_count", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(80), nullable=False),
+        sa.Column("created_at", UTC_DATETIME, nullable=False),
+        sa.Column("last_used_at", UTC_DATETIME),
+        sa.UniqueConstraint("credential_id", name="uq_passkeys_credential_id"),
+    )
+    op.create_index("ix_passkeys_staff_id", "passkeys", ["staff_id"])
+    op.create_table(
         "security_settings",
         sa.Column("id", sa.Integer(), primary_key=True),
         sa.Column("two_factor_roles", sa.JSON(), nullable=False),
@@ -55,6 +70,8 @@ def upgrade():
 
 def downgrade():
     op.drop_table("security_settings")
+    op.drop_index("ix_passkeys_staff_id", "passkeys")
+    op.drop_table("passkeys")
     op.drop_index("ix_sign_in_sessions_user_ref", "sign_in_sessions")
     op.drop_table("sign_in_sessions")
     op.drop_index("ix_recovery_codes_staff_id", "recovery_codes")

@@ -28,8 +28,9 @@ CLIENT_SECRET = "s3cret-for-tests"
 @dataclass
 class OidcProvider:
     email: str = "agent@staff.test"
-    email_verified: bool = True
+    email_verified: bool | None = True
     name: str = "SSO Agent"
+    extra_claims: dict = field(default_factory=dict)
     # Misbehaviours: another nonce, another audience, an expired token, a foreign signing key.
     wrong_nonce: bool = False
     audience: str | None = None
@@ -107,6 +108,7 @@ class OidcProvider:
             "email": self.email,
             "email_verified": self.email_verified,
             "name": self.name,
+            **self.extra_claims,
         }
         key = RSAKey.generate_key(2048, parameters={"kid": "test-1"}) if self.foreign_key else self.key
         return jwt.encode({"alg": "RS256", "kid": "test-1"}, claims, key)

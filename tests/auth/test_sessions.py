@@ -154,3 +154,20 @@ def test_last_seen_is_written_at_most_once_a_minute(app, client, queries):
     with queries() as statements:
         client.get("/account/security")
     assert sum("UPDATE sign_in_sessions" in s for s in statements) == 1
+
+
+def test_a_customer_sees_and_ends_their_own_sessions(app, client, login):
+    from tests.factories import make_customer
+
+    customer = make_customer()
+    phone = browser(app, SAFARI_PHONE, "10.0.0.9")
+    assert phone.submit("/login", {"email": customer.email, "password": PASSWORD}).status_code in (302, 303)
+    login(customer)
+    page = client.get("/portal/sessions").get_data(as_text=True)
+    assert "10.0.0.9" in page
+    phone_session = next(r for r in records(customer) if r.ip == "10.0.0.9")
+    assert client.submit(f"/portal/sessions/{phone_session.id}/end").status_code == 303
+    assert phone.get("/portal/cases").status_code == 302
+    assert client.get("/portal/cases").status_code == 200
+    # Staff pages stay closed to customers, and a staff member has no customer session page.
+    assert client.get("/account/security").status_code == 403

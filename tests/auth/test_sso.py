@@ -119,6 +119,13 @@ def test_an_unverified_email_is_refused(sso_app, provider):
     assert client.get("/agent").status_code == 302
 
 
+def test_entra_ids_domain_verified_claim_counts_as_verified(sso_app, provider):
+    make_staff(email=provider.email)
+    provider.email_verified = None  # Entra ID sends no email_verified...
+    provider.extra_claims = {"xms_edov": True}  # ...but this optional claim
+    assert through_provider(sso_app.test_client()).status_code == 303
+
+
 def test_an_unknown_email_is_refused_without_provisioning(sso_app, provider):
     client = sso_app.test_client()
     assert through_provider(client).status_code == 401

@@ -23,7 +23,7 @@ ANONYMOUS_PAGES = [
     "/staff/login/code",  # without a right password first: back to the sign-in page
     "/staff/login/setup",
 ]
-CUSTOMER_PAGES = ["/", "/portal/cases", "/portal/cases/new", "/kb/search?q=order"]
+CUSTOMER_PAGES = ["/", "/portal/cases", "/portal/cases/new", "/portal/sessions", "/kb/search?q=order"]
 CUSTOMER_LINKED = [  # (list page, link to a detail page on it)
     ("/portal/cases", "main a[href^='/portal/cases/HD-']"),
     ("/", "main a[href^='/kb/category/']"),
@@ -94,6 +94,8 @@ NOT_PAGES = {
     "integrations.connect",  # a redirect to the shop platform's consent page
     "integrations.callback",  # the platform's redirect back, with a one-time code
     "integrations.customer_orders",  # the panel's refreshing fragment (htmx)
+    "sso.start",  # a redirect to the organisation's OpenID provider (tests/auth/test_sso.py)
+    "sso.callback",  # the provider's redirect back, with a one-time code
 }
 
 
