@@ -38,6 +38,9 @@ PUBLIC = {
     # The second step of a staff sign-in: reachable only with a right password in this session.
     "security.second_step",
     "security.enrol",
+    # Staff single sign-on: the redirect to the OpenID provider and its answer (tests/auth/test_sso.py).
+    "sso.start",
+    "sso.callback",
     # Passkey sign-in (the second step after a password, or on its own): the signed challenge is the proof.
     "security.passkey_sign_in_options",
     "security.passkey_sign_in",

@@ -25,6 +25,8 @@ def new_agent(live_server):
     app = live_server.app()
     with app.app_context():
         agent = make_staff(Role.AGENT, email=f"twostep{time.time_ns()}@demo.test")
+        agent.set_password(PASSWORD)  # the demo's password, which sign_in() types
+        db.session.commit()
         email = agent.email
         db.engine.dispose()
     return email
