@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from helpdesk.auth.models import Role
+from helpdesk.auth.models import Role, SignInSession
+from helpdesk.extensions import db
 from tests.factories import make_customer, make_staff, make_ticket
 
 # Endpoints anyone may reach (sign-in pages, the portal home, static files, the language switch).
@@ -106,7 +107,11 @@ def test_signed_webhooks_refuse_unsigned_requests(app, client):
 @pytest.fixture
 def values(app):
     ticket = make_ticket()
-    return {"number": ticket.number, "staff_id": make_staff().id, "attachment_id": 1}
+    # Someone else's sign-in session: ending it from another account must find nothing.
+    theirs = SignInSession(token_hash="0" * 64, user_ref=make_customer().get_id(), method="password")
+    db.session.add(theirs)
+    db.session.commit()
+    return {"number": ticket.number, "staff_id": make_staff().id, "attachment_id": 1, "session_id": theirs.id}
 
 
 def test_staff_routes_refuse_anonymous_users_and_customers(app, client, login, values):
