@@ -11,7 +11,7 @@ SWAGGER_UI := helpdesk/static/vendor/swagger-ui/swagger-ui-bundle.js
 # templates use) from npm, copied like htmx; helpdesk.css and the `icon()` template helper read them.
 FONT_WEIGHTS := 400 600 700
 FONTS := $(foreach w,$(FONT_WEIGHTS),helpdesk/static/vendor/fonts/plex-arabic-$(w).woff2 helpdesk/static/vendor/fonts/plex-latin-$(w).woff2)
-ICON_NAMES := inbox chart-column book-open settings braces log-out log-in languages user send search refresh-cw plus list-filter ticket message-square user-plus circle-check keyboard life-buoy package shuffle headset sliders-horizontal workflow lock
+ICON_NAMES := inbox chart-column book-open settings braces log-out log-in languages user send search refresh-cw plus list-filter ticket message-square user-plus circle-check keyboard life-buoy package shuffle headset sliders-horizontal workflow lock key-round
 ICONS := $(foreach i,$(ICON_NAMES),helpdesk/static/vendor/icons/$(i).svg)
 
 .PHONY: setup run test lint format i18n-extract clean-instance help screenshots bench bench-ingest lighthouse bench-shops

@@ -104,7 +104,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     _import_models()
     connect_features()
-    _configure_login()
+    _configure_login(app)
     _register_blueprints(app)
     _register_template_helpers(app)
     _register_error_pages(app)
@@ -136,11 +136,13 @@ def _import_models() -> None:
     import helpdesk.whatsapp.models  # noqa: F401
 
 
-def _configure_login() -> None:
+def _configure_login(app: Flask) -> None:
+    from helpdesk.auth import sso
     from helpdesk.auth.service import load_user
 
     login_manager.user_loader(load_user)
     login_manager.session_protection = "strong"
+    sso.init_app(app)
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -149,6 +151,8 @@ def _register_blueprints(app: Flask) -> None:
     from helpdesk.api.spec import init_api
     from helpdesk.api.views import bp as api_pages_bp
     from helpdesk.auth.link_views import bp as signin_bp
+    from helpdesk.auth.security_views import bp as security_bp
+    from helpdesk.auth.sso_views import bp as sso_bp
     from helpdesk.auth.views import bp as auth_bp
     from helpdesk.automations.views import bp as automations_bp
     from helpdesk.customers.webhook import bp as orders_webhook_bp
@@ -162,6 +166,8 @@ def _register_blueprints(app: Flask) -> None:
     for blueprint in (
         auth_bp,
         signin_bp,
+        security_bp,
+        sso_bp,
         portal_bp,
         kb_bp,
         agents_bp,
@@ -179,6 +185,8 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_template_helpers(app: Flask) -> None:
+    from helpdesk.auth import sso
+    from helpdesk.auth.devices import sign_in_method_label
     from helpdesk.auth.models import Role
     from helpdesk.customers.labels import (
         address_text,
@@ -225,6 +233,8 @@ def _register_template_helpers(app: Flask) -> None:
     app.add_template_global(shop_orders_for, "shop_orders")
     app.add_template_global(orders_to_pick)
     app.add_template_global(platform_label)
+    app.add_template_global(sign_in_method_label)
+    app.add_template_global(sso.is_enabled, "sso_enabled")
 
     @app.template_filter("localtime")
     def localtime(value, format: str = "medium") -> str:
@@ -286,6 +296,8 @@ def _register_security_headers(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
+        if current_app.config["PRODUCTION"]:  # served over HTTPS only (ASVS 14.4.5)
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         if request.path.startswith(("/agent", "/admin", "/portal", "/api", "/account")):
             response.headers.setdefault("Cache-Control", "no-store")
         return response

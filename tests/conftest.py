@@ -34,6 +34,7 @@ def _base_config(instance: Path, database_url: str) -> dict:
         "INSTANCE_PATH": str(instance),
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SERVER_NAME": None,
+        "TWO_FACTOR_KEY": "3q2-7wXSg3uB5Xb6hX0Yc4kqY2m3Jm8Kc0b8fH3v7nE=",  # Fernet: staff TOTP secrets
         "VIEW_COUNTS_MAX_AGE": 0,  # fresh counts; tests/agents/test_view_counts.py turns the cache on
     }
 

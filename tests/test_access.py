@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from helpdesk.auth.models import Role
+from helpdesk.auth.models import Role, SignInSession
+from helpdesk.extensions import db
 from tests.factories import make_customer, make_staff, make_ticket
 
 # Endpoints anyone may reach (sign-in pages, the portal home, static files, the language switch).
@@ -35,6 +36,15 @@ PUBLIC = {
     "signin.forgot_password",
     "signin.reset_password",
     "signin.guest_case",
+    # The second step of a staff sign-in: reachable only with a right password in this session.
+    "security.second_step",
+    "security.enrol",
+    # Staff single sign-on: the redirect to the OpenID provider and its answer (tests/auth/test_sso.py).
+    "sso.start",
+    "sso.callback",
+    # Passkey sign-in (the second step after a password, or on its own): the signed challenge is the proof.
+    "security.passkey_sign_in_options",
+    "security.passkey_sign_in",
     "api-docs.openapi_json",  # the OpenAPI document: describes the API, holds no data
     "whatsapp.webhook_handshake",  # Meta's subscription check: answers only our verify token (tests/whatsapp)
 }
@@ -99,7 +109,11 @@ def test_signed_webhooks_refuse_unsigned_requests(app, client):
 @pytest.fixture
 def values(app):
     ticket = make_ticket()
-    return {"number": ticket.number, "staff_id": make_staff().id, "attachment_id": 1}
+    # Someone else's sign-in session: ending it from another account must find nothing.
+    theirs = SignInSession(token_hash="0" * 64, user_ref=make_customer().get_id(), method="password")
+    db.session.add(theirs)
+    db.session.commit()
+    return {"number": ticket.number, "staff_id": make_staff().id, "attachment_id": 1, "session_id": theirs.id}
 
 
 def test_staff_routes_refuse_anonymous_users_and_customers(app, client, login, values):

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from helpdesk.audit import service as audit
+from helpdesk.auth import sessions
 from helpdesk.auth.models import Role, StaffUser
 from helpdesk.extensions import db
 from helpdesk.tickets.errors import NotAllowed
@@ -97,6 +98,8 @@ def set_active(staff: StaffUser, active: bool, *, actor: StaffUser, ip: str | No
         ip=ip,
         email=staff.email,
     )
+    if not active:  # the loader refuses inactive accounts already; their sessions end for the record too
+        sessions.end_all(staff, actor=actor, ip=ip, reason="deactivated")
     db.session.flush()
 
 

@@ -55,3 +55,19 @@ class GuestCaseForm(FlaskForm):
     email = EmailField(_l("Email"), validators=[DataRequired(), EmailAddress(), MaxLength(254)])
     subject = StringField(_l("Subject"), validators=[DataRequired(), MaxLength(SUBJECT_MAX_CHARS)])
     body = TextAreaField(_l("How can we help?"), validators=[DataRequired(), MaxLength(20000)])
+
+
+class CodeForm(FlaskForm):
+    """A code from the authenticator app, or a recovery code."""
+
+    code = StringField(_l("Code"), validators=[DataRequired(), MaxLength(20)])
+
+
+class PlainForm(FlaskForm):
+    """A button that only needs the CSRF token."""
+
+
+class TwoFactorRolesForm(FlaskForm):
+    agent = BooleanField(_l("Agents"))
+    supervisor = BooleanField(_l("Supervisors"))
+    admin = BooleanField(_l("Administrators"))

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import login_user
 
-from helpdesk.auth import links
+from helpdesk.auth import links, sessions
 from helpdesk.auth.forms import ConfirmLinkForm, EmailOnlyForm, GuestCaseForm, NewPasswordForm, SignUpForm
 from helpdesk.auth.models import TokenPurpose
 from helpdesk.auth.permissions import sign_in_rate_limit
@@ -52,7 +51,7 @@ def magic_link(token: str):
     if form.validate_on_submit():
         with unit_of_work():
             customer = links.sign_in_with_link(token)
-        login_user(customer)
+            sessions.begin(customer, "link")
         return redirect(url_for("portal.cases"), 303)
     links.peek(TokenPurpose.SIGN_IN, token)
     return render_template("auth/confirm_link.html", form=form, action=_("Sign in"))
@@ -76,7 +75,7 @@ def verify(token: str):
     if form.validate_on_submit():
         with unit_of_work():
             customer, ticket = links.verify_email(token)
-        login_user(customer)
+            sessions.begin(customer, "link")
         if ticket is not None:
             flash(_("Your case %(number)s has been opened.", number=ticket.number), "success")
             return redirect(url_for("portal.case", number=ticket.number), 303)
@@ -104,7 +103,8 @@ def reset_password(token: str):
     if form.validate_on_submit():
         with unit_of_work():
             customer = links.reset_password(token, form.password.data)
-        login_user(customer)
+            sessions.end_all(customer, actor=customer, ip=request.remote_addr, reason="password_changed")
+            sessions.begin(customer, "link")
         flash(_("Your password has been changed."), "success")
         return redirect(url_for("portal.cases"), 303)
     links.peek(TokenPurpose.RESET_PASSWORD, token)

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, String, false
+from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from helpdesk.auth.passwords import hash_password, needs_rehash, verify_password
@@ -54,6 +54,11 @@ class StaffUser(PasswordMixin, UserMixin, db.Model):
     can_edit_kb: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Two-step sign-in with an authenticator app: the secret is Fernet-sealed (``TWO_FACTOR_KEY``);
+    # it counts once confirmed by a first code. The last time step used refuses a replayed code.
+    totp_secret: Mapped[bytes | None] = mapped_column(LargeBinary)
+    totp_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
 
     is_staff = True
     is_customer = False
@@ -70,6 +75,10 @@ class StaffUser(PasswordMixin, UserMixin, db.Model):
     @property
     def may_edit_kb(self) -> bool:
         return self.can_edit_kb or self.has_role(Role.SUPERVISOR)
+
+    @property
+    def has_totp(self) -> bool:
+        return self.totp_confirmed_at is not None
 
     def __repr__(self) -> str:
         return f"<StaffUser {self.email} {self.role}>"
@@ -94,3 +103,59 @@ class EmailToken(db.Model):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RecoveryCode(db.Model):
+    """A one-time code for when the authenticator is lost. Codes are random (50 bits), so a plain
+    SHA-256 of each is stored; using one stamps ``used_at``."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SignInSession(db.Model):
+    """A signed-in browser. The cookie holds a random token, this row its hash: ending the row ends
+    the session on its next request, in every web process."""
+
+    __tablename__ = "sign_in_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_ref: Mapped[str] = mapped_column(String(40), index=True)  # "s:12" or "c:34", as get_id()
+    method: Mapped[str] = mapped_column(String(20))  # password, totp, recovery_code, link, ...
+    ip: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SecuritySettings(db.Model):
+    """The one row of sign-in rules an administrator sets (id 1)."""
+
+    __tablename__ = "security_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    two_factor_roles: Mapped[list] = mapped_column(JSON, default=list)  # roles that must use 2FA
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Passkey(db.Model):
+    """A WebAuthn credential of a staff member: a second step after the password, or a sign-in on
+    its own (discoverable credential). Only the public key is kept."""
+
+    __tablename__ = "passkeys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"), index=True)
+    credential_id: Mapped[bytes] = mapped_column(LargeBinary, unique=True)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)
+    sign_count: Mapped[int] = mapped_column(Integer, default=0)
+    name: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

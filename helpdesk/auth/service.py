@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from helpdesk.audit import service as audit
 from helpdesk.audit.models import AuditEvent
+from helpdesk.auth import sessions
 from helpdesk.auth.models import StaffUser
 from helpdesk.auth.passwords import hash_password, verify_password
 from helpdesk.customers.models import Customer, CustomerEmail
@@ -95,17 +96,29 @@ def _check(user, email: str, password: str, ip: str | None, kind: str) -> SignIn
     if ok:
         user.last_login_at = utcnow()
         user.upgrade_password_hash(password)
-        audit.record("auth.sign_in", actor=user, ip=ip, kind=kind)
+        # With a second step to come, the password alone does not sign in yet.
+        action = "auth.password_accepted" if getattr(user, "has_totp", False) else "auth.sign_in"
+        audit.record(action, actor=user, ip=ip, kind=kind)
     else:
         audit.record("auth.sign_in_failed", actor_label=normalise_email(email), ip=ip, kind=kind)
     return SignInAttempt(user if ok else None)
 
 
 def load_user(user_id: str) -> StaffUser | Customer | None:
-    """Flask-Login loader for the prefixed ids in the session: ``s:12`` staff, ``c:34`` customer."""
+    """Flask-Login loader for the prefixed ids in the session: ``s:12`` staff, ``c:34`` customer.
+    Only an active account whose sign-in session on this browser still works is loaded (one query)."""
     prefix, _, raw_id = user_id.partition(":")
-    if not raw_id.isdigit():
-        return None
     model = {"s": StaffUser, "c": Customer}.get(prefix)
-    user = db.session.get(model, int(raw_id)) if model else None
-    return user if user is not None and user.is_active else None
+    token_hash = sessions.current_token_hash()
+    if not raw_id.isdigit() or model is None or token_hash is None:
+        return None
+    user = db.session.scalar(
+        select(model).where(
+            model.id == int(raw_id),
+            model.is_active.is_(True),
+            sessions.live_session_clause(user_id, token_hash),
+        )
+    )
+    if user is not None:
+        sessions.note_seen()
+    return user

@@ -6,16 +6,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from cryptography.fernet import Fernet, InvalidToken
-from flask import current_app
 from sqlalchemy import select
 
+from helpdesk import sealing
 from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db
 from helpdesk.integrations.models import Platform, ShopConnection
 from helpdesk.tickets.errors import DomainError
 
 REFRESH_AHEAD = timedelta(minutes=5)
+KEY_SETTING = "SHOP_TOKEN_KEY"
+NO_KEY = "HELPDESK_SHOP_TOKEN_KEY is not set: shop tokens cannot be stored."
 
 
 class NotConnected(DomainError):
@@ -30,23 +31,19 @@ class Tokens:
     authorization: str | None = None  # Zid's second token (the ``Authorization`` header)
 
 
-def _fernet() -> Fernet:
-    key = current_app.config.get("SHOP_TOKEN_KEY") or ""
-    if not key:
-        raise NotConnected("HELPDESK_SHOP_TOKEN_KEY is not set: shop tokens cannot be stored.")
-    return Fernet(key.encode() if isinstance(key, str) else key)
-
-
 def seal(value: str | None) -> bytes | None:
-    return None if value is None else _fernet().encrypt(value.encode())
+    try:
+        return sealing.seal(value, KEY_SETTING)
+    except sealing.SealingKeyMissing as exc:
+        raise NotConnected(NO_KEY) from exc
 
 
 def unseal(value: bytes | None) -> str | None:
-    if value is None:
-        return None
     try:
-        return _fernet().decrypt(value).decode()
-    except InvalidToken as exc:
+        return sealing.unseal(value, KEY_SETTING)
+    except sealing.SealingKeyMissing as exc:
+        raise NotConnected(NO_KEY) from exc
+    except sealing.SealBroken as exc:
         raise NotConnected("The stored shop token cannot be decrypted (was the key changed?).") from exc
 
 

@@ -106,6 +106,10 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
         "WA_TOKEN": WA_ACCESS_TOKEN,
         "WA_APP_SECRET": WA_APP_SECRET,
         "WA_VERIFY": WA_VERIFY_TOKEN,
+        "HELPDESK_2FA_KEY": "3q2-7wXSg3uB5Xb6hX0Yc4kqY2m3Jm8Kc0b8fH3v7nE=",  # Fernet: staff TOTP secrets
+        # WebAuthn refuses an IP address as the site's domain: passkey journeys use http://localhost.
+        "HELPDESK_WEBAUTHN_RP_ID": "localhost",
+        "HELPDESK_WEBAUTHN_ORIGIN": f"http://localhost:{port}",
     }
     env.pop("HELPDESK_DATABASE_URL", None)
     _helpdesk("init", env=env)
@@ -138,7 +142,7 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
     log.close()
 
 
-def _wait_until(probe, process: subprocess.Popen, instance: Path, timeout: float = 30) -> None:
+def _wait_until(probe, process: subprocess.Popen, instance: Path, timeout: float = 90) -> None:
     deadline = time.monotonic() + timeout
     while True:
         try:

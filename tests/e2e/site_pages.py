@@ -20,8 +20,10 @@ ANONYMOUS_PAGES = [
     "/login/link/not-a-token",
     "/password/reset/not-a-token",
     "/verify/not-a-token",
+    "/staff/login/code",  # without a right password first: back to the sign-in page
+    "/staff/login/setup",
 ]
-CUSTOMER_PAGES = ["/", "/portal/cases", "/portal/cases/new", "/kb/search?q=order"]
+CUSTOMER_PAGES = ["/", "/portal/cases", "/portal/cases/new", "/portal/sessions", "/kb/search?q=order"]
 CUSTOMER_LINKED = [  # (list page, link to a detail page on it)
     ("/portal/cases", "main a[href^='/portal/cases/HD-']"),
     ("/", "main a[href^='/kb/category/']"),
@@ -40,8 +42,11 @@ STAFF_PAGES = [
     "/agent/kb/new",
     "/reports",
     "/account/api-tokens",
+    "/account/security",
+    "/account/security/authenticator",
     "/admin",
     "/admin/audit",
+    "/admin/security",
     "/admin/calendars",
     "/admin/calendars/new",
     "/admin/customers",
@@ -92,6 +97,8 @@ NOT_PAGES = {
     "integrations.customer_orders",  # the panel's refreshing fragment (htmx)
     "automations.picker",  # a rule row's value field, swapped in by htmx
     "whatsapp.webhook_handshake",  # Meta's subscription check (plain text)
+    "sso.start",  # a redirect to the organisation's OpenID provider (tests/auth/test_sso.py)
+    "sso.callback",  # the provider's redirect back, with a one-time code
 }
 
 
