@@ -17,9 +17,9 @@ from flask import Flask
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from helpdesk.blobs import blob_store
 from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db
-from helpdesk.tickets.attachments import storage_path
 from helpdesk.tickets.errors import DomainError
 from helpdesk.tickets.models import Channel, Message, MessageKind, Ticket
 from helpdesk.whatsapp import graph
@@ -147,7 +147,8 @@ def _payload(row: WhatsAppOutbound) -> dict:
     if row.kind != "media":
         return {"to": row.to, **row.payload}
     content_type = row.payload["content_type"]
-    data = storage_path(row.payload["sha256"]).read_bytes()
+    with blob_store().open(row.payload["sha256"]) as reader:
+        data = reader.read()  # the Graph API takes the file in one upload (media is at most 100 MB)
     media_id = graph.upload_media(row.account, row.payload["filename"], content_type, data)
     kind = next((k for k in ("image", "audio", "video") if content_type.startswith(k + "/")), "document")
     media: dict = {"id": media_id}
