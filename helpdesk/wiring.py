@@ -13,6 +13,7 @@ import importlib
 from helpdesk import events
 from helpdesk.api import webhooks
 from helpdesk.automations import triggers
+from helpdesk.custom_fields import subscribers as custom_fields
 from helpdesk.mail import subscribers as mail
 from helpdesk.tickets import search_index as ticket_index
 
@@ -40,6 +41,7 @@ RECEIVERS = (
     (events.message_added, ticket_index.reindex_ticket),
     (events.tickets_merged, ticket_index.reindex_ticket),
     (events.ticket_opened, triggers.on_ticket_opened),
+    (events.ticket_opened, custom_fields.type_email_ticket),
     (events.message_added, triggers.on_message_added),
     (events.ticket_changed, triggers.on_ticket_changed),
     (events.committing, webhooks.write_deliveries),

@@ -26,3 +26,40 @@ def make_field(key: str, kind: FieldType, *, options=(), admin=None, **attrs) ->
     field = service.save_field(None, actor=admin, options=options, key=key, type=kind, **values)
     db.session.commit()
     return field
+
+
+def make_return_type(admin=None):
+    """A "return" request type: order (required), reason, and "photos sent?" only when damaged."""
+    from helpdesk.custom_fields.models import RequestType
+
+    admin = admin or make_staff(Role.ADMIN)
+    shown = {"visible_to_customers": True, "editable_by_customers": True}
+    order = make_field("order_ref", FieldType.ORDER, admin=admin, label_ar="الطلب", label_en="Order", **shown)
+    reason = make_field(
+        "reason",
+        FieldType.DROPDOWN,
+        options=REASONS,
+        admin=admin,
+        label_ar="سبب الإرجاع",
+        label_en="Reason for return",
+        **shown,
+    )
+    photos = make_field(
+        "photos", FieldType.YES_NO, admin=admin, label_ar="أرفقت صورًا؟", label_en="Photos attached?", **shown
+    )
+    request_type: RequestType = service.save_request_type(
+        None,
+        actor=admin,
+        key="return",
+        name_ar="إرجاع منتج",
+        name_en="Return an item",
+        default_tags=["return"],
+        email_keywords="return, إرجاع, استرجاع",
+        form_fields=[
+            {"field_id": order.id, "is_required": True},
+            {"field_id": reason.id, "is_required": True},
+            {"field_id": photos.id, "shown_when_field_id": reason.id, "shown_when_value": "damaged"},
+        ],
+    )
+    db.session.commit()
+    return request_type

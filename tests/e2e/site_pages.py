@@ -21,7 +21,13 @@ ANONYMOUS_PAGES = [
     "/password/reset/not-a-token",
     "/verify/not-a-token",
 ]
-CUSTOMER_PAGES = ["/", "/portal/cases", "/portal/cases/new", "/kb/search?q=order"]
+CUSTOMER_PAGES = [
+    "/",
+    "/portal/cases",
+    "/portal/cases/new",
+    "/portal/cases/new?type=return",
+    "/kb/search?q=order",
+]
 CUSTOMER_LINKED = [  # (list page, link to a detail page on it)
     ("/portal/cases", "main a[href^='/portal/cases/HD-']"),
     ("/", "main a[href^='/kb/category/']"),
@@ -50,6 +56,9 @@ STAFF_PAGES = [
     "/admin/mail/mailboxes",
     "/admin/queues",
     "/admin/queues/new",
+    "/admin/fields",
+    "/admin/fields/new",
+    "/admin/request-types/new",
     "/admin/sla",
     "/admin/sla/new",
     "/admin/webhooks",
@@ -70,6 +79,8 @@ STAFF_LINKED = [
     ("/admin/sla", "main a[href^='/admin/sla/']:not([href$='/new'])"),
     ("/admin/webhooks", "main a[href^='/admin/webhooks/']:not([href$='/new']):not([href$='/deliveries'])"),
     ("/admin/automations", "main a[href^='/admin/automations/']:not([href*='/new'])"),
+    ("/admin/fields", "main a[href^='/admin/fields/']:not([href$='/new'])"),
+    ("/admin/fields", "main a[href^='/admin/request-types/']:not([href$='/new'])"),
 ]
 TICKET_SUBPAGES = ["/similar", "/suggested", "/customer/orders", "/customer/tickets"]
 # Not pages: files, fragments for htmx, JSON, charts, CSV, the API and its docs.
@@ -89,6 +100,7 @@ NOT_PAGES = {
     "integrations.connect",  # a redirect to the shop platform's consent page
     "integrations.callback",  # the platform's redirect back, with a one-time code
     "integrations.customer_orders",  # the panel's refreshing fragment (htmx)
+    "portal.case_type_fields",  # the case form's fields for the answers so far (htmx)
 }
 
 
