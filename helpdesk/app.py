@@ -124,6 +124,7 @@ def _import_models() -> None:
     import helpdesk.audit.models
     import helpdesk.auth.models
     import helpdesk.automations.models
+    import helpdesk.companies.models
     import helpdesk.custom_fields.models
     import helpdesk.customers.models
     import helpdesk.integrations.models

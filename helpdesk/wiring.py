@@ -31,6 +31,7 @@ REGISTERING_MODULES = (
     "helpdesk.automations.runs",  # job: time-based automations
     "helpdesk.integrations.inbox",  # job: map the shop platforms' webhooks
     "helpdesk.integrations.jobs",  # job: refresh shop tokens before they expire
+    "helpdesk.companies.service",  # flush hook: a new address on a company's domain joins it
 )
 
 # (signal, receiver): receivers run in the publisher's transaction and only record work.

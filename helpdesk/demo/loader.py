@@ -21,6 +21,7 @@ from helpdesk.auth.models import Role, StaffUser
 from helpdesk.auth.passwords import hash_password
 from helpdesk.customers.models import Customer, CustomerEmail, Order, Tier
 from helpdesk.dbtypes import utcnow
+from helpdesk.demo import companies as demo_companies
 from helpdesk.demo import fields as demo_fields
 from helpdesk.extensions import db
 from helpdesk.kb.models import Article, ArticleStatus, Category
@@ -121,6 +122,7 @@ def load_demo(
 
     admin = next(s for s in staff if s.role == Role.ADMIN)
     request_types = demo_fields.create_fields_and_types(admin)
+    companies = demo_companies.create_companies(admin, customers)
     db.session.commit()
 
     agents = [s for s in staff if s.role == Role.AGENT]
@@ -155,6 +157,7 @@ def load_demo(
         "articles": articles,
         "macros": macros,
         "request types": len(request_types),
+        "companies": companies,
         "automation rules": rules,
     }
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from helpdesk.auth.permissions import customer_required
+from helpdesk.companies import service as companies
 from helpdesk.custom_fields import case_form
 from helpdesk.custom_fields import service as field_service
 from helpdesk.custom_fields.panel import active_request_types
@@ -59,8 +62,18 @@ def home():
 @bp.get("/portal/cases")
 @customer_required
 def cases():
-    tickets = db.session.scalars(queries.customer_tickets(current_user.id).limit(200)).all()
-    return render_template("portal/cases.html", tickets=tickets)
+    """The customer's cases; with company-wide visibility granted, their colleagues' too."""
+    colleagues = companies.colleague_ids(current_user.id)
+    query = queries.customer_tickets(current_user.id)
+    if len(colleagues) > 1:
+        query = (
+            select(Ticket)
+            .where(Ticket.customer_id.in_(colleagues), Ticket.merged_into_id.is_(None))
+            .options(joinedload(Ticket.customer))
+            .order_by(Ticket.updated_at.desc(), Ticket.id.desc())
+        )
+    tickets = db.session.scalars(query.limit(200)).all()
+    return render_template("portal/cases.html", tickets=tickets, company_wide=len(colleagues) > 1)
 
 
 @bp.route("/portal/cases/new", methods=["GET", "POST"])
@@ -157,12 +170,16 @@ def case_type_fields():
 @bp.get("/portal/cases/<number>")
 @customer_required
 def case(number: str):
-    ticket = own_case_or_404(number)
+    """A case of the customer's own, or a colleague's when they may see the company's (read only)."""
+    ticket = queries.ticket_by_number(number)
+    if ticket is None or ticket.customer_id not in companies.colleague_ids(current_user.id):
+        abort(404)
     return render_case(ticket)
 
 
 def render_case(ticket: Ticket, form: CaseReplyForm | None = None, csat_form: CsatForm | None = None):
     rating = case_rules.rating_of(ticket)
+    own = ticket.customer_id == current_user.id
     return render_template(
         "portal/case.html",
         ticket=ticket,
@@ -171,10 +188,10 @@ def render_case(ticket: Ticket, form: CaseReplyForm | None = None, csat_form: Cs
         action_form=CaseActionForm(),
         csat_form=csat_form or CsatForm(obj=rating),
         rating=rating,
-        can_rate=case_rules.can_rate(ticket),
-        can_close=case_rules.can_close(ticket),
-        can_reopen=case_rules.can_reopen(ticket),
-        can_reply=case_rules.can_reply(ticket),
+        can_rate=own and case_rules.can_rate(ticket),
+        can_close=own and case_rules.can_close(ticket),
+        can_reopen=own and case_rules.can_reopen(ticket),
+        can_reply=own and case_rules.can_reply(ticket),
         expected_reply=case_rules.expected_reply(ticket),
     )
 

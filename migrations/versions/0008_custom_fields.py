@@ -1,4 +1,4 @@
-"""Custom fields (typed values per ticket and per customer), request types and their forms
+"""Custom fields (typed values per ticket and per customer), request types and their forms, companies
 
 Revision ID: 0008_custom_fields
 Revises: 0007_integrations
@@ -120,6 +120,26 @@ def upgrade():
         sa.Column("shown_when_value", sa.String(60)),
         sa.UniqueConstraint("request_type_id", "field_id", name="uq_request_type_fields"),
     )
+    op.create_table(
+        "companies",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("name", sa.String(200), nullable=False),
+        sa.Column("domain", sa.String(253), unique=True),
+        sa.Column("tier", sa.String(8), nullable=False),
+        sa.Column("created_at", UTC_DATETIME, nullable=False),
+    )
+    op.create_table(
+        "company_members",
+        sa.Column(
+            "customer_id", sa.Integer(), sa.ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True
+        ),
+        sa.Column(
+            "company_id", sa.Integer(), sa.ForeignKey("companies.id", ondelete="CASCADE"), nullable=False
+        ),
+        sa.Column("sees_company_cases", sa.Boolean(), nullable=False),
+        sa.Column("joined_by_domain", sa.Boolean(), nullable=False),
+    )
+    op.create_index("ix_company_members_company_id", "company_members", ["company_id"])
     with op.batch_alter_table("tickets") as batch:
         batch.add_column(sa.Column("request_type_id", sa.Integer()))
         batch.create_foreign_key(
@@ -134,6 +154,8 @@ def downgrade():
         batch.drop_constraint("fk_tickets_request_type_id", type_="foreignkey")
         batch.drop_column("request_type_id")
     for table in (
+        "company_members",
+        "companies",
         "request_type_fields",
         "request_types",
         "customer_field_values",

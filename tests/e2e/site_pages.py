@@ -59,6 +59,8 @@ STAFF_PAGES = [
     "/admin/fields",
     "/admin/fields/new",
     "/admin/request-types/new",
+    "/admin/companies",
+    "/admin/companies/new",
     "/admin/sla",
     "/admin/sla/new",
     "/admin/webhooks",
@@ -81,6 +83,7 @@ STAFF_LINKED = [
     ("/admin/automations", "main a[href^='/admin/automations/']:not([href*='/new'])"),
     ("/admin/fields", "main a[href^='/admin/fields/']:not([href$='/new'])"),
     ("/admin/fields", "main a[href^='/admin/request-types/']:not([href$='/new'])"),
+    ("/admin/companies", "main a[href^='/admin/companies/']:not([href$='/new'])"),
 ]
 TICKET_SUBPAGES = ["/similar", "/suggested", "/customer/orders", "/customer/tickets"]
 # Not pages: files, fragments for htmx, JSON, charts, CSV, the API and its docs.
