@@ -55,7 +55,7 @@ def _in_use(field: CustomField) -> bool:
 def save_field(
     field: CustomField | None,
     *,
-    actor: StaffUser,
+    actor: StaffUser | None,
     options: Sequence[tuple[str, str, str]] = (),
     **attrs: Any,
 ) -> CustomField:
