@@ -181,3 +181,13 @@ def test_the_agent_sets_the_type_on_the_ticket_page(client, login):
     assert response.status_code == 303
     db.session.refresh(ticket)
     assert ticket.request_type_id == return_type.id
+
+
+def test_the_arabic_case_form_labels_its_fields_in_arabic(client, login):
+    make_return_type()
+    customer = make_customer(language="ar")
+    make_order(customer)
+    login(customer)
+    page = client.get("/portal/cases/new?type=return").get_data(as_text=True)
+    assert "سبب الإرجاع" in page and "Reason for return" not in page
+    assert 'name="order_number"' not in page  # the type's own order field asks it
