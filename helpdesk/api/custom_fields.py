@@ -21,6 +21,7 @@ from helpdesk.custom_fields import service
 from helpdesk.custom_fields.models import CustomField, RequestType, RequestTypeField
 from helpdesk.custom_fields.values import InvalidFieldValue, active_fields, plain, stored_values
 from helpdesk.extensions import db
+from helpdesk.i18n import current_language
 from helpdesk.tickets.models import Ticket
 from helpdesk.transaction import unit_of_work
 
@@ -117,5 +118,5 @@ def update_ticket_fields(data: dict, number: str):
     with unit_of_work():
         if chosen is not ...:
             service.set_request_type(ticket, chosen, actor=api_user())
-        service.set_ticket_fields(ticket, data["values"], actor=api_user(), locale="en")
+        service.set_ticket_fields(ticket, data["values"], actor=api_user(), locale=current_language())
     return _ticket_fields(ticket)

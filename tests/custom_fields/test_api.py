@@ -8,7 +8,9 @@ from tests.factories import make_customer, make_order, make_ticket
 
 def _api(client, **kwargs) -> ApiClient:
     _staff, secret = api_token(**kwargs)
-    return ApiClient(client, secret)
+    api = ApiClient(client, secret)
+    api.headers["Accept-Language"] = "en"
+    return api
 
 
 def test_fields_are_listed_with_their_options(client):

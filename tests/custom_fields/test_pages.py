@@ -46,7 +46,7 @@ def test_an_admin_defines_a_dropdown_field_with_ordered_bilingual_options(client
 
 
 def test_a_bad_field_definition_is_shown_again_with_the_reason(client, login):
-    login(make_staff(Role.ADMIN))
+    login(make_staff(Role.ADMIN, language="en"))
     response = client.submit(
         "/admin/fields/new",
         {"key": "Bad Key!", "type": "dropdown", "scope": "ticket", "label_ar": "س", "label_en": "S"},

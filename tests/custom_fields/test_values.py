@@ -17,6 +17,13 @@ from tests.custom_fields.helpers import REASONS, make_field
 from tests.factories import make_customer, make_order, make_staff, make_ticket
 
 
+@pytest.fixture(autouse=True)
+def in_english(app):
+    """The messages these tests read are the English ones (the install's default is Arabic)."""
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        yield
+
+
 def _set(ticket, values, **kwargs):
     kwargs.setdefault("actor", make_staff())
     changes = service.set_ticket_fields(ticket, values, locale="en", **kwargs)
