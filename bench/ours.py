@@ -412,6 +412,10 @@ def run_ours(
     from bench.automations import time_automations
 
     results["automations"] = {**time_automations(scratch), "where": where}
+    echo("Ours: the queue filtered by custom fields (three fields on every ticket)…")
+    from bench.fields import time_field_filters
+
+    results["field_filters"] = {**time_field_filters(scratch), "where": where}
     if scratch_url != database_url:
         for suffix in ("", "-wal", "-shm"):
             Path(scratch_url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)

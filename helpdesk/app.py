@@ -125,6 +125,8 @@ def _import_models() -> None:
     import helpdesk.auth.models
     import helpdesk.automations.models
     import helpdesk.blobs
+    import helpdesk.companies.models
+    import helpdesk.custom_fields.models
     import helpdesk.customers.models
     import helpdesk.integrations.models
     import helpdesk.kb.models

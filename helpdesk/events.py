@@ -31,7 +31,8 @@ _signals = Namespace()
 ticket_opened = _signals.signal(
     "ticket_opened",
     doc="A ticket was opened with its first message. sender=ticket, message=. "
-    "Receivers: automations.triggers.on_ticket_opened, webhooks (ticket.created, at commit).",
+    "Receivers: automations.triggers.on_ticket_opened, custom_fields.subscribers.type_email_ticket, "
+    "webhooks (ticket.created, at commit).",
 )
 message_added = _signals.signal(
     "message_added",

@@ -13,6 +13,7 @@ import importlib
 from helpdesk import events
 from helpdesk.api import webhooks
 from helpdesk.automations import triggers
+from helpdesk.custom_fields import subscribers as custom_fields
 from helpdesk.mail import subscribers as mail
 from helpdesk.tickets import search_index as ticket_index
 from helpdesk.whatsapp import outbound as whatsapp
@@ -35,6 +36,7 @@ REGISTERING_MODULES = (
     "helpdesk.integrations.placeholders",  # macro placeholders: the shop order's payment and shipment
     "helpdesk.whatsapp.inbound",  # job: file the WhatsApp ledger into tickets
     "helpdesk.whatsapp.outbound",  # job: send the WhatsApp outbox
+    "helpdesk.companies.service",  # flush hook: a new address on a company's domain joins it
 )
 
 # (signal, receiver): receivers run in the publisher's transaction and only record work.
@@ -46,6 +48,7 @@ RECEIVERS = (
     (events.message_added, ticket_index.reindex_ticket),
     (events.tickets_merged, ticket_index.reindex_ticket),
     (events.ticket_opened, triggers.on_ticket_opened),
+    (events.ticket_opened, custom_fields.type_email_ticket),
     (events.message_added, triggers.on_message_added),
     (events.ticket_changed, triggers.on_ticket_changed),
     (events.committing, webhooks.write_deliveries),

@@ -149,6 +149,7 @@ TRANSACTION_OWNERS = {
     "helpdesk.demo.loader": "the demo data command, in batches",
     "helpdesk.sla.service.recompute_all_open": "may touch every ticket: one transaction per batch",
     "helpdesk.api.automations.invalid_rule": "rolls back a refused API request",
+    "helpdesk.api.custom_fields.invalid_value": "rolls back a refused API request (a wrong field value)",
     "helpdesk.automations.runs.run_automations": "the automations pass: one transaction per batch",
     "helpdesk.integrations.sync._keep_new_tokens": "a shop's refresh token is single-use: kept at once",
     "helpdesk.whatsapp.outbound.send_due": "the WhatsApp sending job: one transaction per send",

@@ -150,4 +150,11 @@ def audit_log():
 
 
 # The other admin pages register their routes on ``bp`` when imported.
-from helpdesk.admin import calendar_views, customer_views, policy_views, queue_views  # noqa: E402, F401
+from helpdesk.admin import (  # noqa: E402, F401
+    calendar_views,
+    company_views,
+    customer_views,
+    field_views,
+    policy_views,
+    queue_views,
+)

@@ -26,11 +26,16 @@ from helpdesk.agents.forms import (
 from helpdesk.agents.suggestions import suggested_answers
 from helpdesk.auth.models import StaffUser
 from helpdesk.auth.permissions import staff_required
+from helpdesk.custom_fields import queries as field_queries
+from helpdesk.custom_fields import service as field_service
+from helpdesk.custom_fields.models import FieldType, RequestType
+from helpdesk.custom_fields.panel import fields_panel
+from helpdesk.custom_fields.values import InvalidFieldValue, active_fields, values_from_form
 from helpdesk.customers.panel import all_earlier_tickets, all_orders, customer_panel, ticket_order_number
 from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db, htmx
 from helpdesk.i18n import current_language
-from helpdesk.refusals import handle_refusals, refusal_message
+from helpdesk.refusals import handle_refusals, refusal_message, refused_shows_again
 from helpdesk.tickets import assignment, presence, queries, replies, service
 from helpdesk.tickets import bulk as bulk_actions
 from helpdesk.tickets import macros as macro_service
@@ -67,6 +72,8 @@ SORT_LABELS = {
     "created": _l("Created"),
     "priority": _l("Priority"),
 }
+# Custom fields the filter bar offers as a list (any filterable field works as a cf_<key> argument).
+FILTER_CHOICE_TYPES = (FieldType.DROPDOWN, FieldType.MULTI_SELECT, FieldType.YES_NO)
 FILTER_ARGS = ("status", "priority", "queue", "assignee", "tag", "channel", "customer", "from", "to")
 
 
@@ -91,6 +98,14 @@ def _date_arg(name: str) -> date | None:
         return date.fromisoformat(raw)
     except ValueError:
         abort(400, description=_("Dates are written YYYY-MM-DD (%(field)s).", field=name))
+
+
+def _field_filters(fields) -> tuple[list, dict[str, str]]:
+    """The custom-field filters (``cf_<key>``); a value no field could hold is a 400 saying why."""
+    try:
+        return field_queries.filters_from_args(fields, request.args, locale=current_language())
+    except InvalidFieldValue as refused:
+        abort(400, description=refused.message)
 
 
 def _filters_from_request() -> queries.QueueFilters:
@@ -140,6 +155,8 @@ def queue():
     if sort not in queries.SORTS:
         abort(400, description=_("Unknown sort order."))
     filters = _filters_from_request()
+    fields = active_fields()
+    filters.extra, field_args = _field_filters(fields)
     try:
         page = queries.queue_page(
             view,
@@ -152,7 +169,7 @@ def queue():
     except queries.BadCursor:
         abort(400, description=_("Invalid page cursor."))
     # Links keep the view, the filters and the sort; "after" is added by the next-page link.
-    args = {"view": view, **{k: request.args[k] for k in FILTER_ARGS if request.args.get(k)}}
+    args = {"view": view, **{k: request.args[k] for k in FILTER_ARGS if request.args.get(k)}, **field_args}
     if sort != "due":
         args["sort"] = sort
     context = {
@@ -166,6 +183,7 @@ def queue():
         "args": args,
         "queues": queues,
         "agents": _agents(),
+        "filter_fields": [f for f in fields if f.type in FILTER_CHOICE_TYPES],
         "bulk_form": BulkForm(),
         "is_next_page": bool(request.args.get("after")),
     }
@@ -267,6 +285,7 @@ def _render_ticket(ticket: Ticket, reply_form: ReplyForm | None = None, status: 
         presence_form=PresenceForm(),
         others=presence.others_present(ticket.id, current_user.id),
         panel=customer_panel(ticket, locale),
+        fields_zone=fields_panel(ticket, locale),
         staff_names={a.email.lower(): a.name for a in agents},
         MessageKind=MessageKind,
     ), status
@@ -437,6 +456,48 @@ def edit(number: str):
         )
     flash(_("Ticket updated."), "success")
     return redirect(url_for("agents.ticket", number=number), 303)
+
+
+def _render_fields_zone(ticket: Ticket, zone, status: int = 200):
+    if htmx:
+        return render_template("agents/_ticket_fields.html", ticket=ticket, fields_zone=zone), status
+    return _render_ticket(ticket, status=status)
+
+
+@bp.post("/tickets/<number>/fields")
+@staff_required()
+def save_fields(number: str):
+    """The custom fields and the request type; refused values are shown beside their inputs."""
+    ticket = _ticket_or_404(number)
+    locale = current_language()
+    zone = fields_panel(ticket, locale, formdata=request.form)
+    if not zone.form.validate_on_submit():
+        abort(400, description=" ".join(str(e) for errs in zone.form.errors.values() for e in errs))
+    chosen = (
+        db.session.get(RequestType, int(zone.form.request_type.data)) if zone.form.request_type.data else None
+    )
+    submitted = values_from_form(zone.fields, request.form)
+
+    zone.values.update(submitted)  # a refused save shows what the agent wrote
+    refused_shows_again(lambda: _render_fields_zone(ticket, zone, 400))
+    version_before = ticket.version
+    with unit_of_work():
+        field_service.set_request_type(ticket, chosen, actor=current_user._get_current_object())
+        field_service.set_ticket_fields(
+            ticket,
+            submitted,
+            actor=current_user._get_current_object(),
+            locale=locale,
+            required=field_service.required_for_agents(),
+        )
+    flash(_("Fields saved."), "success")
+    if htmx and ticket.version == version_before:
+        return _render_fields_zone(ticket, fields_panel(ticket, locale))
+    # A new request type changed the ticket itself: the whole page reloads (its forms' versions).
+    response = redirect(url_for("agents.ticket", number=number), 303)
+    if htmx:
+        response.headers["HX-Redirect"] = response.location
+    return response
 
 
 @bp.post("/tickets/<number>/merge")

@@ -287,3 +287,88 @@ class ArticleHitSchema(StrictSchema):
     locale = fields.String()
     score = fields.Float()
     snippet = fields.String(metadata={"description": "HTML with the matches in `<mark>`; sanitised."})
+
+
+# --- custom fields and request types ------------------------------------------------------------
+
+
+class FieldOptionSchema(StrictSchema):
+    value = fields.String()
+    label_ar = fields.String()
+    label_en = fields.String()
+    is_active = fields.Boolean(metadata={"description": "False: retired, kept on old tickets only."})
+
+
+class CustomFieldSchema(StrictSchema):
+    id = fields.Integer()
+    key = fields.String()
+    type = fields.String(
+        metadata={
+            "enum": [
+                "text",
+                "long_text",
+                "number",
+                "decimal",
+                "date",
+                "yes_no",
+                "dropdown",
+                "multi_select",
+                "order",
+            ]
+        }
+    )
+    scope = fields.String(metadata={"enum": ["ticket", "customer"]})
+    label_ar = fields.String()
+    label_en = fields.String()
+    help_ar = fields.String()
+    help_en = fields.String()
+    required_for_agents = fields.Boolean()
+    required_for_customers = fields.Boolean()
+    visible_to_customers = fields.Boolean()
+    editable_by_customers = fields.Boolean()
+    is_active = fields.Boolean()
+    options = fields.List(fields.Nested(FieldOptionSchema))
+
+
+class RequestTypeFieldSchema(StrictSchema):
+    key = fields.String()
+    is_required = fields.Boolean()
+    shown_when_key = fields.String(allow_none=True)
+    shown_when_value = fields.String(allow_none=True)
+
+
+class RequestTypeSchema(StrictSchema):
+    id = fields.Integer()
+    key = fields.String()
+    name_ar = fields.String()
+    name_en = fields.String()
+    is_active = fields.Boolean()
+    fields = fields.List(fields.Nested(RequestTypeFieldSchema))
+
+
+FIELD_VALUES_HELP = (
+    "Values by field key: text as a string, number an integer, decimal a string or number, date "
+    "`YYYY-MM-DD`, yes/no a boolean, dropdown an option value, multi-select a list of option values, "
+    "order the id of one of the ticket's customer's orders; null (or []) clears a field."
+)
+
+
+class TicketFieldsSchema(StrictSchema):
+    request_type = fields.String(allow_none=True, metadata={"description": "The request type's key."})
+    values = fields.Dict(
+        keys=fields.String(), values=fields.Raw(allow_none=True), metadata={"description": FIELD_VALUES_HELP}
+    )
+
+
+class TicketFieldsUpdateSchema(StrictSchema):
+    request_type = Text(
+        allow_none=True,
+        validate=validate.Length(max=60),
+        metadata={"description": "A request type's key, or null for none; leave out to keep it."},
+    )
+    values = fields.Dict(
+        keys=Text(validate=validate.Length(max=60)),
+        values=fields.Raw(allow_none=True),
+        load_default=dict,
+        metadata={"description": FIELD_VALUES_HELP + " Only the keys given change."},
+    )

@@ -42,7 +42,7 @@ def _rate_limit() -> str:
 
 
 def init_api(app: Flask) -> Api:
-    from helpdesk.api import automations, customers, kb, tickets
+    from helpdesk.api import automations, custom_fields, customers, kb, tickets
 
     app.url_map.converters["ticket_number"] = TicketNumberConverter
     app.url_map.converters["id"] = IdConverter
@@ -71,7 +71,7 @@ def init_api(app: Flask) -> Api:
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "A staff API token."}
     )
-    for blueprint in (tickets.bp, customers.bp, kb.bp, automations.bp):
+    for blueprint in (tickets.bp, customers.bp, kb.bp, automations.bp, custom_fields.bp):
         api.register_blueprint(blueprint)
         csrf.exempt(blueprint)  # bearer tokens only, never cookies: nothing for a forged form to use
     return api

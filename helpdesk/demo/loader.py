@@ -15,12 +15,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 
 from helpdesk.auth.models import Role, StaffUser
 from helpdesk.auth.passwords import hash_password
 from helpdesk.customers.models import Customer, CustomerEmail, Order, Tier
 from helpdesk.dbtypes import utcnow
+from helpdesk.demo import companies as demo_companies
+from helpdesk.demo import fields as demo_fields
 from helpdesk.demo.shops import create_shops
 from helpdesk.extensions import db
 from helpdesk.kb.models import Article, ArticleStatus, Category
@@ -120,13 +122,24 @@ def load_demo(
     macros = _create_macros(staff)
     db.session.commit()
 
+    admin = next(s for s in staff if s.role == Role.ADMIN)
+    request_types = demo_fields.create_fields_and_types(admin)
+    companies = demo_companies.create_companies(admin, customers)
+    db.session.commit()
+
     agents = [s for s in staff if s.role == Role.AGENT]
+    made: list[Ticket] = []
     track = progress or _no_progress
     with track(range(ticket_count), label="Demo tickets") as steps:
         for i in steps:
-            _create_ticket(rng, content, i, ticket_count, customers, orders, queues, agents, now)
+            ticket = _create_ticket(rng, content, i, ticket_count, customers, orders, queues, agents, now)
+            made.append(ticket)
             if i % 200 == 199:
                 db.session.commit()
+    db.session.commit()
+    # Identities, not attributes: reading ``id`` of 2,000 expired tickets would load each one.
+    scenario_of = {inspect(t).identity[0]: t.__dict__["demo_scenario"] for t in made}
+    demo_fields.fill_demo_tickets(rng, scenario_of, request_types)
     db.session.commit()
     from helpdesk.sla.service import ensure_default_setup, recompute_all_open
 
@@ -146,6 +159,8 @@ def load_demo(
         "tickets": ticket_count,
         "articles": articles,
         "macros": macros,
+        "request types": len(request_types),
+        "companies": companies,
         "automation rules": rules,
     }
 
@@ -334,6 +349,7 @@ def _create_ticket(
         author=agent if channel == Channel.AGENT else customer,
         created_at=created,
     )
+    ticket.demo_scenario = scenario["key"]  # not a column: which request type the demo gives it
     if status == Status.NEW:
         return ticket
     ticket.assignee = agent

@@ -9,6 +9,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from helpdesk.auth.permissions import kb_editor_required
+from helpdesk.custom_fields.case_form import request_type_by_key
 from helpdesk.extensions import db, htmx
 from helpdesk.i18n import current_language
 from helpdesk.kb import service
@@ -77,6 +78,9 @@ def suggest():
     # cut here; the page's script keeps the whole text in sessionStorage.
     session[DRAFT_KEY] = {"subject": subject, "body": body[:DRAFT_BODY_CHARS]}
     text = f"{subject} {body[:2000]}".strip()
+    request_type = request_type_by_key(request.args.get("type", ""), with_form=False)
+    if request_type is not None:  # "return" + "the box came open": the type's words count too
+        text = f"{request_type.name_for(current_language())} {text}"
     with unit_of_work():
         results = service.search_articles(
             text,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from helpdesk.custom_fields.models import RequestType
 from helpdesk.customers.models import Customer, Order
 from helpdesk.extensions import db
 from helpdesk.sla.badges import business_duration
@@ -15,12 +16,21 @@ from helpdesk.tickets.models import CsatRating, Queue, Status, Ticket
 
 
 def route_case(
-    customer: Customer, *, subject: str, body: str, order: Order | None, topic_id: str | None
+    customer: Customer,
+    *,
+    subject: str,
+    body: str,
+    order: Order | None,
+    topic_id: str | None,
+    request_type: RequestType | None = None,
 ) -> tuple[Queue | None, Order | None]:
     """The queue and order of a new case: the order the customer gave, else one of theirs that the
-    subject or description names; the queue from the topic they chose, else from the order."""
+    subject or description names; the queue from the topic they chose, else the request type's
+    default queue, else from the order."""
     order = order or routing.own_order_named(customer, subject, body)
     topic = db.session.get(Queue, int(topic_id)) if topic_id else None
+    if topic is None and request_type is not None:
+        topic = request_type.default_queue
     return routing.queue_for_case(topic=topic, order=order), order
 
 

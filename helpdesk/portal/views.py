@@ -5,8 +5,15 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from helpdesk.auth.permissions import customer_required
+from helpdesk.companies import service as companies
+from helpdesk.custom_fields import case_form
+from helpdesk.custom_fields import service as field_service
+from helpdesk.custom_fields.panel import active_request_types
+from helpdesk.custom_fields.values import values_from_form
 from helpdesk.extensions import db
 from helpdesk.i18n import current_language
 from helpdesk.kb import service as kb
@@ -16,7 +23,7 @@ from helpdesk.portal.forms import CaseActionForm, CaseReplyForm, CsatForm, NewCa
 from helpdesk.refusals import handle_refusals, show_again_when_refused
 from helpdesk.tickets import queries, service
 from helpdesk.tickets.attachments import files_from_upload, send_attachment
-from helpdesk.tickets.models import Attachment, Channel, MessageKind, Ticket
+from helpdesk.tickets.models import Attachment, Channel, MessageKind, Priority, Ticket
 from helpdesk.transaction import unit_of_work
 
 bp = Blueprint("portal", __name__)
@@ -55,17 +62,35 @@ def home():
 @bp.get("/portal/cases")
 @customer_required
 def cases():
-    tickets = db.session.scalars(queries.customer_tickets(current_user.id).limit(200)).all()
-    return render_template("portal/cases.html", tickets=tickets)
+    """The customer's cases; with company-wide visibility granted, their colleagues' too."""
+    colleagues = companies.colleague_ids(current_user.id)
+    query = queries.customer_tickets(current_user.id)
+    if len(colleagues) > 1:
+        query = (
+            select(Ticket)
+            .where(Ticket.customer_id.in_(colleagues), Ticket.merged_into_id.is_(None))
+            .options(joinedload(Ticket.customer))
+            .order_by(Ticket.updated_at.desc(), Ticket.id.desc())
+        )
+    tickets = db.session.scalars(query.limit(200)).all()
+    return render_template("portal/cases.html", tickets=tickets, company_wide=len(colleagues) > 1)
 
 
 @bp.route("/portal/cases/new", methods=["GET", "POST"])
 @customer_required
 def new_case():
+    """First the request type (when the shop defined some), then the form with that type's fields."""
+    key = request.values.get("type", "")[:60]
+    request_type = case_form.request_type_by_key(key)
+    if request.method == "GET" and request_type is None and key != case_form.OTHER:
+        types = active_request_types()
+        if types:
+            return render_template("portal/choose_type.html", types=types, chosen=key), 400 if key else 200
     draft = session.get(DRAFT_KEY) or {}
     form = NewCaseForm(data=None if request.method == "POST" else draft)
+    answers = case_form.case_answers(request_type, request.form) if request_type else None
     if form.validate_on_submit():
-        show_again_when_refused(lambda message: _case_form_again(form, message))
+        show_again_when_refused(lambda message: _case_form_again(form, request_type, message))
         with unit_of_work():
             queue, order = case_rules.route_case(
                 current_user,
@@ -73,6 +98,7 @@ def new_case():
                 body=form.body.data,
                 order=form.order,
                 topic_id=form.topic.data,
+                request_type=request_type,
             )
             ticket = service.open_ticket(
                 customer=current_user,
@@ -81,32 +107,79 @@ def new_case():
                 channel=Channel.PORTAL,
                 queue=queue,
                 order=order,
+                priority=(request_type and request_type.default_priority) or Priority.NORMAL,
+                tags=request_type.default_tags if request_type else (),
                 attachments=files_from_upload(form.files.data or []),
             )
             # Articles opened from this form before sending it: the deflection that did not work.
             ticket.articles_viewed_before = len(session.get(VIEWED_KEY, []))
+            if request_type is not None:
+                field_service.set_request_type(ticket, request_type, actor=current_user)
+                field_service.set_ticket_fields(
+                    ticket,
+                    answers.values,
+                    actor=current_user,
+                    locale=current_language(),
+                    required=answers.required,
+                )
         session.pop(DRAFT_KEY, None)
         session.pop(VIEWED_KEY, None)
         flash(_("Your case %(number)s has been opened.", number=ticket.number), "success")
         return redirect(url_for("portal.case", number=ticket.number), 303)
-    return render_template("portal/new_case.html", form=form), 400 if form.errors else 200
+    return _render_case_form(form, request_type), 400 if form.errors else 200
 
 
-def _case_form_again(form: NewCaseForm, message: str):
+def _render_case_form(form: NewCaseForm, request_type):
+    """The case form; with a request type, its fields for the customer, as they were answered."""
+    type_fields = case_form.customer_form_fields(request_type) if request_type else []
+    values = (
+        values_from_form([rf.field for rf in type_fields], request.form) if request.method == "POST" else {}
+    )
+    return render_template(
+        "portal/new_case.html",
+        form=form,
+        request_type=request_type,
+        type_fields=type_fields,
+        values=values,
+        orders=current_user.orders if type_fields else [],
+        other=case_form.OTHER,
+    )
+
+
+def _case_form_again(form: NewCaseForm, request_type, message: str):
     """A refused new case: the form as sent, with the reason, so nothing typed is lost."""
     flash(message, "error")
-    return render_template("portal/new_case.html", form=form), 400
+    return _render_case_form(form, request_type), 400
+
+
+@bp.get("/portal/cases/new/fields")
+@customer_required
+def case_type_fields():
+    """The type's fields that show given the answers so far (htmx, on every change of the form)."""
+    request_type = case_form.request_type_by_key(request.args.get("type", "")) or abort(404)
+    answers = case_form.case_answers(request_type, request.args)
+    return render_template(
+        "portal/_type_fields.html",
+        type_fields=answers.shown,
+        values=answers.values,
+        orders=current_user.orders,
+        filtered=True,
+    )
 
 
 @bp.get("/portal/cases/<number>")
 @customer_required
 def case(number: str):
-    ticket = own_case_or_404(number)
+    """A case of the customer's own, or a colleague's when they may see the company's (read only)."""
+    ticket = queries.ticket_by_number(number)
+    if ticket is None or ticket.customer_id not in companies.colleague_ids(current_user.id):
+        abort(404)
     return render_case(ticket)
 
 
 def render_case(ticket: Ticket, form: CaseReplyForm | None = None, csat_form: CsatForm | None = None):
     rating = case_rules.rating_of(ticket)
+    own = ticket.customer_id == current_user.id
     return render_template(
         "portal/case.html",
         ticket=ticket,
@@ -115,10 +188,10 @@ def render_case(ticket: Ticket, form: CaseReplyForm | None = None, csat_form: Cs
         action_form=CaseActionForm(),
         csat_form=csat_form or CsatForm(obj=rating),
         rating=rating,
-        can_rate=case_rules.can_rate(ticket),
-        can_close=case_rules.can_close(ticket),
-        can_reopen=case_rules.can_reopen(ticket),
-        can_reply=case_rules.can_reply(ticket),
+        can_rate=own and case_rules.can_rate(ticket),
+        can_close=own and case_rules.can_close(ticket),
+        can_reopen=own and case_rules.can_reopen(ticket),
+        can_reply=own and case_rules.can_reply(ticket),
         expected_reply=case_rules.expected_reply(ticket),
     )
 

@@ -120,6 +120,8 @@ class Ticket(db.Model):
         Index("ix_tickets_customer_created", "customer_id", "created_at"),
         # The "recently solved" view and its count: a range of solved_at per status.
         Index("ix_tickets_status_solved", "status", "solved_at"),
+        # Reports and filters by request type (helpdesk.custom_fields).
+        Index("ix_tickets_request_type_created", "request_type_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -135,6 +137,7 @@ class Ticket(db.Model):
     language: Mapped[str | None] = mapped_column(String(5))
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
     follow_up_of_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    request_type_id: Mapped[int | None] = mapped_column(ForeignKey("request_types.id", ondelete="SET NULL"))
 
     # SLA targets, stored so that queues sort and filter in SQL; next_due_at is the earliest open one.
     first_response_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from cachetools import TTLCache
@@ -100,6 +100,8 @@ class QueueFilters:
     customer: str = ""  # part of a name or email address
     created_from: date | None = None
     created_to: date | None = None
+    # More conditions from features built on tickets (custom fields), already built by them.
+    extra: list[ColumnElement[bool]] = field(default_factory=list)
 
     def conditions(self) -> list[ColumnElement[bool]]:
         found: list[ColumnElement[bool]] = []
@@ -143,6 +145,7 @@ class QueueFilters:
             found.append(
                 Ticket.created_at < datetime.combine(self.created_to + timedelta(days=1), time.min, UTC)
             )
+        found.extend(self.extra)
         return found
 
 

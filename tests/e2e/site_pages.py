@@ -23,7 +23,14 @@ ANONYMOUS_PAGES = [
     "/staff/login/code",  # without a right password first: back to the sign-in page
     "/staff/login/setup",
 ]
-CUSTOMER_PAGES = ["/", "/portal/cases", "/portal/cases/new", "/portal/sessions", "/kb/search?q=order"]
+CUSTOMER_PAGES = [
+    "/",
+    "/portal/cases",
+    "/portal/cases/new",
+    "/portal/cases/new?type=return",
+    "/portal/sessions",
+    "/kb/search?q=order",
+]
 CUSTOMER_LINKED = [  # (list page, link to a detail page on it)
     ("/portal/cases", "main a[href^='/portal/cases/HD-']"),
     ("/", "main a[href^='/kb/category/']"),
@@ -55,6 +62,11 @@ STAFF_PAGES = [
     "/admin/mail/mailboxes",
     "/admin/queues",
     "/admin/queues/new",
+    "/admin/fields",
+    "/admin/fields/new",
+    "/admin/request-types/new",
+    "/admin/companies",
+    "/admin/companies/new",
     "/admin/sla",
     "/admin/sla/new",
     "/admin/webhooks",
@@ -76,6 +88,9 @@ STAFF_LINKED = [
     ("/admin/sla", "main a[href^='/admin/sla/']:not([href$='/new'])"),
     ("/admin/webhooks", "main a[href^='/admin/webhooks/']:not([href$='/new']):not([href$='/deliveries'])"),
     ("/admin/automations", "main a[href^='/admin/automations/']:not([href*='/new'])"),
+    ("/admin/fields", "main a[href^='/admin/fields/']:not([href$='/new'])"),
+    ("/admin/fields", "main a[href^='/admin/request-types/']:not([href$='/new'])"),
+    ("/admin/companies", "main a[href^='/admin/companies/']:not([href$='/new'])"),
 ]
 TICKET_SUBPAGES = ["/similar", "/suggested", "/customer/orders", "/customer/tickets"]
 # Not pages: files, fragments for htmx, JSON, charts, CSV, the API and its docs.
@@ -99,6 +114,7 @@ NOT_PAGES = {
     "whatsapp.webhook_handshake",  # Meta's subscription check (plain text)
     "sso.start",  # a redirect to the organisation's OpenID provider (tests/auth/test_sso.py)
     "sso.callback",  # the provider's redirect back, with a one-time code
+    "portal.case_type_fields",  # the case form's fields for the answers so far (htmx)
 }
 
 

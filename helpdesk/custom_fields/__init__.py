@@ -1,0 +1,1 @@
+"""Custom fields and request types: the shop's own vocabulary (order number, courier, reason for return)."""
