@@ -127,6 +127,7 @@ def _import_models() -> None:
     import helpdesk.customers.models
     import helpdesk.integrations.models
     import helpdesk.kb.models
+    import helpdesk.live.models
     import helpdesk.mail.models
     import helpdesk.reports.models
     import helpdesk.search.models
@@ -152,6 +153,7 @@ def _register_blueprints(app: Flask) -> None:
     from helpdesk.customers.webhook import bp as orders_webhook_bp
     from helpdesk.integrations.views import bp as integrations_bp
     from helpdesk.kb.views import bp as kb_bp
+    from helpdesk.live.views import bp as live_bp
     from helpdesk.mail.views import bp as mail_bp
     from helpdesk.portal.views import bp as portal_bp
     from helpdesk.reports.views import bp as reports_bp
@@ -169,6 +171,7 @@ def _register_blueprints(app: Flask) -> None:
         mail_bp,
         automations_bp,
         integrations_bp,
+        live_bp,
     ):
         app.register_blueprint(blueprint)
     init_api(app)
@@ -183,6 +186,7 @@ def _register_template_helpers(app: Flask) -> None:
         tier_label,
         timeline_labels,
     )
+    from helpdesk.live.urls import live_stream_url
     from helpdesk.sla.badges import register_template_helpers as register_sla_helpers
     from helpdesk.tickets.labels import (
         CHANNEL_LABELS,
@@ -216,6 +220,7 @@ def _register_template_helpers(app: Flask) -> None:
     app.add_template_global(tier_label)
     app.add_template_global(timeline_labels)
     app.add_template_global(event_text)
+    app.add_template_global(live_stream_url)
 
     @app.template_filter("localtime")
     def localtime(value, format: str = "medium") -> str:
@@ -267,11 +272,14 @@ def _register_favicon(app: Flask) -> None:
 
 
 def _register_security_headers(app: Flask) -> None:
+    from helpdesk.live.urls import live_stream_origin
+
     @app.after_request
     def security_headers(response):
         response.headers.setdefault(
             "Content-Security-Policy",
             "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            f"connect-src 'self'{live_stream_origin()}; "
             "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
         )
         response.headers.setdefault("X-Content-Type-Options", "nosniff")

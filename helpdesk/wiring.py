@@ -13,6 +13,7 @@ import importlib
 from helpdesk import events
 from helpdesk.api import webhooks
 from helpdesk.automations import triggers
+from helpdesk.live import feed as live
 from helpdesk.mail import subscribers as mail
 from helpdesk.tickets import search_index as ticket_index
 
@@ -30,6 +31,7 @@ REGISTERING_MODULES = (
     "helpdesk.automations.runs",  # job: time-based automations
     "helpdesk.integrations.inbox",  # job: map the shop platforms' webhooks
     "helpdesk.integrations.jobs",  # job: refresh shop tokens before they expire
+    "helpdesk.live.jobs",  # job: prune the live-update log
 )
 
 # (signal, receiver): receivers run in the publisher's transaction and only record work.
@@ -43,6 +45,7 @@ RECEIVERS = (
     (events.message_added, triggers.on_message_added),
     (events.ticket_changed, triggers.on_ticket_changed),
     (events.committing, webhooks.write_deliveries),
+    (events.committing, live.record),  # live updates, pushed after the commit
 )
 
 
