@@ -131,7 +131,7 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
     log.close()
 
 
-def _wait_until(probe, process: subprocess.Popen, instance: Path, timeout: float = 30) -> None:
+def _wait_until(probe, process: subprocess.Popen, instance: Path, timeout: float = 90) -> None:
     deadline = time.monotonic() + timeout
     while True:
         try:
