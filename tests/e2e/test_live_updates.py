@@ -4,8 +4,10 @@ whose missed events arrive after the reconnect."""
 
 from __future__ import annotations
 
+import os
 import re
 import time
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -45,6 +47,18 @@ def open_case(live_server, email: str, subject: str) -> tuple[str, int]:
         return ticket.number, ticket.id
 
     return _in_app(live_server, open_it)
+
+
+def _shot(page, name: str) -> None:
+    """With HELPDESK_SCREENSHOTS=<folder>, keep what the person sees at this moment (desktop, phone)."""
+    folder = os.environ.get("HELPDESK_SCREENSHOTS")
+    if not folder:
+        return
+    page.screenshot(path=str(Path(folder) / f"{name}-1366.png"), full_page=True)
+    size = page.viewport_size
+    page.set_viewport_size({"width": 375, "height": 740})
+    page.screenshot(path=str(Path(folder) / f"{name}-375.png"), full_page=True)
+    page.set_viewport_size(size)
 
 
 def _page(new_page, locale: str):
@@ -90,6 +104,7 @@ def test_a_ticked_row_gets_a_notice_instead_of_a_jump(new_page, live_server):
     _number, ticket_id = open_case(live_server, customer, "Arrives while ticking")
     notice = page.locator("#live-notice")
     expect(notice).to_be_visible()
+    _shot(page, "live-queue-notice-en")
     expect(page.locator(f"#row-{ticket_id}")).to_have_count(0)
     notice.locator("button").click()
     expect(page.locator(f"#row-{ticket_id}")).to_be_visible()
@@ -113,9 +128,17 @@ def test_customer_and_agent_see_each_others_messages_live(new_page, live_server,
     customer.wait_for_load_state()
     expect(agent.locator("#thread-messages")).to_contain_text("the box was damaged")
     expect(agent.locator("#customer-wrote")).to_be_visible()  # before they send
+    _shot(agent, f"live-reply-warning-{locale}")
     expect(agent.locator('#reply-form textarea[name="body"]')).to_have_value("Draft in progress")
 
-    agent.fill('#reply-form textarea[name="body"]', "Sorry: a replacement ships today.")
+    # The page showed the new message but kept the version the draft was written on: sending it is
+    # refused (409) with the reason and the draft kept; sent again, it goes.
+    reply = agent.locator('#reply-form textarea[name="body"]')
+    reply.fill("Sorry: a replacement ships today.")
+    agent.click("#reply-form button[type=submit]:not([name])")
+    agent.wait_for_load_state()
+    expect(agent.locator(".flash-error")).to_be_visible()
+    expect(reply).to_have_value("Sorry: a replacement ships today.")
     agent.click("#reply-form button[type=submit]:not([name])")
     agent.wait_for_load_state()
     expect(customer.locator("#case-thread")).to_contain_text("a replacement ships today")

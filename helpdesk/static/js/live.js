@@ -67,10 +67,12 @@
 
   // --- refreshing the page's parts -------------------------------------------------------------
 
-  function fetchPage() {
-    return fetch(window.location.href, { credentials: "same-origin", headers: { "X-Live-Refresh": "1" } })
+  // The page as it is now; a fetch that fails (offline) is tried again every few seconds.
+  function fetchPage(use) {
+    fetch(window.location.href, { credentials: "same-origin", headers: { "X-Live-Refresh": "1" } })
       .then(function (response) { return response.ok ? response.text() : null; })
-      .then(function (html) { return html && new DOMParser().parseFromString(html, "text/html"); });
+      .then(function (html) { if (html) { use(new DOMParser().parseFromString(html, "text/html")); } })
+      .catch(function () { setTimeout(function () { fetchPage(use); }, RETRY_MS); });
   }
 
   function swapParts(doc) {
@@ -116,7 +118,6 @@
 
   function queuePage(root) {
     var notice = document.getElementById("live-notice");
-    var pending = null;
     var timer = null;
     var unassigned = {};
     var title = document.title;
@@ -127,18 +128,15 @@
     function apply(doc) {
       reconcileRows(doc);
       notice.hidden = true;
-      pending = null;
     }
     function refresh() {
-      fetchPage().then(function (doc) {
-        if (!doc) { return; }
+      fetchPage(function (doc) {
         swapParts(doc); // the view counts
-        if (selecting()) { pending = doc; notice.hidden = false; } else { apply(doc); }
+        if (selecting()) { notice.hidden = false; } else { apply(doc); }
       });
     }
-    notice.querySelector("button").addEventListener("click", function () {
-      if (pending) { apply(pending); } else { refresh(); }
-    });
+    // Asked for: the list as it is now (not as it was when the notice appeared), ticks or not.
+    notice.querySelector("button").addEventListener("click", function () { fetchPage(apply); });
     document.addEventListener("live:event", function (e) {
       var event = e.detail;
       if (event.kind === "presence") { return; }
@@ -167,7 +165,7 @@
         warning.hidden = false;
       }
       clearTimeout(timer);
-      timer = setTimeout(function () { fetchPage().then(function (doc) { if (doc) { swapParts(doc); } }); }, 200);
+      timer = setTimeout(function () { fetchPage(swapParts); }, 200);
     });
   }
 
