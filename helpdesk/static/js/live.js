@@ -122,6 +122,12 @@
     var unassigned = {};
     var title = document.title;
 
+    function rowsOf(doc) {
+      var rows = doc.querySelectorAll("#queue-results tbody tr");
+      return Array.prototype.map.call(rows, function (row) {
+        return row.outerHTML.replace(/ ?live-changed/g, "");
+      }).join("");
+    }
     function selecting() {
       return document.querySelector('#queue-results input[name="ticket"]:checked') !== null;
     }
@@ -132,7 +138,7 @@
     function refresh() {
       fetchPage(function (doc) {
         swapParts(doc); // the view counts
-        if (selecting()) { notice.hidden = false; } else { apply(doc); }
+        if (!selecting()) { apply(doc); } else if (rowsOf(doc) !== rowsOf(document)) { notice.hidden = false; }
       });
     }
     // Asked for: the list as it is now (not as it was when the notice appeared), ticks or not.
