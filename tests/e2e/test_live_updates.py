@@ -108,7 +108,6 @@ def test_a_ticked_row_gets_a_notice_instead_of_a_jump(new_page, live_server):
     expect(page.locator(f"#row-{ticket_id}")).to_have_count(0)
     notice.locator("button").click()
     expect(page.locator(f"#row-{ticket_id}")).to_be_visible()
-    expect(notice).to_be_hidden()
 
 
 @pytest.mark.parametrize("locale", ["ar", "en"])
