@@ -14,7 +14,7 @@ FONTS := $(foreach w,$(FONT_WEIGHTS),helpdesk/static/vendor/fonts/plex-arabic-$(
 ICON_NAMES := inbox chart-column book-open settings braces log-out log-in languages user send search refresh-cw plus list-filter ticket message-square user-plus circle-check keyboard life-buoy package shuffle headset sliders-horizontal workflow lock key-round
 ICONS := $(foreach i,$(ICON_NAMES),helpdesk/static/vendor/icons/$(i).svg)
 
-.PHONY: setup run test lint format i18n-extract clean-instance help screenshots bench bench-ingest lighthouse bench-shops
+.PHONY: setup run test lint format i18n-extract clean-instance help screenshots bench bench-ingest lighthouse bench-shops bench-live
 
 help:
 	@echo "make run     set everything up and serve on http://127.0.0.1:5000 with demo data"
@@ -96,6 +96,7 @@ bench: setup $(BIN)/.bench-installed
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 	$(BIN)/python -m bench.shops
 	$(BIN)/python -m bench.whatsapp
+	$(BIN)/python -m bench.live $(BENCH_LIVE_ARGS)
 
 # Salla and Zid: 50,000 orders synced from the local peer, signed webhooks accepted over HTTP.
 bench-shops: setup
@@ -105,6 +106,11 @@ bench-shops: setup
 # ticket page, both languages, from our real server in Debian's Chromium (CHROME_PATH to choose another).
 lighthouse: setup
 	$(BIN)/python bench/lighthouse.py $(LIGHTHOUSE_ARGS)
+
+# Live updates: 500 open streams on loopback, 100 ticket changes per second for 10 s: delivery
+# latency, memory per idle stream, queue page latency without and with the streams (bench/live.py).
+bench-live: setup $(BIN)/.bench-installed
+	$(BIN)/python -m bench.live $(BENCH_LIVE_ARGS)
 
 # Inbound mail throughput: 5,000 generated messages into a fresh SQLite database.
 bench-ingest: setup

@@ -130,6 +130,7 @@ def _import_models() -> None:
     import helpdesk.customers.models
     import helpdesk.integrations.models
     import helpdesk.kb.models
+    import helpdesk.live.models
     import helpdesk.mail.models
     import helpdesk.reports.models
     import helpdesk.search.models
@@ -160,6 +161,7 @@ def _register_blueprints(app: Flask) -> None:
     from helpdesk.customers.webhook import bp as orders_webhook_bp
     from helpdesk.integrations.views import bp as integrations_bp
     from helpdesk.kb.views import bp as kb_bp
+    from helpdesk.live.views import bp as live_bp
     from helpdesk.mail.views import bp as mail_bp
     from helpdesk.portal.views import bp as portal_bp
     from helpdesk.reports.views import bp as reports_bp
@@ -181,6 +183,7 @@ def _register_blueprints(app: Flask) -> None:
         automations_bp,
         integrations_bp,
         whatsapp_bp,
+        live_bp,
     ):
         app.register_blueprint(blueprint)
     init_api(app)
@@ -198,6 +201,7 @@ def _register_template_helpers(app: Flask) -> None:
         timeline_labels,
     )
     from helpdesk.integrations.panel import orders_to_pick, platform_label, shop_orders_for
+    from helpdesk.live.urls import live_stream_url
     from helpdesk.sla.badges import register_template_helpers as register_sla_helpers
     from helpdesk.tickets.labels import (
         CHANNEL_LABELS,
@@ -237,6 +241,7 @@ def _register_template_helpers(app: Flask) -> None:
     app.add_template_global(platform_label)
     app.add_template_global(sign_in_method_label)
     app.add_template_global(sso.is_enabled, "sso_enabled")
+    app.add_template_global(live_stream_url)
 
     @app.template_filter("localtime")
     def localtime(value, format: str = "medium") -> str:
@@ -288,11 +293,14 @@ def _register_favicon(app: Flask) -> None:
 
 
 def _register_security_headers(app: Flask) -> None:
+    from helpdesk.live.urls import live_stream_origin
+
     @app.after_request
     def security_headers(response):
         response.headers.setdefault(
             "Content-Security-Policy",
             "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            f"connect-src 'self'{live_stream_origin()}; "
             "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
         )
         response.headers.setdefault("X-Content-Type-Options", "nosniff")

@@ -39,6 +39,7 @@ def register_commands(app: Flask) -> None:
         demo_command,
         serve_command,
         worker_command,
+        live_command,
         export_command,
         sla_command,
         kb_command,
@@ -106,11 +107,19 @@ def _print_demo_logins() -> None:
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int)
 @click.option("--no-worker", is_flag=True, help="Don't run the embedded background worker.")
+@click.option(
+    "--live-port",
+    type=int,
+    default=None,
+    help="Port of the embedded live-update stream server (default: PORT + 1; 0: none, pages poll).",
+)
 @with_appcontext
-def serve_command(host: str, port: int, threads: int, no_worker: bool) -> None:
-    """Serve the app with waitress, with the background worker in a thread."""
+def serve_command(host: str, port: int, threads: int, no_worker: bool, live_port: int | None) -> None:
+    """Serve the app with waitress, with the background worker and the live-update streams
+    (an asyncio server on its own port, so open streams hold no waitress thread) in threads."""
     from waitress import serve
 
+    from helpdesk.live.server import start_in_thread
     from helpdesk.worker.runner import run_forever
 
     app = current_app._get_current_object()
@@ -118,6 +127,9 @@ def serve_command(host: str, port: int, threads: int, no_worker: bool) -> None:
     stop = threading.Event()
     if not no_worker:
         threading.Thread(target=run_forever, args=(app, stop), name="helpdesk-worker", daemon=True).start()
+    live_port = port + 1 if live_port is None else live_port
+    if live_port and start_in_thread(app, host, live_port):
+        app.config["LIVE_PORT"] = live_port
     _print_demo_logins()
     click.echo(f"\nHelpdesk is running on http://{host}:{port}/  (Ctrl-C to stop)")
     signal.signal(signal.SIGTERM, _interrupt)
@@ -132,6 +144,22 @@ def serve_command(host: str, port: int, threads: int, no_worker: bool) -> None:
 def _interrupt(signum, _frame) -> None:
     """SIGTERM stops the server the way Ctrl-C does."""
     raise KeyboardInterrupt
+
+
+@click.command("live")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5001, show_default=True, type=int)
+@with_appcontext
+def live_command(host: str, port: int) -> None:
+    """Serve only the live-update streams (beside web processes on PostgreSQL, woken by NOTIFY)."""
+    from helpdesk.live.server import serve_live
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    click.echo(f"Live updates on http://{host}:{port}/live/stream  (Ctrl-C to stop)")
+    try:
+        serve_live(current_app._get_current_object(), host, port)
+    except KeyboardInterrupt:
+        click.echo("Stopping…", err=True)
 
 
 @click.command("worker")

@@ -134,6 +134,17 @@ def load_config(overrides: dict | None = None) -> dict:
         "ZID_OAUTH_URL": os.environ.get("HELPDESK_ZID_OAUTH_URL", "https://oauth.zid.sa"),
         "ZID_API_URL": os.environ.get("HELPDESK_ZID_API_URL", "https://api.zid.sa/v1"),
         "ZID_DASHBOARD_ORDER_URL": os.environ.get("HELPDESK_ZID_DASHBOARD_ORDER_URL", ""),
+        # Live updates (helpdesk/live): the stream's URL when a proxy serves it (e.g. /live/stream);
+        # otherwise `helpdesk serve` sets LIVE_PORT to its embedded stream server's port. Pages on
+        # another origin than the stream's must be listed to open it with their cookies.
+        "LIVE_URL": os.environ.get("HELPDESK_LIVE_URL", ""),
+        "LIVE_PORT": _int("HELPDESK_LIVE_PORT", 0),
+        # Seconds between the stream server's reads of the log when nothing woke it (another process
+        # on SQLite; on PostgreSQL NOTIFY wakes it at once and this is only a safety net).
+        "LIVE_POLL_SECONDS": _int("HELPDESK_LIVE_POLL_SECONDS", 1),
+        "LIVE_ALLOWED_ORIGINS": tuple(
+            o.strip() for o in os.environ.get("HELPDESK_LIVE_ALLOWED_ORIGINS", "").split(",") if o.strip()
+        ),
         "WTF_CSRF_TIME_LIMIT": None,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -66,10 +66,15 @@ automation_applied = _signals.signal(
     doc="An automation rule with a webhook action was applied. sender=ticket, rule_id=, rule_name=. "
     "Receivers: webhooks (automation.applied, at commit).",
 )
+presence_changed = _signals.signal(
+    "presence_changed",
+    doc="An agent opened a ticket, or started or stopped typing on it. sender=ticket, staff_id=, "
+    "typing=. Receivers: live.feed.record (at commit).",
+)
 committing = _signals.signal(
     "committing",
     doc="The transaction is about to commit. sender=session, published=[Event] (merged). "
-    "Receivers: api.webhooks.write_deliveries.",
+    "Receivers: api.webhooks.write_deliveries, live.feed.record.",
 )
 
 DOMAIN_SIGNALS: tuple[NamedSignal, ...] = (
@@ -80,6 +85,7 @@ DOMAIN_SIGNALS: tuple[NamedSignal, ...] = (
     sla_warning,
     sla_breached,
     automation_applied,
+    presence_changed,
 )
 
 _PENDING = "domain_events"

@@ -14,6 +14,7 @@ from helpdesk import events
 from helpdesk.api import webhooks
 from helpdesk.automations import triggers
 from helpdesk.custom_fields import subscribers as custom_fields
+from helpdesk.live import feed as live
 from helpdesk.mail import subscribers as mail
 from helpdesk.tickets import search_index as ticket_index
 from helpdesk.whatsapp import outbound as whatsapp
@@ -37,6 +38,7 @@ REGISTERING_MODULES = (
     "helpdesk.whatsapp.inbound",  # job: file the WhatsApp ledger into tickets
     "helpdesk.whatsapp.outbound",  # job: send the WhatsApp outbox
     "helpdesk.companies.service",  # flush hook: a new address on a company's domain joins it
+    "helpdesk.live.jobs",  # job: prune the live-update log
 )
 
 # (signal, receiver): receivers run in the publisher's transaction and only record work.
@@ -52,6 +54,7 @@ RECEIVERS = (
     (events.message_added, triggers.on_message_added),
     (events.ticket_changed, triggers.on_ticket_changed),
     (events.committing, webhooks.write_deliveries),
+    (events.committing, live.record),  # live updates, pushed after the commit
 )
 
 

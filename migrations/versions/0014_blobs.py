@@ -1,14 +1,14 @@
 """Attachment files in the database (the blob store shared by nodes on several hosts)
 
 Revision ID: 0014_blobs
-Revises: 0008_custom_fields
+Revises: 0011_live
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0014_blobs"
-down_revision = "0008_custom_fields"
+down_revision = "0011_live"
 branch_labels = None
 depends_on = None
 
