@@ -208,8 +208,9 @@ async def stream(request: web.Request) -> web.StreamResponse:
                 for message in replayed:
                     await response.write(_frame(message))
                 sent = replayed[-1]["id"] if replayed else int(last)
-        else:
-            await response.write(_frame({"id": hub.last_id, "kind": "hello"}))
+        else:  # a new stream starts at what is committed now; what came before is on the page
+            sent = await _in_thread(hub._in_app, feed.latest_id)
+            await response.write(_frame({"id": sent, "kind": "hello"}))
         loop = asyncio.get_running_loop()
         ends = loop.time() + MAX_AGE
         while loop.time() < ends and not sub.overflowed:
