@@ -86,7 +86,7 @@ def test_ticket_page_query_count_does_not_grow_with_messages(client, login):
     db.session.commit()
     with count_queries() as many:
         assert client.get(f"/agent/tickets/{ticket.number}").status_code == 200
-    assert len(many) == len(few) <= 20
+    assert len(many) == len(few) <= 22  # as tests/agents/test_ticket_page.py, without a customer history
 
 
 def test_agent_replies_and_notes_from_the_ticket_page(client, login):
@@ -147,7 +147,7 @@ def test_illegal_status_change_shows_a_message(client, login):
         {"status": "open", "version": ticket.version},
         follow_redirects=True,
     )
-    assert "لا يمكن نقل التذكرة" in r.get_data(as_text=True)
+    assert "لا يمكن تغيير حالة التذكرة" in r.get_data(as_text=True)
     assert ticket.status == Status.CLOSED
 
 
