@@ -39,7 +39,7 @@ def _sso_app(app_config: dict, issuer: str, **settings):
 
 
 @pytest.fixture
-def sso_app(app_config, provider, request):
+def sso_app(app, app_config, provider, request):  # inside ``app``, which empties PostgreSQL after
     app = _sso_app(app_config, provider.url, **getattr(request, "param", {}))
     with app.app_context():
         yield app
@@ -168,7 +168,7 @@ def test_sso_only_turns_staff_passwords_off(sso_app, provider):
     assert through_provider(client).status_code == 303
 
 
-def test_a_provider_that_is_down_gets_a_clear_message(app_config):
+def test_a_provider_that_is_down_gets_a_clear_message(app, app_config):
     app = _sso_app(app_config, f"http://127.0.0.1:{free_port()}")
     with app.app_context():
         response = app.test_client().get("/staff/login/sso")
