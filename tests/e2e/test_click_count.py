@@ -11,7 +11,7 @@ MOST_ACTIONS = 5
 def test_next_unassigned_ticket_answered_with_a_macro_and_solved_in_five_clicks(new_page):
     customer = new_page("en")  # a new case waits, unassigned
     sign_in(customer, "customer1@demo.test", staff=False)
-    customer.goto("/portal/cases/new")
+    customer.goto("/portal/cases/new?type=other")
     customer.fill("input[name=subject]", "Kettle arrived without its lid")
     customer.fill("textarea[name=body]", "The box was sealed but the lid is missing.")
     customer.locator("form:has(textarea[name=body]) button[type=submit]").last.click()

@@ -132,7 +132,7 @@ def test_case_form_suggestions_appear_above_send_on_a_phone(new_page, locale, li
     page = new_page(locale, viewport=PHONE)
     sign_in(page, "customer1@demo.test", staff=False)
     use_language(page, locale)
-    page.goto("/portal/cases/new")
+    page.goto("/portal/cases/new?type=other")
     page.wait_for_load_state("load")
     page.locator("input[name=subject]").press_sequentially(TYPED[locale], delay=20)
     suggestion = page.locator("#kb-suggestions a").first
