@@ -115,6 +115,8 @@ NOT_PAGES = {
     "sso.start",  # a redirect to the organisation's OpenID provider (tests/auth/test_sso.py)
     "sso.callback",  # the provider's redirect back, with a one-time code
     "portal.case_type_fields",  # the case form's fields for the answers so far (htmx)
+    "live.agent_poll",  # the live queue's polling fallback (JSON)
+    "live.case_poll",  # the live case page's polling fallback (JSON)
 }
 
 
