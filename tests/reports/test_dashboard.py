@@ -170,7 +170,7 @@ def test_csat_deflection_and_volume(week):
     assert reports.deflection(period()).rows == [[3, 3, 50.0]]
     with force_locale("en"):
         channels = {str(r[0]): r[1] for r in reports.volume_by_channel(period()).rows}
-    assert channels == {"Email": 2, "Portal": 3, "Agent": 1, "API": 0}
+    assert channels == {"Email": 2, "Portal": 3, "Agent": 1, "API": 0, "WhatsApp": 0}
     days = [r[1] for r in reports.volume_by_day(period()).rows]
     assert days == [2, 0, 1, 1, 1, 0, 1]
 
