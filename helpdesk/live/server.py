@@ -222,7 +222,7 @@ async def stream(request: web.Request) -> web.StreamResponse:
             if message["id"] > sent:
                 await response.write(_frame(message))
     except (ConnectionResetError, asyncio.CancelledError):
-        pass
+        log.debug("a live stream's browser went away")  # the normal end of a stream
     finally:
         hub.subscribers.discard(sub)
     return response

@@ -17,7 +17,7 @@ from helpdesk.whatsapp.models import DEFAULT_GRAPH_URL
 
 @click.group("whatsapp", help="The WhatsApp channel (WhatsApp Business Cloud API).")
 def whatsapp_command() -> None:
-    pass
+    """Connect queues to WhatsApp numbers (``helpdesk whatsapp connect``)."""
 
 
 @whatsapp_command.command("connect")
