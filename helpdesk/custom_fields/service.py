@@ -10,7 +10,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import exists, func, select
+from sqlalchemy import event, exists, func, select
+from sqlalchemy.orm import Session, SessionTransaction
 
 from helpdesk import events
 from helpdesk.audit import service as audit
@@ -285,15 +286,38 @@ def set_request_type(ticket: Ticket, request_type: RequestType | None, *, actor:
 def type_for_email(subject: str) -> RequestType | None:
     """The first active request type (in order) one of whose keywords the subject contains."""
     text = subject.casefold()
-    for request_type in db.session.scalars(
-        select(RequestType)
-        .where(RequestType.is_active, RequestType.email_keywords != "")
-        .order_by(RequestType.position, RequestType.id)
-    ):
-        words = [w.strip().casefold() for w in re.split(r"[,\n،]", request_type.email_keywords)]
-        if any(w and w in text for w in words):
+    for request_type, words in _email_keywords():
+        if any(w in text for w in words):
             return request_type
     return None
+
+
+_EMAIL_KEYWORDS = "helpdesk.request_type_email_keywords"
+
+
+def _email_keywords() -> list[tuple[RequestType, list[str]]]:
+    """The request types with email keywords, read once per transaction (a batch of mail asks for
+    each message) and without flushing: it is called while a ticket is being opened."""
+    cached = db.session.info.get(_EMAIL_KEYWORDS)
+    if cached is None:
+        with db.session.no_autoflush:
+            request_types = db.session.scalars(
+                select(RequestType)
+                .where(RequestType.is_active, RequestType.email_keywords != "")
+                .order_by(RequestType.position, RequestType.id)
+            ).all()
+        cached = [
+            (t, [w for w in (w.strip().casefold() for w in re.split(r"[,\n،]", t.email_keywords)) if w])
+            for t in request_types
+        ]
+        db.session.info[_EMAIL_KEYWORDS] = cached
+    return cached
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_email_keywords(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # the outermost transaction: a commit or a rollback
+        session.info.pop(_EMAIL_KEYWORDS, None)
 
 
 def options_from_text(text: str) -> list[tuple[str, str, str]]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, event, func, select, text
+from sqlalchemy import delete, event, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from helpdesk import events
@@ -58,13 +58,14 @@ def record(session: Session, published: list[events.Event]) -> None:
     if not rows:
         return
     session.flush()  # the ticket's final state and the message's id
-    session.add_all(rows)
+    # One INSERT for all the rows (a Core executemany: nothing left for the commit to flush again).
+    session.execute(insert(LiveEvent), rows)
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
     session.info[_WRITTEN] = True
 
 
-def _row(item: events.Event) -> LiveEvent:
+def _row(item: events.Event) -> dict[str, Any]:
     ticket = item.ticket
     data: dict[str, Any] = {}
     public = False
@@ -79,15 +80,16 @@ def _row(item: events.Event) -> LiveEvent:
     elif item.signal is events.presence_changed:
         data.update(staff_id=item.details.get("staff_id"), typing=bool(item.details.get("typing")))
     data["unassigned"] = ticket.assignee_id is None
-    return LiveEvent(
-        kind=_KINDS[item.signal],
-        ticket_id=ticket.id,
-        ticket_number=ticket.number,
-        queue_id=ticket.queue_id,
-        customer_id=ticket.customer_id,
-        public=public,
-        data=data,
-    )
+    return {
+        "kind": _KINDS[item.signal],
+        "ticket_id": ticket.id,
+        "ticket_number": ticket.number,
+        "queue_id": ticket.queue_id,
+        "customer_id": ticket.customer_id,
+        "public": public,
+        "data": data,
+        "created_at": utcnow(),
+    }
 
 
 # --- waking the streams of this process after a commit -----------------------------------------

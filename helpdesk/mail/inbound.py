@@ -313,7 +313,8 @@ def _file_message(
             attachments=parsed.files,
             message_fields=email_fields,
         )
-        ticket.follow_up_of = follow_up_of
+        if follow_up_of is not None:
+            ticket.follow_up_of = follow_up_of
         message = ticket.messages[0]
         action = "created"
     else:

@@ -171,6 +171,25 @@ def test_a_new_email_gets_its_type_from_the_subject(app):
     assert untyped.request_type_id is None
 
 
+def test_a_batch_of_mail_is_typed_with_the_keywords_of_the_moment(app):
+    """The keywords are read once per transaction: a batch sees them, and a later change is seen."""
+    admin = make_staff(Role.ADMIN)
+    return_type = make_return_type(admin)
+    results = inbound.ingest_batch(
+        [
+            make_email(subject="Return please", message_id="<b1@example.com>"),
+            make_email(subject="استرجاع المبلغ", message_id="<b2@example.com>"),
+            make_email(subject="Exchange the size", message_id="<b3@example.com>"),
+        ]
+    )
+    assert [r.action for r in results] == ["created"] * 3
+    return_type.email_keywords = "return, exchange"
+    db.session.commit()
+    inbound.ingest(make_email(subject="Exchange the colour", message_id="<b4@example.com>"))
+    types = db.session.scalars(select(Ticket.request_type_id).order_by(Ticket.id)).all()
+    assert types == [return_type.id, return_type.id, None, return_type.id]
+
+
 def test_the_agent_sets_the_type_on_the_ticket_page(client, login):
     from tests.factories import make_ticket
 
