@@ -13,10 +13,19 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from helpdesk import create_app
+from helpdesk.config import ConfigError
+
+
+def _app_or_message() -> Flask:
+    """The app; a wrong setting is a one-line message and exit status 1, not a traceback."""
+    try:
+        return create_app()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def main() -> None:
-    cli = FlaskGroup(create_app=lambda: create_app(), add_default_commands=True, add_version_option=False)
+    cli = FlaskGroup(create_app=_app_or_message, add_default_commands=True, add_version_option=False)
     cli.help = "Helpdesk: an Arabic-first bilingual customer-support helpdesk."
     cli(prog_name="helpdesk")
 

@@ -20,6 +20,10 @@ TRANSLATIONS_DIR = _resource_dir("translations")
 MIGRATIONS_DIR = _resource_dir("migrations")
 
 
+class ConfigError(RuntimeError):
+    """A setting that is missing or wrong: the message says which and how to fix it."""
+
+
 def _bool(value: str | None, default: bool = False) -> bool:
     if value is None or value == "":
         return default
@@ -33,13 +37,13 @@ def _int(name: str, default: int) -> int:
     try:
         return int(raw)
     except ValueError as exc:
-        raise RuntimeError(f"{name} must be a whole number, got {raw!r}") from exc
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
 
 
 def _choice(name: str, choices: tuple[str, ...], default: str) -> str:
     value = os.environ.get(name) or default
     if value not in choices:
-        raise RuntimeError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
     return value
 
 
@@ -68,6 +72,7 @@ def load_config(overrides: dict | None = None) -> dict:
     ).resolve()
     database_url = os.environ.get("HELPDESK_DATABASE_URL") or f"sqlite:///{instance_path / 'helpdesk.db'}"
     production = _bool(os.environ.get("HELPDESK_PRODUCTION"))
+    redis_url = os.environ.get("HELPDESK_REDIS_URL", "")
     config = {
         "INSTANCE_PATH": str(instance_path),
         "SQLALCHEMY_DATABASE_URI": database_url,
@@ -153,6 +158,13 @@ def load_config(overrides: dict | None = None) -> dict:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": production,
         "PRODUCTION": production,
+        # Nodes on several hosts that share only PostgreSQL and Redis (README "Running on several
+        # machines"): nothing a node needs may live in its own instance folder.
+        "SEVERAL_HOSTS": _bool(os.environ.get("HELPDESK_SEVERAL_HOSTS")),
+        # Caches that every process must agree on (the queue's view counts) and, unless
+        # HELPDESK_RATELIMIT_STORAGE_URI says otherwise, the rate limits' counters.
+        "REDIS_URL": redis_url,
+        "REDIS_KEY_PREFIX": os.environ.get("HELPDESK_REDIS_KEY_PREFIX", "helpdesk"),
         # The REST API: OpenAPI document, and a rate limit per token. The limiter's counters live in
         # memory (per process) unless HELPDESK_RATELIMIT_STORAGE_URI names a shared store.
         "API_TITLE": "Helpdesk API",
@@ -161,7 +173,7 @@ def load_config(overrides: dict | None = None) -> dict:
         "OPENAPI_URL_PREFIX": "/api/v1",
         "OPENAPI_JSON_PATH": "openapi.json",
         "API_RATE_LIMIT": os.environ.get("HELPDESK_API_RATE_LIMIT", "300 per minute"),
-        "RATELIMIT_STORAGE_URI": os.environ.get("HELPDESK_RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_STORAGE_URI": os.environ.get("HELPDESK_RATELIMIT_STORAGE_URI") or redis_url or "memory://",
         # Keeps the counters of several helpdesks (or of tests) apart in one shared Redis.
         "RATELIMIT_KEY_PREFIX": os.environ.get("HELPDESK_RATELIMIT_KEY_PREFIX", "helpdesk"),
         "RATELIMIT_HEADERS_ENABLED": True,
@@ -196,6 +208,30 @@ def load_config(overrides: dict | None = None) -> dict:
     }
     config["PERMANENT_SESSION_LIFETIME"] = config["SESSION_MAX_HOURS"] * 3600
     config.update(overrides)
+    if config["SEVERAL_HOSTS"]:
+        _check_several_hosts(config)
     if "SECRET_KEY" not in config:
         config["SECRET_KEY"] = _secret_key(instance_path)
     return config
+
+
+def _check_several_hosts(config: dict) -> None:
+    """Refuse to start a node that would keep something of its own: a secret key generated on its
+    disk (sessions signed on one node refused by the next), attachments in its folder, rate limits
+    counted per process."""
+    if not (config.get("SECRET_KEY") or os.environ.get("HELPDESK_SECRET_KEY")):
+        raise ConfigError(
+            "HELPDESK_SEVERAL_HOSTS is on: set HELPDESK_SECRET_KEY, the same on every node "
+            "(none is generated in a node's own folder in this mode)."
+        )
+    if not config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        raise ConfigError("HELPDESK_SEVERAL_HOSTS is on: HELPDESK_DATABASE_URL must be PostgreSQL.")
+    if config["BLOB_STORE"] == "disk":
+        raise ConfigError(
+            "HELPDESK_SEVERAL_HOSTS is on: attachments cannot be kept on a node's disk "
+            "(HELPDESK_BLOB_STORE=database, or leave it unset)."
+        )
+    if not config["REDIS_URL"] or config["RATELIMIT_STORAGE_URI"].startswith("memory"):
+        raise ConfigError(
+            "HELPDESK_SEVERAL_HOSTS is on: set HELPDESK_REDIS_URL (shared caches and rate limits)."
+        )

@@ -9,7 +9,9 @@ that database and every table is truncated after each test.
 from __future__ import annotations
 
 import contextvars
+import os
 import re
+import secrets
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,14 +19,14 @@ from pathlib import Path
 import pytest
 from flask import Flask, has_app_context
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import create_engine, make_url, text
 
 from helpdesk import create_app
 from helpdesk.auth.models import Role, StaffUser
 from helpdesk.customers.models import Customer
 from helpdesk.extensions import db
 from helpdesk.schema import upgrade_schema
-from tests.factories import PASSWORD, POSTGRES_URL, count_queries, make_customer, make_staff
+from tests.factories import PASSWORD, POSTGRES_URL, REDIS_URL, count_queries, make_customer, make_staff
 
 
 def _base_config(instance: Path, database_url: str) -> dict:
@@ -46,9 +48,24 @@ def _migrate(config: dict) -> None:
         db.engine.dispose()
 
 
+def _create_database(url: str) -> None:
+    """A worker's own database (``<name>_gw0``), created beside the one the run was given."""
+    target = make_url(url)
+    base = make_url(os.environ["HELPDESK_TEST_DATABASE_URL"])
+    if target.database == base.database:
+        return
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        found = text("SELECT 1 FROM pg_database WHERE datname = :name")
+        if not conn.scalar(found, {"name": target.database}):
+            conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    engine.dispose()
+
+
 @pytest.fixture(scope="session")
 def database_template(tmp_path_factory) -> Path | None:
     if POSTGRES_URL:
+        _create_database(POSTGRES_URL)
         with_schema = tmp_path_factory.mktemp("pg-instance")
         app = create_app(_base_config(with_schema, POSTGRES_URL))
         with app.app_context():
@@ -84,6 +101,24 @@ def app(app_config) -> Iterator[Flask]:
             with db.engine.begin() as conn:
                 conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         db.engine.dispose()
+
+
+@pytest.fixture
+def redis_prefix() -> Iterator[str]:
+    """A key prefix of this test's own in the real Redis (skips where none runs); its keys are
+    deleted afterwards."""
+    import redis
+
+    connection = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
+    try:
+        connection.ping()
+    except redis.RedisError:
+        pytest.skip(f"Redis is not running at {REDIS_URL} (apt install redis-server; .ci/run starts it)")
+    prefix = f"helpdesk-test-{secrets.token_hex(4)}"
+    yield prefix
+    for key in connection.scan_iter(f"*{prefix}*"):
+        connection.delete(key)
+    connection.close()
 
 
 class Browser(FlaskClient):

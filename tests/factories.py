@@ -22,7 +22,18 @@ from helpdesk.tickets import service as ticket_service
 from helpdesk.tickets.models import Channel, Queue, Ticket
 
 PASSWORD = "correct horse battery"
-POSTGRES_URL = os.environ.get("HELPDESK_TEST_DATABASE_URL")  # the suite runs on PostgreSQL when set
+
+
+def _postgres_url() -> str | None:
+    """The suite runs on PostgreSQL when ``HELPDESK_TEST_DATABASE_URL`` is set; each pytest-xdist
+    worker then uses its own database beside it (``<name>_gw0`` …, created by the first fixture)."""
+    url = os.environ.get("HELPDESK_TEST_DATABASE_URL")
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    return f"{url}_{worker}" if url and worker else url
+
+
+POSTGRES_URL = _postgres_url()
+REDIS_URL = os.environ.get("HELPDESK_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 @cache

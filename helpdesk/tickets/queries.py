@@ -24,6 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from helpdesk import shared_cache
 from helpdesk.customers.models import Customer, CustomerEmail
 from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db
@@ -178,9 +179,12 @@ def view_condition(view: str, user_id: int, now: datetime) -> ColumnElement[bool
 
 
 # The view counts walk every open ticket (about 10,000 at 100,000 tickets), so each process keeps
-# them for VIEW_COUNTS_MAX_AGE seconds per agent: a count may be that old when another process
-# changed a ticket, as in mature helpdesks; a ticket change committed in this process clears them.
+# them for VIEW_COUNTS_MAX_AGE seconds per agent. A ticket change committed in this process clears
+# them; with Redis (HELPDESK_REDIS_URL) so does one committed in any other process on any host (the
+# shared generation number is part of the key); without it a count may be that old, as in mature
+# helpdesks.
 _COUNTS = "helpdesk.view_counts"
+_TICKETS_GENERATION = "tickets_generation"
 _counts_lock = threading.Lock()
 
 
@@ -203,6 +207,7 @@ def _forget_counts(session: Session) -> None:
     if session.info.pop("tickets_changed", False) and has_app_context():
         with _counts_lock:
             current_app.extensions.pop(_COUNTS, None)
+        shared_cache.advance(_TICKETS_GENERATION)
 
 
 def view_counts(user_id: int, now: datetime) -> dict[str, int]:
@@ -210,13 +215,17 @@ def view_counts(user_id: int, now: datetime) -> dict[str, int]:
     max_age = current_app.config.get("VIEW_COUNTS_MAX_AGE", 0)
     if max_age <= 0:
         return _count_views(user_id, now)
+    generation = shared_cache.generation(_TICKETS_GENERATION)
+    if generation == shared_cache.UNAVAILABLE:
+        return _count_views(user_id, now)
+    key = (user_id, generation)
     with _counts_lock:
         cache = current_app.extensions.setdefault(_COUNTS, TTLCache(maxsize=1024, ttl=max_age))
-        counts = cache.get(user_id)
+        counts = cache.get(key)
     if counts is None:
         counts = _count_views(user_id, now)
         with _counts_lock:
-            cache[user_id] = counts
+            cache[key] = counts
     return dict(counts)
 
 

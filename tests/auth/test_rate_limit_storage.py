@@ -5,14 +5,10 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
-import socket
 import subprocess
 import sys
 
-import pytest
-
-REDIS_URL = os.environ.get("HELPDESK_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+from tests.factories import REDIS_URL
 
 # One web process: failed sign-ins from the same address, printing the status codes it got.
 SIGN_IN_ATTEMPTS = """
@@ -27,15 +23,6 @@ for n in range(int(sys.argv[1])):
     codes.append(client.post("/login", data=data).status_code)
 print(json.dumps(codes))
 """
-
-
-def _redis_reachable() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=1) as connection:
-            connection.sendall(b"PING\r\n")
-            return connection.recv(16).startswith(b"+PONG")
-    except OSError:
-        return False
 
 
 def _attempts(app_config: dict, count: int, storage: str, prefix: str) -> list[int]:
@@ -57,19 +44,6 @@ def _attempts(app_config: dict, count: int, storage: str, prefix: str) -> list[i
     )
     assert done.returncode == 0, done.stderr[-2000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-@pytest.fixture
-def redis_prefix():
-    if not _redis_reachable():
-        pytest.skip("Redis is not running on 127.0.0.1:6379 (apt install redis-server; .ci/run starts it)")
-    import redis
-
-    prefix = f"helpdesk-test-{secrets.token_hex(4)}"
-    yield prefix
-    connection = redis.Redis.from_url(REDIS_URL)
-    for key in connection.scan_iter(f"*{prefix}*"):
-        connection.delete(key)
 
 
 def test_two_processes_share_one_sign_in_budget_in_redis(app_config, redis_prefix):
