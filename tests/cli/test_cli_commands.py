@@ -108,9 +108,10 @@ def test_demo_logins_work(app, client):
         client.submit("/logout")
 
 
-def _run_cli(args: list[str], instance: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "HELPDESK_INSTANCE_PATH": str(instance)}
-    env.pop("HELPDESK_DATABASE_URL", None)
+def _run_cli(args: list[str], instance: Path, **settings: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HELPDESK_")}
+    env["HELPDESK_INSTANCE_PATH"] = str(instance)
+    env.update({f"HELPDESK_{name}": value for name, value in settings.items()})
     return subprocess.run(
         [str(Path(sys.executable).parent / "helpdesk"), *args],
         env=env,
@@ -164,6 +165,34 @@ def test_unknown_command_fails_with_a_message(tmp_path):
     result = _run_cli(["frobnicate"], tmp_path / "x")
     assert result.returncode != 0
     assert "No such command" in result.stderr
+
+
+def test_a_wrong_setting_is_a_one_line_message_not_a_traceback(tmp_path):
+    result = _run_cli(["routes"], tmp_path / "x", LIVE_PORT="five thousand")
+    assert result.returncode == 1
+    assert result.stderr.strip() == "Error: HELPDESK_LIVE_PORT must be a whole number, got 'five thousand'"
+
+
+@pytest.mark.parametrize(
+    ("settings", "missing"),
+    [
+        ({}, "HELPDESK_SECRET_KEY"),
+        ({"SECRET_KEY": "shared"}, "PostgreSQL"),
+        ({"SECRET_KEY": "shared", "DATABASE_URL": "postgresql+psycopg://h/db"}, "HELPDESK_REDIS_URL"),
+        (
+            {"SECRET_KEY": "s", "DATABASE_URL": "postgresql+psycopg://h/db", "BLOB_STORE": "disk"},
+            "HELPDESK_BLOB_STORE=database",
+        ),
+    ],
+)
+def test_a_node_of_several_hosts_refuses_to_keep_anything_of_its_own(tmp_path, settings, missing):
+    """Nothing is written to the node's folder: no generated secret key, no database."""
+    instance = tmp_path / "node"
+    result = _run_cli(["serve"], instance, SEVERAL_HOSTS="1", **settings)
+    assert result.returncode == 1
+    assert result.stderr.startswith("Error: HELPDESK_SEVERAL_HOSTS is on") and missing in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not instance.exists()
 
 
 @pytest.mark.skipif(
