@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
-from helpdesk.auth import links, sessions
+from helpdesk.auth import links, notices, sessions
 from helpdesk.auth.forms import ConfirmLinkForm, EmailOnlyForm, GuestCaseForm, NewPasswordForm, SignUpForm
 from helpdesk.auth.models import TokenPurpose
 from helpdesk.auth.permissions import sign_in_rate_limit
@@ -104,6 +104,7 @@ def reset_password(token: str):
         with unit_of_work():
             customer = links.reset_password(token, form.password.data)
             sessions.end_all(customer, actor=customer, ip=request.remote_addr, reason="password_changed")
+            notices.notify(customer, notices.Change.PASSWORD_CHANGED, ip=request.remote_addr)
             sessions.begin(customer, "link")
         flash(_("Your password has been changed."), "success")
         return redirect(url_for("portal.cases"), 303)

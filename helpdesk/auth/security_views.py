@@ -21,11 +21,11 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from helpdesk.auth import passkeys, sessions, twofactor
+from helpdesk.auth import passkeys, service, sessions, sso, twofactor
 from helpdesk.auth.devices import device_label
-from helpdesk.auth.forms import CodeForm, PlainForm, TwoFactorRolesForm
+from helpdesk.auth.forms import ChangePasswordForm, CodeForm, PlainForm, TwoFactorRolesForm
 from helpdesk.auth.models import Role, StaffUser
-from helpdesk.auth.permissions import customer_required, staff_required
+from helpdesk.auth.permissions import customer_required, sign_in_rate_limit, staff_required
 from helpdesk.extensions import db, limiter
 from helpdesk.refusals import (
     handle_refusals,
@@ -200,9 +200,17 @@ def _session_rows(user) -> list[dict]:
     ]
 
 
+def _staff_uses_passwords() -> bool:
+    return bool(current_user.password_hash) and not (current_app.config["SSO_ONLY"] and sso.is_enabled())
+
+
 @bp.get("/account/security")
 @staff_required(Role.AGENT)
 def account():
+    return _account_page()
+
+
+def _account_page(password_form: ChangePasswordForm | None = None, status: int = 200):
     return render_template(
         "auth/security.html",
         passkey_list=passkeys.passkeys_of(current_user),
@@ -211,7 +219,35 @@ def account():
         session_rows=_session_rows(current_user),
         form=PlainForm(),
         code_form=CodeForm(),
-    )
+        password_form=(password_form or ChangePasswordForm()) if _staff_uses_passwords() else None,
+        password_action=url_for("security.change_password"),
+    ), status
+
+
+def change_password_view(render_again, back_to: str):
+    """The account page's password change, for staff and customers: on success every other session
+    of the user ends and they are told by email; a refusal shows the form again, with the reason."""
+    form = ChangePasswordForm()
+    if not form.validate_on_submit():
+        return render_again(form, 400)
+    with unit_of_work():  # a wrong current password is audited and counted: committed too
+        refusal = service.change_password(
+            current_user, form.current_password.data, form.password.data, ip=request.remote_addr
+        )
+    if refusal:
+        form.current_password.errors = [refusal]
+        return render_again(form, 400)
+    flash(_("Your password has been changed. You are signed out everywhere else."), "success")
+    return redirect(url_for(back_to), 303)
+
+
+@bp.post("/account/password")
+@staff_required(Role.AGENT)
+@sign_in_rate_limit
+def change_password():
+    if not _staff_uses_passwords():
+        abort(403)
+    return change_password_view(_account_page, "security.account")
 
 
 @bp.route("/account/security/authenticator", methods=["GET", "POST"])
@@ -282,24 +318,50 @@ def end_other_sessions():
     return _end_own_other_sessions("security.account")
 
 
+@bp.get("/portal/account")
+@customer_required
+def customer_account():
+    return _customer_account_page()
+
+
+def _customer_account_page(password_form: ChangePasswordForm | None = None, status: int = 200):
+    """The customer's sign-in security: password (for those who have one), sessions."""
+    has_password = bool(current_user.password_hash)
+    return render_template(
+        "auth/customer_account.html",
+        session_rows=_session_rows(current_user),
+        form=PlainForm(),
+        password_form=(password_form or ChangePasswordForm()) if has_password else None,
+        password_action=url_for("security.change_customer_password"),
+    ), status
+
+
 @bp.get("/portal/sessions")
 @customer_required
 def customer_sessions():
-    return render_template(
-        "auth/customer_sessions.html", session_rows=_session_rows(current_user), form=PlainForm()
-    )
+    """The page's old address (its sessions are now part of the account page)."""
+    return redirect(url_for("security.customer_account"), 301)
+
+
+@bp.post("/portal/account/password")
+@customer_required
+@sign_in_rate_limit
+def change_customer_password():
+    if not current_user.password_hash:
+        abort(403)
+    return change_password_view(_customer_account_page, "security.customer_account")
 
 
 @bp.post("/portal/sessions/<int:session_id>/end")
 @customer_required
 def end_customer_session(session_id: int):
-    return _end_own_session(session_id, "security.customer_sessions")
+    return _end_own_session(session_id, "security.customer_account")
 
 
 @bp.post("/portal/sessions/end-others")
 @customer_required
 def end_other_customer_sessions():
-    return _end_own_other_sessions("security.customer_sessions")
+    return _end_own_other_sessions("security.customer_account")
 
 
 # --- administration --------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ CUSTOMER_PAGES = [
     "/portal/cases",
     "/portal/cases/new",
     "/portal/cases/new?type=return",
-    "/portal/sessions",
+    "/portal/account",
     "/kb/search?q=order",
 ]
 CUSTOMER_LINKED = [  # (list page, link to a detail page on it)
@@ -117,6 +117,7 @@ NOT_PAGES = {
     "portal.case_type_fields",  # the case form's fields for the answers so far (htmx)
     "live.agent_poll",  # the live queue's polling fallback (JSON)
     "live.case_poll",  # the live case page's polling fallback (JSON)
+    "security.customer_sessions",  # the customer account page's old address: a redirect to it
 }
 
 
