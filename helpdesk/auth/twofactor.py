@@ -26,6 +26,7 @@ from sqlalchemy import delete, func, select, update
 from helpdesk import sealing
 from helpdesk.audit import service as audit
 from helpdesk.audit.models import AuditEvent
+from helpdesk.auth import notices
 from helpdesk.auth.models import RecoveryCode, Role, SecuritySettings, StaffUser
 from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db
@@ -104,11 +105,15 @@ def confirm_enrolment(user: StaffUser, code: str, *, ip: str | None) -> list[str
         )
     user.totp_confirmed_at = utcnow()
     audit.record("auth.totp_enabled", actor=user, target=user.get_id(), ip=ip)
+    notices.notify(user, notices.Change.TWO_FACTOR_ON, ip=ip)
     return new_recovery_codes(user, ip=ip)
 
 
 def disable(user: StaffUser, *, actor, ip: str | None, reason: str) -> None:
-    """Turn 2FA off: secret and recovery codes are deleted (flushes)."""
+    """Turn 2FA off: secret and recovery codes are deleted, and the owner is told by email: turned
+    off by themselves (``reason="by_user"``) or reset by an administrator (flushes)."""
+    change = notices.Change.TWO_FACTOR_OFF if reason == "by_user" else notices.Change.TWO_FACTOR_RESET
+    notices.notify(user, change, ip=ip)
     user.totp_secret = None
     user.totp_confirmed_at = None
     user.totp_last_step = None
