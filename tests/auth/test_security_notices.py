@@ -40,7 +40,7 @@ def test_turning_two_step_on_and_off_emails_the_owner_in_english(client, login):
 def test_a_wrong_code_turns_nothing_off_and_sends_nothing(client, login):
     agent = make_staff(language="en")
     login(agent)
-    secret, _codes = enrol(client)
+    enrol(client)
     client.submit("/account/security/authenticator/off", {"code": "000000"})
     assert subjects_to(agent.email) == ["Two-step sign-in is on"]
     assert db.session.get(StaffUser, agent.id).has_totp
