@@ -22,6 +22,7 @@ ANONYMOUS_PAGES = [
     "/verify/not-a-token",
     "/staff/login/code",  # without a right password first: back to the sign-in page
     "/staff/login/setup",
+    "/login/code",  # a customer's code step, likewise only after a right password or link
 ]
 CUSTOMER_PAGES = [
     "/",
@@ -29,6 +30,7 @@ CUSTOMER_PAGES = [
     "/portal/cases/new",
     "/portal/cases/new?type=return",
     "/portal/account",
+    "/portal/account/authenticator",
     "/kb/search?q=order",
 ]
 CUSTOMER_LINKED = [  # (list page, link to a detail page on it)
