@@ -113,3 +113,39 @@ def test_a_customer_without_a_password_cannot_turn_it_on(client, login):
     assert "Choose a password first" in refused.get_data(as_text=True)
     db.session.refresh(customer)
     assert customer.totp_secret is None
+
+
+def test_erasing_a_customer_removes_their_authenticator_key_and_recovery_codes(client, login):
+    from helpdesk.customers.privacy import erase_customer
+
+    customer = make_customer(language="en")
+    login(customer)
+    enrol_customer(client)
+    erase_customer(customer, actor=None)
+    db.session.commit()
+    db.session.refresh(customer)
+    assert customer.totp_secret is None and not customer.has_totp
+    assert db.session.scalar(select(RecoveryCode.id).where(RecoveryCode.customer_id == customer.id)) is None
+
+
+def test_the_account_pages_use_a_fixed_number_of_queries(client, login, queries):
+    """Staff's sign-in security page and the customer's account page, with two-step sign-in on."""
+    from helpdesk.auth.models import Role
+    from tests.auth.test_two_factor import enrol
+    from tests.factories import make_staff
+
+    agent = make_staff(Role.AGENT, language="en")
+    login(agent)
+    enrol(client)
+    with queries() as staff_page:
+        assert client.get("/account/security").status_code == 200
+    client.submit("/logout")
+    customer = make_customer(language="en")
+    login(customer)
+    enrol_customer(client)
+    with queries() as customer_page:
+        assert client.get("/portal/account").status_code == 200
+    # The user with their session (one query), sessions, recovery codes; staff also passkeys and
+    # the administrator's rule.
+    assert len(staff_page) <= 5, staff_page
+    assert len(customer_page) <= 3, customer_page
