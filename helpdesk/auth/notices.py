@@ -38,8 +38,8 @@ def _texts(change: Change, detail: str) -> tuple[str, str]:
         )
     if change is Change.TWO_FACTOR_RESET:
         return _("Your two-step sign-in was reset"), _(
-            "An administrator reset your two-step sign-in and removed your passkeys. You will set "
-            "it up again at your next sign-in."
+            "An administrator reset your two-step sign-in: your authenticator app, recovery codes "
+            "and any passkeys no longer work. Set it up again from your account page."
         )
     return _("A passkey was added to your account"), _(
         'A new passkey, "%(name)s", was added to your account. It can sign you in without a password.',

@@ -488,6 +488,21 @@ def admin_reset_two_factor(staff_id: int):
     return redirect(url_for("security.settings"), 303)
 
 
+@bp.post("/admin/customers/<int:customer_id>/two-factor/reset")
+@staff_required(Role.ADMIN)
+def admin_reset_customer_two_factor(customer_id: int):
+    """For a customer who lost both phone and recovery codes (their identity checked by support):
+    two-step sign-in off, every session ended, the customer emailed."""
+    customer = db.session.get(Customer, customer_id) or abort(404)
+    if not PlainForm().validate_on_submit():
+        abort(400, description=_("The form was incomplete."))
+    with unit_of_work():
+        twofactor.disable(customer, actor=current_user, ip=request.remote_addr, reason="reset_by_admin")
+        sessions.end_all(customer, actor=current_user, ip=request.remote_addr, reason="two_factor_reset")
+    flash(_("%(name)s can sign in with their password alone again.", name=customer.name), "success")
+    return redirect(url_for("admin.customer", customer_id=customer_id), 303)
+
+
 # --- passkeys --------------------------------------------------------------------------------------
 
 CHALLENGE_KEY = "passkey_challenge"

@@ -149,3 +149,43 @@ def test_the_account_pages_use_a_fixed_number_of_queries(client, login, queries)
     # the administrator's rule.
     assert len(staff_page) <= 5, staff_page
     assert len(customer_page) <= 3, customer_page
+
+
+def test_an_administrator_resets_a_customers_two_step_sign_in(app, client, login):
+    """For a customer who lost phone and recovery codes: off, signed out everywhere, emailed."""
+    from helpdesk.auth.models import Role
+    from helpdesk.auth.notices import KIND
+    from helpdesk.mail.models import OutboundEmail
+    from tests.factories import make_staff
+
+    customer = make_customer(language="en")
+    login(customer)
+    secret, _codes = enrol_customer(client)
+    client.submit("/logout")
+    phone = app.test_client()  # the customer, still signed in on a phone
+    password_step(phone, customer)
+    assert phone.submit("/login/code", {"code": next_code(secret)}).status_code == 303
+    assert phone.get("/portal/cases").status_code == 200
+    login(make_staff(Role.ADMIN, language="en"))
+    page = client.get(f"/admin/customers/{customer.id}").get_data(as_text=True)
+    assert "Reset two-step sign-in" in page
+    assert client.submit(f"/admin/customers/{customer.id}/two-factor/reset").status_code == 303
+    db.session.refresh(customer)
+    assert not customer.has_totp
+    assert phone.get("/portal/cases").status_code == 302  # signed out everywhere
+    page = client.get(f"/admin/customers/{customer.id}").get_data(as_text=True)
+    assert "Reset two-step sign-in" not in page
+    subjects = db.session.scalars(
+        select(OutboundEmail.subject).where(OutboundEmail.to == customer.email, OutboundEmail.kind == KIND)
+    )
+    assert "Your two-step sign-in was reset" in list(subjects)
+    client.submit("/logout")
+    assert password_step(client, customer).status_code == 302  # the password alone again
+
+
+def test_agents_cannot_reset_a_customers_two_step_sign_in(client, login):
+    from tests.factories import make_staff
+
+    customer = make_customer()
+    login(make_staff())
+    assert client.submit(f"/admin/customers/{customer.id}/two-factor/reset").status_code == 403
