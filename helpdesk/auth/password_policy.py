@@ -8,6 +8,9 @@ read from the installed package, offline; no password is sent anywhere.
 
 The policy applies to passwords people choose (forms and services that set one). The demo data's
 accounts keep their known password, set by the seeding code directly.
+
+zxcvbn's lists take about 13 MiB: they are loaded at the first password chosen, not when a web
+process starts (most processes never see one).
 """
 
 from __future__ import annotations
@@ -16,8 +19,6 @@ from collections.abc import Iterable
 from functools import cache
 
 from flask_babel import gettext as _
-from zxcvbn import zxcvbn
-from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 MIN_LENGTH = 12
 MAX_LENGTH = 200
@@ -29,6 +30,8 @@ ESTIMATE_CHARS = 72  # zxcvbn estimates at most 72 characters (its default limit
 
 @cache
 def _breached() -> frozenset[str]:
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
     return frozenset(FREQUENCY_LISTS["passwords"])
 
 
@@ -37,6 +40,8 @@ def is_common(password: str, user_inputs: Iterable[str] = ()) -> bool:
     account's own name and address count as known words)."""
     if password.lower() in _breached():
         return True
+    from zxcvbn import zxcvbn
+
     words = [word for value in user_inputs if value for word in _words_of(value)]
     return zxcvbn(password[:ESTIMATE_CHARS], user_inputs=words)["score"] < MIN_SCORE
 
