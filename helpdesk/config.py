@@ -151,12 +151,20 @@ def load_config(overrides: dict | None = None) -> dict:
             o.strip() for o in os.environ.get("HELPDESK_LIVE_ALLOWED_ORIGINS", "").split(",") if o.strip()
         ),
         "WTF_CSRF_TIME_LIMIT": None,
+        # Over HTTPS the cookies take the "__Host-" prefix (ASVS 3.4.4): the browser then accepts them
+        # only when Secure, for the path "/" and without a Domain, so a neighbouring subdomain cannot
+        # plant or overwrite them. Plain http (development, tests) would refuse such a cookie.
+        "SESSION_COOKIE_NAME": "__Host-session" if production else "session",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,
+        "SESSION_COOKIE_PATH": "/",
+        "SESSION_COOKIE_DOMAIN": None,
+        "REMEMBER_COOKIE_NAME": "__Host-remember_token" if production else "remember_token",
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_PATH": "/",
         "PRODUCTION": production,
         # Nodes on several hosts that share only PostgreSQL and Redis (README "Running on several
         # machines"): nothing a node needs may live in its own instance folder.

@@ -39,6 +39,7 @@ PUBLIC = {
     # The second step of a staff sign-in: reachable only with a right password in this session.
     "security.second_step",
     "security.enrol",
+    "security.customer_second_step",  # the same for a customer who turned two-step sign-in on
     # Staff single sign-on: the redirect to the OpenID provider and its answer (tests/auth/test_sso.py).
     "sso.start",
     "sso.callback",

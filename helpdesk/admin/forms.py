@@ -3,7 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, PasswordField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional, ValidationError
 
-from helpdesk.auth.forms import EmailAddress
+from helpdesk.auth.forms import EmailAddress, new_password_field
 from helpdesk.auth.models import Role
 from helpdesk.customers.labels import TIER_LABELS
 from helpdesk.customers.models import Tier
@@ -59,7 +59,7 @@ class NewStaffForm(FlaskForm):
     email = StringField(_l("Email"), validators=[DataRequired(), EmailAddress(), MaxLength(254)])
     role = SelectField(_l("Role"), choices=[(r.value, label) for r, label in ROLE_LABELS.items()])
     language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=10, max=200)])
+    password = new_password_field(_l("Password"))
     confirm = PasswordField(
         _l("Repeat the password"), validators=[EqualTo("password", message=_l("The passwords differ."))]
     )

@@ -5,10 +5,11 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
-from helpdesk.auth import links, sessions
+from helpdesk.auth import links, notices, sessions
 from helpdesk.auth.forms import ConfirmLinkForm, EmailOnlyForm, GuestCaseForm, NewPasswordForm, SignUpForm
 from helpdesk.auth.models import TokenPurpose
 from helpdesk.auth.permissions import sign_in_rate_limit
+from helpdesk.auth.security_views import customer_signed_in
 from helpdesk.kb.case_form import DRAFT_KEY
 from helpdesk.refusals import handle_refusals
 from helpdesk.transaction import unit_of_work
@@ -51,8 +52,8 @@ def magic_link(token: str):
     if form.validate_on_submit():
         with unit_of_work():
             customer = links.sign_in_with_link(token)
-            sessions.begin(customer, "link")
-        return redirect(url_for("portal.cases"), 303)
+            answer = customer_signed_in(customer, "link", next_url=url_for("portal.cases"), status=303)
+        return answer
     links.peek(TokenPurpose.SIGN_IN, token)
     return render_template("auth/confirm_link.html", form=form, action=_("Sign in"))
 
@@ -104,9 +105,10 @@ def reset_password(token: str):
         with unit_of_work():
             customer = links.reset_password(token, form.password.data)
             sessions.end_all(customer, actor=customer, ip=request.remote_addr, reason="password_changed")
-            sessions.begin(customer, "link")
+            notices.notify(customer, notices.Change.PASSWORD_CHANGED, ip=request.remote_addr)
+            answer = customer_signed_in(customer, "link", next_url=url_for("portal.cases"), status=303)
         flash(_("Your password has been changed."), "success")
-        return redirect(url_for("portal.cases"), 303)
+        return answer
     links.peek(TokenPurpose.RESET_PASSWORD, token)
     return _form_page("auth/reset_password.html", form)
 

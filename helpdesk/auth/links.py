@@ -126,7 +126,9 @@ def sign_in_with_link(signed: str) -> Customer:
         raise InvalidLink(_("This link is not valid or has expired. Ask for a new one."))
     _mark_verified(customer, token.email)
     customer.last_login_at = utcnow()
-    audit.record("auth.sign_in", actor=customer, kind="customer", method="magic_link")
+    # With two-step sign-in on, the link is the first step: the code completes the sign-in.
+    action = "auth.link_accepted" if customer.has_totp else "auth.sign_in"
+    audit.record(action, actor=customer, kind="customer", method="magic_link")
     return customer
 
 

@@ -40,7 +40,21 @@ class PasswordMixin:
             self.set_password(password)
 
 
-class StaffUser(PasswordMixin, UserMixin, db.Model):
+class TotpMixin:
+    """Two-step sign-in with an authenticator app (staff, and customers who have a password): the
+    secret is Fernet-sealed (``TWO_FACTOR_KEY``); it counts once confirmed by a first code. The last
+    time step used refuses a replayed code."""
+
+    totp_secret: Mapped[bytes | None] = mapped_column(LargeBinary)
+    totp_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
+
+    @property
+    def has_totp(self) -> bool:
+        return self.totp_confirmed_at is not None
+
+
+class StaffUser(TotpMixin, PasswordMixin, UserMixin, db.Model):
     __tablename__ = "staff_users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -54,11 +68,6 @@ class StaffUser(PasswordMixin, UserMixin, db.Model):
     can_edit_kb: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Two-step sign-in with an authenticator app: the secret is Fernet-sealed (``TWO_FACTOR_KEY``);
-    # it counts once confirmed by a first code. The last time step used refuses a replayed code.
-    totp_secret: Mapped[bytes | None] = mapped_column(LargeBinary)
-    totp_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    totp_last_step: Mapped[int | None] = mapped_column(Integer)
 
     is_staff = True
     is_customer = False
@@ -75,10 +84,6 @@ class StaffUser(PasswordMixin, UserMixin, db.Model):
     @property
     def may_edit_kb(self) -> bool:
         return self.can_edit_kb or self.has_role(Role.SUPERVISOR)
-
-    @property
-    def has_totp(self) -> bool:
-        return self.totp_confirmed_at is not None
 
     def __repr__(self) -> str:
         return f"<StaffUser {self.email} {self.role}>"
@@ -106,13 +111,16 @@ class EmailToken(db.Model):
 
 
 class RecoveryCode(db.Model):
-    """A one-time code for when the authenticator is lost. Codes are random (50 bits), so a plain
-    SHA-256 of each is stored; using one stamps ``used_at``."""
+    """A one-time code for when the authenticator is lost, of a staff member or a customer. Codes
+    are random (50 bits), so a plain SHA-256 of each is stored; using one stamps ``used_at``."""
 
     __tablename__ = "recovery_codes"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"), index=True)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"), index=True)
+    customer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), index=True
+    )
     code_hash: Mapped[str] = mapped_column(String(64))
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

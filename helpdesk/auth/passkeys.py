@@ -25,6 +25,7 @@ from webauthn.helpers.structs import (
 )
 
 from helpdesk.audit import service as audit
+from helpdesk.auth import notices
 from helpdesk.auth.models import Passkey, StaffUser
 from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db
@@ -102,6 +103,7 @@ def register(user: StaffUser, credential: dict, challenge: str, name: str, *, ip
     db.session.add(passkey)
     db.session.flush()
     audit.record("auth.passkey_added", actor=user, target=user.get_id(), ip=ip, passkey=passkey.id)
+    notices.notify(user, notices.Change.PASSKEY_ADDED, ip=ip, detail=passkey.name)
     return passkey
 
 

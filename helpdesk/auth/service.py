@@ -5,16 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from helpdesk.audit import service as audit
 from helpdesk.audit.models import AuditEvent
-from helpdesk.auth import sessions
+from helpdesk.auth import notices, password_policy, sessions
 from helpdesk.auth.models import StaffUser
 from helpdesk.auth.passwords import hash_password, verify_password
 from helpdesk.customers.models import Customer, CustomerEmail
 from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db
+from helpdesk.tickets.errors import DomainError
 
 # Per account: after this many failed sign-ins within the window, even the right password is refused
 # until the window has passed. Counted from the audit log, so every web process sees the same count.
@@ -102,6 +104,35 @@ def _check(user, email: str, password: str, ip: str | None, kind: str) -> SignIn
     else:
         audit.record("auth.sign_in_failed", actor_label=normalise_email(email), ip=ip, kind=kind)
     return SignInAttempt(user if ok else None)
+
+
+class PasswordRefused(DomainError):
+    """A new password the policy does not accept; the message says why."""
+
+
+def change_password(user: StaffUser | Customer, current: str, new: str, *, ip: str | None) -> str | None:
+    """The account page's password change. The current password must be right: a wrong one counts
+    towards the account's sign-in lockout like a wrong sign-in, so this form guesses no faster.
+    Then every other session of the user ends, in every process, and an email tells the owner.
+    Returns the refusal (audited, so the caller commits either way) or None (flushes)."""
+    kind = "staff" if user.is_staff else "customer"
+    if recent_failures(user.email) >= MAX_FAILED_SIGN_INS:
+        _spend_hash_time(current)
+        audit.record("auth.sign_in_blocked", actor_label=normalise_email(user.email), ip=ip, kind=kind)
+        return _("Too many failed sign-ins. Wait 15 minutes and try again, or reset your password.")
+    if not user.check_password(current):
+        audit.record(
+            "auth.sign_in_failed", actor_label=normalise_email(user.email), ip=ip, kind=kind, form="password"
+        )
+        return _("Your current password is not right.")
+    problem = password_policy.problem_with(new, [user.name or "", user.email or ""])
+    if problem:
+        raise PasswordRefused(problem)
+    user.set_password(new)
+    sessions.end_all(user, actor=user, ip=ip, reason="password_changed", keep_current=True)
+    audit.record("auth.password_changed", actor=user, target=user.get_id(), ip=ip)
+    notices.notify(user, notices.Change.PASSWORD_CHANGED, ip=ip)
+    return None
 
 
 def load_user(user_id: str) -> StaffUser | Customer | None:

@@ -1,4 +1,6 @@
-"""Two-step sign-in for staff: authenticator-app codes (TOTP, RFC 6238) and one-time recovery codes.
+"""Two-step sign-in for staff, and for customers who have a password: authenticator-app codes (TOTP,
+RFC 6238) and one-time recovery codes. The same rules for both; only staff have an administrator's
+rule that requires it.
 
 The TOTP secret is sealed at rest (``TWO_FACTOR_KEY``, see ``helpdesk.sealing``). A code is accepted
 for the previous, current or next 30-second step, and only for a step later than the last one used,
@@ -26,7 +28,9 @@ from sqlalchemy import delete, func, select, update
 from helpdesk import sealing
 from helpdesk.audit import service as audit
 from helpdesk.audit.models import AuditEvent
+from helpdesk.auth import notices
 from helpdesk.auth.models import RecoveryCode, Role, SecuritySettings, StaffUser
+from helpdesk.customers.models import Customer
 from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db
 from helpdesk.tickets.errors import DomainError
@@ -38,6 +42,9 @@ MAX_FAILED_CODES = 5
 FAILED_CODE_WINDOW = timedelta(minutes=15)
 
 
+TwoStepUser = StaffUser | Customer
+
+
 class TwoFactorError(DomainError):
     """A code or a setting was refused; the message says why."""
 
@@ -46,7 +53,7 @@ def _not_configured() -> str:
     return _("Two-step sign-in is not configured on this server (HELPDESK_2FA_KEY).")
 
 
-def _secret_of(user: StaffUser) -> str:
+def _secret_of(user: TwoStepUser) -> str:
     try:
         secret = sealing.unseal(user.totp_secret, KEY_SETTING)
     except sealing.SealingKeyMissing as exc:
@@ -65,10 +72,13 @@ def _secret_of(user: StaffUser) -> str:
 # --- enrolment -------------------------------------------------------------------------------
 
 
-def start_enrolment(user: StaffUser) -> None:
-    """A new, unconfirmed secret for ``user`` (flushes). An enrolled user must turn 2FA off first."""
+def start_enrolment(user: TwoStepUser) -> None:
+    """A new, unconfirmed secret for ``user`` (flushes). An enrolled user must turn 2FA off first;
+    a customer needs a password first (the code is the step after it)."""
     if user.has_totp:
         raise TwoFactorError(_("Your authenticator app is already set up."))
+    if user.is_customer and not user.password_hash:
+        raise TwoFactorError(_("Choose a password first: the code is asked after it."))
     if not sealing.is_configured(KEY_SETTING):
         raise TwoFactorError(_not_configured())
     user.totp_secret = sealing.seal(pyotp.random_base32(), KEY_SETTING)
@@ -76,14 +86,14 @@ def start_enrolment(user: StaffUser) -> None:
     db.session.flush()
 
 
-def pending_secret(user: StaffUser) -> str | None:
+def pending_secret(user: TwoStepUser) -> str | None:
     """The secret to show while enrolment waits for its first code (None when not started)."""
     if user.has_totp or user.totp_secret is None:
         return None
     return _secret_of(user)
 
 
-def provisioning_uri(user: StaffUser, secret: str) -> str:
+def provisioning_uri(user: TwoStepUser, secret: str) -> str:
     issuer = current_app.config.get("HELPDESK_NAME") or "Helpdesk"
     return pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=issuer)
 
@@ -93,7 +103,7 @@ def qr_svg(uri: str) -> Markup:
     return Markup(segno.make(uri, error="m").svg_inline(scale=5, dark="#111", light="#fff", border=2))
 
 
-def confirm_enrolment(user: StaffUser, code: str, *, ip: str | None) -> list[str]:
+def confirm_enrolment(user: TwoStepUser, code: str, *, ip: str | None) -> list[str]:
     """The first code proves the app holds the secret: 2FA is on, and ten recovery codes are made
     (returned once, in clear; flushes)."""
     if user.has_totp or user.totp_secret is None:
@@ -104,15 +114,19 @@ def confirm_enrolment(user: StaffUser, code: str, *, ip: str | None) -> list[str
         )
     user.totp_confirmed_at = utcnow()
     audit.record("auth.totp_enabled", actor=user, target=user.get_id(), ip=ip)
+    notices.notify(user, notices.Change.TWO_FACTOR_ON, ip=ip)
     return new_recovery_codes(user, ip=ip)
 
 
-def disable(user: StaffUser, *, actor, ip: str | None, reason: str) -> None:
-    """Turn 2FA off: secret and recovery codes are deleted (flushes)."""
+def disable(user: TwoStepUser, *, actor, ip: str | None, reason: str) -> None:
+    """Turn 2FA off: secret and recovery codes are deleted, and the owner is told by email: turned
+    off by themselves (``reason="by_user"``) or reset by an administrator (flushes)."""
+    change = notices.Change.TWO_FACTOR_OFF if reason == "by_user" else notices.Change.TWO_FACTOR_RESET
+    notices.notify(user, change, ip=ip)
     user.totp_secret = None
     user.totp_confirmed_at = None
     user.totp_last_step = None
-    db.session.execute(delete(RecoveryCode).where(RecoveryCode.staff_id == user.id))
+    db.session.execute(delete(RecoveryCode).where(_codes_of(user)))
     audit.record("auth.totp_disabled", actor=actor, target=user.get_id(), ip=ip, reason=reason)
     db.session.flush()
 
@@ -124,7 +138,7 @@ def _normalised_digits(code: str) -> str:
     return "".join(ch for ch in code if not ch.isspace())
 
 
-def _accept_totp(user: StaffUser, code: str) -> bool:
+def _accept_totp(user: TwoStepUser, code: str) -> bool:
     """True when ``code`` is the code of a step near now and later than the last one used; that
     step is then recorded, in one conditional UPDATE, so two requests cannot both use it."""
     code = _normalised_digits(code)
@@ -134,14 +148,15 @@ def _accept_totp(user: StaffUser, code: str) -> bool:
     current = int(time.time()) // totp.interval
     for step in (current - 1, current, current + 1):
         if hmac.compare_digest(totp.generate_otp(step), code):
+            model = StaffUser if user.is_staff else Customer
             claimed = db.session.execute(
-                update(StaffUser)
+                update(model)
                 .where(
-                    StaffUser.id == user.id,
-                    (StaffUser.totp_last_step.is_(None)) | (StaffUser.totp_last_step < step),
+                    model.id == user.id,
+                    (model.totp_last_step.is_(None)) | (model.totp_last_step < step),
                 )
                 .values(totp_last_step=step)
-                .returning(StaffUser.id)
+                .returning(model.id)
             ).first()
             if claimed:
                 db.session.refresh(user, ["totp_last_step"])
@@ -149,15 +164,22 @@ def _accept_totp(user: StaffUser, code: str) -> bool:
     return False
 
 
+def _codes_of(user: TwoStepUser):
+    """SQL: the recovery codes of this staff member or customer."""
+    if user.is_staff:
+        return RecoveryCode.staff_id == user.id
+    return RecoveryCode.customer_id == user.id
+
+
 def _hash_recovery(code: str) -> str:
     return hashlib.sha256(code.replace("-", "").strip().lower().encode()).hexdigest()
 
 
-def _accept_recovery_code(user: StaffUser, code: str) -> bool:
+def _accept_recovery_code(user: TwoStepUser, code: str) -> bool:
     used = db.session.execute(
         update(RecoveryCode)
         .where(
-            RecoveryCode.staff_id == user.id,
+            _codes_of(user),
             RecoveryCode.code_hash == _hash_recovery(code),
             RecoveryCode.used_at.is_(None),
         )
@@ -167,7 +189,7 @@ def _accept_recovery_code(user: StaffUser, code: str) -> bool:
     return used is not None
 
 
-def recent_code_failures(user: StaffUser) -> int:
+def recent_code_failures(user: TwoStepUser) -> int:
     """Wrong codes for this account within the window and since its last completed sign-in."""
     last_success = (
         select(func.max(AuditEvent.created_at))
@@ -193,7 +215,7 @@ class SecondStep:
     refusal: str | None = None
 
 
-def verify_second_step(user: StaffUser, code: str, *, ip: str | None) -> SecondStep:
+def verify_second_step(user: TwoStepUser, code: str, *, ip: str | None) -> SecondStep:
     """Check a sign-in's second step ("totp" or "recovery_code"). A refusal is audited and counts
     towards the account's limit, so the caller commits either way."""
     if recent_code_failures(user) >= MAX_FAILED_CODES:
@@ -208,13 +230,14 @@ def verify_second_step(user: StaffUser, code: str, *, ip: str | None) -> SecondS
         audit.record("auth.second_step_failed", actor_label=user.email, target=user.get_id(), ip=ip)
         return SecondStep(refusal=_("That code is not right, or it has already been used."))
     user.last_login_at = utcnow()
-    audit.record("auth.sign_in", actor=user, actor_label=user.email, ip=ip, kind="staff", method=method)
+    kind = "staff" if user.is_staff else "customer"
+    audit.record("auth.sign_in", actor=user, actor_label=user.email, ip=ip, kind=kind, method=method)
     if method == "recovery_code":
         audit.record("auth.recovery_code_used", actor_label=user.email, target=user.get_id(), ip=ip)
     return SecondStep(method=method)
 
 
-def check_current_code(user: StaffUser, code: str) -> None:
+def check_current_code(user: TwoStepUser, code: str) -> None:
     """Before turning 2FA off: proof that the person holds the authenticator (or a recovery code)."""
     digits = _normalised_digits(code)
     ok = _accept_totp(user, digits) if digits.isdigit() else _accept_recovery_code(user, code)
@@ -230,21 +253,20 @@ def _random_recovery_code() -> str:
     return f"{raw[:5]}-{raw[5:]}"
 
 
-def new_recovery_codes(user: StaffUser, *, ip: str | None) -> list[str]:
+def new_recovery_codes(user: TwoStepUser, *, ip: str | None) -> list[str]:
     """Ten fresh codes replace any earlier ones (returned in clear once; flushes)."""
-    db.session.execute(delete(RecoveryCode).where(RecoveryCode.staff_id == user.id))
+    db.session.execute(delete(RecoveryCode).where(_codes_of(user)))
     codes = [_random_recovery_code() for _ in range(RECOVERY_CODE_COUNT)]
-    db.session.add_all(RecoveryCode(staff_id=user.id, code_hash=_hash_recovery(code)) for code in codes)
+    owner = {"staff_id": user.id} if user.is_staff else {"customer_id": user.id}
+    db.session.add_all(RecoveryCode(**owner, code_hash=_hash_recovery(code)) for code in codes)
     audit.record("auth.recovery_codes_created", actor_label=user.email, target=user.get_id(), ip=ip)
     db.session.flush()
     return codes
 
 
-def unused_recovery_codes(user: StaffUser) -> int:
+def unused_recovery_codes(user: TwoStepUser) -> int:
     return db.session.scalar(
-        select(func.count(RecoveryCode.id)).where(
-            RecoveryCode.staff_id == user.id, RecoveryCode.used_at.is_(None)
-        )
+        select(func.count(RecoveryCode.id)).where(_codes_of(user), RecoveryCode.used_at.is_(None))
     )
 
 
@@ -260,8 +282,9 @@ def required_roles() -> set[Role]:
     return {Role(value) for value in settings().two_factor_roles or [] if value in Role._value2member_map_}
 
 
-def is_required_for(user: StaffUser) -> bool:
-    return user.role in required_roles()
+def is_required_for(user: TwoStepUser) -> bool:
+    """Only staff roles can be required to use it; for customers it is their choice."""
+    return user.is_staff and user.role in required_roles()
 
 
 def set_required_roles(roles: set[Role], *, actor, ip: str | None) -> int:

@@ -11,7 +11,7 @@ from flask_login import current_user, logout_user
 from helpdesk.auth import service, sessions, sso
 from helpdesk.auth.forms import LanguageForm, LoginForm
 from helpdesk.auth.permissions import sign_in_rate_limit
-from helpdesk.auth.security_views import after_password
+from helpdesk.auth.security_views import after_password, customer_signed_in
 from helpdesk.transaction import unit_of_work
 
 bp = Blueprint("auth", __name__)
@@ -56,11 +56,10 @@ def _login_page(kind: str):
 
 
 def _after_password(user, remember: bool, next_url: str):
-    """Staff may have a second step to pass; customers are signed in (inside the unit of work)."""
+    """A second step may follow, for staff and customers who turned it on (inside the unit of work)."""
     if user.is_staff:
         return after_password(user, remember=remember, next_url=next_url)
-    sessions.begin(user, "password", remember=remember)
-    return redirect(next_url)
+    return customer_signed_in(user, "password", next_url=next_url, remember=remember)
 
 
 @bp.route("/staff/login", methods=["GET", "POST"])

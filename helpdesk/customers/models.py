@@ -11,7 +11,7 @@ from flask_login import UserMixin
 from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from helpdesk.auth.models import PasswordMixin
+from helpdesk.auth.models import PasswordMixin, TotpMixin
 from helpdesk.dbtypes import UTCDateTime, enum_type, utcnow
 from helpdesk.extensions import db
 from helpdesk.sanitize import one_line_columns
@@ -27,7 +27,7 @@ class Tier(enum.StrEnum):
     VIP = "vip"
 
 
-class Customer(PasswordMixin, UserMixin, db.Model):
+class Customer(TotpMixin, PasswordMixin, UserMixin, db.Model):
     __tablename__ = "customers"
 
     id: Mapped[int] = mapped_column(primary_key=True)

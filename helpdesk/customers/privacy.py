@@ -20,7 +20,7 @@ from sqlalchemy.orm import selectinload
 from helpdesk.api.models import WebhookDelivery
 from helpdesk.audit import service as audit
 from helpdesk.audit.models import AuditEvent
-from helpdesk.auth.models import EmailToken, StaffUser
+from helpdesk.auth.models import EmailToken, RecoveryCode, StaffUser
 from helpdesk.blobs import blob_store
 from helpdesk.customers.models import Customer, CustomerEmail, Order
 from helpdesk.extensions import db
@@ -305,6 +305,8 @@ def erase_customer(customer: Customer, *, actor: StaffUser | None, ip: str | Non
     customer.notes = None
     customer.addresses = []
     customer.password_hash = None
+    customer.totp_secret = customer.totp_confirmed_at = customer.totp_last_step = None
+    db.session.execute(delete(RecoveryCode).where(RecoveryCode.customer_id == customer.id))
     customer.is_active = False  # the session loader refuses inactive users: signed out everywhere
     customer.last_login_at = None
     db.session.flush()

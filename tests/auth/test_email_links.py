@@ -134,3 +134,41 @@ def test_a_guest_case_is_routed_like_a_signed_in_customers(client, app):
     client.submit(emailed_path("known@example.test"))
     ticket = db.session.scalars(select(Ticket)).one()
     assert (ticket.queue_id, ticket.order_id) == (orders_queue.id, order.id)
+
+
+def test_a_sign_in_link_lives_twenty_minutes_by_its_record_and_by_its_signature(app, client):
+    """Short-lived twice over: the stored record expires after 20 minutes, and the link's signed
+    timestamp is refused after 20 minutes even if a record said otherwise."""
+    import hashlib
+    import time
+
+    from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+
+    from helpdesk.auth.links import LIFETIME
+    from helpdesk.auth.models import TokenPurpose
+
+    customer = make_customer()
+    client.submit("/login/link", {"email": customer.email})
+    token = db.session.scalars(select(EmailToken)).one()
+    assert token.expires_at - token.created_at <= timedelta(minutes=20, seconds=1)
+    assert LIFETIME[TokenPurpose.SIGN_IN] == timedelta(minutes=20)
+
+    class SignedLongAgo(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return int(time.time()) - 21 * 60
+
+    raw = "raw-token-signed-21-minutes-ago"
+    db.session.add(
+        EmailToken(
+            token_hash=hashlib.sha256(raw.encode()).hexdigest(),
+            purpose=TokenPurpose.SIGN_IN,
+            email=customer.email,
+            expires_at=utcnow() + timedelta(days=1),  # the record alone would still allow it
+        )
+    )
+    db.session.commit()
+    old = URLSafeTimedSerializer(
+        app.config["SECRET_KEY"], salt="helpdesk.email-link.sign_in", signer=SignedLongAgo
+    ).dumps(raw)
+    assert client.submit(f"/login/link/{old}").status_code == 400
+    assert client.get("/portal/cases").status_code == 302

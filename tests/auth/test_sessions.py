@@ -163,7 +163,7 @@ def test_a_customer_sees_and_ends_their_own_sessions(app, client, login):
     phone = browser(app, SAFARI_PHONE, "10.0.0.9")
     assert phone.submit("/login", {"email": customer.email, "password": PASSWORD}).status_code in (302, 303)
     login(customer)
-    page = client.get("/portal/sessions").get_data(as_text=True)
+    page = client.get("/portal/account").get_data(as_text=True)
     assert "10.0.0.9" in page
     phone_session = next(r for r in records(customer) if r.ip == "10.0.0.9")
     assert client.submit(f"/portal/sessions/{phone_session.id}/end").status_code == 303

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.auth.oidc_provider import CLIENT_ID as OIDC_CLIENT_ID
+from tests.auth.oidc_provider import CLIENT_SECRET as OIDC_CLIENT_SECRET
 from tests.smtp_sink import SmtpSink, free_port
 from tests.whatsapp.payloads import ACCESS_TOKEN as WA_ACCESS_TOKEN
 from tests.whatsapp.payloads import APP_SECRET as WA_APP_SECRET
@@ -90,7 +92,17 @@ def _helpdesk(*args: str, env: dict, **kwargs) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory) -> Iterator[LiveServer]:
+def oidc_provider():
+    """The local OpenID provider of tests/auth/oidc_provider.py, for the single sign-on journey: it
+    signs in whoever ``provider.email`` names at once (no login page of its own)."""
+    from tests.auth.oidc_provider import OidcProvider, RunningProvider
+
+    with RunningProvider(OidcProvider()) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory, oidc_provider) -> Iterator[LiveServer]:
     instance = tmp_path_factory.mktemp("e2e-instance")
     sink = SmtpSink().start()
     port = free_port()
@@ -110,6 +122,10 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
         # WebAuthn refuses an IP address as the site's domain: passkey journeys use http://localhost.
         "HELPDESK_WEBAUTHN_RP_ID": "localhost",
         "HELPDESK_WEBAUTHN_ORIGIN": f"http://localhost:{port}",
+        # Staff single sign-on with the local provider (the password stays on for the other journeys).
+        "HELPDESK_OIDC_ISSUER": oidc_provider.url,
+        "HELPDESK_OIDC_CLIENT_ID": OIDC_CLIENT_ID,
+        "HELPDESK_OIDC_CLIENT_SECRET": OIDC_CLIENT_SECRET,
     }
     env.pop("HELPDESK_DATABASE_URL", None)
     _helpdesk("init", env=env)

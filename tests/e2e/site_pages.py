@@ -22,13 +22,15 @@ ANONYMOUS_PAGES = [
     "/verify/not-a-token",
     "/staff/login/code",  # without a right password first: back to the sign-in page
     "/staff/login/setup",
+    "/login/code",  # a customer's code step, likewise only after a right password or link
 ]
 CUSTOMER_PAGES = [
     "/",
     "/portal/cases",
     "/portal/cases/new",
     "/portal/cases/new?type=return",
-    "/portal/sessions",
+    "/portal/account",
+    "/portal/account/authenticator",
     "/kb/search?q=order",
 ]
 CUSTOMER_LINKED = [  # (list page, link to a detail page on it)
@@ -117,6 +119,7 @@ NOT_PAGES = {
     "portal.case_type_fields",  # the case form's fields for the answers so far (htmx)
     "live.agent_poll",  # the live queue's polling fallback (JSON)
     "live.case_poll",  # the live case page's polling fallback (JSON)
+    "security.customer_sessions",  # the customer account page's old address: a redirect to it
 }
 
 
