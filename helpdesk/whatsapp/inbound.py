@@ -94,19 +94,27 @@ def _sender_phone(item: dict) -> str | None:
     return e164("+" + wa_id.lstrip("+")) if wa_id else None
 
 
-def file_rows(rows: list[WhatsAppInbound]) -> None:
+def file_rows(rows: list[WhatsAppInbound]) -> dict[WhatsAppInbound, str]:
     """File ledger rows in the current transaction (one flush for the batch where it can: a lookup
-    that could be answered by a row of the batch not yet written writes it first)."""
+    that could be answered by a row of the batch not yet written writes it first). Returns the rows
+    that must wait (media not downloadable yet, a status before its send), for which nothing was
+    written: ``NotYet`` is raised before a row's first write."""
     batch = Batch(rows)
     filed: list[tuple[WhatsAppInbound, Message]] = []
+    waiting: dict[WhatsAppInbound, str] = {}
     with db.session.no_autoflush:
         for row in rows:
-            message = apply(row, batch, last_attempt=row.attempts >= MAX_ATTEMPTS)
+            try:
+                message = apply(row, batch, last_attempt=row.attempts >= MAX_ATTEMPTS)
+            except NotYet as error:
+                waiting[row] = str(error)
+                continue
             if message is not None:
                 filed.append((row, message))
     db.session.flush()
     for row, message in filed:
         row.ticket_message_id = message.id
+    return waiting
 
 
 def apply(row: WhatsAppInbound, batch: Batch, *, last_attempt: bool = False) -> Message | None:
@@ -134,9 +142,9 @@ def file_message(
     phone = _sender_phone(item)
     if not phone:
         raise ValueError("the message has no sender number")
+    text, files, missing = _content(account, item, last_attempt=last_attempt)  # may raise NotYet: first
     customer = batch.customers.find_or_create(None, phone, names.get(wa_id))
     when = _timestamp(item.get("timestamp"))
-    text, files, missing = _content(account, item, last_attempt=last_attempt)
     ticket = _open_ticket_of(account, batch.latest.get((id(customer), account.queue_id)), when)
     if ticket is not None and changed_in_transaction(ticket):
         # Written first, so that each message is its own change of the ticket (its version) and the

@@ -72,30 +72,57 @@ def work_through(inbox: Inbox, work: Callable[[Any], object], *, limit: int) -> 
     return _work_each(inbox, work, due_jobs(inbox.model, inbox.statuses.QUEUED, limit=limit))
 
 
-def work_in_batches(inbox: Inbox, work: Callable[[list[Any]], object], *, limit: int, size: int) -> int:
+def work_in_batches(
+    inbox: Inbox, work: Callable[[list[Any]], dict[Any, str] | None], *, limit: int, size: int
+) -> int:
     """As ``work_through``, but on SQLite ``size`` rows at a time: each batch is claimed with one
     UPDATE and worked (``work(rows)``) in one transaction, as writers take turns there anyway and one
-    commit then serves the whole batch. If any row of a batch fails, the batch is rolled back and its
-    rows are worked one by one (``work([row])``), so the failure is recorded on that row alone.
+    commit then serves the whole batch. ``work`` returns the rows it could not do yet, each with the
+    reason, having written nothing for them: they wait and are retried, the rest are done. If a row
+    fails otherwise, the batch is rolled back and its rows are worked one by one (``work([row])``),
+    so the failure is recorded on that row alone.
     On PostgreSQL each row keeps its own transaction (held across a batch, the row locks would make
     concurrent workers wait for each other)."""
+
+    def one(row: Any) -> None:
+        waiting = work([row]) or {}
+        if row in waiting:
+            raise NotYetDone(waiting[row])
+
     due = due_jobs(inbox.model, inbox.statuses.QUEUED, limit=limit)
     if db.engine.dialect.name != "sqlite":
-        return _work_each(inbox, lambda row: work([row]), due)
+        return _work_each(inbox, one, due)
     done = 0
     for start in range(0, len(due), size):
         batch = due[start : start + size]
         try:
             with unit_of_work():
                 rows = _claim_batch(inbox, [job_id for job_id, _attempts in batch])
-                work(rows)
+                waiting = work(rows) or {}
                 for row in rows:
-                    row.status, row.error = inbox.statuses.DONE, None
-            done += len(rows)
+                    if row in waiting:
+                        _retry_later(inbox, row, f"{NotYetDone.__name__}: {waiting[row]}")
+                    else:
+                        row.status, row.error = inbox.statuses.DONE, None
+            done += len(rows) - len(waiting)
         except Exception as error:  # one of them failed: each on its own, so only that one waits
             log.info("%s batch failed (%s); one by one", inbox.model.__tablename__, error)
-            done += _work_each(inbox, lambda row: work([row]), batch)
+            done += _work_each(inbox, one, batch)
     return done
+
+
+class NotYetDone(Exception):
+    """A row of a batch that must wait (and nothing was written for it)."""
+
+
+def _retry_later(inbox: Inbox, row: Any, error: str) -> None:
+    """Record why the row is not done; retried with backoff until the last attempt marks it failed."""
+    row.error = error[:2000]
+    if row.attempts >= inbox.max_attempts:
+        row.status = inbox.statuses.FAILED
+    else:
+        delay = retry_delay(row.attempts, first=inbox.first_retry, longest=inbox.longest_retry)
+        row.next_attempt_at = utcnow() + delay
 
 
 def _claim_batch(inbox: Inbox, job_ids: list[int]) -> list[Any]:
@@ -133,10 +160,5 @@ def _work_each(inbox: Inbox, work: Callable[[Any], object], due: list[tuple[int,
             log.warning("%s %s not done yet: %s", inbox.model.__tablename__, job_id, error)
             with unit_of_work():
                 row = db.session.get(inbox.model, job_id)
-                row.error = f"{type(error).__name__}: {error}"[:2000]
-                if row.attempts >= inbox.max_attempts:
-                    row.status = inbox.statuses.FAILED
-                else:
-                    delay = retry_delay(row.attempts, first=inbox.first_retry, longest=inbox.longest_retry)
-                    row.next_attempt_at = utcnow() + delay
+                _retry_later(inbox, row, f"{type(error).__name__}: {error}")
     return done

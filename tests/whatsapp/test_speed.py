@@ -53,7 +53,7 @@ def test_a_batch_files_every_sender_as_one_by_one_would(app, client, account):
     assert all(db.session.get(Message, r.ticket_message_id).body_text for r in rows)
 
 
-def test_a_failing_item_leaves_the_rest_of_its_batch_filed(app, client, account, cloud):
+def test_an_item_that_must_wait_leaves_the_rest_of_its_batch_filed(app, client, account, cloud):
     _sqlite_only(app)
     cloud.state.media["media-x"] = (b"OggS", "audio/ogg")
     cloud.state.media_down = True
@@ -64,8 +64,25 @@ def test_a_failing_item_leaves_the_rest_of_its_batch_filed(app, client, account,
     db.session.expire_all()
     waiting = db.session.scalar(select(WhatsAppInbound).where(WhatsAppInbound.status == LedgerStatus.QUEUED))
     assert waiting.dedupe_key == "msg:wamid.F2" and "503" in waiting.error and waiting.attempts == 1
+    assert cloud.state.downloads == ["media-x"]  # it waits alone: the batch was not rolled back and redone
     ticket = db.session.scalar(select(Ticket))
     assert [m.body_text for m in ticket.messages] == ["قبل", "بعد"]
+    assert db.session.scalar(select(func.count()).select_from(Customer)) == 1  # none made for the waiting one
+
+
+def test_a_row_that_fails_rolls_its_batch_back_and_the_rest_are_filed_one_by_one(app, client, account):
+    _sqlite_only(app)
+    post(client, payloads.text("أولى", wamid="wamid.G1", ts=NOW - 30))
+    broken = payloads.text("بلا رقم", wamid="wamid.G2", ts=NOW - 20)
+    broken["entry"][0]["changes"][0]["value"]["metadata"]["phone_number_id"] = "999"  # no such number
+    post(client, broken)
+    post(client, payloads.text("ثالثة", wamid="wamid.G3", ts=NOW - 10))
+    assert inbound.process_due() == 2
+    db.session.expire_all()
+    failed = db.session.scalar(select(WhatsAppInbound).where(WhatsAppInbound.status == LedgerStatus.QUEUED))
+    assert failed.dedupe_key == "msg:wamid.G2" and "999" in failed.error
+    ticket = db.session.scalar(select(Ticket))
+    assert [m.body_text for m in ticket.messages] == ["أولى", "ثالثة"] and ticket.version == 2
 
 
 def test_filing_a_batch_costs_a_few_statements_per_message(app, client, account):
