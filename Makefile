@@ -95,7 +95,7 @@ $(BIN)/.bench-installed: pyproject.toml | $(BIN)/.installed
 bench: setup $(BIN)/.bench-installed
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 	$(BIN)/python -m bench.shops
-	$(BIN)/python -m bench.whatsapp
+	$(BIN)/python -m bench.whatsapp --save bench/results/whatsapp.jsonl
 	$(BIN)/python -m bench.live $(BENCH_LIVE_ARGS)
 
 # Salla and Zid: 50,000 orders synced from the local peer, signed webhooks accepted over HTTP.

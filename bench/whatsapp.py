@@ -3,12 +3,14 @@ the worker filing them into tickets.
 
     python -m bench.whatsapp                    # 2,000 messages from 200 customers
     python -m bench.whatsapp --messages 500
+    python -m bench.whatsapp --save bench/results/whatsapp.jsonl   # keep the figures
 
 Targets (issue 25): ≥ 200 deliveries/s accepted by one web process, ≥ 150 messages/s filed.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -16,6 +18,7 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 
 import click
 import httpx
@@ -35,7 +38,8 @@ from tests.whatsapp.peer import CloudPeer
 @click.option("--messages", default=2_000, show_default=True)
 @click.option("--customers", default=200, show_default=True)
 @click.option("--senders", default=8, show_default=True, help="Concurrent HTTP clients.")
-def main(messages: int, customers: int, senders: int) -> None:
+@click.option("--save", type=click.Path(dir_okay=False), help="Append the figures to this JSON-lines file.")
+def main(messages: int, customers: int, senders: int, save: str | None) -> None:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     logging.getLogger("helpdesk").setLevel(logging.ERROR)
     os.environ.update(WA_TOKEN=payloads.ACCESS_TOKEN, WA_APP_SECRET=payloads.APP_SECRET, WA_VERIFY="v")
@@ -91,6 +95,17 @@ def main(messages: int, customers: int, senders: int) -> None:
                 filing = time.perf_counter() - started
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+    if save:
+        record = {
+            "date": datetime.now(UTC).isoformat(timespec="seconds"),
+            "load_average": [round(x, 2) for x in os.getloadavg()],
+            "cpus": os.cpu_count(),
+            "messages": messages,
+            "accepted_per_s": round(messages / accepted, 1),
+            "filed_per_s": round(filed / filing, 1),
+        }
+        with open(save, "a", encoding="utf-8") as out:
+            out.write(json.dumps(record) + "\n")
     click.echo("| operation | count | time | rate |")
     click.echo("|---|---|---|---|")
     click.echo(

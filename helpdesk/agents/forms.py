@@ -122,3 +122,15 @@ class DeleteForm(FlaskForm):
 
 
 __all__ = ["ClaimForm", "ReplyForm", "Status", "StatusForm"]
+
+
+class CustomerMergeForm(FlaskForm):
+    """Merge the ticket's customer with another record: ``keep`` says which of the two stays."""
+
+    other_id = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    keep = SelectField(
+        _l("Keep"),
+        choices=[("this", _l("This ticket's customer")), ("other", _l("The other customer"))],
+        default="this",
+    )
+    phone = StringField(_l("Phone number to keep"), validators=[Optional(), MaxLength(40)])

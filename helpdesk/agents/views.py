@@ -578,4 +578,4 @@ def attachment(attachment_id: int):
 
 
 # Modules that register more routes on bp (imported last: they import bp from here).
-from helpdesk.agents import macro_views, search_views  # noqa: E402,F401
+from helpdesk.agents import customer_merge_views, macro_views, search_views  # noqa: E402,F401

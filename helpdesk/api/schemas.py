@@ -164,6 +164,9 @@ class TicketListArgsSchema(PageArgsSchema):
     queue = Text(validate=validate.Length(min=1, max=60), metadata={"description": "A queue slug."})
     status = fields.Enum(Status, by_value=True)
     priority = fields.Enum(Priority, by_value=True)
+    channel = fields.Enum(
+        Channel, by_value=True, metadata={"description": "Where the ticket came in (e.g. `whatsapp`)."}
+    )
     assignee_id = Id()
     customer_id = Id()
 

@@ -86,7 +86,7 @@ def list_tickets(**args):
     query = queries.queue_query(args["view"], api_user().id, utcnow())
     if "queue" in args:
         query = query.where(Ticket.queue_id == _queue(args["queue"]).id)
-    for column in ("status", "priority", "assignee_id", "customer_id"):
+    for column in ("status", "priority", "channel", "assignee_id", "customer_id"):
         if column in args:
             query = query.where(getattr(Ticket, column) == args[column])
     return ticket_page(query, args)

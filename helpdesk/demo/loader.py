@@ -24,6 +24,7 @@ from helpdesk.dbtypes import utcnow
 from helpdesk.demo import companies as demo_companies
 from helpdesk.demo import fields as demo_fields
 from helpdesk.demo.shops import create_shops
+from helpdesk.demo.whatsapp import create_whatsapp_demo
 from helpdesk.extensions import db
 from helpdesk.kb.models import Article, ArticleStatus, Category
 from helpdesk.tickets import service
@@ -137,6 +138,8 @@ def load_demo(
             if i % 200 == 199:
                 db.session.commit()
     db.session.commit()
+    whatsapp_tickets = create_whatsapp_demo(queues[0], customers, agents, now)
+    db.session.commit()
     # Identities, not attributes: reading ``id`` of 2,000 expired tickets would load each one.
     scenario_of = {inspect(t).identity[0]: t.__dict__["demo_scenario"] for t in made}
     demo_fields.fill_demo_tickets(rng, scenario_of, request_types)
@@ -157,6 +160,7 @@ def load_demo(
         "orders": len(orders),
         "Salla and Zid orders": shop_orders,
         "tickets": ticket_count,
+        "WhatsApp tickets": whatsapp_tickets,
         "articles": articles,
         "macros": macros,
         "request types": len(request_types),

@@ -191,6 +191,12 @@ def customer_for(email: str | None, phone: str | None, name: str | None) -> Cust
     return customer
 
 
+def customer_finder(contacts: list[tuple[str | None, str | None]]) -> _Customers:
+    """Find-or-create for a batch of (email, E.164 phone) contacts, looked up in two queries; what it
+    creates is added to the session, not flushed."""
+    return _Customers(contacts)
+
+
 def apply_customers(contacts: list[tuple[str | None, str | None, str | None]]) -> int:
     """A page of a platform's customers (email, E.164 phone, name): matched or created (flushes)."""
     customers = _Customers([(email, phone) for email, phone, _name in contacts])

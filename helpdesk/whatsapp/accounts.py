@@ -11,6 +11,7 @@ from sqlalchemy import select
 from helpdesk.extensions import db
 from helpdesk.tickets.errors import DomainError
 from helpdesk.tickets.models import Queue
+from helpdesk.whatsapp.ledger import forget_secret_names
 from helpdesk.whatsapp.models import DEFAULT_GRAPH_URL, WhatsAppAccount
 
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,99}$")
@@ -70,4 +71,5 @@ def connect(queue: Queue, settings: Settings) -> WhatsAppAccount:
     account.template_languages = languages or "ar,en"
     db.session.add(account)
     db.session.flush()
+    forget_secret_names()
     return account

@@ -14,11 +14,14 @@ from datetime import UTC, datetime, timedelta
 from flask import Flask, current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
+from helpdesk.batching import changed_in_transaction
 from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db
-from helpdesk.integrations.mapping import customer_for, e164
+from helpdesk.integrations.mapping import customer_finder, e164
+from helpdesk.sla.models import TicketSla
 from helpdesk.tickets import service as tickets
 from helpdesk.tickets.attachments import IncomingFile, max_attachment_bytes, safe_filename
 from helpdesk.tickets.models import Channel, Message, Status, Ticket
@@ -33,6 +36,9 @@ FIRST_RETRY = timedelta(seconds=10)
 LONGEST_RETRY = timedelta(hours=1)
 CLAIM_LEASE = timedelta(minutes=2)
 BATCH = 500
+# Rows filed in one SQLite transaction: enough to share the commit, short enough that the webhook's
+# ledger writes never wait long for the write lock.
+TRANSACTION_BATCH = 100
 MEDIA_TYPES = ("image", "document", "audio", "video", "sticker")
 # Later statuses win; a late "delivered" never overwrites "read". "failed" is final.
 DELIVERY_RANK = {None: 0, "sent": 1, "delivered": 2, "read": 3, "failed": 4}
@@ -49,36 +55,101 @@ def _item(row: WhatsAppInbound) -> tuple[dict, dict] | None:
     return None
 
 
-def apply(row: WhatsAppInbound, *, last_attempt: bool = False) -> str:
-    """File one ledger item (flushes); returns what happened."""
+class Batch:
+    """What filing a batch of ledger rows looks up once rather than per message: the connected
+    numbers, the senders (one query by phone), and each sender's latest WhatsApp ticket (one query;
+    then the ticket this batch opened or added to)."""
+
+    def __init__(self, rows: list[WhatsAppInbound]) -> None:
+        accounts = db.session.scalars(select(WhatsAppAccount).options(joinedload(WhatsAppAccount.queue)))
+        self.accounts = {account.phone_number_id: account for account in accounts}
+        phones = {_sender_phone(item) for row in rows if row.kind == "message" for item in _items_of(row)}
+        self.customers = customer_finder([(None, phone) for phone in phones if phone])
+        known = {customer.id: customer for customer in self.customers.by_phone.values()}
+        self.latest: dict[tuple[int, int], Ticket] = {}
+        if known:
+            newest = (
+                select(func.max(Ticket.id))
+                .where(
+                    Ticket.customer_id.in_(known),
+                    Ticket.channel == Channel.WHATSAPP,
+                    Ticket.merged_into_id.is_(None),
+                )
+                .group_by(Ticket.customer_id, Ticket.queue_id)
+            )
+            for ticket in db.session.scalars(select(Ticket).where(Ticket.id.in_(newest))):
+                self.latest[(id(known[ticket.customer_id]), ticket.queue_id)] = ticket
+        # In the identity map, so that each message's SLA recompute finds its ticket's row there.
+        ids = [ticket.id for ticket in self.latest.values()]
+        self.slas = db.session.scalars(select(TicketSla).where(TicketSla.ticket_id.in_(ids))).all()
+
+
+def _items_of(row: WhatsAppInbound) -> list[dict]:
+    found = _item(row)
+    return [found[0]] if found else []
+
+
+def _sender_phone(item: dict) -> str | None:
+    wa_id = str(item.get("from") or "")
+    return e164("+" + wa_id.lstrip("+")) if wa_id else None
+
+
+def file_rows(rows: list[WhatsAppInbound]) -> dict[WhatsAppInbound, str]:
+    """File ledger rows in the current transaction (one flush for the batch where it can: a lookup
+    that could be answered by a row of the batch not yet written writes it first). Returns the rows
+    that must wait (media not downloadable yet, a status before its send), for which nothing was
+    written: ``NotYet`` is raised before a row's first write."""
+    batch = Batch(rows)
+    filed: list[tuple[WhatsAppInbound, Message]] = []
+    waiting: dict[WhatsAppInbound, str] = {}
+    with db.session.no_autoflush:
+        for row in rows:
+            try:
+                message = apply(row, batch, last_attempt=row.attempts >= MAX_ATTEMPTS)
+            except NotYet as error:
+                waiting[row] = str(error)
+                continue
+            if message is not None:
+                filed.append((row, message))
+    db.session.flush()
+    for row, message in filed:
+        row.ticket_message_id = message.id
+    return waiting
+
+
+def apply(row: WhatsAppInbound, batch: Batch, *, last_attempt: bool = False) -> Message | None:
+    """File one ledger item; returns the message it became (None for a status or other item)."""
     found = _item(row)
     if found is None:
-        return "ignored"
+        return None
     item, value = found
     if row.kind == "status":
-        return apply_status(item)
+        apply_status(item)
+        return None
     phone_number_id = str((value.get("metadata") or {}).get("phone_number_id") or "")
-    account = db.session.scalar(
-        select(WhatsAppAccount).where(WhatsAppAccount.phone_number_id == phone_number_id)
-    )
+    account = batch.accounts.get(phone_number_id)
     if account is None:
         raise LookupError(f"no queue is connected to the WhatsApp number id {phone_number_id!r}")
-    message = file_message(account, item, value, last_attempt=last_attempt)
-    row.ticket_message_id = message.id
-    return "filed"
+    return file_message(account, item, value, batch, last_attempt=last_attempt)
 
 
-def file_message(account: WhatsAppAccount, item: dict, value: dict, *, last_attempt: bool = False) -> Message:
+def file_message(
+    account: WhatsAppAccount, item: dict, value: dict, batch: Batch, *, last_attempt: bool = False
+) -> Message:
     """One customer message onto their open WhatsApp ticket in the account's queue, or a new one."""
     wa_id = str(item.get("from") or "")
     names = {str(c.get("wa_id")): (c.get("profile") or {}).get("name") for c in value.get("contacts") or []}
-    phone = e164("+" + wa_id.lstrip("+")) if wa_id else None
+    phone = _sender_phone(item)
     if not phone:
         raise ValueError("the message has no sender number")
-    customer = customer_for(None, phone, names.get(wa_id))
+    text, files, missing = _content(account, item, last_attempt=last_attempt)  # may raise NotYet: first
+    customer = batch.customers.find_or_create(None, phone, names.get(wa_id))
     when = _timestamp(item.get("timestamp"))
-    text, files, missing = _content(account, item, last_attempt=last_attempt)
-    ticket = _open_ticket_of(account, customer.id, when)
+    ticket = _open_ticket_of(account, batch.latest.get((id(customer), account.queue_id)), when)
+    if ticket is not None and changed_in_transaction(ticket):
+        # Written first, so that each message is its own change of the ticket (its version) and the
+        # SLA recompute reads what earlier messages of the batch did to it.
+        db.session.flush()
     if item.get("type") == "reaction" and ticket is not None:
         return tickets.record_event(
             ticket, "whatsapp_reaction", text, actor=customer, channel=Channel.WHATSAPP, at=when
@@ -93,6 +164,7 @@ def file_message(account: WhatsAppAccount, item: dict, value: dict, *, last_atte
             attachments=files,
             created_at=when,
         )
+        batch.latest[(id(customer), account.queue_id)] = ticket
         message = ticket.messages[0]
     else:
         message = tickets.add_message(
@@ -100,24 +172,12 @@ def file_message(account: WhatsAppAccount, item: dict, value: dict, *, last_atte
         )
     if missing:
         tickets.record_event(ticket, "whatsapp_media_missing", missing, channel=Channel.WHATSAPP)
-    db.session.flush()
     return message
 
 
-def _open_ticket_of(account: WhatsAppAccount, customer_id: int, when: datetime) -> Ticket | None:
+def _open_ticket_of(account: WhatsAppAccount, ticket: Ticket | None, when: datetime) -> Ticket | None:
     """The customer's latest WhatsApp ticket in this queue while it is active, or solved less than the
     account's idle time ago (the message reopens it); else None: a new ticket."""
-    ticket = db.session.scalar(
-        select(Ticket)
-        .where(
-            Ticket.customer_id == customer_id,
-            Ticket.queue_id == account.queue_id,
-            Ticket.channel == Channel.WHATSAPP,
-            Ticket.merged_into_id.is_(None),
-        )
-        .order_by(Ticket.id.desc())
-        .limit(1)
-    )
     if ticket is None or ticket.status == Status.CLOSED:
         return None
     if ticket.status == Status.SOLVED:
@@ -214,10 +274,8 @@ INBOX = jobtable.Inbox(WhatsAppInbound, LedgerStatus, MAX_ATTEMPTS, FIRST_RETRY,
 
 
 def process_due(limit: int = BATCH) -> int:
-    """File the queued items, oldest first; one transaction per item."""
-    return jobtable.work_through(
-        INBOX, lambda row: apply(row, last_attempt=row.attempts >= MAX_ATTEMPTS), limit=limit
-    )
+    """File the queued items, oldest first: on SQLite a batch per transaction, else one item each."""
+    return jobtable.work_in_batches(INBOX, file_rows, limit=limit, size=TRANSACTION_BATCH)
 
 
 @register_job("whatsapp.process_inbound", every_seconds=1)

@@ -11,8 +11,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import time
 from collections.abc import Iterator
 
+from flask import current_app
 from sqlalchemy import select
 
 from helpdesk.dbtypes import upsert, utcnow
@@ -23,8 +25,23 @@ from helpdesk.whatsapp.models import LedgerStatus, WhatsAppAccount, WhatsAppInbo
 SIGNATURE_HEADER = "X-Hub-Signature-256"
 
 
+# The environment variable names of the connected numbers, per process for a few seconds: a delivery
+# is then checked without a query. ``forget_secret_names`` (on connecting a number) drops them at once.
+NAMES_KEPT_FOR = 10.0
+
+
 def _accounts_secrets(column) -> set[str]:
-    return {secret(name) for name in db.session.scalars(select(column).distinct())} - {""}
+    kept = current_app.extensions.setdefault("whatsapp_secret_names", {})
+    names, until = kept.get(column.key, ((), 0.0))
+    if time.monotonic() >= until:
+        names = tuple(db.session.scalars(select(column).distinct()))
+        kept[column.key] = (names, time.monotonic() + NAMES_KEPT_FOR)
+    return {secret(name) for name in names} - {""}
+
+
+def forget_secret_names() -> None:
+    """Read the numbers' secret names again on the next delivery (a number was connected or changed)."""
+    current_app.extensions.pop("whatsapp_secret_names", None)
 
 
 def is_signed(body: bytes, signature: str | None) -> bool:
@@ -83,12 +100,13 @@ def store_delivery(body: bytes, payload: dict) -> int:
         for key, kind in keys.items()
     ]
     table = WhatsAppInbound.__table__
-    inserted = db.session.execute(
+    # Values as parameters, so the statement is compiled once per process, not per delivery.
+    statement = (
         upsert(table)
-        .values(rows)
         .on_conflict_do_nothing(index_elements=["dedupe_key"])
         .returning(table.c.id)  # rowcount is not reliable here on psycopg
-    ).all()
+    )
+    inserted = db.session.execute(statement, rows if len(rows) > 1 else rows[0]).all()
     return len(inserted)
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import joinedload
 
 from helpdesk.auth.models import Role
 from helpdesk.auth.permissions import staff_required
-from helpdesk.extensions import csrf, db
+from helpdesk.extensions import csrf, db, limiter
 from helpdesk.refusals import handle_refusals, refused_goes_back_to, refused_shows_again
 from helpdesk.tickets import queries
 from helpdesk.tickets import service as tickets
@@ -51,6 +51,7 @@ def webhook_handshake():
 
 @bp.post("/channels/whatsapp/webhook")
 @csrf.exempt
+@limiter.exempt  # Meta's own servers, authenticated by signature: never throttled by address
 def webhook():
     body = request.get_data(cache=False)
     if not ledger.is_signed(body, request.headers.get(ledger.SIGNATURE_HEADER)):

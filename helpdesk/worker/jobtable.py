@@ -69,8 +69,85 @@ def work_through(inbox: Inbox, work: Callable[[Any], object], *, limit: int) -> 
     """Claim the due rows, oldest first, and ``work(row)`` on each in its own transaction; a failure
     is written on the row (``error``) and retried with backoff, until the last attempt marks it failed.
     Returns how many were done."""
+    return _work_each(inbox, work, due_jobs(inbox.model, inbox.statuses.QUEUED, limit=limit))
+
+
+def work_in_batches(
+    inbox: Inbox, work: Callable[[list[Any]], dict[Any, str] | None], *, limit: int, size: int
+) -> int:
+    """As ``work_through``, but on SQLite ``size`` rows at a time: each batch is claimed with one
+    UPDATE and worked (``work(rows)``) in one transaction, as writers take turns there anyway and one
+    commit then serves the whole batch. ``work`` returns the rows it could not do yet, each with the
+    reason, having written nothing for them: they wait and are retried, the rest are done. If a row
+    fails otherwise, the batch is rolled back and its rows are worked one by one (``work([row])``),
+    so the failure is recorded on that row alone.
+    On PostgreSQL each row keeps its own transaction (held across a batch, the row locks would make
+    concurrent workers wait for each other)."""
+
+    def one(row: Any) -> None:
+        waiting = work([row]) or {}
+        if row in waiting:
+            raise NotYetDone(waiting[row])
+
+    due = due_jobs(inbox.model, inbox.statuses.QUEUED, limit=limit)
+    if db.engine.dialect.name != "sqlite":
+        return _work_each(inbox, one, due)
     done = 0
-    for job_id, attempts in due_jobs(inbox.model, inbox.statuses.QUEUED, limit=limit):
+    for start in range(0, len(due), size):
+        batch = due[start : start + size]
+        try:
+            with unit_of_work():
+                rows = _claim_batch(inbox, [job_id for job_id, _attempts in batch])
+                waiting = work(rows) or {}
+                for row in rows:
+                    if row in waiting:
+                        _retry_later(inbox, row, f"{NotYetDone.__name__}: {waiting[row]}")
+                    else:
+                        row.status, row.error = inbox.statuses.DONE, None
+            done += len(rows) - len(waiting)
+        except Exception as error:  # one of them failed: each on its own, so only that one waits
+            log.info("%s batch failed (%s); one by one", inbox.model.__tablename__, error)
+            done += _work_each(inbox, one, batch)
+    return done
+
+
+class NotYetDone(Exception):
+    """A row of a batch that must wait (and nothing was written for it)."""
+
+
+def _retry_later(inbox: Inbox, row: Any, error: str) -> None:
+    """Record why the row is not done; retried with backoff until the last attempt marks it failed."""
+    row.error = error[:2000]
+    if row.attempts >= inbox.max_attempts:
+        row.status = inbox.statuses.FAILED
+    else:
+        delay = retry_delay(row.attempts, first=inbox.first_retry, longest=inbox.longest_retry)
+        row.next_attempt_at = utcnow() + delay
+
+
+def _claim_batch(inbox: Inbox, job_ids: list[int]) -> list[Any]:
+    """Take the rows still due in one UPDATE (the transaction's first write, so it waits for the
+    write lock before anything is read); returns them in the given order."""
+    model, now = inbox.model, utcnow()
+    claimed = set(
+        db.session.scalars(
+            update(model)
+            .where(model.id.in_(job_ids), model.status == inbox.statuses.QUEUED, model.next_attempt_at <= now)
+            .values(attempts=model.attempts + 1, next_attempt_at=now + inbox.lease)
+            .returning(model.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    rows = db.session.scalars(
+        select(model).where(model.id.in_(claimed)).execution_options(populate_existing=True)
+    )
+    by_id = {row.id: row for row in rows}
+    return [by_id[job_id] for job_id in job_ids if job_id in by_id]
+
+
+def _work_each(inbox: Inbox, work: Callable[[Any], object], due: list[tuple[int, int]]) -> int:
+    done = 0
+    for job_id, attempts in due:
         if not claim(inbox.model, job_id, attempts, inbox.statuses.QUEUED, lease=inbox.lease):
             continue
         try:
@@ -83,10 +160,5 @@ def work_through(inbox: Inbox, work: Callable[[Any], object], *, limit: int) -> 
             log.warning("%s %s not done yet: %s", inbox.model.__tablename__, job_id, error)
             with unit_of_work():
                 row = db.session.get(inbox.model, job_id)
-                row.error = f"{type(error).__name__}: {error}"[:2000]
-                if row.attempts >= inbox.max_attempts:
-                    row.status = inbox.statuses.FAILED
-                else:
-                    delay = retry_delay(row.attempts, first=inbox.first_retry, longest=inbox.longest_retry)
-                    row.next_attempt_at = utcnow() + delay
+                _retry_later(inbox, row, f"{type(error).__name__}: {error}")
     return done

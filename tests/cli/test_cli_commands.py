@@ -72,6 +72,7 @@ def test_worker_once_runs_every_job(app):
 def test_demo_loads_every_status_and_channel_and_refuses_a_second_time(app):
     from helpdesk.auth.models import StaffUser
     from helpdesk.customers.models import Customer, Order
+    from helpdesk.demo.whatsapp import CONVERSATIONS
     from helpdesk.kb.models import Article
     from helpdesk.tickets.models import Channel, Ticket
 
@@ -79,7 +80,8 @@ def test_demo_loads_every_status_and_channel_and_refuses_a_second_time(app):
     result = runner.invoke(args=["demo", "--tickets", "400"])
     assert result.exit_code == 0, result.output
     assert "admin@demo.test" in result.output and "demo1234" in result.output
-    assert db.session.query(Ticket).count() == 400
+    whatsapp = len(CONVERSATIONS)  # the demo number's conversations, besides the 400
+    assert db.session.query(Ticket).count() == 400 + whatsapp
     assert db.session.query(Customer).count() == 300
     assert db.session.query(StaffUser).count() == 8
     assert db.session.query(Order).count() >= 300
@@ -87,13 +89,12 @@ def test_demo_loads_every_status_and_channel_and_refuses_a_second_time(app):
     assert len(articles) == 80
     assert sorted({a.locale for a in articles}) == ["ar", "en"]
     assert {t.status for t in db.session.query(Ticket)} == set(Status)
-    # WhatsApp tickets need a connected number (replies are refused without one): the demo has none.
-    assert {t.channel for t in db.session.query(Ticket)} == set(Channel) - {Channel.WHATSAPP}
+    assert {t.channel for t in db.session.query(Ticket)} == set(Channel)
     # Second run: an error without --if-empty, a no-op with it.
     again = runner.invoke(args=["demo"])
     assert again.exit_code != 0 and "already" in again.output
     assert runner.invoke(args=["demo", "--if-empty"]).exit_code == 0
-    assert db.session.query(Ticket).count() == 400
+    assert db.session.query(Ticket).count() == 400 + whatsapp
 
 
 def test_demo_logins_work(app, client):

@@ -94,7 +94,7 @@ STAFF_LINKED = [
     ("/admin/fields", "main a[href^='/admin/request-types/']:not([href$='/new'])"),
     ("/admin/companies", "main a[href^='/admin/companies/']:not([href$='/new'])"),
 ]
-TICKET_SUBPAGES = ["/similar", "/suggested", "/customer/orders", "/customer/tickets"]
+TICKET_SUBPAGES = ["/similar", "/suggested", "/customer/orders", "/customer/tickets", "/customer/merge"]
 # Not pages: files, fragments for htmx, JSON, charts, CSV, the API and its docs.
 NOT_PAGES = {
     "static",

@@ -5,6 +5,7 @@ Cloud API, and a reply after the 24-hour window is refused with the approved tem
 from __future__ import annotations
 
 import os
+import re
 import time
 
 import httpx
@@ -59,6 +60,17 @@ def _ticket_number(live_server, wa_id: str) -> str:
     return _until(probe)
 
 
+def _phone_of(live_server, email: str) -> str:
+    from sqlalchemy import select
+
+    from helpdesk.customers.models import Customer, CustomerEmail
+    from helpdesk.extensions import db
+
+    with live_server.app().app_context():
+        query = select(Customer.phone).join(CustomerEmail).where(CustomerEmail.email == email)
+        return db.session.scalar(query)
+
+
 def test_whatsapp_conversation_from_webhook_to_reply_and_template(new_page, live_server):
     with CloudPeer() as cloud:
         admin = new_page("en")
@@ -85,17 +97,17 @@ def test_whatsapp_conversation_from_webhook_to_reply_and_template(new_page, live
         )
         assert handshake.text == "42"
 
+        # The sender is a demo customer who has written by email before: the WhatsApp message must
+        # land on that record, found by the phone number it holds.
+        wa_id = _phone_of(live_server, "customer1@demo.test").lstrip("+")
         now = int(time.time())
         cloud.state.media["voice-e2e"] = (b"OggS voice note", "audio/ogg")
         _deliver(
             live_server,
-            payloads.text("السلام عليكم، وين طلبي؟", wamid="wamid.E2E1", ts=now - 120, wa_id="966500000111"),
+            payloads.text("السلام عليكم، وين طلبي؟", wamid="wamid.E2E1", ts=now - 120, wa_id=wa_id),
         )
-        _deliver(
-            live_server,
-            payloads.voice_note("voice-e2e", wamid="wamid.E2E2", ts=now - 60, wa_id="966500000111"),
-        )
-        number = _ticket_number(live_server, "966500000111")
+        _deliver(live_server, payloads.voice_note("voice-e2e", wamid="wamid.E2E2", ts=now - 60, wa_id=wa_id))
+        number = _ticket_number(live_server, wa_id)
 
         agent = new_page("ar")
         sign_in(agent, "agent4@demo.test", staff=True)
@@ -105,11 +117,13 @@ def test_whatsapp_conversation_from_webhook_to_reply_and_template(new_page, live
         expect(agent.locator("main")).to_contain_text("السلام عليكم، وين طلبي؟")
         expect(agent.locator("main")).to_contain_text("رسالة صوتية")
         expect(agent.locator("main")).to_contain_text("تصل الردود إلى واتساب العميل")
+        expect(agent.locator(".customer-panel")).to_contain_text("customer1@demo.test")
+        expect(agent.locator(".attachments a").first).to_have_attribute("href", re.compile("/attachments/"))
         agent.fill("#reply-form textarea[name=body]", "طلبك خرج للتوصيل اليوم")
         agent.click("#reply-form button[type=submit]")
         expect(agent.locator("main")).to_contain_text("طلبك خرج للتوصيل اليوم")
         sent = _until(lambda: cloud.state.sent)
-        assert sent[0]["to"] == "966500000111" and sent[0]["text"]["body"] == "طلبك خرج للتوصيل اليوم"
+        assert sent[0]["to"] == wa_id and sent[0]["text"]["body"] == "طلبك خرج للتوصيل اليوم"
         _deliver(live_server, payloads.status("wamid.OUT1", "read", ts=now))
         _until(lambda: (agent.reload(), agent.locator("[data-delivery=read]").count())[1])
         _shot(agent, "whatsapp-ticket-ar-desktop")

@@ -330,3 +330,39 @@ def test_dashboard_query_count_does_not_grow_with_data(client, login, week):
     with count_queries() as many:
         client.get(f"/reports?{PERIOD}")
     assert len(many) == len(few)
+
+
+def test_first_response_by_channel(client, login, week):
+    """Email: T2 answered late (180 | 180), T6 unanswered past due; portal: T1 (60), T3 late (90 |
+    3930), T5 (30); agent: T4 unanswered past due. Then a WhatsApp ticket answered in 45 minutes."""
+    with force_locale("en"):
+        rows = {str(r[0]): r[1:] for r in reports.first_response_by_channel(period(), NOW).rows}
+    assert rows == {
+        "Email": [1, 180.0, 180.0, 180.0, 0.0],
+        "Portal": [3, 60.0, 90.0, 60.0, 66.7],
+        "Agent": [0, None, None, None, 0.0],
+        "API": [0, None, None, None, None],
+        "WhatsApp": [0, None, None, None, None],
+    }
+    whatsapp = tickets.open_ticket(
+        customer=make_customer(),
+        subject="وين طلبي؟",
+        body="وين طلبي؟",
+        created_at=riyadh(2025, 11, 3, 9, 0),
+        channel=Channel.WHATSAPP,
+    )
+    tickets.add_message(
+        whatsapp, author=week["amal"], body="أبشر", created_at=riyadh(2025, 11, 3, 9, 45), notify=False
+    )
+    db.session.commit()
+    with force_locale("en"):
+        rows = {str(r[0]): r[1:] for r in reports.first_response_by_channel(period(), NOW).rows}
+    assert rows["WhatsApp"] == [1, 45.0, 45.0, 45.0, 100.0]
+    week["lead"].language = "en"
+    db.session.commit()
+    login(week["lead"])
+    page = client.get(f"/reports?{PERIOD}").get_data(as_text=True)
+    section = page.split("First response by channel")[1].split("</table>")[0]
+    assert "WhatsApp" in section and "45 minutes" in section and "100.0%" in section
+    csv_file = client.get(f"/reports/export/first_response_channels.csv?{PERIOD}")
+    assert csv_file.status_code == 200 and "WhatsApp,1,45" in csv_file.get_data(as_text=True)

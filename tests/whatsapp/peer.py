@@ -33,6 +33,7 @@ class CloudState:
     down: bool = False
     rate_limited: int = 0  # answer 429 to this many sends
     window_closed: bool = False
+    downloads: list[str] = field(default_factory=list)  # media ids asked for, in order
 
 
 class CloudPeer:
@@ -74,6 +75,7 @@ class CloudPeer:
             return self._error(401, 190, "Error validating access token", "The access token is invalid")
         path = request.path.removeprefix("/v21.0/")
         if path.startswith("download/"):
+            state.downloads.append(path.removeprefix("download/"))
             if state.media_down:
                 return self._json({"error": "unavailable"}, 503)
             data, mime = state.media[path.removeprefix("download/")]
