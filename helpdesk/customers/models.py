@@ -32,7 +32,7 @@ class Customer(TotpMixin, PasswordMixin, UserMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
-    phone: Mapped[str | None] = mapped_column(String(40))
+    phone: Mapped[str | None] = mapped_column(String(40), index=True)  # WhatsApp and shop orders match by it
     language: Mapped[str | None] = mapped_column(String(5))
     tier: Mapped[Tier] = mapped_column(enum_type(Tier), default=Tier.STANDARD)
     notes: Mapped[str | None] = mapped_column(Text)
