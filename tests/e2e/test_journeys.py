@@ -127,6 +127,12 @@ def test_supervisor_filters_the_dashboard_and_downloads_a_csv(new_page, locale):
     charts = page.locator("main img[src*='/reports/chart/']")
     expect(charts.first).to_be_visible()
     assert charts.count() >= 4
+    # Compliance by request type, and by a dropdown field (the demo's reason for return), by name.
+    by_type = page.locator("#table-by_type")
+    expect(by_type).to_contain_text("إرجاع منتج" if locale == "ar" else "Return an item")
+    expect(page.locator("#table-by_field caption")).to_contain_text(
+        "سبب الإرجاع" if locale == "ar" else "Reason"
+    )
     page.select_option("select[name=queue]", index=1)
     page.click("form:has(select[name=queue]) button[type=submit]")
     assert re.search(r"queue=\d+", page.url)
