@@ -35,6 +35,7 @@ REGISTERING_MODULES = (
     "helpdesk.integrations.jobs",  # job: refresh shop tokens before they expire
     "helpdesk.integrations.panel",  # the customer panel shows the platforms' orders apart, once
     "helpdesk.integrations.placeholders",  # macro placeholders: the shop order's payment and shipment
+    "helpdesk.custom_fields.placeholders",  # macro placeholders: each ticket field's value
     "helpdesk.whatsapp.inbound",  # job: file the WhatsApp ledger into tickets
     "helpdesk.whatsapp.outbound",  # job: send the WhatsApp outbox
     "helpdesk.companies.service",  # flush hook: a new address on a company's domain joins it
