@@ -45,6 +45,7 @@ STAFF_PAGES = [
     "/agent/articles?q=order",
     "/agent/macros",
     "/agent/macros/new",
+    "/agent/saved-views",
     "/agent/kb",
     "/agent/kb/new",
     "/reports",
