@@ -50,8 +50,9 @@ RECEIVERS = (
     (events.sla_breached, mail.email_sla_breach),
     (events.message_added, ticket_index.reindex_ticket),
     (events.tickets_merged, ticket_index.reindex_ticket),
-    (events.ticket_opened, triggers.on_ticket_opened),
+    # An email ticket gets its request type first, so the "created" triggers can use it.
     (events.ticket_opened, custom_fields.type_email_ticket),
+    (events.ticket_opened, triggers.on_ticket_opened),
     (events.message_added, triggers.on_message_added),
     (events.ticket_changed, triggers.on_ticket_changed),
     (events.committing, webhooks.write_deliveries),

@@ -70,6 +70,28 @@ def test_a_trigger_on_a_portal_case_reads_its_type_and_fields_and_sets_a_field(a
     ]
 
 
+def test_an_email_ticket_typed_by_its_subject_meets_a_created_trigger_on_its_request_type(app):
+    from helpdesk.tickets import service as tickets
+    from helpdesk.tickets.models import Channel
+
+    returns = make_return_type()
+    make_automation(
+        name="Returns by email",
+        events=["created"],
+        conditions={"all": [{"field": "request_type", "op": "is", "value": [returns.id]}]},
+        actions=[{"type": "add_tags", "value": ["returns-desk"]}],
+    )
+    ticket = tickets.open_ticket(
+        customer=make_customer(),
+        subject="I want to return my shoes",
+        body="Too small.",
+        channel=Channel.EMAIL,
+    )
+    db.session.commit()
+    assert ticket.request_type_id == returns.id
+    assert "returns-desk" in [t.name for t in ticket.tags]
+
+
 def test_field_conditions_in_python_and_in_sql_agree(app):
     make_return_type()
     make_field("city", FieldType.TEXT)
