@@ -125,6 +125,7 @@ def load_demo(
     admin = next(s for s in staff if s.role == Role.ADMIN)
     request_types = demo_fields.create_fields_and_types(admin)
     companies = demo_companies.create_companies(admin, customers)
+    field_uses = demo_fields.create_field_uses(next((s for s in staff if s.role == Role.SUPERVISOR), None))
     db.session.commit()
 
     agents = [s for s in staff if s.role == Role.AGENT]
@@ -158,7 +159,8 @@ def load_demo(
         "Salla and Zid orders": shop_orders,
         "tickets": ticket_count,
         "articles": articles,
-        "macros": macros,
+        "macros": macros + field_uses["macros"],
+        "saved views": field_uses["saved views"],
         "request types": len(request_types),
         "companies": companies,
         "automation rules": rules,
