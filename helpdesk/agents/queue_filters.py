@@ -46,10 +46,11 @@ def _date(args: Mapping[str, str], name: str) -> date | None:
 
 
 def queue_filters(
-    args: Mapping[str, str], fields: list[CustomField], *, locale: str
+    args: Mapping[str, str], fields: list[CustomField], *, locale: str, correlated: bool = False
 ) -> tuple[queries.QueueFilters, dict[str, str]]:
     """The filters of ``args`` and the field filters' arguments (for links); ``BadQueueFilter`` or
-    ``InvalidFieldValue`` for a value that cannot be used."""
+    ``InvalidFieldValue`` for a value that cannot be used. ``correlated``: field filters as the page
+    of a walk in order wants them (see ``custom_fields.queries.ticket_filter``); counts leave it off."""
     queue_raw = args.get("queue", "")
     if queue_raw and not queue_raw.isdigit():
         raise _unknown("queue", queue_raw)
@@ -67,7 +68,9 @@ def queue_filters(
         created_from=_date(args, "from"),
         created_to=_date(args, "to"),
     )
-    filters.extra, field_args = field_queries.filters_from_args(fields, args, locale=locale)
+    filters.extra, field_args = field_queries.filters_from_args(
+        fields, args, locale=locale, correlated=correlated
+    )
     return filters, field_args
 
 

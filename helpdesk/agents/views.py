@@ -79,7 +79,7 @@ FILTER_CHOICE_TYPES = (FieldType.DROPDOWN, FieldType.MULTI_SELECT, FieldType.YES
 def _filters_from_request(fields) -> tuple[queries.QueueFilters, dict[str, str]]:
     """The page's filters and its field filters' arguments; a value that cannot be used is a 400."""
     try:
-        return queue_filters(request.args, fields, locale=current_language())
+        return queue_filters(request.args, fields, locale=current_language(), correlated=True)
     except (BadQueueFilter, InvalidFieldValue) as refused:
         abort(400, description=refused.message)
 
