@@ -128,8 +128,10 @@ def time_field_filters(app) -> dict:
             ("two_fields", {"cf_reason": "wrong_size", "cf_courier": "smsa"}),
             ("text_value", {"cf_city": "جدة"}),
         ):
+            # The page as the agent queue builds it (EXISTS per ticket), the count as saved views do.
+            probed, _used = filters_from_args(fields, args, locale="en", correlated=True)
             conditions, _used = filters_from_args(fields, args, locale="en")
-            filters = queries.QueueFilters(extra=conditions)
+            filters = queries.QueueFilters(extra=probed)
 
             def page(filters=filters):
                 queries.queue_page("open", user_id=1, filters=filters, page_size=50)

@@ -120,6 +120,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
 def _import_models() -> None:
     """Every feature's models, so the metadata (and Alembic autogenerate) sees all tables."""
+    import helpdesk.agents.models
     import helpdesk.api.models
     import helpdesk.audit.models
     import helpdesk.auth.models

@@ -122,6 +122,11 @@ def publish(
     signal.send(ticket, **payload)
 
 
+def opened_in_this_transaction(ticket: Any) -> bool:
+    """Whether the ticket was opened in the current transaction (its opening event is pending)."""
+    return any(e.signal is ticket_opened and e.ticket is ticket for e in db.session.info.get(_PENDING, []))
+
+
 def _keep(signal, ticket, message, changes: dict, details: dict) -> None:
     pending: list[Event] = db.session.info.setdefault(_PENDING, [])
     if signal is ticket_changed:

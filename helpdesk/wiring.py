@@ -35,6 +35,7 @@ REGISTERING_MODULES = (
     "helpdesk.integrations.jobs",  # job: refresh shop tokens before they expire
     "helpdesk.integrations.panel",  # the customer panel shows the platforms' orders apart, once
     "helpdesk.integrations.placeholders",  # macro placeholders: the shop order's payment and shipment
+    "helpdesk.custom_fields.placeholders",  # macro placeholders: each ticket field's value
     "helpdesk.whatsapp.inbound",  # job: file the WhatsApp ledger into tickets
     "helpdesk.whatsapp.outbound",  # job: send the WhatsApp outbox
     "helpdesk.companies.service",  # flush hook: a new address on a company's domain joins it
@@ -49,8 +50,9 @@ RECEIVERS = (
     (events.sla_breached, mail.email_sla_breach),
     (events.message_added, ticket_index.reindex_ticket),
     (events.tickets_merged, ticket_index.reindex_ticket),
-    (events.ticket_opened, triggers.on_ticket_opened),
+    # An email ticket gets its request type first, so the "created" triggers can use it.
     (events.ticket_opened, custom_fields.type_email_ticket),
+    (events.ticket_opened, triggers.on_ticket_opened),
     (events.message_added, triggers.on_message_added),
     (events.ticket_changed, triggers.on_ticket_changed),
     (events.committing, webhooks.write_deliveries),

@@ -132,6 +132,14 @@ class PolicyForm(FlaskForm):
         coerce=_optional_enum(Tier),
         choices=[(None, _l("Any tier")), *[(t.value, label) for t, label in TIER_LABELS.items()]],
     )
+    match_company_tier = SelectField(
+        _l("Company tier"),
+        coerce=_optional_enum(Tier),
+        choices=[(None, _l("Any customer")), *[(t.value, label) for t, label in TIER_LABELS.items()]],
+        description=_l(
+            "The tier of the customer's company (B2B contracts); customers of no company never match."
+        ),
+    )
     first_response_minutes = IntegerField(
         _l("First response"), validators=[Optional(), NumberRange(min=1, max=525600)], description=TARGET_HELP
     )

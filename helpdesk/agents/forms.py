@@ -121,6 +121,23 @@ class DeleteForm(FlaskForm):
     pass
 
 
+def _optional_int(value):
+    return int(value) if value not in (None, "", "None") else None
+
+
+class SavedViewForm(FlaskForm):
+    """Save the queue's filters (sent as hidden fields beside these) under a name."""
+
+    name = StringField(_l("Name of the view"), validators=[DataRequired(), MaxLength(120)])
+    share = SelectField(_l("Who sees it"), coerce=_optional_int, validate_choice=True)
+
+
+class SavedViewMoveForm(FlaskForm):
+    """The CSRF token of the saved views' buttons (move up or down, delete)."""
+
+    direction = SelectField(choices=[("up", "up"), ("down", "down")], validate_choice=False)
+
+
 __all__ = ["ClaimForm", "ReplyForm", "Status", "StatusForm"]
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -12,9 +14,11 @@ from helpdesk.agents.views import bp
 from helpdesk.audit import service as audit
 from helpdesk.auth.models import Role
 from helpdesk.auth.permissions import staff_required
+from helpdesk.custom_fields.models import CustomField, FieldType
+from helpdesk.custom_fields.values import active_fields, values_from_form
 from helpdesk.extensions import db
 from helpdesk.refusals import refused_shows_again
-from helpdesk.tickets.macros import PLACEHOLDERS, save_macro
+from helpdesk.tickets.macros import placeholder_labels, save_macro
 from helpdesk.tickets.models import Macro, Priority, Status
 from helpdesk.transaction import unit_of_work
 
@@ -26,13 +30,38 @@ def macros():
     return render_template("agents/macros.html", macros=rows, delete_form=DeleteForm())
 
 
-def _form_page(form: MacroForm, macro: Macro | None, status: int = 200):
-    return render_template("agents/macro.html", form=form, macro=macro, placeholders=PLACEHOLDERS), status
+def _settable_fields() -> list[CustomField]:
+    """The ticket fields a macro can fill in (an order depends on the customer: not these)."""
+    return [f for f in active_fields() if f.type != FieldType.ORDER]
+
+
+def _stored_as_inputs(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: ("yes" if v else "no") if isinstance(v, bool) else v for k, v in values.items()}
+
+
+def _form_page(form: MacroForm, macro: Macro | None, status: int = 200, fields: dict | None = None):
+    if fields is None:
+        fields = _stored_as_inputs(macro.set_fields or {}) if macro else {}
+    return render_template(
+        "agents/macro.html",
+        form=form,
+        macro=macro,
+        placeholders=placeholder_labels(),
+        macro_fields=_settable_fields(),
+        field_values=fields,
+    ), status
+
+
+def _fields_from_form() -> dict[str, Any]:
+    """The fields the form fills in; an input left empty leaves the ticket's value as it is."""
+    found = values_from_form(_settable_fields(), request.form)
+    return {k: v for k, v in found.items() if v not in ("", [], None)}
 
 
 def _save(form: MacroForm, macro: Macro | None) -> Macro:
     """Save the macro; a refusal shows the form again with the reason under the body."""
-    refused_shows_again(lambda: _form_page(form, macro, 400), form.body)
+    set_fields = _fields_from_form()
+    refused_shows_again(lambda: _form_page(form, macro, 400, set_fields), form.body)
     with unit_of_work():
         return save_macro(
             macro,
@@ -44,6 +73,7 @@ def _save(form: MacroForm, macro: Macro | None) -> Macro:
             add_tags=(form.add_tags.data or "").split(","),
             is_active=form.is_active.data,
             actor=current_user._get_current_object(),
+            set_fields=set_fields,
         )
 
 
@@ -55,7 +85,8 @@ def new_macro():
         _save(form, None)
         flash(_("Macro saved."), "success")
         return redirect(url_for("agents.macros"), 303)
-    return _form_page(form, None, 400 if form.is_submitted() else 200)
+    fields = _fields_from_form() if form.is_submitted() else None
+    return _form_page(form, None, 400 if form.is_submitted() else 200, fields)
 
 
 @bp.route("/macros/<int:macro_id>", methods=["GET", "POST"])
@@ -74,7 +105,8 @@ def edit_macro(macro_id: int):
         _save(form, macro)
         flash(_("Macro saved."), "success")
         return redirect(url_for("agents.macros"), 303)
-    return _form_page(form, macro, 400 if form.is_submitted() else 200)
+    fields = _fields_from_form() if form.is_submitted() else None
+    return _form_page(form, macro, 400 if form.is_submitted() else 200, fields)
 
 
 @bp.post("/macros/<int:macro_id>/delete")

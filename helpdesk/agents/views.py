@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -12,6 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
+from helpdesk.agents import saved_views
 from helpdesk.agents.articles import article_url, find_articles_for_agent
 from helpdesk.agents.forms import (
     BulkForm,
@@ -20,13 +19,14 @@ from helpdesk.agents.forms import (
     MergeForm,
     PresenceForm,
     ReplyForm,
+    SavedViewForm,
     StatusForm,
     TicketEditForm,
 )
+from helpdesk.agents.queue_filters import FILTER_ARGS, BadQueueFilter, queue_filters
 from helpdesk.agents.suggestions import suggested_answers
 from helpdesk.auth.models import StaffUser
 from helpdesk.auth.permissions import staff_required
-from helpdesk.custom_fields import queries as field_queries
 from helpdesk.custom_fields import service as field_service
 from helpdesk.custom_fields.models import FieldType, RequestType
 from helpdesk.custom_fields.panel import fields_panel
@@ -43,7 +43,6 @@ from helpdesk.tickets.attachments import files_from_upload, send_attachment
 from helpdesk.tickets.errors import DomainError
 from helpdesk.tickets.models import (
     Attachment,
-    Channel,
     Macro,
     MessageKind,
     Priority,
@@ -74,58 +73,15 @@ SORT_LABELS = {
 }
 # Custom fields the filter bar offers as a list (any filterable field works as a cf_<key> argument).
 FILTER_CHOICE_TYPES = (FieldType.DROPDOWN, FieldType.MULTI_SELECT, FieldType.YES_NO)
-FILTER_ARGS = ("status", "priority", "queue", "assignee", "tag", "channel", "customer", "from", "to")
-
-
 # --- the queue ---------------------------------------------------------------------------------
 
 
-def _enum_arg(name: str, enum_cls):
-    raw = request.args.get(name, "")
-    if not raw:
-        return None
+def _filters_from_request(fields) -> tuple[queries.QueueFilters, dict[str, str]]:
+    """The page's filters and its field filters' arguments; a value that cannot be used is a 400."""
     try:
-        return enum_cls(raw)
-    except ValueError:
-        abort(400, description=_("Unknown %(field)s: %(value)s", field=name, value=raw))
-
-
-def _date_arg(name: str) -> date | None:
-    raw = request.args.get(name, "")
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        abort(400, description=_("Dates are written YYYY-MM-DD (%(field)s).", field=name))
-
-
-def _field_filters(fields) -> tuple[list, dict[str, str]]:
-    """The custom-field filters (``cf_<key>``); a value no field could hold is a 400 saying why."""
-    try:
-        return field_queries.filters_from_args(fields, request.args, locale=current_language())
-    except InvalidFieldValue as refused:
+        return queue_filters(request.args, fields, locale=current_language(), correlated=True)
+    except (BadQueueFilter, InvalidFieldValue) as refused:
         abort(400, description=refused.message)
-
-
-def _filters_from_request() -> queries.QueueFilters:
-    queue_raw = request.args.get("queue", "")
-    if queue_raw and not queue_raw.isdigit():
-        abort(400, description=_("Unknown %(field)s: %(value)s", field="queue", value=queue_raw))
-    assignee = request.args.get("assignee", "")
-    if assignee and assignee != "none" and not assignee.isdigit():
-        abort(400, description=_("Unknown %(field)s: %(value)s", field="assignee", value=assignee))
-    return queries.QueueFilters(
-        status=_enum_arg("status", Status),
-        priority=_enum_arg("priority", Priority),
-        queue_id=int(queue_raw) if queue_raw else None,
-        assignee=assignee,
-        tag=request.args.get("tag", "")[:60],
-        channel=_enum_arg("channel", Channel),
-        customer=request.args.get("customer", "")[:100],
-        created_from=_date_arg("from"),
-        created_to=_date_arg("to"),
-    )
 
 
 def _all_views(queues: list[Queue]) -> dict[str, str]:
@@ -154,9 +110,8 @@ def queue():
     sort = request.args.get("sort", "due")
     if sort not in queries.SORTS:
         abort(400, description=_("Unknown sort order."))
-    filters = _filters_from_request()
     fields = active_fields()
-    filters.extra, field_args = _field_filters(fields)
+    filters, field_args = _filters_from_request(fields)
     try:
         page = queries.queue_page(
             view,
@@ -172,7 +127,23 @@ def queue():
     args = {"view": view, **{k: request.args[k] for k in FILTER_ARGS if request.args.get(k)}, **field_args}
     if sort != "due":
         args["sort"] = sort
+    mine = saved_views.my_queue_ids(current_user, queues)
+    my_views = saved_views.visible_views(current_user, mine)
+    save_form = SavedViewForm()
+    save_form.share.choices = [
+        ("", _("Only me")),
+        *[
+            (q.id, _("Shared with %(queue)s", queue=q.name_for(current_language())))
+            for q in saved_views.shareable_queues(current_user, queues, mine)
+        ],
+    ]
     context = {
+        "saved_views": my_views,
+        "saved_counts": saved_views.view_counts(
+            my_views, fields, user_id=current_user.id, now=utcnow(), locale=current_language()
+        ),
+        "save_form": save_form,
+        "saved_args": {k: v for k, v in args.items() if k != "after"},
         "tickets": page.tickets,
         "next_cursor": page.next_cursor,
         "view": view,
@@ -578,4 +549,4 @@ def attachment(attachment_id: int):
 
 
 # Modules that register more routes on bp (imported last: they import bp from here).
-from helpdesk.agents import customer_merge_views, macro_views, search_views  # noqa: E402,F401
+from helpdesk.agents import customer_merge_views, macro_views, saved_view_views, search_views  # noqa: E402,F401

@@ -39,6 +39,8 @@ ACTIONS = (
     "email_customer",  # value: {"subject_ar", "body_ar", "subject_en", "body_en"}
     "email_staff",  # value: "assignee" or "supervisor"
     "webhook",  # the webhook event automation.applied
+    "set_field",  # value: {"field": key, "value": the field's plain value, None clears it}
+    "set_request_type",  # value: a request type id or "none"
 )
 
 
@@ -77,6 +79,10 @@ def apply_actions(rule: Any, ticket: Ticket) -> list[list[Any]]:
         elif kind == "webhook":
             events.publish(events.automation_applied, ticket, rule_id=rule.id, rule_name=rule.name)
             value = "automation.applied"
+        elif kind == "set_field":
+            value = _set_field(ticket, value or {})
+        elif kind == "set_request_type":
+            value = _set_request_type(ticket, value)
         done.append([kind, value])
     return done
 
@@ -95,6 +101,33 @@ def _assign(ticket: Ticket, value: Any) -> str:
         raise ActionFailed(str(_l("The agent of this rule no longer exists.")))
     tickets.assign(ticket, agent, actor=None)
     return agent.name
+
+
+def _set_field(ticket: Ticket, value: dict) -> str:
+    """Set one custom field through the fields service (typed, published like an agent's change)."""
+    from helpdesk.custom_fields import service as fields
+    from helpdesk.custom_fields.values import InvalidFieldValue
+
+    key, new = value.get("field"), value.get("value")
+    try:
+        fields.set_ticket_fields(
+            ticket, {key: new}, actor=None, locale=current_app.config["BABEL_DEFAULT_LOCALE"]
+        )
+    except (InvalidFieldValue, DomainError) as error:
+        raise ActionFailed(str(error)) from None
+    shown = ", ".join(map(str, new)) if isinstance(new, list) else "-" if new in (None, "") else str(new)
+    return f"{key} = {shown}"
+
+
+def _set_request_type(ticket: Ticket, value: Any) -> str:
+    from helpdesk.custom_fields import service as fields
+    from helpdesk.custom_fields.models import RequestType
+
+    request_type = db.session.get(RequestType, int(value)) if str(value).isdigit() else None
+    if str(value).isdigit() and request_type is None:
+        raise ActionFailed(str(_l("The request type of this rule no longer exists.")))
+    fields.set_request_type(ticket, request_type, actor=None)
+    return request_type.key if request_type else "-"
 
 
 def fill_placeholders(text: str, ticket: Ticket) -> str:

@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select, true
 
+from helpdesk.automations import field_conditions
 from helpdesk.customers.models import Customer, CustomerEmail, Order
 from helpdesk.extensions import db
 from helpdesk.search.analysis import normalise_text
@@ -38,6 +39,7 @@ LIST_FIELDS = (
     "email_domain",
     "language",
     "order_status",
+    "request_type",
 )
 TEXT_FIELDS = ("subject", "body", "text")  # text: the subject or the body
 TIME_FIELDS = (
@@ -93,6 +95,19 @@ class Facts:
         return schedule_for(calendar) if calendar is not None else None
 
     @cached_property
+    def custom_fields(self) -> dict:
+        """The ticket fields by key (one query, for every field condition of every rule)."""
+        return field_conditions.ticket_fields()
+
+    @property
+    def field_rows(self) -> dict[int, list]:
+        """The ticket's field value rows by field id (one query; read each time, so a field set by
+        one trigger is seen by the next in the same round)."""
+        from helpdesk.custom_fields.values import stored_values
+
+        return stored_values(self.ticket.id) if self.ticket.id else {}
+
+    @cached_property
     def sla(self) -> TicketSla | None:
         return db.session.get(TicketSla, self.ticket.id) if self.ticket.id else None
 
@@ -114,6 +129,10 @@ def holds(condition: dict, facts: Facts) -> bool:
     """Whether one condition holds for the ticket now."""
     name, op, value = condition["field"], condition["op"], condition.get("value")
     ticket = facts.ticket
+    if field_conditions.is_field_condition(name):
+        field = facts.custom_fields.get(name[len(field_conditions.PREFIX) :])
+        rows = facts.field_rows.get(field.id, []) if field is not None else []
+        return field_conditions.holds(field, op, list(value or []), rows)
     if name in LIST_FIELDS:
         current = _list_value(name, ticket)
         values = {str(v) for v in (value or [])}
@@ -175,6 +194,8 @@ def _list_value(name: str, ticket: Ticket) -> Any:
         return ticket.language or ""
     if name == "order_status":
         return ticket.order.status if ticket.order is not None else ""
+    if name == "request_type":
+        return ticket.request_type_id if ticket.request_type_id is not None else ""
     raise KeyError(name)
 
 
@@ -189,7 +210,7 @@ def _python_moment(name: str, facts: Facts) -> datetime | None:
 # What a condition costs to check: the ticket's own columns first, then what needs a row loaded
 # (customer, tags, order, SLA), then text and times, so a cheap false condition ends the check.
 _COST = {
-    **dict.fromkeys(("channel", "queue", "status", "priority", "language", "assignee"), 0),
+    **dict.fromkeys(("channel", "queue", "status", "priority", "language", "assignee", "request_type"), 0),
     "customer_tier": 1,
     **dict.fromkeys(("tags", "email_domain", "order_status", "sla"), 2),
     **dict.fromkeys(TEXT_FIELDS, 3),
@@ -199,10 +220,12 @@ _COST = {
 
 def cheapest_first(conditions: dict) -> dict:
     """The same conditions, each group ordered by cost (the groups' meaning does not depend on order)."""
-    return {
-        group: sorted(conditions.get(group) or [], key=lambda c: _COST.get(c.get("field"), 5))
-        for group in ("all", "any")
-    }
+
+    def cost(condition: dict) -> int:
+        name = condition.get("field")
+        return 2 if field_conditions.is_field_condition(name) else _COST.get(name, 5)
+
+    return {group: sorted(conditions.get(group) or [], key=cost) for group in ("all", "any")}
 
 
 def rule_holds(conditions: dict, facts: Facts) -> bool:
@@ -264,6 +287,13 @@ def to_sql(condition: dict, now: datetime) -> ColumnElement[bool]:
     """The condition as a filter on ``tickets``; a superset where only Python can decide exactly."""
     name, op, value = condition["field"], condition["op"], condition.get("value")
     negate = op in ("is_not", "lacks", "not_contains")
+    if field_conditions.is_field_condition(name):
+        field = field_conditions.ticket_fields().get(name[len(field_conditions.PREFIX) :])
+        return field_conditions.to_sql(field, op, list(value or []))
+    if name == "request_type":
+        ids = [int(v) for v in value or [] if str(v).isdigit()]
+        found = Ticket.request_type_id.in_(ids) if ids else false()
+        return or_(Ticket.request_type_id.is_(None), ~found) if negate else found
     if name in _SQL_COLUMNS:
         column = _SQL_COLUMNS[name]
         values = list(value or [])
@@ -319,6 +349,7 @@ def needs_python(conditions: dict) -> bool:
     """Whether the SQL form of these conditions is only a superset (text or business-hours checks)."""
     return any(
         c["field"] in TEXT_FIELDS
+        or (field_conditions.is_field_condition(c["field"]) and c["op"] in ("contains", "not_contains"))
         or (c["field"] in TIME_FIELDS and isinstance(c.get("value"), dict) and c["value"].get("business"))
         for c in _all_conditions(conditions)
     )

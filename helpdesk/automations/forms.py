@@ -19,8 +19,10 @@ from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from helpdesk.auth.models import StaffUser
+from helpdesk.automations import field_conditions
 from helpdesk.automations.conditions import FIELDS, TIME_FIELDS
 from helpdesk.automations.models import TriggerEvent
+from helpdesk.custom_fields.models import CustomField, FieldScope, FieldType, RequestType
 from helpdesk.customers.labels import ORDER_STATUS_LABELS, TIER_LABELS
 from helpdesk.extensions import db
 from helpdesk.tickets.labels import CHANNEL_LABELS, PRIORITY_LABELS, STATUS_LABELS
@@ -38,6 +40,7 @@ FIELD_LABELS = {
     "email_domain": _l("Customer email domain"),
     "language": _l("Language"),
     "order_status": _l("Order status"),
+    "request_type": _l("Request type"),
     "tags": _l("Tags"),
     "assignee": _l("Assignee"),
     "subject": _l("Subject"),
@@ -58,6 +61,8 @@ OP_LABELS = {
     "contains": _l("contains"),
     "not_contains": _l("does not contain"),
     "at_least": _l("at least"),
+    "set": _l("is filled in"),
+    "empty": _l("is empty"),
 }
 ACTION_LABELS = {
     "set_status": _l("Set status"),
@@ -70,7 +75,9 @@ ACTION_LABELS = {
     "email_customer": _l("Email the customer (the template below)"),
     "email_staff": _l("Email the assignee or supervisor"),
     "webhook": _l("Send the webhook automation.applied"),
+    "set_request_type": _l("Set the request type"),
 }
+YES_NO_LABELS = {"yes": _l("Yes"), "no": _l("No")}
 EVENT_LABELS = {
     TriggerEvent.CREATED: _l("A ticket is created"),
     TriggerEvent.UPDATED: _l("A ticket is updated"),
@@ -94,6 +101,7 @@ EDITOR_OPS = {
 # "tag", "text", "note", "hours", or None (no value).
 CONDITION_PICKERS = {
     **dict.fromkeys(("channel", "queue", "status", "priority", "customer_tier", "language"), "ticks"),
+    "request_type": "ticks",
     "order_status": "ticks",
     "email_domain": "text",
     "tags": "tag",
@@ -115,19 +123,40 @@ ACTION_PICKERS = {
     "email_customer": None,
     "email_staff": "select",
     "webhook": None,
+    "set_request_type": "select",
 }
+SET_FIELD = "set_field."  # the editor's action "set_field.<key>"; stored as set_field with the key
 
 
-def condition_choices() -> list[tuple[str, str]]:
-    return [("", "—")] + [
-        (f"{name}:{op}", f"{FIELD_LABELS[name]} {OP_LABELS[op]}")
-        for name, ops in EDITOR_OPS.items()
-        for op in ops
+def condition_choices(choices: EditorChoices | None = None) -> list[tuple[str, str]]:
+    """The conditions a row offers: the fixed ones, then each active ticket field's."""
+    fields = choices.fields if choices is not None else []
+    return (
+        [("", "—")]
+        + [
+            (f"{name}:{op}", f"{FIELD_LABELS[name]} {OP_LABELS[op]}")
+            for name, ops in EDITOR_OPS.items()
+            for op in ops
+        ]
+        + [
+            (f"{field_conditions.PREFIX}{f.key}:{op}", f"{f.label_for(choices.language)} {OP_LABELS[op]}")
+            for f in fields
+            for op in field_conditions.operators(f)
+        ]
+    )
+
+
+def action_choices(choices: EditorChoices | None = None) -> list[tuple[str, str]]:
+    fields = choices.fields if choices is not None else []
+    settable = [f for f in fields if f.type != FieldType.ORDER]
+    return [
+        ("", "—"),
+        *ACTION_LABELS.items(),
+        *[
+            (SET_FIELD + f.key, str(_l("Set the field %(field)s", field=f.label_for(choices.language))))
+            for f in settable
+        ],
     ]
-
-
-def action_choices() -> list[tuple[str, str]]:
-    return [("", "—"), *ACTION_LABELS.items()]
 
 
 class RuleForm(FlaskForm):
@@ -165,6 +194,21 @@ class EditorChoices:
     """What the pickers offer, read once per page: queues, active agents by name, existing tags."""
 
     def __init__(self, language: str) -> None:
+        from sqlalchemy.orm import selectinload
+
+        self.language = language
+        self.fields: list[CustomField] = list(
+            db.session.scalars(
+                select(CustomField)
+                .where(CustomField.is_active, CustomField.scope == FieldScope.TICKET)
+                .options(selectinload(CustomField.options))
+                .order_by(CustomField.position, CustomField.id)
+            )
+        )
+        types = db.session.scalars(
+            select(RequestType).where(RequestType.is_active).order_by(RequestType.position, RequestType.id)
+        ).all()
+        self.request_types = [(str(t.id), t.name_for(language)) for t in types]
         queues = db.session.scalars(select(Queue).order_by(Queue.id)).all()
         self.queues = [(str(q.id), q.name_for(language)) for q in queues]
         agents = db.session.execute(
@@ -177,12 +221,39 @@ class EditorChoices:
         """The picker for a chosen condition (``field:op``) or action; stored values not among the
         options (an order status a shop invented) are kept as options, so a save never drops them."""
         name, _sep, op = choice.partition(":")
+        field = self._field(name, action)
+        if field is not None:
+            kind, options = self._field_picker(field, op, action)
+            if kind == "ticks":
+                known = {v for v, _label in options}
+                options += [(v, v) for v in values if v and v not in known]
+            return Picker(kind, options)
         kind = (ACTION_PICKERS if action else CONDITION_PICKERS).get(name)
         options = [(str(v), str(label)) for v, label in self._options(name, op, action)]
         if kind == "ticks":
             known = {v for v, _label in options}
             options += [(v, v) for v in values if v and v not in known]
         return Picker(kind, options)
+
+    def _field(self, name: str, action: bool) -> CustomField | None:
+        prefix = SET_FIELD if action else field_conditions.PREFIX
+        if not name.startswith(prefix):
+            return None
+        return next((f for f in self.fields if f.key == name[len(prefix) :]), None)
+
+    def _field_picker(self, field: CustomField, op: str, action: bool) -> tuple[str | None, list]:
+        """A field's value picker: its options ticked (a condition, or a multiple choice to set),
+        chosen (a dropdown to set), yes / no, or typed."""
+        if not action and op in ("set", "empty"):
+            return None, []
+        options = [(o.value, o.label_for(self.language)) for o in field.active_options]
+        if field.type == FieldType.YES_NO:
+            return "select", [(k, str(v)) for k, v in YES_NO_LABELS.items()]
+        if field.type == FieldType.MULTI_SELECT or (field.type.has_options and not action):
+            return "ticks", options
+        if field.type == FieldType.DROPDOWN:
+            return "select", [("", "—"), *options]
+        return "text", []
 
     def _options(self, name: str, op: str, action: bool) -> list[tuple[Any, Any]]:
         codes = {
@@ -203,6 +274,10 @@ class EditorChoices:
             return LANGUAGE_NAMES
         if name in ("queue", "set_queue"):
             return self.queues
+        if name == "request_type":
+            return self.request_types
+        if name == "set_request_type":
+            return [("none", _l("none")), *self.request_types]
         if name == "assign":
             return [
                 ("round_robin", _l("round robin (the queue's next agent)")),
@@ -260,6 +335,13 @@ def read_conditions(form: Mapping, errors: dict[str, str] | None = None) -> dict
         for n in range(count):
             row = f"{group}-{n}"
             name, _sep, op = (form.get(f"{row}-condition") or "").partition(":")
+            if field_conditions.is_field_condition(name):
+                values = _values(form, row) if op not in ("set", "empty") else []
+                if op not in ("set", "empty") and not values:
+                    errors[row] = str(CHOOSE)
+                    continue
+                conditions[group].append({"field": name, "op": op, "value": values or None})
+                continue
             if name not in FIELDS:
                 continue
             condition = _read_condition(form, row, name, op, errors)
@@ -299,8 +381,8 @@ def _read_condition(form: Mapping, row: str, name: str, op: str, errors: dict[st
         return None
     if name == "tags":
         return {"field": name, "op": op, "value": first}
-    if name == "queue":
-        values = [_queue_id(v) for v in values]
+    if name in ("queue", "request_type"):
+        values = [_queue_id(v) for v in values] if name == "queue" else values
     return {"field": name, "op": op, "value": values}
 
 
@@ -311,6 +393,13 @@ def read_actions(form: Mapping, errors: dict[str, str] | None = None) -> list[di
         row = f"action-{n}"
         kind = form.get(f"{row}-type") or ""
         if not kind:
+            continue
+        if kind.startswith(SET_FIELD):
+            # An empty value clears the field; a multiple choice sends its ticked options.
+            ticked = form.getlist(f"{row}-value") if hasattr(form, "getlist") else [form.get(f"{row}-value")]
+            ticked = [str(v).strip() for v in ticked if str(v or "").strip()]
+            raw: Any = ticked if len(ticked) != 1 else ticked[0]
+            actions.append({"type": "set_field", "value": {"field": kind[len(SET_FIELD) :], "value": raw}})
             continue
         text = (form.get(f"{row}-value") or "").strip()
         picker = ACTION_PICKERS.get(kind, "text")
@@ -362,6 +451,17 @@ def rows_of(conditions: dict, actions: list[dict]) -> MultiDict:
             text = ""
         else:
             text = str(value)
+        if kind == "set_field" and isinstance(value, dict):
+            new = value.get("value")
+            kind = SET_FIELD + str(value.get("field"))
+            if isinstance(new, bool):
+                text = "yes" if new else "no"
+            elif isinstance(new, list):
+                rows[f"action-{n}-type"] = kind
+                rows.setlist(f"action-{n}-value", [str(v) for v in new])
+                continue
+            else:
+                text = "" if new is None else str(new)
         rows[f"action-{n}-type"] = kind
         rows[f"action-{n}-value"] = text
     return rows

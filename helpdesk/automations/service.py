@@ -11,10 +11,12 @@ from sqlalchemy import func, select
 
 from helpdesk.audit import service as audit
 from helpdesk.auth.models import StaffUser
+from helpdesk.automations import field_conditions
 from helpdesk.automations.actions import ACTIONS
 from helpdesk.automations.conditions import FIELDS, TIME_FIELDS, Facts, needs_python, rule_holds, rule_to_sql
 from helpdesk.automations.models import AUTOMATION_STATUSES, AutomationRule, RuleKind, TriggerEvent
 from helpdesk.automations.runs import forget_cached_rules
+from helpdesk.custom_fields.values import InvalidFieldValue
 from helpdesk.customers.models import Tier
 from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db
@@ -49,6 +51,9 @@ def clean_conditions(conditions: Any, kind: RuleKind) -> dict:
             if not isinstance(condition, dict):
                 raise _invalid(_l("Each condition needs a field and an operator."))
             name, op = condition.get("field"), condition.get("op")
+            if field_conditions.is_field_condition(name):
+                cleaned[group].append(_clean_field_condition(condition))
+                continue
             if name not in FIELDS:
                 raise _invalid(_l("Unknown condition field: %(name)s.", name=name))
             if op not in FIELDS[name]:
@@ -74,6 +79,14 @@ def clean_conditions(conditions: Any, kind: RuleKind) -> dict:
                 if not value or not all(str(v).isdigit() for v in value):
                     raise _invalid(_l("Unknown queue: %(names)s.", names=", ".join(map(str, value)) or "-"))
                 value = [int(v) for v in value]
+            elif name == "request_type":
+                value = [v for v in (value if isinstance(value, list) else [value]) if v not in (None, "")]
+                known = _request_type_ids()
+                if not value or not all(str(v).isdigit() and int(v) in known for v in value):
+                    raise _invalid(
+                        _l("Unknown request type: %(names)s.", names=", ".join(map(str, value)) or "-")
+                    )
+                value = [int(v) for v in value]
             elif name in ("email_domain", "order_status"):
                 value = [v for v in (value if isinstance(value, list) else [value]) if v not in (None, "")]
                 if not value:
@@ -98,6 +111,33 @@ def clean_conditions(conditions: Any, kind: RuleKind) -> dict:
                 value = int(value)
             cleaned[group].append({"field": name, "op": op, "value": value})
     return cleaned
+
+
+def _locale() -> str:
+    from flask_babel import get_locale
+
+    return str(get_locale() or "ar")
+
+
+def _request_type_ids() -> set[int]:
+    from helpdesk.custom_fields.models import RequestType
+
+    return set(db.session.scalars(select(RequestType.id)))
+
+
+def _clean_field_condition(condition: dict) -> dict:
+    try:
+        return field_conditions.clean(condition, locale=_locale())
+    except LookupError:
+        raise _invalid(
+            _l(
+                "The field %(name)s cannot be used with %(op)s.",
+                name=condition["field"][len(field_conditions.PREFIX) :],
+                op=condition.get("op"),
+            )
+        ) from None
+    except InvalidFieldValue as error:
+        raise _invalid(error.message) from None
 
 
 def clean_actions(actions: Any) -> list[dict]:
@@ -135,6 +175,17 @@ def clean_actions(actions: Any) -> list[dict]:
             value = {k: str(value.get(k) or "") for k in ("subject_ar", "body_ar", "subject_en", "body_en")}
         if kind == "email_staff" and value not in ("assignee", "supervisor"):
             raise _invalid(_l("Choose whom to email: the assignee or the queue's supervisor."))
+        if kind == "set_field":
+            try:
+                value = field_conditions.clean_set_field(value, locale=_locale())
+            except LookupError:
+                raise _invalid(_l("Choose a field the rule can set.")) from None
+            except InvalidFieldValue as error:
+                raise _invalid(error.message) from None
+        if kind == "set_request_type" and value not in ("none", None, ""):
+            if not str(value).isdigit() or int(value) not in _request_type_ids():
+                raise _invalid(_l("Unknown request type: %(names)s.", names=value))
+            value = int(value)
         cleaned.append({"type": kind, "value": value})
     return cleaned
 
@@ -151,6 +202,11 @@ def falsified_condition(conditions: dict, actions: list[dict]) -> dict | None:
 def _makes_false(action: dict, condition: dict) -> bool:
     kind, value = action["type"], action.get("value")
     name, op, wanted = condition["field"], condition["op"], condition.get("value")
+    if kind == "set_field" and name == f"{field_conditions.PREFIX}{value['field']}":
+        return _set_field_makes_false(value["value"], op, wanted)
+    if kind == "set_request_type" and name == "request_type":
+        inside = str(value) in {str(w) for w in wanted or []}
+        return not inside if op == "is" else inside
     pairs = {"set_status": "status", "set_priority": "priority", "set_queue": "queue"}
     if pairs.get(kind) == name:
         inside = str(value) in {str(w) for w in wanted or []}
@@ -169,6 +225,19 @@ def _makes_false(action: dict, condition: dict) -> bool:
             return str(value) != str(wanted)
         return str(value) == str(wanted)
     return False
+
+
+def _set_field_makes_false(new: Any, op: str, wanted: Any) -> bool:
+    """Whether setting a field to ``new`` (its plain value) makes a condition on it false."""
+    empty = new in (None, "", [])
+    if op in ("set", "empty"):
+        return empty if op == "set" else not empty
+    if op not in ("is", "is_not"):
+        return False
+    items = new if isinstance(new, list) else [] if empty else [new]
+    texts = {("yes" if i else "no") if isinstance(i, bool) else str(i).casefold() for i in items}
+    inside = bool(texts & {str(w).casefold() for w in wanted or []})
+    return not inside if op == "is" else inside
 
 
 def check_safety(kind: RuleKind, conditions: dict, actions: list[dict], once_per_ticket: bool) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
+from helpdesk import events
 from helpdesk.automations.models import TriggerEvent
 from helpdesk.automations.runs import forget_applied, run_triggers
 
@@ -23,6 +24,11 @@ def on_message_added(ticket: Any, *, message: Any, **_details: object) -> None:
 
 
 def on_ticket_changed(ticket: Any, **_details: object) -> None:
+    """A change made while the ticket is being opened (the portal's request type and fields, written
+    just after the ticket row) is part of its creation: the "created" triggers look again, so they
+    can use those fields (each trigger still applies once per ticket and transaction)."""
+    if events.opened_in_this_transaction(ticket):
+        run_triggers(ticket, TriggerEvent.CREATED.value)
     run_triggers(ticket, TriggerEvent.UPDATED.value)
 
 

@@ -127,7 +127,9 @@ def _render_editor(rule, kind, form, *, rows, matches=None, errors=None, status:
         for n in range(count)
     }
     pickers |= {
-        f"action-{n}": choices.picker(rows.get(f"action-{n}-type", ""), action=True)
+        f"action-{n}": choices.picker(
+            rows.get(f"action-{n}-type", ""), action=True, values=rows.getlist(f"action-{n}-value")
+        )
         for n in range(ACTION_ROWS)
     }
     return render_template(
@@ -140,8 +142,8 @@ def _render_editor(rule, kind, form, *, rows, matches=None, errors=None, status:
         errors=errors or {},
         pickers=pickers,
         tags=choices.tags,
-        condition_choices=condition_choices(),
-        action_choices=action_choices(),
+        condition_choices=condition_choices(choices),
+        action_choices=action_choices(choices),
         all_rows=range(ALL_ROWS),
         any_rows=range(ANY_ROWS),
         action_rows=range(ACTION_ROWS),

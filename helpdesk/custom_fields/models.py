@@ -15,7 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from helpdesk.dbtypes import UTCDateTime, enum_type, utcnow
 from helpdesk.extensions import db
-from helpdesk.tickets.models import Priority, Queue
+from helpdesk.tickets.models import Priority, Queue, Ticket
 
 
 class FieldType(enum.StrEnum):
@@ -119,6 +119,13 @@ class TicketFieldValue(_TypedValue, db.Model):
 
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
 
+    field: Mapped[CustomField] = relationship(viewonly=True)
+
+
+# A ticket's field values, read-only, for what reads many tickets at once (the search index rebuild);
+# they are written through ``custom_fields.values.write_values``.
+Ticket.field_values = relationship(TicketFieldValue, viewonly=True, order_by=TicketFieldValue.id)
+
 
 class CustomerFieldValue(_TypedValue, db.Model):
     __tablename__ = "customer_field_values"
@@ -156,6 +163,10 @@ class RequestType(db.Model):
 
     def name_for(self, locale: str) -> str:
         return self.name_ar if locale == "ar" else self.name_en
+
+
+# Read-only (the type is set through ``custom_fields.service.set_request_type``): for the export.
+Ticket.request_type = relationship(RequestType, viewonly=True)
 
 
 class RequestTypeField(db.Model):

@@ -21,6 +21,7 @@ from helpdesk.custom_fields.models import (
     CustomField,
     FieldOption,
     FieldScope,
+    FieldType,
     RequestType,
     RequestTypeField,
     TicketFieldValue,
@@ -31,6 +32,7 @@ from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db
 from helpdesk.tickets.errors import NotAllowed
 from helpdesk.tickets.models import Ticket
+from helpdesk.tickets.search_index import queue_ticket_index
 from helpdesk.tickets.service import check_version
 
 KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,59}$")
@@ -167,6 +169,8 @@ def set_ticket_fields(
             changes={f"field:{key}": change for key, change in changes.items()},
             actor=actor,
         )
+        if any(f.key in changes and f.type in (FieldType.TEXT, FieldType.LONG_TEXT) for f in fields):
+            queue_ticket_index(ticket)  # text fields are searched with the conversation
     return changes
 
 

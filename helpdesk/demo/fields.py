@@ -194,3 +194,53 @@ def fill_demo_tickets(rng: random.Random, scenario_of: dict[int, str], types: di
             .values(request_type_id=type_id)
             .execution_options(synchronize_session=False)
         )
+
+
+# Macros that fill in a field and quote one (``{{ field_<key> }}``), in both languages.
+FIELD_MACROS = [
+    (
+        "ar",
+        "استلمنا المرتجع",
+        "مرحبًا {{ customer_first_name }}، استلمنا المنتج المرتجع (السبب: {{ field_reason }}) وسنعيد "
+        "المبلغ خلال ٥ أيام عمل.",
+    ),
+    (
+        "en",
+        "Return received",
+        "Hi {{ customer_first_name }}, we received the item you returned (reason: {{ field_reason }}) "
+        "and will refund you within 5 working days.",
+    ),
+]
+
+
+def create_field_uses(supervisor: StaffUser | None) -> dict[str, int]:
+    """Macros that set and quote fields, and a saved view by reason shared with the returns queue."""
+    from helpdesk.agents.models import SavedView
+    from helpdesk.tickets.models import Macro
+
+    for locale, name, body in FIELD_MACROS:
+        db.session.add(
+            Macro(
+                name=name,
+                locale=locale,
+                body=body,
+                set_fields={"photos_sent": True},
+                add_tags=["return-received"],
+                created_by_id=supervisor.id if supervisor else None,
+            )
+        )
+    views = 0
+    returns = db.session.scalar(select(Queue).where(Queue.slug == "returns"))
+    if supervisor is not None:
+        db.session.add(
+            SavedView(
+                name="مرتجعات تالفة" if supervisor.language != "en" else "Damaged returns",
+                owner_id=supervisor.id,
+                queue_id=returns.id if returns else None,
+                query={"view": "open", "cf_reason": "damaged"},
+                position=1,
+            )
+        )
+        views = 1
+    db.session.flush()
+    return {"macros": len(FIELD_MACROS), "saved views": views}

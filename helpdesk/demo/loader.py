@@ -126,6 +126,7 @@ def load_demo(
     admin = next(s for s in staff if s.role == Role.ADMIN)
     request_types = demo_fields.create_fields_and_types(admin)
     companies = demo_companies.create_companies(admin, customers)
+    field_uses = demo_fields.create_field_uses(next((s for s in staff if s.role == Role.SUPERVISOR), None))
     db.session.commit()
 
     agents = [s for s in staff if s.role == Role.AGENT]
@@ -162,7 +163,8 @@ def load_demo(
         "tickets": ticket_count,
         "WhatsApp tickets": whatsapp_tickets,
         "articles": articles,
-        "macros": macros,
+        "macros": macros + field_uses["macros"],
+        "saved views": field_uses["saved views"],
         "request types": len(request_types),
         "companies": companies,
         "automation rules": rules,

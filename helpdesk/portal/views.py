@@ -254,12 +254,13 @@ def reply(number: str):
 @bp.get("/portal/attachments/<int:attachment_id>")
 @customer_required
 def attachment(attachment_id: int):
-    """Only files on the customer's own tickets, and only on public replies."""
+    """Only files on public replies of the cases the customer may read: their own, and their
+    colleagues' when they may see the company's (the case page links them)."""
     found = db.session.get(Attachment, attachment_id)
     if (
         found is None
         or found.message.kind != MessageKind.REPLY
-        or found.message.ticket.customer_id != current_user.id
+        or found.message.ticket.customer_id not in companies.colleague_ids(current_user.id)
     ):
         abort(404)
     return send_attachment(found)

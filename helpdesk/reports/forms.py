@@ -20,3 +20,4 @@ class ReportFilterForm(FlaskForm):
     end = DateField(_l("To"), validators=[Optional()])
     queue = SelectField(_l("Queue"), coerce=_optional_id, validators=[Optional()], validate_choice=True)
     agent = SelectField(_l("Agent"), coerce=_optional_id, validators=[Optional()], validate_choice=True)
+    field = SelectField(_l("Break down by field"), validators=[Optional()], validate_choice=True)

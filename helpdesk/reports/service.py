@@ -58,6 +58,7 @@ class ReportFilters:
     timezone: ZoneInfo
     queue_id: int | None = None
     agent_id: int | None = None
+    field_key: str | None = None  # the dropdown field of the "by field" breakdown
 
     @property
     def since(self) -> datetime:
@@ -121,24 +122,27 @@ def _percent(part: int, whole: int) -> float | None:
 # --- figures ------------------------------------------------------------------------------------
 
 
-def compliance(f: ReportFilters, now: datetime) -> Table:
-    """Met and missed first-response and resolution targets of the period's tickets."""
+def _compliance_counts(now: datetime) -> list:
+    """First response met, missed; resolution met, missed — as SQL sums over tickets."""
     fr_due, fr_at = Ticket.first_response_due_at, Ticket.first_response_at
     res_due, solved_at = Ticket.resolution_due_at, Ticket.solved_at
     solved = Ticket.status.in_(DONE)
-    row = db.session.execute(
-        select(
-            _count_if(and_(fr_due.is_not(None), fr_at.is_not(None), fr_at <= fr_due)),
-            _count_if(and_(fr_due.is_not(None), or_(fr_at > fr_due, and_(fr_at.is_(None), fr_due < now)))),
-            _count_if(and_(res_due.is_not(None), solved, solved_at <= res_due)),
-            _count_if(
-                and_(
-                    res_due.is_not(None),
-                    or_(and_(solved, solved_at > res_due), and_(Ticket.status.in_(ACTIVE), res_due < now)),
-                )
-            ),
-        ).where(*_created_in_period(f))
-    ).one()
+    return [
+        _count_if(and_(fr_due.is_not(None), fr_at.is_not(None), fr_at <= fr_due)),
+        _count_if(and_(fr_due.is_not(None), or_(fr_at > fr_due, and_(fr_at.is_(None), fr_due < now)))),
+        _count_if(and_(res_due.is_not(None), solved, solved_at <= res_due)),
+        _count_if(
+            and_(
+                res_due.is_not(None),
+                or_(and_(solved, solved_at > res_due), and_(Ticket.status.in_(ACTIVE), res_due < now)),
+            )
+        ),
+    ]
+
+
+def compliance(f: ReportFilters, now: datetime) -> Table:
+    """Met and missed first-response and resolution targets of the period's tickets."""
+    row = db.session.execute(select(*_compliance_counts(now)).where(*_created_in_period(f))).one()
     fr_met, fr_missed, res_met, res_missed = (int(v) for v in row)
     return Table(
         _l("SLA compliance"),
@@ -510,6 +514,132 @@ def volume_by_day(f: ReportFilters) -> Table:
     )
 
 
+# --- breakdowns by request type and by a dropdown field --------------------------------------------
+
+
+def _breakdown(f: ReportFilters, now: datetime, group: Any, join: Any | None) -> dict[Any, list]:
+    """Per group key: tickets created in the period, the four compliance counts, the CSAT average
+    and number of ratings given in the period (two grouped queries, however many groups)."""
+    counted = select(group, func.count(Ticket.id), *_compliance_counts(now)).where(*_created_in_period(f))
+    rated = (
+        select(group, func.avg(CsatRating.score), func.count(CsatRating.id))
+        .join(Ticket, Ticket.id == CsatRating.ticket_id)
+        .where(*_csat_scope(f))
+    )
+    if join is not None:
+        counted, rated = counted.outerjoin(*join), rated.outerjoin(*join)
+    found: dict[Any, list] = {}
+    for key, n, *counts in db.session.execute(counted.group_by(group)):
+        found[key] = [int(n), *(int(c) for c in counts), None, 0]
+    for key, average, n in db.session.execute(rated.group_by(group)):
+        row = found.setdefault(key, [0, 0, 0, 0, 0, None, 0])
+        row[5], row[6] = round(float(average), 2), int(n)
+    return found
+
+
+BREAKDOWN_HEADERS = [
+    _l("Tickets"),
+    _l("First response: met"),
+    _l("First response: missed"),
+    _l("First-response compliance (%)"),
+    _l("Resolution compliance (%)"),
+    _l("CSAT average"),
+    _l("Ratings"),
+]
+BREAKDOWN_KINDS = ["int", "int", "int", "percent", "percent", "number", "int"]
+BREAKDOWN_NOTE = _l(
+    "Tickets and compliance: tickets created in the period (those still within their target are not "
+    "counted yet); CSAT: ratings given in the period."
+)
+
+
+def _breakdown_row(name: Any, counts: list) -> list:
+    n, fr_met, fr_missed, res_met, res_missed, average, ratings = counts
+    return [
+        name,
+        n,
+        fr_met,
+        fr_missed,
+        _percent(fr_met, fr_met + fr_missed),
+        _percent(res_met, res_met + res_missed),
+        average,
+        ratings,
+    ]
+
+
+def by_request_type(f: ReportFilters, now: datetime) -> Table:
+    """Volume, SLA compliance and CSAT per request type (types in their order, then "no type")."""
+    from flask_babel import get_locale
+
+    from helpdesk.custom_fields.models import RequestType
+
+    found = _breakdown(f, now, Ticket.request_type_id, None)
+    locale = str(get_locale() or "ar")
+    types = db.session.scalars(
+        select(RequestType)
+        .where(or_(RequestType.is_active, RequestType.id.in_([k for k in found if k is not None])))
+        .order_by(RequestType.position, RequestType.id)
+    ).all()
+    empty = [0, 0, 0, 0, 0, None, 0]
+    rows = [_breakdown_row(t.name_for(locale), found.get(t.id, empty)) for t in types]
+    if None in found:
+        rows.append(_breakdown_row(_l("No request type"), found[None]))
+    return Table(
+        _l("By request type"),
+        [_l("Request type"), *BREAKDOWN_HEADERS],
+        ["text", *BREAKDOWN_KINDS],
+        rows,
+        note=BREAKDOWN_NOTE,
+    )
+
+
+def breakdown_fields() -> list:
+    """The dropdown ticket fields a report can break down by (archived ones too: old values count)."""
+    from helpdesk.custom_fields.models import CustomField, FieldScope, FieldType
+
+    return list(
+        db.session.scalars(
+            select(CustomField)
+            .where(CustomField.scope == FieldScope.TICKET, CustomField.type == FieldType.DROPDOWN)
+            .order_by(CustomField.is_active.desc(), CustomField.position, CustomField.id)
+        )
+    )
+
+
+def by_field(f: ReportFilters, now: datetime, fields: list | None = None) -> Table:
+    """Volume, SLA compliance and CSAT per option of the chosen dropdown field (``f.field_key``, else
+    the first one): options in their order, retired ones where tickets hold them, then "not set"."""
+    from flask_babel import get_locale
+
+    from helpdesk.custom_fields.models import FieldOption, TicketFieldValue
+
+    fields = breakdown_fields() if fields is None else fields
+    field = next((x for x in fields if x.key == f.field_key), fields[0] if fields else None)
+    headers, kinds = [_l("Value"), *BREAKDOWN_HEADERS], ["text", *BREAKDOWN_KINDS]
+    if field is None:
+        return Table(_l("By field"), headers, kinds, [], note=_l("No dropdown field is defined yet."))
+    locale = str(get_locale() or "ar")
+    join = (
+        TicketFieldValue,
+        and_(TicketFieldValue.ticket_id == Ticket.id, TicketFieldValue.field_id == field.id),
+    )
+    found = _breakdown(f, now, TicketFieldValue.value_text, join)
+    options = db.session.scalars(
+        select(FieldOption)
+        .where(FieldOption.field_id == field.id)
+        .order_by(FieldOption.position, FieldOption.id)
+    ).all()
+    empty = [0, 0, 0, 0, 0, None, 0]
+    rows = [
+        _breakdown_row(o.label_for(locale), found.get(o.value, empty))
+        for o in options
+        if o.is_active or o.value in found
+    ]
+    if None in found:
+        rows.append(_breakdown_row(_l("Not set"), found[None]))
+    return Table(_l("By %(field)s", field=field.label_for(locale)), headers, kinds, rows, note=BREAKDOWN_NOTE)
+
+
 TABLES: dict[str, Callable[[ReportFilters, datetime], Table]] = {
     "compliance": compliance,
     "times": lambda f, now: response_times(f),
@@ -521,4 +651,6 @@ TABLES: dict[str, Callable[[ReportFilters, datetime], Table]] = {
     "channels": lambda f, now: volume_by_channel(f),
     "first_response_channels": first_response_by_channel,
     "days": lambda f, now: volume_by_day(f),
+    "by_type": by_request_type,
+    "by_field": by_field,
 }

@@ -32,16 +32,19 @@ bp = Blueprint("reports", __name__, url_prefix="/reports")
 DEFAULT_DAYS = 30
 LONGEST_RANGE_DAYS = 366
 BREACHES_ON_PAGE = 25
-CHARTS = ("compliance", "days", "channels", "backlog", "csat")
+CHARTS = ("compliance", "by_type", "days", "channels", "backlog", "csat")
 
 
-def _filter_form() -> ReportFilterForm:
+def _filter_form(fields: list | None = None) -> ReportFilterForm:
+    """The filters, with the dropdown fields a breakdown can use (``fields``: read here if not given)."""
     form = ReportFilterForm(formdata=request.args)
     locale = current_language()
     queues = db.session.scalars(select(Queue).order_by(Queue.name_en)).all()
     staff = db.session.scalars(select(StaffUser).order_by(StaffUser.name)).all()
+    fields = service.breakdown_fields() if fields is None else fields
     form.queue.choices = [("", _("All queues")), *[(q.id, q.name_for(locale)) for q in queues]]
     form.agent.choices = [("", _("All agents")), *[(s.id, s.name) for s in staff]]
+    form.field.choices = [("", "—"), *[(f.key, f.label_for(locale)) for f in fields]]
     return form
 
 
@@ -64,7 +67,14 @@ def _read_filters(form: ReportFilterForm) -> ReportFilters:
         raise BadFilters(_("The start date must not be after the end date."))
     if (end - start).days >= LONGEST_RANGE_DAYS:
         raise BadFilters(_("Choose a period of at most one year."))
-    return ReportFilters(start, end, zone, queue_id=form.queue.data, agent_id=form.agent.data)
+    return ReportFilters(
+        start,
+        end,
+        zone,
+        queue_id=form.queue.data,
+        agent_id=form.agent.data,
+        field_key=form.field.data or None,
+    )
 
 
 def _default_filters() -> ReportFilters:
@@ -87,6 +97,8 @@ def _query_args(f: ReportFilters) -> dict[str, Any]:
         args["queue"] = f.queue_id
     if f.agent_id is not None:
         args["agent"] = f.agent_id
+    if f.field_key:
+        args["field"] = f.field_key
     return args
 
 
@@ -95,14 +107,17 @@ def _query_args(f: ReportFilters) -> dict[str, Any]:
 def dashboard():
     """Bad filters (typed into the address, or an old link) show the form with what is wrong and
     the default period's figures, as 400, rather than a bare error page."""
-    form = _filter_form()
+    fields = service.breakdown_fields()
+    form = _filter_form(fields)
     try:
         filters, problem = _read_filters(form), None
     except BadFilters as error:
         filters, problem = _default_filters(), error.message
     now = utcnow()
-    tables = {name: build(filters, now) for name, build in service.TABLES.items() if name != "breaches"}
+    own = ("breaches", "by_field")
+    tables = {name: build(filters, now) for name, build in service.TABLES.items() if name not in own}
     tables["breaches"] = service.breaches(filters, limit=BREACHES_ON_PAGE)
+    tables["by_field"] = service.by_field(filters, now, fields)
     csat_average, csat_count = service.csat_average(filters)
     return render_template(
         "reports/dashboard.html",
@@ -126,6 +141,7 @@ def dashboard():
 def _chart_title(name: str) -> str:
     return {
         "compliance": _("SLA compliance (%)"),
+        "by_type": _("SLA compliance by request type (%)"),
         "days": _("Tickets by day"),
         "channels": _("Tickets by channel"),
         "backlog": _("Backlog by queue and age"),
@@ -162,6 +178,14 @@ def _chart_svg(name: str, filters: ReportFilters) -> str:
         labels = [str(row[0]) for row in table.rows]
         series = [(_("Compliance (%)"), [row[3] for row in table.rows])]
         svg = _bar(title, table, labels, series, rtl=rtl, max_value=100, described_by=3)
+    elif name == "by_type":
+        table = service.by_request_type(filters, now)
+        labels = [str(row[0]) for row in table.rows]
+        series = [
+            (_("First response"), [row[4] for row in table.rows]),
+            (_("Resolution"), [row[5] for row in table.rows]),
+        ]
+        svg = _bar(title, table, labels, series, rtl=rtl, max_value=100, described_by=4)
     elif name == "days":
         table = service.volume_by_day(filters)
         labels = [format_date(row[0], "d MMM") for row in table.rows]

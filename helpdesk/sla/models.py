@@ -103,6 +103,8 @@ class SlaPolicy(db.Model):
     match_priority: Mapped[Priority | None] = mapped_column(enum_type(Priority))
     match_queue_id: Mapped[int | None] = mapped_column(ForeignKey("queues.id", ondelete="CASCADE"))
     match_tier: Mapped[Tier | None] = mapped_column(enum_type(Tier))
+    # The tier of the customer's company (B2B contracts); empty = any, and customers of no company.
+    match_company_tier: Mapped[Tier | None] = mapped_column(enum_type(Tier))
     first_response_minutes: Mapped[int | None] = mapped_column(Integer)
     next_response_minutes: Mapped[int | None] = mapped_column(Integer)
     resolution_minutes: Mapped[int | None] = mapped_column(Integer)

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from helpdesk.audit import service as audit
 from helpdesk.auth.models import StaffUser
+from helpdesk.companies.models import Company, CompanyMember
 from helpdesk.customers.models import Tier
 from helpdesk.dbtypes import upsert
 from helpdesk.extensions import db
@@ -43,6 +44,7 @@ POLICY_FIELDS = (
     "match_priority",
     "match_queue_id",
     "match_tier",
+    "match_company_tier",
     "first_response_minutes",
     "next_response_minutes",
     "resolution_minutes",
@@ -74,6 +76,7 @@ class PolicyRule:
     match_priority: Priority | None
     match_queue_id: int | None
     match_tier: Tier | None
+    match_company_tier: Tier | None
     first_response_minutes: int | None
     next_response_minutes: int | None
     resolution_minutes: int | None
@@ -127,6 +130,7 @@ def _load_rules() -> tuple[PolicyRule, ...]:
             match_priority=p.match_priority,
             match_queue_id=p.match_queue_id,
             match_tier=p.match_tier,
+            match_company_tier=p.match_company_tier,
             first_response_minutes=p.first_response_minutes,
             next_response_minutes=p.next_response_minutes,
             resolution_minutes=p.resolution_minutes,
@@ -162,21 +166,43 @@ def _forget_cached_rules(session: Session) -> None:
         current_app.extensions.pop(_CACHE, None)
 
 
-def matches(policy: PolicyRule | SlaPolicy, ticket: Ticket, tier: Tier | None) -> bool:
+def matches(
+    policy: PolicyRule | SlaPolicy, ticket: Ticket, tier: Tier | None, company_tier: Tier | None = None
+) -> bool:
     return (
         (policy.match_priority is None or policy.match_priority == ticket.priority)
         and (policy.match_queue_id is None or policy.match_queue_id == ticket.queue_id)
         and (policy.match_tier is None or policy.match_tier == tier)
+        and (policy.match_company_tier is None or policy.match_company_tier == company_tier)
+    )
+
+
+def company_tier(customer_id: int | None) -> Tier | None:
+    """The tier of the customer's company (None: the customer belongs to none)."""
+    if customer_id is None:
+        return None
+    return db.session.scalar(
+        select(Company.tier)
+        .join(CompanyMember, CompanyMember.company_id == Company.id)
+        .where(CompanyMember.customer_id == customer_id)
     )
 
 
 def policy_for(ticket: Ticket, policies: Sequence[PolicyRule] | None = None) -> PolicyRule | None:
-    """The first active rule matching the ticket's priority, queue and customer tier (None: no SLA)."""
+    """The first active rule matching the ticket's priority, queue, customer tier and company tier
+    (None: no SLA). The company is looked up only when a rule asks for a company tier."""
     rules = active_rules() if policies is None else policies
     if not rules:
         return None
     tier = ticket.customer.tier if ticket.customer is not None else None
-    return next((p for p in rules if matches(p, ticket, tier)), None)
+    by_company = None
+    if any(p.match_company_tier is not None for p in rules):
+        with db.session.no_autoflush:
+            # The relationship, not the column: a ticket being opened has no customer_id until flushed.
+            by_company = company_tier(
+                ticket.customer.id if ticket.customer is not None else ticket.customer_id
+            )
+    return next((p for p in rules if matches(p, ticket, tier, by_company)), None)
 
 
 def save_policy(policy: SlaPolicy | None, *, actor: StaffUser, **values: Any) -> SlaPolicy:
@@ -214,6 +240,7 @@ def _described(policy: SlaPolicy) -> dict[str, Any]:
         "priority": policy.match_priority.value if policy.match_priority else None,
         "queue_id": policy.match_queue_id,
         "tier": policy.match_tier.value if policy.match_tier else None,
+        "company_tier": policy.match_company_tier.value if policy.match_company_tier else None,
         "first_response": policy.first_response_minutes,
         "next_response": policy.next_response_minutes,
         "resolution": policy.resolution_minutes,

@@ -8,6 +8,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
+from helpdesk.custom_fields.models import TicketFieldValue
+from helpdesk.custom_fields.values import plain
 from helpdesk.customers.models import Customer
 from helpdesk.extensions import db
 from helpdesk.tickets.models import Message, Ticket
@@ -24,8 +26,18 @@ def ticket_record(ticket: Ticket) -> dict[str, Any]:
         "customer": {"name": ticket.customer.name, "email": ticket.customer.email},
         "created_at": ticket.created_at.isoformat(),
         "tags": [t.name for t in ticket.tags],
+        "request_type": ticket.request_type.key if ticket.request_type else None,
+        "fields": field_record(ticket),
         "messages": [message_record(m) for m in ticket.messages],
     }
+
+
+def field_record(ticket: Ticket) -> dict[str, Any]:
+    """The ticket's custom fields by key, as the API writes them (archived fields included)."""
+    rows: dict[int, list] = {}
+    for row in ticket.field_values:
+        rows.setdefault(row.field_id, []).append(row)
+    return {group[0].field.key: plain(group[0].field, group) for group in rows.values()}
 
 
 def message_record(m: Message) -> dict[str, Any]:
@@ -60,6 +72,8 @@ def iter_ticket_records(batch_size: int = 500) -> Iterator[dict[str, Any]]:
                     joinedload(Ticket.queue),
                     joinedload(Ticket.customer).selectinload(Customer.emails),
                     selectinload(Ticket.tags),
+                    joinedload(Ticket.request_type),
+                    selectinload(Ticket.field_values).joinedload(TicketFieldValue.field),
                     selectinload(Ticket.messages).options(
                         joinedload(Message.author_staff),
                         joinedload(Message.author_customer).selectinload(Customer.emails),

@@ -76,6 +76,8 @@ AUTOMATION_DONE = {
     "email_customer": _l("emailed the customer"),
     "email_staff": _l("emailed the %(value)s"),
     "webhook": _l("sent the webhook %(value)s"),
+    "set_field": _l("set the field %(value)s"),
+    "set_request_type": _l("set the request type to %(value)s"),
 }
 
 # How the SLA job writes a due time into its event (UTC, for the export); pages show it localised.

@@ -10,7 +10,8 @@ filled in or removed: the customer must never read "your order is — with —".
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from babel.lists import format_list
 from flask_babel import force_locale, get_locale
@@ -26,7 +27,7 @@ from helpdesk.tickets import service
 from helpdesk.tickets.errors import DomainError
 from helpdesk.tickets.models import Macro, Message, MessageKind, Priority, Status, Ticket
 
-PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
+PLACEHOLDER = re.compile(r"\{\{\s*([a-z][a-z0-9_]*)\s*\}\}")
 PLACEHOLDERS = {
     "customer_name": _l("the customer's full name"),
     "customer_first_name": _l("the customer's first name"),
@@ -43,14 +44,36 @@ PLACEHOLDERS = {
 # their values for a ticket in a language, None where the ticket has none. See ``register_placeholders``.
 PlaceholderSource = Callable[[Ticket, "str | None"], dict[str, "str | None"]]
 _SOURCES: list[PlaceholderSource] = []
+# Placeholders that depend on the data (one per custom field): a function giving their labels now.
+_LABEL_SOURCES: list[Callable[[], dict[str, object]]] = []
 
 
-def register_placeholders(labels: dict[str, object], source: PlaceholderSource) -> None:
-    """Add a feature's placeholders: their labels (shown in the macro editor) and their values.
-    Registering the same source again changes nothing."""
-    PLACEHOLDERS.update(labels)
+def register_placeholders(
+    labels: dict[str, object] | Callable[[], dict[str, object]], source: PlaceholderSource
+) -> None:
+    """Add a feature's placeholders: their labels (shown in the macro editor), or a function giving
+    them when they depend on the data, and their values. Registering the same source again changes
+    nothing."""
+    if callable(labels):
+        if labels not in _LABEL_SOURCES:
+            _LABEL_SOURCES.append(labels)
+    else:
+        PLACEHOLDERS.update(labels)
     if source not in _SOURCES:
         _SOURCES.append(source)
+
+
+def placeholder_labels() -> dict[str, object]:
+    """Every placeholder with its label: the fixed ones, then those of the data (custom fields)."""
+    found: dict[str, object] = dict(PLACEHOLDERS)
+    for labels in _LABEL_SOURCES:
+        found |= labels()
+    return found
+
+
+def _known(names: set[str]) -> dict[str, object]:
+    """The placeholder labels to check ``names`` against (the data's only when a name needs them)."""
+    return PLACEHOLDERS if names <= PLACEHOLDERS.keys() else placeholder_labels()
 
 
 class InvalidMacro(DomainError):
@@ -58,7 +81,9 @@ class InvalidMacro(DomainError):
 
 
 def unknown_placeholders(body: str) -> list[str]:
-    return sorted({name for name in PLACEHOLDER.findall(body) if name not in PLACEHOLDERS})
+    names = set(PLACEHOLDER.findall(body))
+    known = _known(names)
+    return sorted(name for name in names if name not in known)
 
 
 def order_status_words(code: str, locale: str | None) -> str:
@@ -106,8 +131,10 @@ def render_macro(macro: Macro, ticket: Ticket, agent: StaffUser) -> str:
 
 def unfilled_placeholders(text: str) -> list[str]:
     """Our placeholders still in ``text`` (unknown ``{{ … }}`` are the customer's or agent's own)."""
-    found = PLACEHOLDER.findall(text)
-    return [name for name in PLACEHOLDERS if name in found]
+    found = set(PLACEHOLDER.findall(text))
+    if not found:
+        return []
+    return [name for name in _known(found) if name in found]
 
 
 def unfilled_message(names: list[str]) -> str:
@@ -139,7 +166,10 @@ def save_macro(
     add_tags: Iterable[str],
     is_active: bool,
     actor: StaffUser,
+    set_fields: Mapping[str, Any] | None = None,
 ) -> Macro:
+    """Create or change a macro; ``set_fields`` ({key: value}) are checked against their fields now,
+    so applying the macro later does not fail on a value it was saved with."""
     unknown = unknown_placeholders(body)
     if unknown:
         raise InvalidMacro(
@@ -156,14 +186,33 @@ def save_macro(
     macro.set_status = set_status
     macro.set_priority = set_priority
     macro.add_tags = sorted({one_line_label(t).strip().lower() for t in add_tags if t.strip()})
+    macro.set_fields = _checked_fields(set_fields or {}, locale=str(get_locale() or locale))
     macro.is_active = is_active
     db.session.flush()
     audit.record("macro.saved", actor=actor, target=f"macro:{macro.id}", name=macro.name)
     return macro
 
 
+def _checked_fields(values: Mapping[str, Any], *, locale: str) -> dict[str, Any]:
+    """The fields a macro sets, as their plain values; a wrong value or a field a macro cannot set
+    (unknown, archived, an order: it depends on the customer) refuses the macro."""
+    from helpdesk.custom_fields.models import FieldScope, FieldType, TicketFieldValue
+    from helpdesk.custom_fields.values import active_fields, parse, plain
+
+    fields = {f.key: f for f in active_fields(FieldScope.TICKET) if f.type != FieldType.ORDER}
+    checked: dict[str, Any] = {}
+    for key, raw in values.items():
+        field = fields.get(key)
+        if field is None:
+            raise InvalidMacro(_("Unknown field: %(key)s", key=str(key)[:60]))
+        rows = parse(field, raw, locale=locale)
+        if rows:
+            checked[key] = plain(field, [TicketFieldValue(**row) for row in rows])
+    return checked
+
+
 def apply_macro(macro: Macro, ticket: Ticket, *, agent: StaffUser, expected_version: int | None) -> Message:
-    """Post the macro's reply and apply its status, priority and tags, all or nothing."""
+    """Post the macro's reply and apply its status, priority, tags and fields, all or nothing."""
     service.check_version(ticket, expected_version)
     body = render_macro(macro, ticket, agent)
     unfilled = unfilled_placeholders(body)
@@ -179,4 +228,12 @@ def apply_macro(macro: Macro, ticket: Ticket, *, agent: StaffUser, expected_vers
         add_tags=macro.add_tags or (),
         status=macro.set_status,
     )
+    if macro.set_fields:
+        from helpdesk.custom_fields.service import set_ticket_fields
+        from helpdesk.custom_fields.values import active_fields
+
+        active = {f.key for f in active_fields()}  # a field archived since is left alone
+        wanted = {k: v for k, v in macro.set_fields.items() if k in active}
+        if wanted:
+            set_ticket_fields(ticket, wanted, actor=agent, locale=str(get_locale() or macro.locale))
     return message

@@ -269,6 +269,8 @@ class Macro(db.Model):
     set_status: Mapped[Status | None] = mapped_column(enum_type(Status))
     set_priority: Mapped[Priority | None] = mapped_column(enum_type(Priority))
     add_tags: Mapped[list] = mapped_column(JSON, default=list)
+    # Custom fields the macro fills in ({key: value as the API writes it}).
+    set_fields: Mapped[dict] = mapped_column(JSON, default=dict)
     is_active: Mapped[bool] = mapped_column(default=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from whoosh.fields import ID, TEXT, Schema
 from whoosh.query import And, Or, Term
 
+from helpdesk.custom_fields.models import FieldType, TicketFieldValue
 from helpdesk.customers.models import Customer
 from helpdesk.extensions import db
 from helpdesk.search import analysis, dense, embeddings, lexicon
@@ -81,9 +82,19 @@ def _body(subject: str, message_texts: list[str]) -> str:
     return "\n\n".join(t for t in [subject, *message_texts] if t)
 
 
+def _field_texts(ticket: Ticket) -> list[str]:
+    """The ticket's text and long-text custom fields (a waybill number, a description of the fault)."""
+    texts = []
+    for row in ticket.field_values:
+        if row.field.type in (FieldType.TEXT, FieldType.LONG_TEXT):
+            texts.append((row.value_long if row.field.type == FieldType.LONG_TEXT else row.value_text) or "")
+    return [t.strip() for t in texts if t and t.strip()]
+
+
 def ticket_document(ticket: Ticket) -> dict:
     messages = [m for m in ticket.messages if m.kind != MessageKind.EVENT]
-    body = _body(ticket.subject, [_message_text(m) for m in messages])
+    # Text fields are searched with the conversation (their words, not shown in the snippet).
+    body = _body(ticket.subject, [_message_text(m) for m in messages] + _field_texts(ticket))
     public = "\n\n".join(_message_text(m) for m in messages if m.kind == MessageKind.REPLY)
     customer = ticket.customer
     emails = " ".join(e.email for e in customer.emails) if customer else ""
@@ -129,6 +140,7 @@ def all_tickets():
             selectinload(Ticket.messages),
             joinedload(Ticket.customer).selectinload(Customer.emails),
             joinedload(Ticket.order),
+            selectinload(Ticket.field_values).joinedload(TicketFieldValue.field),
         )
     )
 

@@ -168,6 +168,11 @@ def test_demo_data_has_valid_macros_in_both_languages_and_orders_with_tracking(a
     demo = db.session.scalars(db.select(Macro)).all()
     assert {m.locale for m in demo} == {"ar", "en"}
     assert all(macros.unknown_placeholders(m.body) == [] for m in demo)
+    assert any(m.set_fields and "{{ field_reason }}" in m.body for m in demo)  # fields set and quoted
+    from helpdesk.agents.models import SavedView
+
+    shared = db.session.scalars(db.select(SavedView)).all()
+    assert [v.query for v in shared] == [{"view": "open", "cf_reason": "damaged"}] and shared[0].queue_id
     shipped = db.session.scalars(db.select(Order).where(Order.tracking_number.is_not(None))).all()
     assert shipped and all(o.carrier and o.items for o in shipped)
 

@@ -117,3 +117,45 @@ def test_the_company_list_is_visible_to_admins_only(client, login):
     login(make_staff(Role.SUPERVISOR))
     assert client.get("/admin/companies").status_code == 403
     assert db.session.scalar(select(Company.name)) == "Al Noor Trading"
+
+
+def test_a_colleagues_attachment_opens_from_their_case_and_never_from_a_strangers_or_a_note(client, login):
+    import re
+
+    from helpdesk.tickets import service as tickets
+    from helpdesk.tickets.attachments import IncomingFile
+    from helpdesk.tickets.models import MessageKind
+
+    def pdf(name: str) -> IncomingFile:
+        return IncomingFile(name, "application/pdf", f"%PDF-1.4 {name}".encode())
+
+    company = _company()
+    huda = make_customer(email="huda@alnoor.sa", language="en")
+    fahad = make_customer(email="fahad@alnoor.sa", name="Fahad")
+    stranger = make_customer(email="s@elsewhere.sa")
+    colleague_case = make_ticket(customer=fahad, subject="Pallet missing", attachments=[pdf("waybill.pdf")])
+    tickets.add_message(
+        colleague_case,
+        author=make_staff(),
+        body="internal",
+        kind=MessageKind.NOTE,
+        attachments=[pdf("note.pdf")],
+    )
+    stranger_case = make_ticket(customer=stranger, attachments=[pdf("theirs.pdf")])
+    db.session.commit()
+    note_file = next(a for m in colleague_case.messages for a in m.attachments if a.filename == "note.pdf")
+    stranger_file = stranger_case.messages[0].attachments[0]
+    service.set_member(company, huda, actor=make_staff(Role.ADMIN), sees_company_cases=True)
+    db.session.commit()
+    login(huda)
+    page = client.get(f"/portal/cases/{colleague_case.number}").get_data(as_text=True)
+    links = re.findall(r'href="(/portal/attachments/\d+)"', page)
+    assert len(links) == 1  # the public reply's file, not the note's
+    response = client.get(links[0])
+    assert response.status_code == 200 and response.data == b"%PDF-1.4 waybill.pdf"
+    assert client.get(f"/portal/attachments/{note_file.id}").status_code == 404
+    assert client.get(f"/portal/attachments/{stranger_file.id}").status_code == 404
+    # Without the right to see colleagues' cases, the colleague's file is gone too.
+    service.set_member(company, huda, actor=make_staff(Role.ADMIN), sees_company_cases=False)
+    db.session.commit()
+    assert client.get(links[0]).status_code == 404

@@ -47,6 +47,7 @@ STAFF_PAGES = [
     "/agent/articles?q=order",
     "/agent/macros",
     "/agent/macros/new",
+    "/agent/saved-views",
     "/agent/kb",
     "/agent/kb/new",
     "/reports",

@@ -127,6 +127,12 @@ def test_supervisor_filters_the_dashboard_and_downloads_a_csv(new_page, locale):
     charts = page.locator("main img[src*='/reports/chart/']")
     expect(charts.first).to_be_visible()
     assert charts.count() >= 4
+    # Compliance by request type, and by a dropdown field (the demo's reason for return), by name.
+    by_type = page.locator("#table-by_type")
+    expect(by_type).to_contain_text("إرجاع منتج" if locale == "ar" else "Return an item")
+    expect(page.locator("#table-by_field caption")).to_contain_text(
+        "سبب الإرجاع" if locale == "ar" else "Reason"
+    )
     page.select_option("select[name=queue]", index=1)
     page.click("form:has(select[name=queue]) button[type=submit]")
     assert re.search(r"queue=\d+", page.url)
@@ -147,3 +153,36 @@ def test_without_javascript_a_customer_opens_a_case_and_replies(new_page):
     page.wait_for_load_state()
     assert number in page.url
     expect(page.locator("main")).to_contain_text("A follow-up without scripts.")
+
+
+TYPED_SUBJECTS = {"ar": "وصلني المنتج مكسور", "en": "The item arrived broken"}
+
+
+@pytest.mark.parametrize("locale", LANGUAGES)
+def test_after_choosing_a_type_suggestions_come_while_typing_and_other_gives_the_plain_form(new_page, locale):
+    page = new_page(locale)
+    sign_in(page, "customer53@demo.test" if locale == "ar" else "customer54@demo.test", staff=False)
+    use_language(page, locale)
+    page.goto("/portal/cases/new")
+    page.check("input[name=type][value=return]")
+    page.click("form.type-chooser button[type=submit]")
+    expect(page.locator(".case-type strong")).to_have_text(
+        "إرجاع منتج" if locale == "ar" else "Return an item"
+    )
+    expect(page.locator("#type-fields select[name=cf-reason]")).to_be_visible()
+    page.locator("input[name=subject]").press_sequentially(TYPED_SUBJECTS[locale], delay=30)
+    suggestion = page.locator("#kb-suggestions a[href*='/kb/']").first
+    expect(suggestion).to_be_visible(timeout=5000)
+    # The type's own fields still answer while the suggestions show.
+    page.select_option("#type-fields select[name=cf-reason]", "damaged")
+    expect(page.locator("#type-fields [name=cf-photos_sent]")).to_be_visible()
+    expect(suggestion).to_be_visible()
+
+    page.goto("/portal/cases/new")
+    page.check("input[name=type][value=other]")
+    page.click("form.type-chooser button[type=submit]")
+    expect(page.locator("input[name=subject]")).to_be_visible()
+    expect(page.locator("textarea[name=body]")).to_be_visible()
+    assert page.locator("#type-fields").count() == 0 and page.locator(".case-type").count() == 0
+    page.locator("textarea[name=body]").press_sequentially(TYPED_SUBJECTS[locale], delay=30)
+    expect(page.locator("#kb-suggestions a[href*='/kb/']").first).to_be_visible(timeout=5000)

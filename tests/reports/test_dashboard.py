@@ -184,7 +184,7 @@ def test_dashboard_page_shows_the_figures(client, login, week):
     assert "1 hour and 15 minutes" in page  # median first response in business time
     assert "3.67" in page  # CSAT average
     assert "Amal" in page and "Badr" in page and "Billing" in page
-    assert page.count('<img src="/reports/chart/') == 5
+    assert page.count('<img src="/reports/chart/') == 6
     assert re.search(r'href="/reports/export/agents\.csv\?start=2025-11-02&amp;end=2025-11-08"', page)
     # "All queues" / "All agents" submit an empty value, which the page takes as no filter.
     assert '<option selected value="">All agents</option>' in page
@@ -286,7 +286,7 @@ def test_bad_filters_show_the_dashboard_with_the_problem_beside_the_form(client,
     assert "The report filters are not valid" in page and "Showing the default period instead." in page
     assert page.count('class="field has-error"') == 2  # the start date and the queue
     assert "Not a valid date value." in page and "Not a valid choice." in page
-    assert page.count('<img src="/reports/chart/') == 5  # the default period's figures
+    assert page.count('<img src="/reports/chart/') == 6  # the default period's figures
     reversed_period = client.get("/reports?start=2025-11-08&end=2025-11-01").get_data(as_text=True)
     assert "The start date must not be after the end date." in reversed_period
     week["lead"].language = "ar"
