@@ -66,8 +66,10 @@ run: setup
 	$(BIN)/helpdesk demo --if-empty
 	$(BIN)/helpdesk serve
 
+# The suite runs on every core (pytest-xdist; a file's tests stay together on one worker).
+PYTEST_ARGS ?= -q
 test: setup
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n auto --dist loadfile $(PYTEST_ARGS)
 
 # The main pages in both languages and themes, desktop and phone, from the real server in Chromium
 # with the demo's full data.
