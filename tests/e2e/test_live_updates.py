@@ -163,6 +163,7 @@ def test_events_missed_while_offline_arrive_after_the_reconnect(new_page, live_s
 
     number, ticket_id = open_case(live_server, "customer47@demo.test", "Laptop asleep")
     page = agent_page(new_page, "agent5@demo.test", "en", f"/agent/tickets/{number}")
+    page.evaluate("window.notReloaded = true")  # the event must arrive on this page, not by a reload
     page.context.set_offline(True)
 
     def note():
@@ -181,3 +182,5 @@ def test_events_missed_while_offline_arrive_after_the_reconnect(new_page, live_s
     expect(page.locator("#thread-messages")).not_to_contain_text("Written while you were away")
     page.context.set_offline(False)
     expect(page.locator("#thread-messages")).to_contain_text("Written while you were away")
+    expect(page.locator("#live")).to_have_attribute("data-state", "stream")  # reconnected, not polling
+    assert page.evaluate("window.notReloaded") is True
