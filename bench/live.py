@@ -1,12 +1,19 @@
 """Live updates under load: N agents' open streams, bursts of ticket changes, on loopback.
 
 Starts `helpdesk serve` (waitress plus the embedded stream server) on a fresh SQLite instance,
-signs one agent in, opens N Server-Sent Events streams with that session, and reports:
+signs one agent in, opens N Server-Sent Events streams with that session and reports:
 
 - memory per idle connection: the server's RSS with the streams open, minus before, over N;
-- delivery latency: for each of RATE ticket changes per second for SECONDS, the time from its
-  commit (in this process, a separate writer) to its arrival on each stream; p50/p95/max;
-- page latency: the agent queue page's p50/p95 with no streams, then with the N streams open.
+- page latency: the agent queue page, one request at a time, without the streams, with the N
+  streams open (idle), and without again (A B B A, so a machine that gets busier or quieter during
+  the run moves both sides alike); wall-clock p50/p95 and the server's CPU time per request;
+- delivery latency: RATE committed ticket changes per second for SECONDS (a writer in this
+  process, one transaction each; another process, as the worker or the mail intake would be), the
+  time from each commit to its arrival on each of the N streams; p50/p95/max.
+
+The streams are held by CLIENT_PROCESSES processes (2) on raw asyncio sockets that only keep each
+chunk with its arrival time (`time.perf_counter`, CLOCK_MONOTONIC: one clock for all processes);
+the frames are parsed after the run, so the load generator costs little while it measures.
 
 `make bench-live` runs the issue's size (500 streams, 100 changes per second); on a busy machine
 try `python -m bench.live --connections 100 --rate 20 --seconds 5` first.
@@ -94,9 +101,9 @@ def _sign_in(base: str) -> str:
         return "; ".join(f"{name}={value}" for name, value in client.cookies.items())
 
 
-def _page_latency(base: str, cookie: str, count: int, server_pid: int) -> dict:
-    """The agent queue page, one request at a time: wall-clock p50/p95, and the server's CPU time
-    per request (steadier than wall time on a machine shared with other work)."""
+def _page_times(base: str, cookie: str, count: int, server_pid: int) -> tuple[list[float], float]:
+    """The agent queue page, one request at a time: each wall-clock time (ms), and the server's
+    CPU time over them all (s), which is steadier than wall time on a machine shared with other work."""
     times = []
     server = psutil.Process(server_pid)
     with httpx.Client(
@@ -108,10 +115,17 @@ def _page_latency(base: str, cookie: str, count: int, server_pid: int) -> dict:
             assert client.get("/agent").status_code == 200
             times.append((time.perf_counter() - started) * 1000)
         cpu = sum(server.cpu_times()[:2]) - cpu_before
+    return times, cpu
+
+
+def _page_summary(*blocks: tuple[list[float], float]) -> dict:
+    times = [t for block, _cpu in blocks for t in block]
+    cpu = sum(cpu for _block, cpu in blocks)
     return {
+        "requests": len(times),
         "p50_ms": round(statistics.median(times), 1),
         "p95_ms": round(_percentile(times, 95), 1),
-        "server_cpu_ms_per_request": round(cpu * 1000 / count, 1),
+        "server_cpu_ms_per_request": round(cpu * 1000 / len(times), 1),
     }
 
 
@@ -236,29 +250,59 @@ class Streams:
                 child.kill()
 
 
-def _burst(instance: Path, ticket_ids: list[int], rate: int, seconds: float) -> tuple[int, list[float]]:
-    """RATE committed ticket changes per second (priority flips, one transaction each); returns the
-    log id before the burst and each commit's time, in id order."""
+def writer(instance: Path, ticket_ids: list[int], rate: float, count: int, offset: float, pipe) -> None:
+    """A writer process: ``count`` ticket changes (priority flips, one transaction each) at ``rate``
+    per second, starting ``offset`` seconds after the time it is sent. Sends back (log id, commit
+    time) per change: its tickets are its own, so the newest log row of the ticket is its change."""
     app = _app(instance)
+    from sqlalchemy import func, select
+
     from helpdesk.extensions import db
-    from helpdesk.live.feed import latest_id
+    from helpdesk.live.models import LiveEvent
     from helpdesk.tickets import service
     from helpdesk.tickets.models import Priority, Ticket
     from helpdesk.transaction import unit_of_work
 
-    committed: list[float] = []
+    committed: list[tuple[int, float]] = []
     with app.app_context():
-        start_id = latest_id()
-        interval, started = 1.0 / rate, time.perf_counter()
-        for n in range(int(rate * seconds)):
-            due = started + n * interval
-            time.sleep(max(0.0, due - time.perf_counter()))
+        pipe.send("ready")
+        started = pipe.recv() + offset
+        for n in range(count):
+            time.sleep(max(0.0, started + n / rate - time.perf_counter()))
             ticket = db.session.get(Ticket, ticket_ids[n % len(ticket_ids)])
             with unit_of_work():
                 flip = Priority.HIGH if ticket.priority != Priority.HIGH else Priority.NORMAL
                 service.change_priority(ticket, flip, actor=None)
-            committed.append(time.perf_counter())
-    return start_id, committed
+            when = time.perf_counter()
+            newest = select(func.max(LiveEvent.id)).where(LiveEvent.ticket_id == ticket.id)
+            committed.append((db.session.scalar(newest), when))
+            db.session.rollback()  # end the read; the next change starts from the database
+    pipe.send(committed)
+
+
+def _burst(instance: Path, ticket_ids: list[int], rate: int, seconds: float, writers: int) -> dict:
+    """RATE committed changes per second for SECONDS, shared by WRITERS processes (as several web
+    threads and workers would commit them); returns the commit time of each log id."""
+    context = multiprocessing.get_context("spawn")
+    pipes, children = [], []
+    count = int(rate * seconds)
+    for k in range(writers):
+        mine, theirs = context.Pipe()
+        args = (instance, ticket_ids[k::writers], rate / writers, count // writers, k / rate, theirs)
+        child = context.Process(target=writer, args=args, daemon=True)
+        child.start()
+        pipes.append(mine)
+        children.append(child)
+    for pipe in pipes:
+        assert pipe.recv() == "ready"
+    start = time.perf_counter() + 0.2
+    for pipe in pipes:
+        pipe.send(start)
+    committed = {}
+    for pipe, child in zip(pipes, children, strict=True):
+        committed.update(pipe.recv())
+        child.join(10)
+    return committed
 
 
 def _port_pair() -> int:
@@ -283,7 +327,10 @@ def _ratio(with_streams: dict, without: dict) -> dict:
 @click.option("--connections", default=500, show_default=True)
 @click.option("--rate", default=100, show_default=True, help="Ticket changes per second.")
 @click.option("--seconds", default=10.0, show_default=True)
-@click.option("--page-requests", default=100, show_default=True)
+@click.option(
+    "--page-requests", default=200, show_default=True, help="With the streams; half before, half after."
+)
+@click.option("--writers", default=2, show_default=True, help="Processes committing the changes.")
 @click.option("--client-processes", default=2, show_default=True, help="Processes holding the streams.")
 @click.option("--output", type=click.Path(path_type=Path), help="Write the figures as JSON here too.")
 def main(
@@ -291,6 +338,7 @@ def main(
     rate: int,
     seconds: float,
     page_requests: int,
+    writers: int,
     client_processes: int,
     output: Path | None,
 ) -> None:
@@ -311,22 +359,31 @@ def main(
         try:
             wait_until_up(base, server)
             cookie = _sign_in(base)
-            _page_latency(base, cookie, 10, server.pid)  # warm up: templates compiled, caches filled
-            page_alone = _page_latency(base, cookie, page_requests, server.pid)
+            _page_times(base, cookie, 10, server.pid)  # warm up: templates compiled, caches filled
+            # Page latency without / with / without the streams (A B B A: a machine that gets busier
+            # or quieter during the run moves both sides alike).
+            half = max(1, page_requests // 2)
+            before = _page_times(base, cookie, half, server.pid)
             rss_before = psutil.Process(server.pid).memory_info().rss
             streams = Streams("127.0.0.1", port + 1, cookie, connections, client_processes)
             opened = streams.wait_open(180)
             time.sleep(2)
             rss_open = psutil.Process(server.pid).memory_info().rss
-            page_with = _page_latency(base, cookie, page_requests, server.pid)
+            with_streams = _page_times(base, cookie, 2 * half, server.pid)
+            streams.stop()
+            time.sleep(1)
+            after = _page_times(base, cookie, half, server.pid)
+            # The burst, on streams opened afresh.
+            streams = Streams("127.0.0.1", port + 1, cookie, connections, client_processes)
+            streams.wait_open(180)
+            time.sleep(2)
             server_cpu = psutil.Process(server.pid).cpu_times()
-            start_id, committed = _burst(instance, ticket_ids, rate, seconds)
+            committed = _burst(instance, ticket_ids, rate, seconds, writers)
             time.sleep(3)
             server_cpu_after = psutil.Process(server.pid).cpu_times()
             load_during = os.getloadavg()
             arrivals = streams.stop()
             streams = None
-            page_after = _page_latency(base, cookie, page_requests, server.pid)
         except BaseException:
             log.flush()
             click.echo((Path(folder) / "server.log").read_text()[-3000:], err=True)
@@ -338,15 +395,15 @@ def main(
             server.wait(15)
             log.close()
     latencies = [
-        (arrived - committed[event_id - start_id - 1]) * 1000
-        for event_id, arrived in arrivals
-        if 0 < event_id - start_id <= len(committed)
+        (arrived - committed[event_id]) * 1000 for event_id, arrived in arrivals if event_id in committed
     ]
+    times = sorted(committed.values())
     cpu_seconds = sum(server_cpu_after[:2]) - sum(server_cpu[:2])
     results = {
         "connections": opened,
         "changes_per_second": rate,
-        "changes_per_second_achieved": round((len(committed) - 1) / (committed[-1] - committed[0]), 1),
+        "changes_per_second_achieved": round((len(times) - 1) / (times[-1] - times[0]), 1),
+        "writer_processes": writers,
         "seconds": seconds,
         "client_processes": client_processes,
         "events_expected": len(committed) * opened,
@@ -357,14 +414,18 @@ def main(
         "server_cpu_seconds_during_burst": round(cpu_seconds, 2),
         "kb_per_idle_connection": round((rss_open - rss_before) / 1024 / opened, 1),
         "server_rss_mb_with_streams": round(rss_open / 2**20, 1),
-        "page_without_streams": page_alone,
-        "page_with_streams": page_with,
-        "page_after_streams_closed": page_after,
-        "page_with_over_without": _ratio(page_with, page_alone),
+        "page_without_streams": _page_summary(before, after),
+        "page_with_streams": _page_summary(with_streams),
+        "page_blocks": {
+            "without_first": _page_summary(before),
+            "with": _page_summary(with_streams),
+            "without_after": _page_summary(after),
+        },
         "load_average_before": [round(x, 2) for x in load_before],
         "load_average_after_burst": [round(x, 2) for x in load_during],
         "cpus": os.cpu_count(),
     }
+    results["page_with_over_without"] = _ratio(results["page_with_streams"], results["page_without_streams"])
     click.echo(json.dumps(results, indent=2))
     if output:
         output.write_text(json.dumps(results, indent=2) + "\n")
