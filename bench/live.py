@@ -7,9 +7,10 @@ signs one agent in, opens N Server-Sent Events streams with that session and rep
 - page latency: the agent queue page, one request at a time, without the streams, with the N
   streams open (idle), and without again (A B B A, so a machine that gets busier or quieter during
   the run moves both sides alike); wall-clock p50/p95 and the server's CPU time per request;
-- delivery latency: RATE committed ticket changes per second for SECONDS (a writer in this
-  process, one transaction each; another process, as the worker or the mail intake would be), the
-  time from each commit to its arrival on each of the N streams; p50/p95/max.
+- delivery latency: RATE committed ticket changes per second for SECONDS (WRITERS processes, 4,
+  one transaction per change, outside the server, as workers, the mail intake or other web
+  processes would commit them), the time from each commit to its arrival on each of the N
+  streams; p50/p95/max.
 
 The streams are held by CLIENT_PROCESSES processes (2) on raw asyncio sockets that only keep each
 chunk with its arrival time (`time.perf_counter`, CLOCK_MONOTONIC: one clock for all processes);
@@ -281,7 +282,7 @@ def writer(instance: Path, ticket_ids: list[int], rate: float, count: int, offse
 
 
 def _burst(instance: Path, ticket_ids: list[int], rate: int, seconds: float, writers: int) -> dict:
-    """RATE committed changes per second for SECONDS, shared by WRITERS processes (as several web
+    """RATE committed changes per second for SECONDS, shared by WRITERS processes (4: as several web
     threads and workers would commit them); returns the commit time of each log id."""
     context = multiprocessing.get_context("spawn")
     pipes, children = [], []
@@ -330,7 +331,7 @@ def _ratio(with_streams: dict, without: dict) -> dict:
 @click.option(
     "--page-requests", default=200, show_default=True, help="With the streams; half before, half after."
 )
-@click.option("--writers", default=2, show_default=True, help="Processes committing the changes.")
+@click.option("--writers", default=4, show_default=True, help="Processes committing the changes.")
 @click.option("--client-processes", default=2, show_default=True, help="Processes holding the streams.")
 @click.option("--output", type=click.Path(path_type=Path), help="Write the figures as JSON here too.")
 def main(
