@@ -276,7 +276,12 @@ def _refused(message: str):
         return render_template("errors/error.html", code=400, message=message), 400
     if request.endpoint not in _SHOWN_AGAIN_WHEN_REFUSED:
         return redirect(url_for("agents.ticket", number=ticket.number), 303)
-    reply_form = ReplyForm() if request.endpoint == "agents.reply" else None
+    reply_form = None
+    if request.endpoint == "agents.reply":
+        # The draft is kept, on the version now shown: the page has the colleague's change in front
+        # of the agent, so sending the draft again is a decision made on current data.
+        reply_form = ReplyForm()
+        reply_form.version.raw_data, reply_form.version.data = None, ticket.version
     return _render_ticket(ticket, reply_form=reply_form, status=409)
 
 

@@ -43,6 +43,7 @@ class Audience:
     staff: bool
     customer_id: int | None = None
     ticket_id: int | None = None
+    viewer: str = ""  # the signed-in account (Flask-Login's id, ``s:12`` or ``c:34``), re-checked while open
 
     def sees(self, row: dict[str, Any]) -> bool:
         if self.ticket_id is not None and row["ticket_id"] != self.ticket_id:
@@ -135,23 +136,25 @@ def latest_id() -> int:
 
 
 def rows_after(after: int, limit: int = 500) -> list[dict[str, Any]]:
-    """Committed log rows with an id above ``after``, oldest first, as plain dicts."""
-    found = db.session.scalars(
-        select(LiveEvent).where(LiveEvent.id > after).order_by(LiveEvent.id).limit(limit)
-    )
-    return [as_dict(row) for row in found]
+    """Committed log rows with an id above ``after``, oldest first, as plain dicts (a Core read:
+    the stream server calls it on every wake, and has no use for ORM objects)."""
+    log = LiveEvent.__table__
+    found = db.session.execute(select(log).where(log.c.id > after).order_by(log.c.id).limit(limit))
+    return [as_dict(row) for row in found.mappings()]
 
 
-def as_dict(row: LiveEvent) -> dict[str, Any]:
+def as_dict(row: Any) -> dict[str, Any]:
+    """A log row (ORM object or Core mapping) in the terms the streams and the poll use."""
+    get = row.__getitem__ if hasattr(row, "keys") else lambda name: getattr(row, name)
     return {
-        "id": row.id,
-        "kind": row.kind,
-        "ticket_id": row.ticket_id,
-        "number": row.ticket_number,
-        "queue_id": row.queue_id,
-        "customer_id": row.customer_id,
-        "public": row.public,
-        "data": row.data or {},
+        "id": get("id"),
+        "kind": get("kind"),
+        "ticket_id": get("ticket_id"),
+        "number": get("ticket_number"),
+        "queue_id": get("queue_id"),
+        "customer_id": get("customer_id"),
+        "public": get("public"),
+        "data": get("data") or {},
     }
 
 

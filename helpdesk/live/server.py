@@ -10,10 +10,10 @@ so every process on every host sends the same events with the same ids.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import contextvars
 import json
 import logging
+import os
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -27,40 +27,118 @@ from flask_login import current_user
 from sqlalchemy.engine import make_url
 
 from helpdesk.live import feed
-from helpdesk.live.access import Refused, audience_for
+from helpdesk.live.access import Refused, audience_for, inactive_viewers
 
 log = logging.getLogger(__name__)
 
-TICK = 1.0  # seconds between reads of the log when nothing woke the hub (another SQLite process)
-LOOKBACK = 100  # ids re-read below the last seen: a transaction that took an id earlier may commit later
+TICK = 1.0  # seconds between reads of the log when nothing woke the hub
+WATCH = 0.05  # SQLite: seconds between looks at the database files for another process's commit
+BATCH = 0.05  # seconds at least between two reads: a burst becomes one read and one write per stream
+LOOKBACK = 100  # PostgreSQL: ids re-read below the last seen (an earlier id may commit later)
 KEEPALIVE = 15.0  # seconds: a comment line keeps proxies and NATs from closing an idle stream
 MAX_AGE = 600.0  # seconds: the stream ends and the browser reconnects (Last-Event-ID), re-authorised
-QUEUE_SIZE = 2000  # events waiting for one slow client before it is dropped (and replays on reconnect)
+RECHECK = 60.0  # seconds between checks that the streams' accounts are still active
+MAX_PENDING = 1 << 20  # bytes waiting for one slow client before it is dropped (it replays on reconnect)
 REPLAY_LIMIT = 500
 HUB_KEY = web.AppKey("hub", object)
 FLASK_KEY = web.AppKey("flask", Flask)
 
+Frames = list[tuple[int, bytes]]  # (event id, encoded frame), in id order
+
 
 @dataclass(eq=False)
 class Subscriber:
+    """One open stream: what it may see, and the bytes waiting for its writer.
+
+    The hub appends; the stream's own task writes whatever has accumulated in one go. Until the
+    stream has sent its replay (or its first ``hello``), frames are held by id instead, so that the
+    ones the replay already covered are not sent twice."""
+
     audience: feed.Audience
-    queue: asyncio.Queue = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
+    ends: float  # the event loop's time when the stream ends (MAX_AGE)
+    floor: int = 0  # the last id sent by the replay or the hello: nothing at or below it again
+    pending: list[bytes] = field(default_factory=list)
+    size: int = 0
+    held: Frames | None = field(default_factory=list)
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
+    closed: bool = False
     overflowed: bool = False
+    last_write: float = 0.0
+
+    def push(self, blob: bytes, frames: Frames) -> None:
+        """Queue ``blob`` (the concatenation of ``frames``) for this stream."""
+        if self.held is not None:
+            self.held.extend(frames)
+            return
+        if frames and frames[0][0] <= self.floor:  # read by the hub after this stream's hello
+            blob = b"".join(frame for event_id, frame in frames if event_id > self.floor)
+            if not blob:
+                return
+        self.pending.append(blob)
+        self.size += len(blob)
+        if self.size > MAX_PENDING:
+            self.overflowed = True
+            self.close()
+        self.ready.set()
+
+    def start(self, floor: int) -> bytes:
+        """The replay or hello is written up to ``floor``: the held frames above it, and from now
+        on, pushes go straight to ``pending``."""
+        self.floor = floor
+        held, self.held = self.held or [], None
+        return b"".join(frame for event_id, frame in held if event_id > floor)
+
+    def take(self) -> bytes:
+        data = b"".join(self.pending)
+        self.pending.clear()
+        self.size = 0
+        self.ready.clear()
+        return data
+
+    def close(self) -> None:
+        self.closed = True
+        self.ready.set()
 
 
 class Hub:
-    """Reads new rows of the log when woken (a local commit, a NOTIFY, or the tick) and hands each
-    to the streams whose audience may see it."""
+    """Reads new rows of the log when woken (a local commit, a NOTIFY, a SQLite file that changed,
+    or the tick) — one query per wake for all streams — and hands each row to the streams that may
+    see it. A row is encoded once per kind of reader (staff, customer); the staff streams that follow
+    every queue share one blob per read."""
 
     def __init__(self, app: Flask) -> None:
         self.app = app
-        self.subscribers: set[Subscriber] = set()
+        self.everything: set[Subscriber] = set()  # staff following every queue
+        self.by_ticket: dict[int, set[Subscriber]] = {}  # one ticket's page (staff or customer)
         self.last_id = 0
-        self._seen: deque[int] = deque(maxlen=5 * LOOKBACK)
+        self._seen: set[int] = set()
+        self._seen_order: deque[int] = deque()
         self._wake = asyncio.Event()
         self._stop = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._unhook: Callable[[], None] | None = None
+
+    @property
+    def subscribers(self) -> list[Subscriber]:
+        return [*self.everything, *(sub for subs in self.by_ticket.values() for sub in subs)]
+
+    def add(self, sub: Subscriber) -> None:
+        ticket_id = sub.audience.ticket_id
+        if ticket_id is None:
+            self.everything.add(sub)
+        else:
+            self.by_ticket.setdefault(ticket_id, set()).add(sub)
+
+    def remove(self, sub: Subscriber) -> None:
+        ticket_id = sub.audience.ticket_id
+        if ticket_id is None:
+            self.everything.discard(sub)
+            return
+        subs = self.by_ticket.get(ticket_id)
+        if subs is not None:
+            subs.discard(sub)
+            if not subs:
+                del self.by_ticket[ticket_id]
 
     def wake(self) -> None:
         """Thread-safe: ask the hub to read the log now."""
@@ -68,24 +146,42 @@ class Hub:
             self._loop.call_soon_threadsafe(self._wake.set)
 
     async def run(self) -> None:
-        self._loop = asyncio.get_running_loop()
+        self._loop = loop = asyncio.get_running_loop()
+        config = self.app.config
+        url = config["SQLALCHEMY_DATABASE_URI"]
+        tick = float(config.get("LIVE_POLL_SECONDS", TICK))
+        batch = float(config.get("LIVE_BATCH_SECONDS", BATCH))
+        # On SQLite ids are taken and committed one writer at a time, in order: nothing to re-read.
+        lookback = LOOKBACK if url.startswith("postgresql") else 0
+        files = _sqlite_files(url)
         self.last_id = await _in_thread(self._in_app, feed.latest_id)
         self._unhook = feed.on_commit(self.wake)
-        url = self.app.config["SQLALCHEMY_DATABASE_URI"]
         if url.startswith("postgresql"):
             threading.Thread(target=self._listen, args=(url,), name="live-listen", daemon=True).start()
+        housekeeping = asyncio.create_task(self._housekeeping())
+        signature, last_read = _signature(files), loop.time()
         try:
             while True:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.app.config.get("LIVE_POLL_SECONDS", TICK))
-                self._wake.clear()
                 try:
-                    rows = await _in_thread(self._in_app, feed.rows_after, self.last_id - LOOKBACK)
+                    await asyncio.wait_for(self._wake.wait(), WATCH if files else tick)
+                except TimeoutError:
+                    # SQLite and another process: its commit changes the database files. A look
+                    # at them costs two stat calls; the log is read only when they changed.
+                    if files and _signature(files) == signature and loop.time() - last_read < tick:
+                        continue
+                self._wake.clear()
+                signature, last_read = _signature(files), loop.time()
+                try:
+                    rows = await _in_thread(self._in_app, feed.rows_after, self.last_id - lookback)
+                except RuntimeError:  # the interpreter is ending: no more threads to read in
+                    return
                 except Exception:  # a database hiccup: the next tick tries again
                     log.exception("reading the live log failed")
                     continue
                 self.dispatch(rows)
+                await asyncio.sleep(batch)
         finally:
+            housekeeping.cancel()
             self.close()
 
     def close(self) -> None:
@@ -94,17 +190,67 @@ class Hub:
             self._unhook()
 
     def dispatch(self, rows: list[dict[str, Any]]) -> None:
-        for row in rows:
-            if row["id"] in self._seen:
-                continue
-            self._seen.append(row["id"])
-            self.last_id = max(self.last_id, row["id"])
-            for sub in list(self.subscribers):
-                if sub.audience.sees(row):
-                    try:
-                        sub.queue.put_nowait(feed.message(row, sub.audience))
-                    except asyncio.QueueFull:
-                        sub.overflowed = True
+        fresh = [row for row in rows if row["id"] not in self._seen]
+        if not fresh:
+            return
+        for row in fresh:
+            self._remember(row["id"])
+        self.last_id = max(self.last_id, fresh[-1]["id"])
+        staff = [(row["id"], _frame(feed.message(row, _STAFF))) for row in fresh]
+        if self.everything:
+            blob = b"".join(frame for _id, frame in staff)
+            for sub in list(self.everything):
+                sub.push(blob, staff)
+        if not self.by_ticket:
+            return
+        public: dict[int, bytes] = {}  # a customer's frame (id, kind, number) is the same for all
+        chosen: dict[Subscriber, Frames] = {}
+        for row, (event_id, staff_frame) in zip(fresh, staff, strict=True):
+            for sub in self.by_ticket.get(row["ticket_id"], ()):
+                if not sub.audience.sees(row):
+                    continue
+                if sub.audience.staff:
+                    frame = staff_frame
+                else:
+                    frame = public.get(event_id) or public.setdefault(
+                        event_id, _frame(feed.message(row, sub.audience))
+                    )
+                chosen.setdefault(sub, []).append((event_id, frame))
+        for sub, frames in chosen.items():
+            sub.push(b"".join(frame for _id, frame in frames), frames)
+
+    def _remember(self, event_id: int) -> None:
+        self._seen.add(event_id)
+        self._seen_order.append(event_id)
+        if len(self._seen_order) > 5 * LOOKBACK:
+            self._seen.discard(self._seen_order.popleft())
+
+    async def _housekeeping(self) -> None:
+        """Keepalives for idle streams, the end of streams past MAX_AGE, and every RECHECK seconds
+        the close of streams whose account was deactivated (one query for all of them)."""
+        loop = asyncio.get_running_loop()
+        recheck = float(self.app.config.get("LIVE_RECHECK_SECONDS", RECHECK))
+        next_check = loop.time() + recheck
+        while True:
+            await asyncio.sleep(min(recheck, KEEPALIVE / 3))
+            now = loop.time()
+            subs = self.subscribers
+            for sub in subs:
+                if now >= sub.ends:
+                    sub.close()
+                elif now - sub.last_write >= KEEPALIVE:
+                    sub.push(b": keepalive\n\n", [])
+            if now >= next_check and subs:
+                next_check = now + recheck
+                viewers = {sub.audience.viewer for sub in subs}
+                try:
+                    gone = await _in_thread(self._in_app, inactive_viewers, viewers)
+                except Exception:
+                    log.exception("re-checking the live streams' accounts failed")
+                    continue
+                for sub in subs:
+                    if sub.audience.viewer in gone:
+                        sub.close()
 
     def _in_app(self, function: Callable, *args: Any) -> Any:
         with self.app.app_context():
@@ -126,6 +272,29 @@ class Hub:
             except Exception:
                 log.exception("LISTEN %s failed; retrying", feed.CHANNEL)
                 self._stop.wait(2.0)
+
+
+_STAFF = feed.Audience(staff=True)
+
+
+def _sqlite_files(url: str) -> list[str]:
+    """A SQLite database's file and its write-ahead log (what another process's commit changes)."""
+    parsed = make_url(url)
+    if not parsed.drivername.startswith("sqlite") or parsed.database in (None, "", ":memory:"):
+        return []
+    return [parsed.database, f"{parsed.database}-wal"]
+
+
+def _signature(files: list[str]) -> tuple:
+    found = []
+    for name in files:
+        try:
+            stat = os.stat(name)
+        except OSError:
+            found.append(None)
+        else:
+            found.append((stat.st_mtime_ns, stat.st_size))
+    return tuple(found)
 
 
 def _in_thread(function: Callable, *args: Any) -> Any:
@@ -186,8 +355,9 @@ async def stream(request: web.Request) -> web.StreamResponse:
     except Refused as refused:
         return web.Response(status=refused.status, text=refused.message, headers=cors)
     last = request.headers.get("Last-Event-ID") or request.query.get("last_event_id", "")
-    sub = Subscriber(audience)
-    hub.subscribers.add(sub)  # before the replay, so nothing falls between the two
+    loop = asyncio.get_running_loop()
+    sub = Subscriber(audience, ends=loop.time() + MAX_AGE)
+    hub.add(sub)  # before the replay, so nothing falls between the two (held until it is sent)
     response = web.StreamResponse(
         headers={
             **cors,
@@ -198,33 +368,32 @@ async def stream(request: web.Request) -> web.StreamResponse:
     )
     try:
         await response.prepare(request)
-        await response.write(b"retry: 2000\n\n")
-        sent = 0
+        opening = b"retry: 2000\n\n"
         if last.isdigit():
             replayed, too_many = await _in_thread(_replay, app, int(last), audience)
             if too_many:  # asleep for longer than a replay covers: the page reloads instead
-                await response.write(_frame({"id": hub.last_id, "kind": "reset"}))
+                floor = hub.last_id
+                opening += _frame({"id": floor, "kind": "reset"})
             else:
-                for message in replayed:
-                    await response.write(_frame(message))
-                sent = replayed[-1]["id"] if replayed else int(last)
+                opening += b"".join(_frame(message) for message in replayed)
+                floor = replayed[-1]["id"] if replayed else int(last)
         else:  # a new stream starts at what is committed now; what came before is on the page
-            sent = await _in_thread(hub._in_app, feed.latest_id)
-            await response.write(_frame({"id": sent, "kind": "hello"}))
-        loop = asyncio.get_running_loop()
-        ends = loop.time() + MAX_AGE
-        while loop.time() < ends and not sub.overflowed:
-            try:
-                message = await asyncio.wait_for(sub.queue.get(), KEEPALIVE)
-            except TimeoutError:
-                await response.write(b": keepalive\n\n")
-                continue
-            if message["id"] > sent:
-                await response.write(_frame(message))
+            floor = await _in_thread(hub._in_app, feed.latest_id)
+            opening += _frame({"id": floor, "kind": "hello"})
+        await response.write(opening + sub.start(floor))
+        sub.last_write = loop.time()
+        while not sub.closed:
+            await sub.ready.wait()
+            data = sub.take()
+            if sub.overflowed:  # too slow to keep up: it reconnects and replays from the log
+                break
+            if data:
+                await response.write(data)
+                sub.last_write = loop.time()
     except (ConnectionResetError, asyncio.CancelledError):
         log.debug("a live stream's browser went away")  # the normal end of a stream
     finally:
-        hub.subscribers.discard(sub)
+        hub.remove(sub)
     return response
 
 

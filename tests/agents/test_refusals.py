@@ -97,3 +97,31 @@ def test_a_refused_status_change_goes_back_to_the_ticket_with_the_reason(client,
     assert "لا يمكن" in page  # "A ticket cannot go from Closed to Open", in the reader's language
     db.session.expire_all()
     assert db.session.get(Ticket, ticket.id).status == Status.CLOSED
+
+
+def test_a_reply_refused_as_stale_can_be_sent_again_from_the_page_it_left(client, login):
+    """The 409 page shows the colleague's change and carries the version it shows: sending the kept
+    draft again (the form as it stands) goes through instead of being refused a second time."""
+    import re
+
+    from helpdesk.tickets import service
+
+    agent, other = make_staff(), make_staff()
+    ticket = make_ticket()
+    login(agent)
+    stale = ticket.version
+    service.change_priority(ticket, Priority.HIGH, actor=other)
+    db.session.commit()
+    url, draft = f"/agent/tickets/{ticket.number}/reply", {"body": "My careful answer", "kind": "reply"}
+    refused = client.submit(url, {**draft, "version": stale})
+    assert refused.status_code == 409
+    page = refused.get_data(as_text=True)
+    form = re.search(r'<form[^>]*id="reply-form".*?</form>', page, re.S).group(0)
+    carried = int(re.search(r'name="version"[^>]*value="(\d+)"', form).group(1))
+    db.session.expire_all()
+    assert carried == db.session.get(Ticket, ticket.id).version > stale
+    again = client.submit(url, {**draft, "version": carried})
+    assert again.status_code == 303
+    db.session.expire_all()
+    bodies = [m.body_text for m in db.session.get(Ticket, ticket.id).messages if m.kind == MessageKind.REPLY]
+    assert bodies.count("My careful answer") == 1

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from helpdesk.auth.models import Role
 from helpdesk.extensions import db
 from helpdesk.live.models import LiveEvent
 from helpdesk.tickets import assignment, replies, service
@@ -146,3 +147,26 @@ def test_another_process_pushes_what_this_one_commits(app, client, login, live_p
         assignment.claim(ticket, agent, expected_version=None)
     event = stream.next_event()
     assert (event["kind"], event["number"]) == ("ticket.changed", ticket.number)
+
+
+def test_a_colleagues_case_is_followed_only_where_the_portal_shows_it(app, client, login):
+    """The subscription follows the portal's rule: a company's colleague's case only when the
+    company lets this customer see colleagues' cases."""
+    from helpdesk.companies import service as companies
+    from helpdesk.customers.models import Tier
+
+    admin_user = make_staff(Role.ADMIN)
+    company = companies.save_company(
+        None, actor=admin_user, name="Al Noor", domain="alnoor.sa", tier=Tier.GOLD
+    )
+    huda, fahad = make_customer(email="huda@alnoor.sa"), make_customer(email="fahad@alnoor.sa")
+    colleague_case = make_ticket(customer=fahad)
+    db.session.commit()
+    login(huda)
+    assert client.get(f"/live/cases/{colleague_case.number}/poll").status_code == 404
+    companies.set_member(company, huda, actor=admin_user, sees_company_cases=True)
+    db.session.commit()
+    start = client.get(f"/live/cases/{colleague_case.number}/poll").get_json()["last_id"]
+    _reply(colleague_case, make_staff(), "Your pallet is on its way.")
+    events = client.get(f"/live/cases/{colleague_case.number}/poll?after={start}").get_json()["events"]
+    assert [(e["kind"], e["number"]) for e in events] == [("message.added", colleague_case.number)]

@@ -67,9 +67,13 @@
 
   // --- refreshing the page's parts -------------------------------------------------------------
 
-  // The page as it is now; a fetch that fails (offline) is tried again every few seconds.
+  // The page as it is now; a fetch that fails (offline) is tried again every few seconds. A ticket
+  // or case page names its address (data-url): after a refused save the browser shows the form's
+  // POST address, which has no page to fetch.
   function fetchPage(use) {
-    fetch(window.location.href, { credentials: "same-origin", headers: { "X-Live-Refresh": "1" } })
+    var root = document.getElementById("live");
+    var url = (root && root.dataset.url) || window.location.href;
+    fetch(url, { credentials: "same-origin", headers: { "X-Live-Refresh": "1" } })
       .then(function (response) { return response.ok ? response.text() : null; })
       .then(function (html) { if (html) { use(new DOMParser().parseFromString(html, "text/html")); } })
       .catch(function () { setTimeout(function () { fetchPage(use); }, RETRY_MS); });
