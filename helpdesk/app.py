@@ -194,6 +194,7 @@ def _register_template_helpers(app: Flask) -> None:
     from helpdesk.auth import sso
     from helpdesk.auth.devices import sign_in_method_label
     from helpdesk.auth.models import Role
+    from helpdesk.auth.permissions import may_open
     from helpdesk.customers.labels import (
         address_text,
         country_name,
@@ -243,6 +244,7 @@ def _register_template_helpers(app: Flask) -> None:
     app.add_template_global(sign_in_method_label)
     app.add_template_global(sso.is_enabled, "sso_enabled")
     app.add_template_global(live_stream_url)
+    app.add_template_global(may_open)
 
     @app.template_filter("localtime")
     def localtime(value, format: str = "medium") -> str:

@@ -23,7 +23,7 @@ from helpdesk.transaction import unit_of_work
 
 
 @bp.get("/fields")
-@staff_required(Role.ADMIN)
+@staff_required(Role.SUPERVISOR)
 def fields():
     found = db.session.scalars(
         select(CustomField)
@@ -51,13 +51,13 @@ def _render_field(field: CustomField | None, form: FieldForm, status: int = 200)
 
 
 @bp.route("/fields/new", methods=["GET", "POST"])
-@staff_required(Role.ADMIN)
+@staff_required(Role.SUPERVISOR)
 def new_field():
     return _edit_field(None)
 
 
 @bp.route("/fields/<int:field_id>", methods=["GET", "POST"])
-@staff_required(Role.ADMIN)
+@staff_required(Role.SUPERVISOR)
 def edit_field(field_id: int):
     return _edit_field(db.session.get(CustomField, field_id) or abort(404))
 
@@ -95,7 +95,7 @@ def _edit_field(field: CustomField | None):
 
 
 @bp.post("/fields/<int:field_id>/remove")
-@staff_required(Role.ADMIN)
+@staff_required(Role.SUPERVISOR)
 def remove_field(field_id: int):
     field = db.session.get(CustomField, field_id) or abort(404)
     if not ConfirmForm().validate_on_submit():
@@ -177,13 +177,13 @@ def _rows_from_form() -> dict[int, dict]:
 
 
 @bp.route("/request-types/new", methods=["GET", "POST"])
-@staff_required(Role.ADMIN)
+@staff_required(Role.SUPERVISOR)
 def new_request_type():
     return _edit_request_type(None)
 
 
 @bp.route("/request-types/<int:type_id>", methods=["GET", "POST"])
-@staff_required(Role.ADMIN)
+@staff_required(Role.SUPERVISOR)
 def edit_request_type(type_id: int):
     return _edit_request_type(db.session.get(RequestType, type_id) or abort(404))
 

@@ -32,6 +32,14 @@ def staff_required(role: Role = Role.AGENT) -> Callable:
     return decorator
 
 
+def may_open(endpoint: str) -> bool:
+    """Whether the signed-in staff user passes the route's role guard (navigation shows only these)."""
+    role = getattr(current_app.view_functions.get(endpoint), "required_role", None)
+    if role is None:
+        return True
+    return current_user.is_authenticated and current_user.is_staff and current_user.has_role(role)
+
+
 def kb_editor_required(view: Callable) -> Callable:
     """Staff who may write help articles: supervisors and admins, and agents given the right."""
 

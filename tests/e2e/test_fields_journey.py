@@ -20,9 +20,11 @@ def test_a_defined_field_and_type_reach_the_portal_the_queue_filter_and_the_dash
     label = {"ar": f"حالة المنتج {locale}", "en": f"Item condition {locale}"}[locale]
     type_name = {"ar": f"مطالبة ضمان {locale}", "en": f"Warranty claim {locale}"}[locale]
 
-    admin = new_page(locale)
-    sign_in(admin, "admin@demo.test", staff=True)
+    admin = new_page(locale)  # a supervisor defines them: the administration pages their role opens
+    sign_in(admin, "supervisor@demo.test", staff=True)
     use_language(admin, locale)
+    admin.click("nav.site-nav a[href='/admin/fields']")
+    expect(admin.locator("nav.admin-nav a")).to_have_count(1)  # not staff, queues, security …
     admin.goto("/admin/fields/new")
     admin.fill("input[name=key]", key)
     admin.select_option("select[name=type]", "dropdown")
