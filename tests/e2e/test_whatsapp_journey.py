@@ -29,7 +29,7 @@ def _deliver(live_server, payload: dict) -> None:
     assert response.status_code == 200, response.text
 
 
-def _until(probe, timeout: float = 20):
+def _until(probe, timeout: float = 60):  # a hang guard: a busy machine files the voice note later
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         found = probe()
