@@ -203,7 +203,10 @@ def store(
             dropped |= before.get(doc_id, set())
             continue
         literal, lengths = _tsvector(document, shape)
-        fields = {k: str(v) for k, v in document.items() if k in shape.kept and v is not None}
+        # JSONB holds no NUL character (a hostile subject may carry one; the analyzer drops it).
+        fields = {
+            k: str(v).replace("\x00", "") for k, v in document.items() if k in shape.kept and v is not None
+        }
         fields[LENGTHS] = lengths
         own = _vocabulary(document, shape)
         dropped |= before.get(doc_id, set()) - own
