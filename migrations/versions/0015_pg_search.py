@@ -1,5 +1,6 @@
-"""The search indexes in PostgreSQL (helpdesk/search/pg.py): documents with their terms, the
-vocabulary for "did you mean", passage vectors. Nothing on SQLite, where Whoosh keeps them.
+"""Search indexes in PostgreSQL: documents, vocabulary, passage vectors (nothing on SQLite)
+
+The tables of helpdesk/search/pg.py; on SQLite, Whoosh keeps the indexes in the instance folder.
 
 Revision ID: 0015_pg_search
 Revises: 0014_blobs
