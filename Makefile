@@ -96,6 +96,7 @@ $(BIN)/.bench-installed: pyproject.toml | $(BIN)/.installed
 
 bench: setup $(BIN)/.bench-installed
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+	$(BIN)/python -m bench.search_backends
 	$(BIN)/python -m bench.shops
 	$(BIN)/python -m bench.whatsapp --save bench/results/whatsapp.jsonl
 	$(BIN)/python -m bench.live $(BENCH_LIVE_ARGS)

@@ -100,6 +100,9 @@ def load_config(overrides: dict | None = None) -> dict:
         # Where attachment files live (helpdesk/blobs.py): "auto" is the database on PostgreSQL, so
         # nodes on several hosts share them, and the instance folder on SQLite.
         "BLOB_STORE": _choice("HELPDESK_BLOB_STORE", ("auto", "disk", "database"), "auto"),
+        # Where the search indexes live (helpdesk/search/backend.py): "auto" is PostgreSQL's own
+        # tables on PostgreSQL, so every host sees the same index, and Whoosh files on SQLite.
+        "SEARCH_BACKEND": _choice("HELPDESK_SEARCH_BACKEND", ("auto", "whoosh", "postgres"), "auto"),
         # A whole inbound email: the SMTP listener refuses larger ones (552); the pipe and IMAP keep
         # them as failed messages for an admin, never processed and never lost.
         "MAX_EMAIL_BYTES": _int("HELPDESK_MAX_EMAIL_MB", 40) * 1024 * 1024,

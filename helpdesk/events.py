@@ -73,8 +73,9 @@ presence_changed = _signals.signal(
 )
 committing = _signals.signal(
     "committing",
-    doc="The transaction is about to commit. sender=session, published=[Event] (merged). "
-    "Receivers: api.webhooks.write_deliveries, live.feed.record.",
+    doc="The transaction is about to commit. sender=session, published=[Event] (merged; may be "
+    "empty). Receivers: api.webhooks.write_deliveries, live.feed.record, "
+    "search.pg.write_documents (the search documents of what changed, on PostgreSQL).",
 )
 
 DOMAIN_SIGNALS: tuple[NamedSignal, ...] = (
@@ -156,9 +157,9 @@ def _plain(value: Any) -> Any:
 
 @sa_event.listens_for(Session, "before_commit")
 def _hand_over(session: Session) -> None:
-    pending: list[Event] = session.info.pop(_PENDING, [])
-    if pending:
-        committing.send(session, published=pending)
+    # Sent even without events: an article edit publishes none, yet its search document is
+    # written here (on PostgreSQL).
+    committing.send(session, published=session.info.pop(_PENDING, []))
 
 
 @sa_event.listens_for(Session, "after_transaction_create")

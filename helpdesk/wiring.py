@@ -16,6 +16,7 @@ from helpdesk.automations import triggers
 from helpdesk.custom_fields import subscribers as custom_fields
 from helpdesk.live import feed as live
 from helpdesk.mail import subscribers as mail
+from helpdesk.search import pg as search_documents
 from helpdesk.tickets import search_index as ticket_index
 from helpdesk.whatsapp import outbound as whatsapp
 
@@ -57,6 +58,7 @@ RECEIVERS = (
     (events.ticket_changed, triggers.on_ticket_changed),
     (events.committing, webhooks.write_deliveries),
     (events.committing, live.record),  # live updates, pushed after the commit
+    (events.committing, search_documents.write_documents),  # on PostgreSQL, in the transaction
 )
 
 

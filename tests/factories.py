@@ -128,6 +128,25 @@ def count_queries() -> Iterator[list[str]]:
         event.remove(engine, "before_cursor_execute", before_execute)
 
 
+def database_tables() -> list:
+    """The model tables this database has (the search backend's exist only on PostgreSQL)."""
+    postgres = db.engine.dialect.name == "postgresql"
+    return [t for t in db.metadata.sorted_tables if postgres or not t.info.get("postgresql_only")]
+
+
+SEARCH_MARKERS = ("search_documents", "search_words", "search_passages", "pg_trgm")
+
+
+def search_statements(statements: list[str]) -> list[str]:
+    """The statements of the PostgreSQL search backend, whose index is in the database (a page's
+    budget counts them apart: on Whoosh the same searches cost no statement)."""
+    return [s for s in statements if any(marker in s for marker in SEARCH_MARKERS)]
+
+
+def other_statements(statements: list[str]) -> list[str]:
+    return [s for s in statements if not any(marker in s for marker in SEARCH_MARKERS)]
+
+
 def make_order(
     customer: Customer,
     *,

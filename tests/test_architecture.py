@@ -119,7 +119,7 @@ def test_every_domain_signal_has_its_receivers_connected_once(app):
     assert {signal: len(signal.receivers) for signal in expected} == expected
     # the reply email, the WhatsApp reply, the ticket index, the triggers
     assert expected[events.message_added] == 4
-    assert expected[events.committing] == 2  # webhook deliveries, the live-update log
+    assert expected[events.committing] == 3  # webhook deliveries, the live-update log, search documents
 
 
 def test_each_signal_names_its_receivers_in_its_docstring():

@@ -7,12 +7,11 @@ from __future__ import annotations
 from flask import url_for
 from sqlalchemy import case, func, select
 from werkzeug.routing import BuildError
-from whoosh import index as whoosh_index
 
 from helpdesk.extensions import db
 from helpdesk.kb.models import Article, ArticleStatus
 from helpdesk.search import hybrid
-from helpdesk.search.indexer import index_dir
+from helpdesk.search.indexer import index_exists
 
 ARTICLES_INDEX = "articles"
 
@@ -21,7 +20,7 @@ def find_articles_for_agent(text: str, locale: str, limit: int = 8) -> list[Arti
     """Published articles matching ``text``, best first, the agent's language before the other."""
     if not text.strip():
         return []
-    if not whoosh_index.exists_in(index_dir(ARTICLES_INDEX), indexname=ARTICLES_INDEX):
+    if not index_exists(ARTICLES_INDEX):
         return _articles_by_title(text, locale, limit)
     hits = hybrid.query(
         ARTICLES_INDEX,

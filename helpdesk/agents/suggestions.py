@@ -7,13 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
-from whoosh import index as whoosh_index
 
 from helpdesk.agents.articles import ARTICLES_INDEX, article_url
 from helpdesk.extensions import db
 from helpdesk.kb.models import Article, ArticleStatus
 from helpdesk.search import analysis, hybrid
-from helpdesk.search.indexer import index_dir
+from helpdesk.search.indexer import index_exists
 from helpdesk.tickets.models import Macro, Message, MessageKind, Ticket
 from helpdesk.tickets.search_index import MACROS_INDEX
 
@@ -67,13 +66,13 @@ def suggested_answers(ticket: Ticket, limit: int = SUGGESTED) -> SuggestedAnswer
     found = SuggestedAnswers(question=question, locale=locale)
     if not question:
         return found
-    if _index_exists(ARTICLES_INDEX):
+    if index_exists(ARTICLES_INDEX):
         hits = hybrid.query(
             ARTICLES_INDEX, question, locale, limit, filters={"status": ArticleStatus.PUBLISHED.value}
         ).hits
         articles = _rows(Article, _strong(hits))
         found.articles = [(a, article_url(a)) for a in articles if a.status == ArticleStatus.PUBLISHED]
-    if _index_exists(MACROS_INDEX):
+    if index_exists(MACROS_INDEX):
         # The customer's language first; a team that keeps its macros in one language still gets them.
         hits = hybrid.query(MACROS_INDEX, question, locale, limit, filters={"active": "yes"}).hits
         hits = hits or hybrid.query(MACROS_INDEX, question, None, limit, filters={"active": "yes"}).hits
@@ -85,10 +84,6 @@ def _strong(hits: list) -> list[int]:
     """Ids of the hits at least ``RELATIVE_FLOOR`` as good as the best one, best first."""
     best = max((hit.score for hit in hits), default=0.0)
     return [int(hit.id) for hit in hits if hit.score >= RELATIVE_FLOOR * best]
-
-
-def _index_exists(name: str) -> bool:
-    return whoosh_index.exists_in(index_dir(name), indexname=name)
 
 
 def _rows(model, ids: list[int]) -> list:

@@ -16,18 +16,21 @@ import hashlib
 import logging
 import os
 import threading
+import time
 from collections import OrderedDict
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import delete, insert, select, text
 
 from helpdesk.extensions import db
 from helpdesk.search import embeddings
+from helpdesk.search.backend import uses_postgres
 from helpdesk.search.indexer import index_written
 from helpdesk.search.registry import index_spec
 
@@ -210,6 +213,8 @@ def update_vectors(index: str, doc_ids: Iterable[str]) -> int:
 
 def stamp(index: str) -> tuple[int, int] | None:
     """Changes whenever the stored vectors do (for caches of answers computed from them)."""
+    if uses_postgres():
+        return _stamp_pg(index)
     try:
         info = store_path(index).stat()
     except FileNotFoundError:
@@ -287,6 +292,8 @@ _lock = threading.Lock()
 
 
 def _current(index: str) -> _Loaded | None:
+    if uses_postgres():
+        return _current_pg(index)
     path = store_path(index)
     try:
         info = path.stat()
@@ -299,7 +306,17 @@ def _current(index: str) -> _Loaded | None:
         if found is not None and found.stamp == stamp:
             _loaded.move_to_end(key)
             return found
-    store = _read(path)
+    found = _loaded_from(index, _read(path), stamp)
+    if found is None:
+        return None
+    with _lock:
+        _loaded[key] = found
+        while len(_loaded) > LOADED_STORES:
+            _loaded.popitem(last=False)
+    return found
+
+
+def _loaded_from(index: str, store: _Store, stamp: tuple[int, int]) -> _Loaded | None:
     if not len(store.doc_ids):
         return None
     order = np.argsort(store.doc_ids, kind="stable")
@@ -310,7 +327,7 @@ def _current(index: str) -> _Loaded | None:
         vectors, scales = _compact(store.vectors[order])
     else:
         vectors, scales = np.ascontiguousarray(store.vectors[order], dtype=np.float32), None
-    found = _Loaded(
+    return _Loaded(
         stamp=stamp,
         vectors=vectors,
         starts=starts,
@@ -318,11 +335,6 @@ def _current(index: str) -> _Loaded | None:
         fields={k: v[order][starts] for k, v in store.fields.items()},
         scales=scales,
     )
-    with _lock:
-        _loaded[key] = found
-        while len(_loaded) > LOADED_STORES:
-            _loaded.popitem(last=False)
-    return found
 
 
 def _compact(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -374,6 +386,22 @@ def nearest(
     return {str(found.doc_ids[i]): float(best[i]) for i in candidates}
 
 
+def stored_passages(index: str) -> tuple[np.ndarray, np.ndarray]:
+    """(doc ids, float16 vectors), one row per stored passage, as written (either backend)."""
+    if not uses_postgres():
+        store = _read(store_path(index))
+        return store.doc_ids, store.vectors
+    from helpdesk.search.models import SearchPassage
+
+    rows = db.session.execute(
+        select(SearchPassage.doc_id, SearchPassage.vector)
+        .where(SearchPassage.index_name == index)
+        .order_by(SearchPassage.doc_id, SearchPassage.seq)
+    ).all()
+    vectors = np.frombuffer(b"".join(bytes(v) for _d, v in rows), np.float16)
+    return np.array([int(d) for d, _v in rows], np.int64), vectors.reshape(len(rows), embeddings.DIMENSIONS)
+
+
 def stored_vector(index: str, doc_id: str) -> np.ndarray | None:
     """The unit vector of a document's first passage as stored (None if it has none yet)."""
     found = _current(index)
@@ -402,3 +430,179 @@ def counterparts(index: str, doc_ids: Iterable[str], locale: str) -> dict[str, s
         if own is not None and own != doc_id:
             out[doc_id] = own
     return out
+
+
+# --- on PostgreSQL: the vectors in ``search_passages``, written with the documents -----------------
+#
+# The same passages, hashes and filter fields as the file, one row per passage, written by
+# ``pg.write_documents`` in the transaction of the change (a passage whose text is unchanged keeps
+# its vector; a new one is embedded there and then). Every process loads an index's rows into the
+# same arrays as the file's and reloads them when the rows change.
+
+_deferred = threading.local()
+# Another node's new vectors are seen within this long; this process's own at once.
+PG_RECHECK_SECONDS = 1.0
+_checked: dict[str, tuple[float, int]] = {}  # loaded store → (when its stamp was read, _local_writes)
+_local_writes = [0]  # passages written by this process
+
+
+@contextmanager
+def passages_deferred() -> Iterator[None]:
+    """Write documents without their passages (``rebuild_passages_pg`` does them all at once)."""
+    _deferred.on = True
+    try:
+        yield
+    finally:
+        _deferred.on = False
+
+
+def _vector_bytes(vector: np.ndarray) -> bytes:
+    return vector.astype(np.float16).tobytes()
+
+
+def store_passages_pg(session, index: str, documents: dict[str, dict | None], rows: Iterable[Any]) -> int:
+    """The passages of these rows (documents without a row, or with no document, lose theirs)."""
+    spec = dense_spec(index)
+    if spec is None or getattr(_deferred, "on", False):
+        return 0
+    kept = [row for row in rows if documents.get(str(row.id)) is not None]
+    return _write_passages_pg(session, spec, list(documents), kept)
+
+
+def _write_passages_pg(session, spec: DenseSpec, doc_ids: list[str], rows: list[Any], progress=None) -> int:
+    from helpdesk.search.models import SearchPassage
+
+    if not doc_ids:
+        return 0
+    known = {
+        bytes(h): bytes(v)
+        for h, v in session.execute(
+            select(SearchPassage.text_hash, SearchPassage.vector).where(
+                SearchPassage.index_name == spec.index,
+                SearchPassage.doc_id.in_(doc_ids),
+                SearchPassage.model == embeddings.MODEL_NAME,
+            )
+        )
+    }
+    passages = _passages_of(spec, rows)
+    hashes = [_hash(t) for _d, t, _f in passages]
+    missing = [i for i, h in enumerate(hashes) if h not in known]
+    if missing:
+        vectors = _embed_with_progress([passages[i][1] for i in missing], progress)
+        if vectors is not None:
+            for n, i in enumerate(missing):
+                known[hashes[i]] = _vector_bytes(vectors[n])
+    session.execute(
+        delete(SearchPassage).where(SearchPassage.index_name == spec.index, SearchPassage.doc_id.in_(doc_ids))
+    )
+    values = []
+    seq: dict[int, int] = {}
+    for (doc_id, _text, fields), digest in zip(passages, hashes, strict=True):
+        if digest not in known:
+            continue  # no model: this passage waits for the next write or reindex; words still work
+        seq[doc_id] = seq.get(doc_id, -1) + 1
+        values.append(
+            {
+                "index_name": spec.index,
+                "doc_id": str(doc_id),
+                "seq": seq[doc_id],
+                "text_hash": digest,
+                "model": embeddings.MODEL_NAME,
+                "vector": known[digest],
+                "fields": fields,
+            }
+        )
+    if values:
+        session.execute(insert(SearchPassage), values)
+    _local_writes[0] += 1
+    return len(values)
+
+
+def rebuild_passages_pg(session, index: str, rows: list[Any], progress: Callable | None = None) -> int:
+    """Every document's passages again (stored vectors of unchanged texts reused)."""
+    spec = dense_spec(index)
+    if spec is None:
+        return 0
+    from helpdesk.search.models import SearchPassage
+
+    existing = [
+        str(d)
+        for d in session.scalars(
+            select(SearchPassage.doc_id).where(SearchPassage.index_name == index).distinct()
+        )
+    ]
+    gone = sorted(set(existing) - {str(row.id) for row in rows})
+    if gone:
+        session.execute(
+            delete(SearchPassage).where(SearchPassage.index_name == index, SearchPassage.doc_id.in_(gone))
+        )
+    _local_writes[0] += 1
+    bar = (lambda total: progress(f"{index} (meaning)", total)) if progress else None
+    written = 0
+    for start in range(0, len(rows), 500):
+        chunk = rows[start : start + 500]
+        written += _write_passages_pg(session, spec, [str(r.id) for r in chunk], chunk, bar)
+    return written
+
+
+def _stamp_pg(index: str) -> tuple[int, int] | None:
+    count, newest = db.session.execute(
+        text("SELECT count(*), max(xmin::text::bigint) FROM search_passages WHERE index_name = :index"),
+        {"index": index},
+    ).one()
+    return (int(count), int(newest)) if count else None
+
+
+def _current_pg(index: str) -> _Loaded | None:
+    """The index's passages, loaded once and again when they changed (checked at most every
+    ``PG_RECHECK_SECONDS``, and at once after this process wrote some)."""
+    from helpdesk.search.models import SearchPassage
+
+    key = f"{db.engine.url}#{index}"
+    with _lock:
+        found = _loaded.get(key)
+        checked = _checked.get(key)
+    writes = _local_writes[0]
+    if found is not None and checked is not None:
+        at, seen = checked
+        if seen == writes and time.monotonic() - at < PG_RECHECK_SECONDS:
+            return found
+        if _stamp_pg(index) == found.stamp:
+            with _lock:
+                _checked[key] = (time.monotonic(), writes)
+            return found
+    rows = db.session.execute(
+        select(
+            SearchPassage.doc_id,
+            SearchPassage.vector,
+            SearchPassage.fields,
+            SearchPassage.model,
+            text("xmin::text::bigint"),
+        )
+        .where(SearchPassage.index_name == index)
+        .order_by(SearchPassage.doc_id, SearchPassage.seq)
+    ).all()
+    with _lock:
+        _checked[key] = (time.monotonic(), writes)
+    if not rows:
+        _loaded.pop(key, None)
+        return None
+    loaded_stamp = (len(rows), max(int(r[4]) for r in rows))  # as ``_stamp_pg`` reads it
+    rows = [r for r in rows if r[3] == embeddings.MODEL_NAME]
+    names = sorted({k for r in rows for k in r[2]})
+    vectors = np.frombuffer(b"".join(bytes(r[1]) for r in rows), np.float16)
+    store = _Store(
+        vectors.reshape(len(rows), embeddings.DIMENSIONS),
+        np.array([int(r[0]) for r in rows], np.int64),
+        np.zeros(len(rows), "S12"),
+        {k: np.array([r[2].get(k, "") for r in rows]) for k in names},
+    )
+    found = _loaded_from(index, store, loaded_stamp)
+    with _lock:
+        if found is None:
+            _loaded.pop(key, None)
+            return None
+        _loaded[key] = found
+        while len(_loaded) > LOADED_STORES:
+            _loaded.popitem(last=False)
+    return found

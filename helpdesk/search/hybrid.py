@@ -19,7 +19,8 @@ import nh3
 from whoosh import highlight
 from whoosh.query import And, Term
 
-from helpdesk.search import analysis, dense, embeddings, lexicon
+from helpdesk.search import analysis, dense, embeddings, lexicon, pg
+from helpdesk.search.backend import uses_postgres
 from helpdesk.search.indexer import searcher
 from helpdesk.search.querying import SNIPPET_CHARS, Hit, SearchResults, _shorten, build_query
 from helpdesk.search.registry import index_spec
@@ -94,8 +95,8 @@ class Signals:
     lexical: dict[str, float]  # doc id → BM25 score
     other_language: dict[str, float]  # doc id → BM25 score of its version in another language
     meaning: dict[str, float]  # doc id → cosine of its best passage
-    built: object | None  # the Whoosh query (for highlighting)
-    results: object | None  # the Whoosh results
+    built: object | None  # the Whoosh query, or pg.Built (for highlighting)
+    results: object | None  # the Whoosh results, or a list of pg.Found
     suggestion: str | None
     conditions: dict[str, str]
 
@@ -113,12 +114,13 @@ def signals(
 ) -> Signals:
     """The lexical and dense candidates of ``text`` (the quality test tunes ``fused`` on these).
     ``expand=False`` leaves out the lexicon (to measure what it adds)."""
-    built, suggestion = build_query(
-        index,
-        text,
-        as_you_type=as_you_type,
-        expand=(lambda words: lexicon.expansions(words, locale)) if expand else None,
-    )
+    expansions = (lambda words: lexicon.expansions(words, locale)) if expand else None
+    postgres = uses_postgres()
+    if postgres:
+        built, frequencies = pg.build(index, text, as_you_type=as_you_type, expand=expansions)
+        suggestion = built.suggestion if built is not None else None
+    else:
+        built, suggestion = build_query(index, text, as_you_type=as_you_type, expand=expansions)
     conditions = dict(filters or {})
     if locale:
         conditions["locale"] = locale
@@ -128,7 +130,14 @@ def signals(
     lexical: dict[str, float] = {}
     elsewhere: dict[str, float] = {}
     results = None
-    if built is not None:
+    if built is not None and postgres:
+        searched = {k: v for k, v in conditions.items() if not (across and k == "locale")}
+        limit = candidates * 2 if across else candidates
+        results = pg.search(index, built, frequencies, searched, limit)
+        for r in results:
+            own = not across or r.fields.get("locale", locale) == locale
+            (lexical if own else elsewhere)[r.id] = r.score
+    elif built is not None:
         searched = {k: v for k, v in conditions.items() if not (across and k == "locale")}
         condition = And([Term(k, v) for k, v in searched.items()]) if searched else None
         limit = candidates * 2 if across else candidates
@@ -183,6 +192,8 @@ def query(
         ranked = fused(found.lexical, found.meaning, fusion, found.other_language)
     else:  # words only (no model or no vectors): today's scores
         ranked = sorted(found.lexical.items(), key=lambda item: -item[1])
+    if uses_postgres():
+        return _postgres_results(index, found, ranked, limit)
     current = searcher(index)
     suggestion = found.suggestion
     by_id = {r["id"]: r for r in results} if results is not None else {}
@@ -213,6 +224,33 @@ def query(
             )
         )
     return SearchResults(hits=hits, suggestion=suggestion)
+
+
+def _postgres_results(
+    index: str, found: Signals, ranked: list[tuple[str, float]], limit: int
+) -> SearchResults:
+    """``query``'s hits on the PostgreSQL backend: fields from the documents table, snippets marked
+    with the terms each document matched (or, found by meaning alone, any of the query's terms)."""
+    spec = index_spec(index)
+    by_id = {r.id: r for r in found.results or []}
+    wanted = [doc_id for doc_id, _s in ranked[: limit * 3]]
+    stored = pg.documents(index, [d for d in wanted if d not in by_id])
+    chosen: list[tuple[str, float, dict]] = []
+    for doc_id, score in ranked:
+        if len(chosen) >= limit:
+            break
+        fields = by_id[doc_id].fields if doc_id in by_id else stored.get(doc_id)
+        if fields is None or any(fields.get(k) != v for k, v in found.conditions.items()):
+            continue
+        chosen.append((doc_id, score, fields))
+    texts = spec.snippet_texts([d for d, _s, _f in chosen]) if spec.snippet_texts else None
+    asked = {t for t, _b in found.built.exact} if found.built is not None else set()
+    hits = []
+    for doc_id, score, fields in chosen:
+        body = spec.snippet_source({**fields, "id": doc_id}, texts)
+        terms = by_id[doc_id].terms if doc_id in by_id else asked
+        hits.append(Hit(id=doc_id, score=round(score, 4), fields=fields, snippet=pg.snippet(body, terms)))
+    return SearchResults(hits=hits, suggestion=found.suggestion)
 
 
 def _snippet(result, body: str, terms: set, field: str) -> str:

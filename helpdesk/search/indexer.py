@@ -1,4 +1,5 @@
 """Index storage under the instance folder, the index-jobs queue and the single writer that drains it.
+(On PostgreSQL the indexes are tables written at commit instead: see ``pg.py``.)
 
 Changes to an indexed model queue an ``IndexJob`` in the same transaction (a SQLAlchemy
 ``after_flush`` hook), so a rolled-back edit queues nothing and a committed one is never lost.
@@ -27,6 +28,8 @@ from whoosh.writing import CLEAR
 
 from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db
+from helpdesk.search import pg
+from helpdesk.search.backend import uses_postgres
 from helpdesk.search.models import IndexJob
 from helpdesk.search.registry import IndexSpec, all_indexes, index_spec
 from helpdesk.worker.runner import register_job
@@ -143,12 +146,36 @@ def _queue_index_jobs(session: Session, _context) -> None:
         if spec is None or (obj in session.dirty and not _changed(obj, spec)):
             continue
         rows.append({"index_name": spec.name, "doc_id": str(obj.id), "created_at": utcnow()})
-    if rows:
-        session.connection().execute(insert(IndexJob), rows)
+    if not rows:
+        return
+    if uses_postgres(session):  # written at commit, in this transaction (helpdesk/search/pg.py)
+        for row in rows:
+            pg.remember(session, row["index_name"], row["doc_id"])
+        return
+    session.connection().execute(insert(IndexJob), rows)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_documents(session: Session, previous_transaction) -> None:
+    """A rolled-back transaction writes no document (a rolled-back savepoint: the rows are
+    written as the transaction finally leaves them, so nothing needs forgetting)."""
+    if not previous_transaction.nested:
+        pg.forget(session)
 
 
 def queue_reindex(name: str, doc_id: int | str) -> None:
-    db.session.add(IndexJob(index_name=name, doc_id=str(doc_id)))
+    if uses_postgres(db.session):
+        pg.remember(db.session, name, doc_id)
+    else:
+        db.session.add(IndexJob(index_name=name, doc_id=str(doc_id)))
+
+
+def index_exists(name: str) -> bool:
+    """Whether the index can be searched (Whoosh: once it was first written; PostgreSQL: always,
+    since documents are written with the change)."""
+    if uses_postgres():
+        return True
+    return whoosh_index.exists_in(index_dir(name), indexname=name)
 
 
 # --- writing ---------------------------------------------------------------------------------
@@ -176,6 +203,8 @@ def _single_writer(*, wait: bool) -> bool:
 
 def apply_pending_jobs(limit: int = 500) -> dict[str, int]:
     """Apply queued index jobs, oldest first. Another writer busy → try again next round."""
+    if uses_postgres():
+        return _jobs_to_tables(limit)
     if not _single_writer(wait=False):
         db.session.commit()
         return {"applied": 0}
@@ -217,6 +246,17 @@ def apply_pending_jobs(limit: int = 500) -> dict[str, int]:
     return {"applied": len(done)}
 
 
+def _jobs_to_tables(limit: int) -> dict[str, int]:
+    """On PostgreSQL, jobs queued before the switch from Whoosh: their documents written now."""
+    jobs = db.session.execute(select(IndexJob.id, IndexJob.index_name, IndexJob.doc_id).limit(limit)).all()
+    for _job_id, name, doc_id in jobs:
+        pg.remember(db.session, name, doc_id)
+    if jobs:
+        db.session.execute(delete(IndexJob).where(IndexJob.id.in_([j[0] for j in jobs])))
+    db.session.commit()
+    return {"applied": len(jobs)}
+
+
 def reindex(
     names: Iterable[str] | None = None,
     progress: Callable[[str, int], object] | None = None,
@@ -224,7 +264,14 @@ def reindex(
     """Rebuild indexes from the database. ``progress(name, total)`` returns a context manager whose
     value has ``update(n)`` (``click.progressbar`` fits)."""
     counts: dict[str, int] = {}
-    for spec in [index_spec(n) for n in names] if names else all_indexes():
+    specs = [index_spec(n) for n in names] if names else all_indexes()
+    if uses_postgres():
+        for spec in specs:
+            counts[spec.name] = pg.rebuild(spec, progress)
+            db.session.execute(delete(IndexJob).where(IndexJob.index_name == spec.name))
+            db.session.commit()
+        return counts
+    for spec in specs:
         _single_writer(wait=True)
         last_job = db.session.scalar(select(IndexJob.id).order_by(IndexJob.id.desc()).limit(1)) or 0
         rows = list(spec.all_rows() if spec.all_rows else db.session.scalars(select(spec.model)))

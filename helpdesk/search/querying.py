@@ -15,7 +15,8 @@ import nh3
 from whoosh import highlight
 from whoosh.query import And, Or, Prefix, Query, Term
 
-from helpdesk.search import analysis
+from helpdesk.search import analysis, pg
+from helpdesk.search.backend import uses_postgres
 from helpdesk.search.indexer import searcher
 from helpdesk.search.registry import index_spec
 
@@ -123,6 +124,8 @@ def query(
     as_you_type: bool = False,
 ) -> SearchResults:
     """Search ``index``. ``filters`` are exact matches on ID fields (e.g. ``{"status": "published"}``)."""
+    if uses_postgres():
+        return pg.query(index, text, locale, limit, filters, as_you_type=as_you_type)
     spec = index_spec(index)
     built, suggestion = build_query(index, text, as_you_type=as_you_type)
     if built is None:

@@ -11,6 +11,7 @@ added, a merge) the ticket service publishes an event that ``reindex_ticket`` re
 
 from __future__ import annotations
 
+import math
 import threading
 from dataclasses import dataclass, replace
 
@@ -23,8 +24,9 @@ from whoosh.query import And, Or, Term
 from helpdesk.custom_fields.models import FieldType, TicketFieldValue
 from helpdesk.customers.models import Customer
 from helpdesk.extensions import db
-from helpdesk.search import analysis, dense, embeddings, lexicon
+from helpdesk.search import analysis, dense, embeddings, lexicon, pg
 from helpdesk.search.analysis import bilingual_analyzer, spelling_analyzer
+from helpdesk.search.backend import uses_postgres
 from helpdesk.search.dense import DenseSpec, register_dense
 from helpdesk.search.indexer import index_dir, queue_reindex, searcher
 from helpdesk.search.registry import IndexSpec, register_index
@@ -192,7 +194,10 @@ _similar_lock = threading.Lock()
 def similar_solved_tickets(ticket: Ticket, limit: int = SIMILAR_LIMIT) -> list[SimilarTicket]:
     """Solved or closed tickets most like this one, itself and merged ones left out: by meaning
     (nearest ticket vectors) first, then by distinctive words (Whoosh more-like-this) to fill up.
-    Reads only the index and its vectors — no database query — so the ticket page stays cheap."""
+    Reads only the index and its vectors — no database query — so the ticket page stays cheap.
+    (On PostgreSQL the index is in the database: a few queries, no cache to keep in step.)"""
+    if uses_postgres():
+        return _fused(_by_meaning(None, ticket, limit * 2), _more_like_pg(ticket, limit * 2), limit)
     current = searcher(INDEX)
     key = (
         str(index_dir(INDEX)),
@@ -236,11 +241,12 @@ def _by_meaning(current, ticket: Ticket, limit: int) -> list[SimilarTicket]:
         return []
     only = {"status": _SOLVED, "merged": "no"}
     nearest = dense.nearest(INDEX, vector, only, limit=limit + 1)
+    documents = pg.documents(INDEX, list(nearest)) if current is None else None
     found = []
     for doc_id, cosine in sorted(nearest.items(), key=lambda item: -item[1]):
         if doc_id == str(ticket.id) or cosine < SIMILAR_MIN_COSINE:
             continue
-        stored = current.document(id=doc_id)
+        stored = documents.get(doc_id) if documents is not None else current.document(id=doc_id)
         if stored is None or stored.get("status") not in _SOLVED or stored.get("merged") != "no":
             continue  # the vectors lag behind the index by one writer pass at most
         found.append(SimilarTicket(stored["number"], stored["subject"], stored["status"], cosine))
@@ -262,6 +268,40 @@ def _more_like(current, ticket: Ticket, limit: int) -> list[SimilarTicket]:
             continue
         score = round(hit.score, 4)
         found.append(SimilarTicket(stored["number"], stored["subject"], stored["status"], score))
+    return found[:limit]
+
+
+def _more_like_pg(ticket: Ticket, limit: int) -> list[SimilarTicket]:
+    """More-like-this on the PostgreSQL backend: the ticket's distinctive terms (weighed by how
+    often it uses them and how rare they are, the common ones left out), searched among the
+    solved tickets."""
+    if ticket.id is None:
+        return []
+    counts: dict[str, int] = {}
+    for token in bilingual_analyzer()(ticket_document(ticket)["similar"]):
+        counts[token.text] = counts.get(token.text, 0) + 1
+    frequencies = pg.document_frequencies(INDEX, counts)
+    total = pg.document_count(INDEX)
+    most = max(SIMILAR_ALWAYS_KEPT, int(total * SIMILAR_MAX_SHARE))
+    weights = {
+        term: n * math.log((total + 1) / (frequencies[term] + 0.5))
+        for term, n in counts.items()
+        if 0 < frequencies.get(term, 0) <= most
+    }
+    key = sorted(weights, key=lambda t: (-weights[t], t))[:SIMILAR_KEY_TERMS]
+    if not key:
+        return []
+    top = max(weights[t] for t in key)
+    built = pg.Built(exact=[(t, weights[t] / top) for t in key], prefixes=[], suggestion=None)
+    only = {"status": _SOLVED, "merged": "no"}
+    found = []
+    for hit in pg.search(INDEX, built, frequencies, only, limit + 1):
+        if hit.id != str(ticket.id):
+            found.append(
+                SimilarTicket(
+                    hit.fields["number"], hit.fields["subject"], hit.fields["status"], round(hit.score, 4)
+                )
+            )
     return found[:limit]
 
 

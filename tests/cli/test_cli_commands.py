@@ -11,6 +11,7 @@ from alembic.migration import MigrationContext
 
 from helpdesk.audit.models import AuditEvent
 from helpdesk.extensions import db
+from helpdesk.schema import include_object
 from helpdesk.tickets import service
 from helpdesk.tickets.attachments import IncomingFile
 from helpdesk.tickets.models import MessageKind, Status
@@ -21,7 +22,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_migrations_match_the_models(app):
     with db.engine.connect() as connection:
-        diff = compare_metadata(MigrationContext.configure(connection), db.metadata)
+        context = MigrationContext.configure(connection, opts={"include_object": include_object})
+        diff = compare_metadata(context, db.metadata)
     assert diff == []
 
 

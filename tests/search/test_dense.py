@@ -32,8 +32,8 @@ def slugs(text, **kwargs) -> list[str]:
 
 
 def stored_rows(article_id: int) -> np.ndarray:
-    store = dense._read(dense.store_path("articles"))
-    return store.vectors[store.doc_ids == article_id]
+    doc_ids, vectors = dense.stored_passages("articles")
+    return vectors[doc_ids == article_id]
 
 
 def test_the_worker_embeds_each_section_and_an_article_scores_by_its_best_passage(app):
@@ -86,7 +86,7 @@ def test_reindex_embeds_everything_with_a_progress_bar(app):
     result = app.test_cli_runner().invoke(args=["reindex", "articles"])
     assert result.exit_code == 0, result.output
     assert "articles (meaning)" in result.output
-    assert len(dense._read(dense.store_path("articles")).doc_ids) == 1
+    assert len(dense.stored_passages("articles")[0]) == 1
 
 
 def test_without_the_model_search_uses_words_only_and_says_so_once(app, caplog):
@@ -99,7 +99,7 @@ def test_without_the_model_search_uses_words_only_and_says_so_once(app, caplog):
         assert not embeddings.is_available()
     failures = [r for r in caplog.records if "could not be loaded" in r.getMessage()]
     assert len(failures) == 1
-    assert len(dense._read(dense.store_path("articles")).doc_ids) == 0
+    assert len(dense.stored_passages("articles")[0]) == 0
     app.config["SEARCH_EMBEDDING_MODEL"] = ""
     search.reindex(["articles"])  # once the model is back, a reindex embeds what was missed
     assert slugs("money back") == ["refunds"]

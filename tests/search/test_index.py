@@ -1,5 +1,10 @@
-"""Index jobs are queued in the article's transaction and applied by the worker (single writer)."""
+"""Index jobs are queued in the article's transaction and applied by the worker (single writer).
 
+The Whoosh backend's machinery (the job queue, the pool of searchers, the segment files) is tested
+with that backend chosen on either database; the search behaviour tests run on the app's own
+backend (PostgreSQL's tables in the PostgreSQL run: tests/search/test_pg_backend.py)."""
+
+import pytest
 from sqlalchemy import func, select
 
 from helpdesk import search
@@ -26,11 +31,16 @@ def add_article(slug="track-order", title="How to track your order", body="Open 
     return article
 
 
+@pytest.fixture
+def whoosh(app):
+    app.config["SEARCH_BACKEND"] = "whoosh"
+
+
 def job_count() -> int:
     return db.session.scalar(select(func.count()).select_from(IndexJob))
 
 
-def test_saving_an_article_queues_a_job_that_the_worker_applies(app):
+def test_saving_an_article_queues_a_job_that_the_worker_applies(app, whoosh):
     article = add_article()
     assert job_count() == 1
     assert search.query("articles", "tracking").hits == []
@@ -87,7 +97,7 @@ def test_prefix_fuzzy_snippets_and_filters(app):
     assert search.query("articles", "refund", locale="ar").hits == []
 
 
-def test_requests_share_a_small_pool_of_searchers(app):
+def test_requests_share_a_small_pool_of_searchers(app, whoosh):
     """A searcher of a large index holds hundreds of MB: threads take turns, none keeps its own."""
     import threading
 
@@ -126,7 +136,7 @@ def test_requests_share_a_small_pool_of_searchers(app):
         assert fresh.up_to_date() and all(s.is_closed for s in idle)
 
 
-def test_a_searcher_reads_its_segment_from_disk_instead_of_copying_it(app):
+def test_a_searcher_reads_its_segment_from_disk_instead_of_copying_it(app, whoosh):
     """Whoosh with mmap copies each part of a segment it opens into memory (over 200 MB per searcher
     on 100,000 tickets); the index is opened without it, so a searcher costs little memory."""
     import random
