@@ -228,8 +228,8 @@ def load_config(overrides: dict | None = None) -> dict:
 
 def _check_several_hosts(config: dict) -> None:
     """Refuse to start a node that would keep something of its own: a secret key generated on its
-    disk (sessions signed on one node refused by the next), attachments in its folder, rate limits
-    counted per process."""
+    disk (sessions signed on one node refused by the next), attachments or a search index in its
+    folder, rate limits counted per process."""
     if not (config.get("SECRET_KEY") or os.environ.get("HELPDESK_SECRET_KEY")):
         raise ConfigError(
             "HELPDESK_SEVERAL_HOSTS is on: set HELPDESK_SECRET_KEY, the same on every node "
@@ -241,6 +241,11 @@ def _check_several_hosts(config: dict) -> None:
         raise ConfigError(
             "HELPDESK_SEVERAL_HOSTS is on: attachments cannot be kept on a node's disk "
             "(HELPDESK_BLOB_STORE=database, or leave it unset)."
+        )
+    if config["SEARCH_BACKEND"] == "whoosh":
+        raise ConfigError(
+            "HELPDESK_SEVERAL_HOSTS is on: the search index cannot be kept on a node's disk "
+            "(HELPDESK_SEARCH_BACKEND=postgres, or leave it unset)."
         )
     if not config["REDIS_URL"] or config["RATELIMIT_STORAGE_URI"].startswith("memory"):
         raise ConfigError(

@@ -188,6 +188,10 @@ def test_a_wrong_setting_is_a_one_line_message_not_a_traceback(tmp_path):
             {"SECRET_KEY": "s", "DATABASE_URL": "postgresql+psycopg://h/db", "BLOB_STORE": "disk"},
             "HELPDESK_BLOB_STORE=database",
         ),
+        (
+            {"SECRET_KEY": "s", "DATABASE_URL": "postgresql+psycopg://h/db", "SEARCH_BACKEND": "whoosh"},
+            "HELPDESK_SEARCH_BACKEND=postgres",
+        ),
     ],
 )
 def test_a_node_of_several_hosts_refuses_to_keep_anything_of_its_own(tmp_path, settings, missing):

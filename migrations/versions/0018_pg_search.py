@@ -2,16 +2,16 @@
 
 The tables of helpdesk/search/pg.py; on SQLite, Whoosh keeps the indexes in the instance folder.
 
-Revision ID: 0015_pg_search
-Revises: 0014_blobs
+Revision ID: 0018_pg_search
+Revises: 0017_fields_everywhere
 """
 
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0015_pg_search"
-down_revision = "0014_blobs"
+revision = "0018_pg_search"
+down_revision = "0017_fields_everywhere"
 branch_labels = None
 depends_on = None
 
