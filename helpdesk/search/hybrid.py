@@ -255,16 +255,5 @@ def _postgres_results(
 
 def _snippet(result, body: str, terms: set, field: str) -> str:
     """Highlighted passages where words matched, else the start of the text."""
-    found = ""
-    if result is not None:
-        found = result.highlights(field, text=body, top=2)
-    elif terms and body:
-        found = highlight.highlight(
-            body,
-            frozenset(terms),
-            analysis.bilingual_analyzer(),
-            highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=60),
-            highlight.HtmlFormatter(tagname="mark", between=" … "),
-            top=2,
-        )
+    found = result.highlights(field, text=body, top=2) if result is not None else pg.marked(body, terms)
     return found or html.escape(_shorten(body))

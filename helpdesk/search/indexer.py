@@ -282,7 +282,7 @@ def reindex(
         writer = open_index(spec.name).writer(timeout=WRITER_TIMEOUT_SECONDS)
         written = 0
         bar = progress(spec.name, len(rows)) if progress else None
-        with bar if bar is not None else _NoProgress() as tick:
+        with bar if bar is not None else pg.NoProgress() as tick:
             for row in rows:
                 document = spec.document(row)
                 if document is not None:
@@ -295,17 +295,6 @@ def reindex(
         db.session.commit()
         counts[spec.name] = written
     return counts
-
-
-class _NoProgress:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        return None
-
-    def update(self, n: int) -> None:
-        return None
 
 
 @register_job("search.apply_index_jobs", every_seconds=2)

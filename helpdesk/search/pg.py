@@ -254,7 +254,7 @@ def rebuild(spec: IndexSpec, progress: Callable[[str, int], object] | None = Non
     session.execute(delete(SearchWord).where(SearchWord.index_name == spec.name))
     written = 0
     bar = progress(spec.name, len(rows)) if progress else None
-    with bar if bar is not None else _NoProgress() as tick:
+    with bar if bar is not None else NoProgress() as tick:
         for start in range(0, len(rows), 500):
             chunk = rows[start : start + 500]
             documents = {str(row.id): spec.document(row) for row in chunk}
@@ -275,7 +275,9 @@ def _store_lexical_only(session: Session, spec: IndexSpec, documents: dict[str, 
         store(session, spec, documents, [], fresh=True)
 
 
-class _NoProgress:
+class NoProgress:
+    """Stands in for a progress bar when nobody watches."""
+
     def __enter__(self):
         return self
 
@@ -580,20 +582,24 @@ def documents(index: str, doc_ids: Collection[str]) -> dict[str, dict]:
 def snippet(body: str, terms: Collection[str]) -> str:
     """Safe HTML: the passages of ``body`` with the matched terms marked (our analyzer finds them),
     else its beginning."""
-    found = ""
-    if terms and body:
-        found = highlight.highlight(
-            body,
-            frozenset(terms),
-            analysis.bilingual_analyzer(),
-            highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=60),
-            highlight.HtmlFormatter(tagname="mark", between=" … "),
-            top=2,
-        )
-    return nh3.clean(found or html.escape(_shorten(body)), tags={"mark"}, attributes={})
+    return nh3.clean(marked(body, terms) or html.escape(shorten(body)), tags={"mark"}, attributes={})
 
 
-def _shorten(body: str) -> str:
+def marked(body: str, terms: Collection[str]) -> str:
+    """The passages of ``body`` where ``terms`` occur, each marked (empty if none does)."""
+    if not (terms and body):
+        return ""
+    return highlight.highlight(
+        body,
+        frozenset(terms),
+        analysis.bilingual_analyzer(),
+        highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=60),
+        highlight.HtmlFormatter(tagname="mark", between=" … "),
+        top=2,
+    )
+
+
+def shorten(body: str) -> str:
     body = " ".join(body.split())
     return body if len(body) <= SNIPPET_CHARS else body[:SNIPPET_CHARS].rsplit(" ", 1)[0] + " …"
 

@@ -22,7 +22,7 @@ from helpdesk.search.registry import index_spec
 
 FUZZY_MIN_LENGTH = 5
 EXPANSION_BOOST = 0.6  # a lexicon word counts less than the customer's own word
-SNIPPET_CHARS = 180
+SNIPPET_CHARS = pg.SNIPPET_CHARS
 
 
 @dataclass
@@ -156,6 +156,4 @@ def query(
     return SearchResults(hits=hits, suggestion=suggestion)
 
 
-def _shorten(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= SNIPPET_CHARS else text[:SNIPPET_CHARS].rsplit(" ", 1)[0] + " …"
+_shorten = pg.shorten  # the start of a text when no words matched (hybrid.py uses it too)
