@@ -44,16 +44,16 @@ def _ticket_number(live_server, wa_id: str) -> str:
 
     from helpdesk.customers.models import Customer
     from helpdesk.extensions import db
-    from helpdesk.tickets.models import Ticket
+    from helpdesk.tickets.models import Channel, Ticket
 
     app = live_server.app()
 
-    def probe():
+    def probe():  # the customer's WhatsApp ticket (other journeys open portal cases for them too)
         with app.app_context():
             return db.session.scalar(
                 select(Ticket.number)
                 .join(Customer)
-                .where(Customer.phone == "+" + wa_id)
+                .where(Customer.phone == "+" + wa_id, Ticket.channel == Channel.WHATSAPP)
                 .order_by(Ticket.id.desc())
             )
 
