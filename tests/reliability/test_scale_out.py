@@ -69,6 +69,18 @@ def start(name: str, args: list[str], env: dict, logs: Path) -> subprocess.Popen
         return subprocess.Popen([HELPDESK, *args], env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
+def stop(processes: dict[str, subprocess.Popen]) -> None:
+    """SIGTERM to every process still running, then wait for each (killed after 30 s)."""
+    for process in processes.values():
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    for process in processes.values():
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
 def get(url: str, token: str) -> tuple[int, bytes]:
     request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
     try:
@@ -159,13 +171,7 @@ def test_two_workers_and_two_web_processes_handle_each_message_once(app, tmp_pat
         phases["all done"] = time.monotonic() - began
         final_pages = [json.loads(get(page, token)[1]) for page in api]
     finally:
-        for process in processes.values():
-            process.send_signal(signal.SIGTERM)
-        for process in processes.values():
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop(processes)
         sink.stop()
         engine.dispose()
     logs = {name: (tmp_path / f"{name}.log").read_text() for name in processes}

@@ -33,7 +33,7 @@ from helpdesk.mail.models import InboundMessage, InboundStatus, OutboundEmail, O
 from helpdesk.tickets.models import Message, Ticket
 from tests.factories import PASSWORD, POSTGRES_URL, REDIS_URL, make_customer, make_staff
 from tests.mail.mailfactory import make_email
-from tests.reliability.test_scale_out import start
+from tests.reliability.test_scale_out import start, stop
 from tests.smtp_sink import SmtpSink, free_port
 
 BACKLOG = 120
@@ -243,14 +243,7 @@ def test_two_nodes_and_two_workers_on_separate_folders_lose_nothing(app, tmp_pat
         assert balanced[200] >= 3 and set(balanced) == {200}, balanced
         print(f"\nfound on both nodes after {seconds:.2f} s; answers through nginx: {dict(balanced)}")
     finally:
-        for process in processes.values():
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        for process in processes.values():
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop(processes)
         sink.stop()
         engine.dispose()
 
