@@ -46,13 +46,14 @@ def test_email_case_from_first_mail_to_threaded_answer(new_page, live_server, lo
     agent.keyboard.press("Enter")
     agent.wait_for_url(f"**/agent/tickets/{number}")
     agent.wait_for_load_state("load")
-    agent.keyboard.press("a")  # claim
-    agent.wait_for_load_state()
+    # Claiming and sending a macro are full-page posts: wait for the page they lead to.
+    with agent.expect_navigation():
+        agent.keyboard.press("a")  # claim
     expect(agent.locator("#claim-form")).to_have_count(0)
-    assert agent.locator("#macro-select option").count() > 1  # the demo's macros
+    expect(agent.locator("#macro-select option").nth(1)).to_be_attached()  # the demo's macros
     agent.select_option("#macro-select", index=1)
-    agent.click("form.macro-form button[type=submit]")
-    agent.wait_for_load_state()
+    with agent.expect_navigation():
+        agent.click("form.macro-form button[type=submit]")
     agent.keyboard.press("r")
     agent.keyboard.type("We are sending the lid today.")
     agent.click("#reply-form button[type=submit]")
