@@ -128,8 +128,8 @@ def apply(row: WhatsAppInbound, batch: Batch, *, last_attempt: bool = False) -> 
         return None
     phone_number_id = str((value.get("metadata") or {}).get("phone_number_id") or "")
     account = batch.accounts.get(phone_number_id)
-    if account is None:
-        raise LookupError(f"no queue is connected to the WhatsApp number id {phone_number_id!r}")
+    if account is None:  # disconnected since the delivery: kept and retried, filed if it comes back
+        raise NotYet(f"no queue is connected to the WhatsApp number id {phone_number_id!r}")
     return file_message(account, item, value, batch, last_attempt=last_attempt)
 
 

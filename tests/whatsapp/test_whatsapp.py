@@ -3,6 +3,7 @@ into tickets, agents' replies out through the outbox, statuses back onto the rep
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import timedelta
 
@@ -199,6 +200,22 @@ def test_media_download_failure_keeps_the_message_and_retries_it(app, client, ac
     assert _process() == 1
     message = db.session.scalar(select(Message))
     assert message.body_text == "الفاتورة" and message.attachments[0].filename.endswith(".png")
+
+
+def test_an_item_for_a_number_no_longer_connected_waits_and_the_rest_of_its_batch_is_filed(
+    app, client, account, caplog
+):
+    post(client, payloads.text("first", wamid="wamid.D1", ts=NOW))
+    post(client, payloads.text("second", wamid="wamid.D2", ts=NOW + 1))
+    stray = db.session.scalar(select(WhatsAppInbound).where(WhatsAppInbound.dedupe_key == "msg:wamid.D2"))
+    stray.body = stray.body.replace(payloads.PHONE_NUMBER_ID, "999000999")
+    db.session.commit()
+    caplog.set_level(logging.INFO, logger="helpdesk.worker.jobtable")
+    assert _process() == 1
+    assert "one by one" not in caplog.text  # the batch was not rolled back for it
+    waiting = db.session.scalar(select(WhatsAppInbound).where(WhatsAppInbound.dedupe_key == "msg:wamid.D2"))
+    assert waiting.status == LedgerStatus.QUEUED and "999000999" in waiting.error
+    assert [m.body_text for m in db.session.scalars(select(Message))] == ["first"]
 
 
 def _reply(client, ticket: Ticket, body: str):
