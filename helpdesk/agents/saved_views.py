@@ -21,6 +21,7 @@ from helpdesk.custom_fields.models import CustomField
 from helpdesk.custom_fields.queries import FILTER_PREFIX
 from helpdesk.custom_fields.values import InvalidFieldValue
 from helpdesk.extensions import db
+from helpdesk.ordering import move_in_order
 from helpdesk.tickets import queries
 from helpdesk.tickets.errors import NotAllowed
 from helpdesk.tickets.models import Queue, Ticket, queue_members
@@ -153,19 +154,7 @@ def _check_owner(view: SavedView, actor: StaffUser) -> None:
 def move_view(view: SavedView, step: int, *, actor: StaffUser) -> None:
     """Move one of the agent's own views up (-1) or down (+1) among them."""
     _check_owner(view, actor)
-    own = list(
-        db.session.scalars(
-            select(SavedView)
-            .where(SavedView.owner_id == view.owner_id)
-            .order_by(SavedView.position, SavedView.id)
-        )
-    )
-    at = own.index(view)
-    other = at + step
-    if 0 <= other < len(own):
-        own[at], own[other] = own[other], own[at]
-    for position, item in enumerate(own, 1):
-        item.position = position
+    move_in_order(SavedView, view, step, SavedView.owner_id == view.owner_id)
     db.session.flush()
 
 

@@ -20,6 +20,7 @@ from helpdesk.custom_fields.values import InvalidFieldValue
 from helpdesk.customers.models import Tier
 from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db
+from helpdesk.ordering import move_in_order
 from helpdesk.tickets.errors import DomainError
 from helpdesk.tickets.models import Channel, Priority, Status, Ticket
 
@@ -319,20 +320,8 @@ def set_active(rule: AutomationRule, active: bool, *, actor: StaffUser | None, i
 
 def move_rule(rule: AutomationRule, offset: int, *, actor: StaffUser | None, ip: str | None = None) -> None:
     """Swap the rule with its neighbour of the same kind (offset -1: earlier, +1: later)."""
-    ordered = list(
-        db.session.scalars(
-            select(AutomationRule)
-            .where(AutomationRule.kind == rule.kind)
-            .order_by(AutomationRule.position, AutomationRule.id)
-        )
-    )
-    index = ordered.index(rule)
-    other = index + offset
-    if not 0 <= other < len(ordered):
+    if not move_in_order(AutomationRule, rule, offset, AutomationRule.kind == rule.kind):
         return
-    ordered[index], ordered[other] = ordered[other], ordered[index]
-    for position, item in enumerate(ordered, 1):
-        item.position = position
     forget_cached_rules()
     audit.record(
         "automation.moved", actor=actor, target=f"automation:{rule.id}", ip=ip, position=rule.position

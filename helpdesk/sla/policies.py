@@ -25,6 +25,7 @@ from helpdesk.companies.models import Company, CompanyMember
 from helpdesk.customers.models import Tier
 from helpdesk.dbtypes import upsert
 from helpdesk.extensions import db
+from helpdesk.ordering import move_in_order
 from helpdesk.sla.business_time import WorkingCalendar
 from helpdesk.sla.calendars import schedule_for
 from helpdesk.sla.models import (
@@ -249,15 +250,10 @@ def _described(policy: SlaPolicy) -> dict[str, Any]:
 
 def move_policy(policy: SlaPolicy, offset: int, *, actor: StaffUser) -> None:
     """Move a rule up (-1) or down (+1) in the evaluation order."""
-    ordered = list(db.session.scalars(select(SlaPolicy).order_by(SlaPolicy.position, SlaPolicy.id)))
-    index = ordered.index(policy)
-    target = index + offset
-    if not 0 <= target < len(ordered):
-        return
-    ordered[index], ordered[target] = ordered[target], ordered[index]
-    for position, rule in enumerate(ordered, start=1):
-        rule.position = position
-    audit.record("sla.policy_moved", actor=actor, target=f"sla_policy:{policy.id}", position=target + 1)
+    if move_in_order(SlaPolicy, policy, offset):
+        audit.record(
+            "sla.policy_moved", actor=actor, target=f"sla_policy:{policy.id}", position=policy.position
+        )
 
 
 def delete_policy(policy: SlaPolicy, *, actor: StaffUser) -> None:
