@@ -34,12 +34,12 @@ class Fusion:
 
     lexical_weight: float = 0.5
     lexical_half: float | None = 10.0  # BM25 s → s / (s + half); None: s / the query's best s
-    dense_low: float = 0.70  # absolute scaling: cosines below this count as 0 …
+    dense_low: float = 0.74  # absolute scaling: cosines below this count as 0 …
     dense_high: float = 0.88  # … and above this as 1
     dense_width: float | None = None  # relative scaling instead: 1 - (best cosine - cosine) / width
     # A document no word matched must be at least this close in meaning: e5 gives unrelated text
     # 0.75–0.85, so this keeps most nonsense out (content gaps stay visible), not all of it.
-    dense_only_min: float = 0.82
+    dense_only_min: float = 0.84
     # Words found in another language's version of a document (the Latin words of an Arabic
     # query, an Arabic question in the English portal) count this much towards the reader's own.
     other_language_weight: float = 1.0
@@ -49,7 +49,7 @@ class Fusion:
     # linearly from question_low–question_high to 0–1; the meaning side takes the better of this
     # and the article's own passages. A document no word matched needs question_only_min.
     question_low: float = 2.0
-    question_high: float = 4.0
+    question_high: float = 5.0
     question_only_min: float = 3.5
 
     @property
