@@ -32,9 +32,9 @@ CANDIDATES = 30  # from each side, before fusion
 class Fusion:
     """How the two scores are combined (see ``fused``); tuned on the development split."""
 
-    lexical_weight: float = 0.5
+    lexical_weight: float = 0.3
     lexical_half: float | None = 10.0  # BM25 s → s / (s + half); None: s / the query's best s
-    dense_low: float = 0.74  # absolute scaling: cosines below this count as 0 …
+    dense_low: float = 0.70  # absolute scaling: cosines below this count as 0 …
     dense_high: float = 0.88  # … and above this as 1
     dense_width: float | None = None  # relative scaling instead: 1 - (best cosine - cosine) / width
     # A document no word matched must be at least this close in meaning: e5 gives unrelated text
@@ -48,8 +48,8 @@ class Fusion:
     # stands out from all of them (``dense.nearest_questions``, in standard deviations), scaled
     # linearly from question_low–question_high to 0–1; the meaning side takes the better of this
     # and the article's own passages. A document no word matched needs question_only_min.
-    question_low: float = 2.0
-    question_high: float = 5.0
+    question_low: float = 2.5
+    question_high: float = 3.5
     question_only_min: float = 3.5
 
     @property

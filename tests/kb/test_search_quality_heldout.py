@@ -18,10 +18,10 @@ from tests.kb.quality import load_demo_articles, rank_of, read_queries, report, 
 HELDOUT = read_queries("search_quality_heldout.jsonl")
 DEV, TEST = split_heldout(HELDOUT)
 TARGET_RECALL_AT_3 = 0.92  # per language, on the test half
-# Measured on the test half after the second lexicon review and cross-language words (words and
-# meaning: ar 0.846, en 0.835; the development half, which the lexicon was reviewed against, reads
-# 0.95 / 0.96): a drop below these floors is a regression.
-FLOOR_RECALL_AT_3 = {"ar": 0.82, "en": 0.82}
+# Measured on the test half with the demo articles' phrasings (from the 76 queries and the
+# development half; weights cross-validated on the development half): words and meaning ar 0.859,
+# en 0.873 (before phrasings 0.846 / 0.835): a drop below these floors is a regression.
+FLOOR_RECALL_AT_3 = {"ar": 0.85, "en": 0.86}
 
 
 def ranks(cases: list[dict]) -> list[int | None]:
