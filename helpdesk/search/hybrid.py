@@ -39,7 +39,7 @@ class Fusion:
     dense_width: float | None = None  # relative scaling instead: 1 - (best cosine - cosine) / width
     # A document no word matched must be at least this close in meaning: e5 gives unrelated text
     # 0.75–0.85, so this keeps most nonsense out (content gaps stay visible), not all of it.
-    dense_only_min: float = 0.84
+    dense_only_min: float = 0.82
     # Words found in another language's version of a document (the Latin words of an Arabic
     # query, an Arabic question in the English portal) count this much towards the reader's own.
     other_language_weight: float = 1.0
