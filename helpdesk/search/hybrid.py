@@ -51,6 +51,10 @@ class Fusion:
     question_low: float = 2.5
     question_high: float = 3.5
     question_only_min: float = 3.5
+    # 0: the meaning side is the better of passages and phrasings. Above 0: the phrasings are a
+    # third signal of this weight, added (a passage's scaled cosine is often at its ceiling of 1,
+    # where the better of the two could not tell articles apart); the sum is scaled back to 0–1.
+    question_weight: float = 0.1
 
     @property
     def dense_weight(self) -> float:
@@ -98,10 +102,14 @@ def fused(
             else:
                 sense = (cosine - fusion.dense_low) / (fusion.dense_high - fusion.dense_low)
             sense = min(1.0, max(0.0, sense))
+        asked = 0.0
         if doc_id in questions:
             asked = (questions[doc_id] - fusion.question_low) / (fusion.question_high - fusion.question_low)
-            sense = max(sense, min(1.0, max(0.0, asked)))
-        scores[doc_id] = fusion.lexical_weight * words + fusion.dense_weight * sense
+            asked = min(1.0, max(0.0, asked))
+            if not fusion.question_weight:
+                sense = max(sense, asked)
+        total = fusion.lexical_weight * words + fusion.dense_weight * sense + fusion.question_weight * asked
+        scores[doc_id] = total / (1.0 + fusion.question_weight)  # 0–1 as before
     return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
 
 

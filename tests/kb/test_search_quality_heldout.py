@@ -20,8 +20,8 @@ DEV, TEST = split_heldout(HELDOUT)
 TARGET_RECALL_AT_3 = 0.92  # per language, on the test half
 # Measured on the test half with the demo articles' phrasings (from the 76 queries and the
 # development half; weights cross-validated on the development half): words and meaning ar 0.859,
-# en 0.873 (before phrasings 0.846 / 0.835): a drop below these floors is a regression.
-FLOOR_RECALL_AT_3 = {"ar": 0.85, "en": 0.86}
+# en 0.886 (before phrasings 0.846 / 0.835): a drop below these floors is a regression.
+FLOOR_RECALL_AT_3 = {"ar": 0.85, "en": 0.88}
 
 
 def ranks(cases: list[dict]) -> list[int | None]:

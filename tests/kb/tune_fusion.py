@@ -231,11 +231,15 @@ def main() -> None:
             # Then the phrasings' scaling, around the best few settings.
             results.sort(key=lambda r: -r[0])
             for _key, best, _per in results[:5]:
-                for low, width, only in itertools.product(
-                    (1.0, 1.5, 2.0, 2.5, 3.0), (1.0, 2.0, 3.0), (3.0, 3.5, 4.0, 99.0)
+                for low, width, only, added in itertools.product(
+                    (1.0, 1.5, 2.0, 2.5, 3.0), (1.0, 2.0, 3.0), (3.5, 99.0), (0.0, 0.1, 0.2, 0.3, 0.5)
                 ):
                     fusion = dataclasses.replace(
-                        best, question_low=low, question_high=low + width, question_only_min=only
+                        best,
+                        question_low=low,
+                        question_high=low + width,
+                        question_only_min=only,
+                        question_weight=added,
                     )
                     scored = score(fusion)
                     if scored is not None:
