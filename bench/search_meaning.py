@@ -94,6 +94,8 @@ def build(instance: Path, articles: int, tickets: int) -> None:
                     body_md=f"## {title}\n\n{paragraphs}",
                     status=ArticleStatus.PUBLISHED,
                     tags=[],
+                    # Three "other ways customers ask" each, as a shop that reviews its deflections has.
+                    phrasings=[words.sentence(rng, language, 6) for _ in range(3)],
                 )
             )
         db.session.commit()

@@ -221,6 +221,7 @@ def make_article(
         tags=list(fields.pop("tags", [])),
         translation_of=fields.pop("translation_of", None),
         status=ArticleStatus(status),
+        phrasings=fields.pop("phrasings", None),
     )
     db.session.commit()
     return article

@@ -261,6 +261,9 @@ class ArticleSchema(StrictSchema):
     status = fields.Function(lambda a: a.status.value)
     category = fields.Function(lambda a: a.category.slug if a.category else None, allow_none=True)
     tags = fields.List(fields.String())
+    phrasings = fields.List(
+        fields.String(), metadata={"description": "Other ways customers ask: questions search finds it by."}
+    )
     translation_of = fields.Function(
         lambda a: a.translation_of.slug if a.translation_of else None, allow_none=True
     )

@@ -17,6 +17,10 @@ class SolvedForm(FlaskForm):
     query = HiddenField(validators=[Optional(), MaxLength(500)])
 
 
+class PhrasingReviewForm(FlaskForm):
+    """Accept or dismiss a suggested phrasing (the buttons carry the choice)."""
+
+
 class ArticleForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), MaxLength(255)])
     slug = StringField(_l("Slug"), validators=[DataRequired(), MaxLength(160)])
@@ -24,5 +28,9 @@ class ArticleForm(FlaskForm):
     category = SelectField(_l("Category"), coerce=int)
     translation_of = StringField(_l("Translation of (slug)"), validators=[Optional(), MaxLength(160)])
     tags = StringField(_l("Tags (comma-separated)"), validators=[Optional(), MaxLength(500), TagNames()])
+    phrasings = TextAreaField(
+        _l("Other ways customers ask (one per line)"),
+        validators=[Optional(), MaxLength(12000)],
+    )
     body = TextAreaField(_l("Body (markdown)"), validators=[Optional(), MaxLength(100000)])
     status = SelectField(_l("Status"), choices=[("draft", _l("Draft")), ("published", _l("Published"))])

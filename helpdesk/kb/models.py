@@ -51,6 +51,9 @@ class Article(db.Model):
     category_id: Mapped[int | None] = mapped_column(ForeignKey("kb_categories.id"), index=True)
     translation_of_id: Mapped[int | None] = mapped_column(ForeignKey("kb_articles.id"), index=True)
     tags: Mapped[list] = mapped_column(JSON, default=list)
+    # "Other ways customers ask": short questions in the customer's words, one passage each for
+    # search by meaning and a lower-weighted field for the words (see kb/search_index.py).
+    phrasings: Mapped[list] = mapped_column(JSON, default=list)
     view_count: Mapped[int] = mapped_column(Integer, default=0)
     helpful_yes: Mapped[int] = mapped_column(Integer, default=0)
     helpful_no: Mapped[int] = mapped_column(Integer, default=0)
@@ -105,6 +108,9 @@ class Deflection(db.Model):
         ForeignKey("customers.id", ondelete="SET NULL"), index=True
     )
     query: Mapped[str | None] = mapped_column(String(500))  # what they had typed
+    # The query is offered to the article's editors as a phrasing until one accepts or dismisses
+    # it (never added by itself: a customer's words can hold personal data).
+    phrasing_reviewed: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -8,9 +8,15 @@ from whoosh.fields import ID, TEXT, Schema
 
 from helpdesk.kb.models import Article
 from helpdesk.kb.rendering import plain_text
+from helpdesk.search import embeddings
 from helpdesk.search.analysis import bilingual_analyzer, spelling_analyzer
 from helpdesk.search.dense import DenseSpec, register_dense
 from helpdesk.search.registry import IndexSpec, register_index
+
+PHRASINGS_BOOST = 0.5  # tuned with tests/kb/tune_fusion.py --cv
+# How a phrasing is embedded: "query" (e5's query prefix: question to question), "passage", or
+# "titled" (a passage: the article's title, then the phrasing); tuned with tune_fusion.py --cv.
+PHRASINGS_EMBEDDED_AS = "query"
 
 
 def article_schema() -> Schema:
@@ -24,6 +30,7 @@ def article_schema() -> Schema:
         title=TEXT(analyzer=text, stored=True),
         tags=TEXT(analyzer=text),
         body=TEXT(analyzer=text, stored=True),
+        phrasings=TEXT(analyzer=text),
         words=TEXT(analyzer=spelling_analyzer(), phrase=False),
     )
 
@@ -49,6 +56,7 @@ def article_document(article: Article) -> dict:
         "title": article.title,
         "tags": tags,
         "body": body,
+        "phrasings": "\n".join(article.phrasings or []),
         "words": f"{article.title} {tags} {body}",
     }
 
@@ -59,10 +67,13 @@ ARTICLES = register_index(
         schema=article_schema,
         model=Article,
         document=article_document,
-        query_fields={"title": 3.0, "tags": 2.0, "body": 1.0},
+        # Phrasings are customers' words: they find the article, but weigh less than what it says.
+        query_fields={"title": 3.0, "tags": 2.0, "body": 1.0, "phrasings": PHRASINGS_BOOST},
         snippet_field="body",
         snippet_text=lambda stored: text_after_title(stored.get("title", ""), stored.get("body", "")),
-        watched_attributes=frozenset({"slug", "locale", "title", "body_md", "status", "category_id", "tags"}),
+        watched_attributes=frozenset(
+            {"slug", "locale", "title", "body_md", "status", "category_id", "tags", "phrasings"}
+        ),
     )
 )
 
@@ -103,15 +114,27 @@ def _pieces(text: str, size: int) -> list[str]:
 
 
 def article_passages(article: Article) -> list[str]:
-    """The title (and tags) with each section (its heading when it says more than the title): an
-    article scores by its best passage, so a long article is found by any one of its parts."""
+    """The title (and tags) with each section (its heading when it says more than the title), and
+    each phrasing on its own: an article scores by its best passage, so a long article is found by
+    any one of its parts, and a customer's question by the nearest way customers asked it.
+
+    Phrasings are questions, embedded as e5 embeds a query (``embeddings.AS_QUERY``): e5 compares
+    two questions better than a question with prose."""
     title = article.title.strip()
     tagged = f"{title} ({'، '.join(article.tags)})" if article.tags else title
     passages = []
     for heading, text in article_sections(article.body_md):
         lead = tagged if not heading or heading.strip() == title else f"{tagged} — {heading}"
         passages += [f"{lead}\n{piece}" for piece in _pieces(text, PASSAGE_CHARS)] or [lead]
-    return passages or [tagged]
+    passages = passages or [tagged]
+    phrasings = [p for p in article.phrasings or [] if p.strip()]
+    if PHRASINGS_EMBEDDED_AS == "query":
+        return passages + [embeddings.AS_QUERY + p for p in phrasings]
+    if PHRASINGS_EMBEDDED_AS == "titled":
+        return passages + [f"{title}\n{p}" for p in phrasings]
+    if PHRASINGS_EMBEDDED_AS == "passage":
+        return passages + phrasings
+    return passages  # "none": the words only
 
 
 ARTICLE_VECTORS = register_dense(

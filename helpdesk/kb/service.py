@@ -27,7 +27,9 @@ from helpdesk.tickets.errors import DomainError
 
 LOCALES = ("ar", "en")
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-FIELDS = ("slug", "locale", "title", "body", "category", "tags", "translation_of", "status")
+FIELDS = ("slug", "locale", "title", "body", "category", "tags", "translation_of", "status", "phrasings")
+PHRASING_CHARS = 200  # a question, not an essay
+PHRASINGS_PER_ARTICLE = 50
 
 
 class ArticleProblem(DomainError):
@@ -220,6 +222,74 @@ def record_deflection(article: Article, *, query: str | None, customer_id: int |
     return deflection
 
 
+# --- phrasings: other ways customers ask ----------------------------------------------------
+
+
+def clean_phrasings(phrasings: Iterable[str]) -> list[str]:
+    """One line each, spaces collapsed, duplicates (ignoring case) dropped, order kept."""
+    out: list[str] = []
+    seen: set[str] = set()
+    for phrasing in phrasings:
+        text = " ".join(str(phrasing).split())
+        if not text:
+            continue
+        if len(text) > PHRASING_CHARS:
+            message = _(
+                "A phrasing is at most %(count)d characters: %(text)s", count=PHRASING_CHARS, text=text[:40]
+            )
+            raise ArticleProblem(message)
+        if text.casefold() not in seen:
+            seen.add(text.casefold())
+            out.append(text)
+    if len(out) > PHRASINGS_PER_ARTICLE:
+        raise ArticleProblem(_("An article has at most %(count)d phrasings.", count=PHRASINGS_PER_ARTICLE))
+    return out
+
+
+def phrasing_suggestions(article: Article) -> list[Deflection]:
+    """What customers had typed before saying this article answered them, not yet reviewed and
+    not already one of its phrasings (oldest first; the same words once)."""
+    known = {p.casefold() for p in article.phrasings or []}
+    rows = db.session.scalars(
+        select(Deflection)
+        .where(
+            Deflection.article_id == article.id,
+            Deflection.query.is_not(None),
+            Deflection.phrasing_reviewed.is_(False),
+        )
+        .order_by(Deflection.id)
+    )
+    out = []
+    for row in rows:
+        key = " ".join(row.query.split()).casefold()
+        if key and key not in known:
+            known.add(key)
+            out.append(row)
+    return out
+
+
+def review_phrasing(article: Article, deflection: Deflection, *, accept: bool) -> None:
+    """An editor's answer to a suggested phrasing: accepted, it joins the article's phrasings
+    (the search index follows); either way it is no longer suggested, nor are its repeats."""
+    if deflection.article_id != article.id or not deflection.query:
+        raise ArticleProblem(_("This suggestion is no longer waiting for review."))
+    text = " ".join(deflection.query.split())
+    if accept:
+        article.phrasings = clean_phrasings([*(article.phrasings or []), text[:PHRASING_CHARS]])
+    same = [
+        row
+        for row in db.session.scalars(
+            select(Deflection).where(
+                Deflection.article_id == article.id, Deflection.phrasing_reviewed.is_(False)
+            )
+        )
+        if row.query and " ".join(row.query.split()).casefold() == text.casefold()
+    ]
+    for row in {deflection, *same}:
+        row.phrasing_reviewed = True
+    db.session.flush()
+
+
 # --- writing ---------------------------------------------------------------------------------
 
 
@@ -235,6 +305,7 @@ def save_article(
     translation_of: Article | None,
     status: ArticleStatus,
     author_id: int | None = None,
+    phrasings: Iterable[str] | None = None,
 ) -> Article:
     """Create or update an article (the caller commits). The search index follows via the worker."""
     slug = slug.strip().lower()
@@ -261,6 +332,8 @@ def save_article(
     article.body_md = body
     article.category = category
     article.tags = sorted({t.strip() for t in tags if t.strip()})
+    if phrasings is not None:
+        article.phrasings = clean_phrasings(phrasings)
     article.translation_of = translation_of
     if status == ArticleStatus.PUBLISHED and article.status != ArticleStatus.PUBLISHED:
         article.published_at = utcnow()
@@ -299,6 +372,10 @@ def _parse_lines(lines: Iterable[str]) -> list[dict]:
             continue
         if not isinstance(record.get("tags", []), list):
             problems.append(f"line {number}: tags must be a list")
+            continue
+        phrasings = record.get("phrasings", [])
+        if not isinstance(phrasings, list) or not all(isinstance(p, str) for p in phrasings):
+            problems.append(f"line {number}: phrasings must be a list of text")
             continue
         record["_line"] = number
         records.append(record)
@@ -352,6 +429,7 @@ def import_articles(lines: Iterable[str], *, author_id: int | None = None) -> di
                     translation_of=original,
                     status=ArticleStatus(record.get("status", "published")),
                     author_id=author_id,
+                    phrasings=record.get("phrasings"),  # absent (an older file): kept as they are
                 )
         except ArticleProblem as exc:
             problems.append(f"line {record['_line']}: {exc.message}")
@@ -379,6 +457,7 @@ def export_record(article: Article) -> dict:
         "tags": list(article.tags or []),
         "translation_of": article.translation_of.slug if article.translation_of else None,
         "status": article.status.value,
+        "phrasings": list(article.phrasings or []),
     }
 
 

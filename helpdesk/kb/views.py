@@ -14,8 +14,8 @@ from helpdesk.extensions import db, htmx
 from helpdesk.i18n import current_language
 from helpdesk.kb import service
 from helpdesk.kb.case_form import DRAFT_KEY, VIEWED_KEY
-from helpdesk.kb.forms import ArticleForm, FeedbackForm, SolvedForm
-from helpdesk.kb.models import Article, ArticleStatus, Category
+from helpdesk.kb.forms import ArticleForm, FeedbackForm, PhrasingReviewForm, SolvedForm
+from helpdesk.kb.models import Article, ArticleStatus, Category, Deflection
 from helpdesk.kb.rendering import body_without_title, render_markdown
 from helpdesk.refusals import handle_refusals, refused_shows_again
 from helpdesk.tickets.models import SUBJECT_MAX_CHARS
@@ -99,6 +99,9 @@ def article(slug: str):
     if found is None:
         abort(404)
     from_case_form = request.args.get("from") == "case_form"
+    # Opened from the portal's search: the customer's words ride along, so "this solved my
+    # problem" can offer them to the article's editors as a phrasing.
+    searched = request.args.get("q", "")[:500].strip()
     with unit_of_work():
         service.record_view(
             found, source="case_form" if from_case_form else "portal", customer_id=_customer_id()
@@ -115,8 +118,9 @@ def article(slug: str):
         related=service.related_articles(found),
         translations=service.translations_of(found),
         feedback_form=FeedbackForm(),
-        solved_form=SolvedForm(query=draft.get("subject", "")),
+        solved_form=SolvedForm(query=searched or draft.get("subject", "")),
         from_case_form=from_case_form,
+        searched=searched,
     )
 
 
@@ -181,6 +185,7 @@ def _article_form(article: Article | None) -> ArticleForm:
         form.category.data = article.category_id or 0
         form.translation_of.data = article.translation_of.slug if article.translation_of else ""
         form.tags.data = ", ".join(article.tags or [])
+        form.phrasings.data = "\n".join(article.phrasings or [])
         form.body.data, form.status.data = article.body_md, article.status.value
     return form
 
@@ -213,6 +218,7 @@ def edit(article_id: int | None):
                     translation_of=original,
                     status=ArticleStatus(form.status.data),
                     author_id=current_user.id,
+                    phrasings=(form.phrasings.data or "").splitlines(),
                 )
             flash(_("Article saved."), "success")
             return redirect(url_for("kb.edit", article_id=article.id), 303)
@@ -221,7 +227,30 @@ def edit(article_id: int | None):
 
 def _editor_page(form: ArticleForm, article: Article | None, status: int):
     preview = render_markdown(form.body.data or "")
-    return render_template("kb/edit.html", form=form, article=article, preview=preview), status
+    suggestions = service.phrasing_suggestions(article) if article is not None else []
+    return render_template(
+        "kb/edit.html",
+        form=form,
+        article=article,
+        preview=preview,
+        suggestions=suggestions,
+        review_form=PhrasingReviewForm(),
+    ), status
+
+
+@bp.post("/agent/kb/<int:article_id>/suggestions/<int:deflection_id>")
+@kb_editor_required
+def review_suggestion(article_id: int, deflection_id: int):
+    """Accept a customer's words as one of the article's phrasings, or dismiss them."""
+    article = db.session.get(Article, article_id) or abort(404)
+    deflection = db.session.get(Deflection, deflection_id) or abort(404)
+    if not PhrasingReviewForm().validate_on_submit():
+        abort(400)
+    accept = request.form.get("decision") == "accept"
+    with unit_of_work():
+        service.review_phrasing(article, deflection, accept=accept)
+    flash(_("Phrasing added.") if accept else _("Suggestion dismissed."), "success")
+    return redirect(url_for("kb.edit", article_id=article.id) + "#phrasings", 303)
 
 
 @bp.post("/agent/kb/preview")

@@ -40,6 +40,9 @@ LOADED_STORES = 8  # per process (tests make an instance folder per test)
 # A filter field that the language versions of one document share (an article and its
 # translations): a search in one language can then count what it found in another.
 FAMILY_FIELD = "family"
+# Marks a passage that is a question in the customer's words (an article's phrasing, embedded as
+# e5 embeds a query): searched apart from the documents' own text, see ``nearest_questions``.
+QUESTION_FIELD = "question"
 
 
 @dataclass(frozen=True)
@@ -134,7 +137,12 @@ def _passages_of(spec: DenseSpec, rows: Iterable[Any]) -> list[tuple[int, str, d
     out = []
     for row in rows:
         fields = spec.filter_fields(row)
-        out += [(int(row.id), text, fields) for text in spec.passages(row) if text.strip()]
+        question = {**fields, QUESTION_FIELD: "1"}
+        out += [
+            (int(row.id), text, question if text.startswith(embeddings.AS_QUERY) else fields)
+            for text in spec.passages(row)
+            if text.strip()
+        ]
     return out
 
 
@@ -270,6 +278,7 @@ class _Loaded:
     doc_ids: np.ndarray  # one per document
     fields: dict[str, np.ndarray]  # one per document
     scales: np.ndarray | None = None  # compact: row i is vectors[i] * scales[i]
+    questions: np.ndarray | None = None  # per row: is it a question (a phrasing)? None: none are
     # Built on first use: doc id → its family, and (family, locale) → doc id.
     _families: tuple[dict[str, str], dict[tuple[str, str], str]] | None = None
 
@@ -327,13 +336,18 @@ def _loaded_from(index: str, store: _Store, stamp: tuple[int, int]) -> _Loaded |
         vectors, scales = _compact(store.vectors[order])
     else:
         vectors, scales = np.ascontiguousarray(store.vectors[order], dtype=np.float32), None
+    questions = None
+    if QUESTION_FIELD in store.fields:
+        questions = store.fields[QUESTION_FIELD][order] == "1"
+        questions = questions if questions.any() else None
     return _Loaded(
         stamp=stamp,
         vectors=vectors,
         starts=starts,
         doc_ids=doc_ids[starts],
-        fields={k: v[order][starts] for k, v in store.fields.items()},
+        fields={k: v[order][starts] for k, v in store.fields.items() if k != QUESTION_FIELD},
         scales=scales,
+        questions=questions,
     )
 
 
@@ -369,21 +383,61 @@ def nearest(
 ) -> dict[str, float]:
     """Document id → cosine of its best passage, for the ``limit`` nearest documents that match
     ``filters`` (a value, or a set of allowed values). Empty when there are no vectors."""
+    return nearest_both(index, vector, filters, limit)[0]
+
+
+def nearest_both(
+    index: str,
+    vector: np.ndarray,
+    filters: dict[str, str | Collection[str]] | None = None,
+    limit: int = 30,
+) -> tuple[dict[str, float], dict[str, float]]:
+    """(``nearest``: by the documents' own passages, ``nearest_questions``) from one product."""
     found = _current(index)
     if found is None:
-        return {}
+        return {}, {}
+    allowed = _allowed(found, filters)
+    if allowed is None:
+        return {}, {}
     similarity = _similarities(found, vector)
-    best = np.maximum.reduceat(similarity, found.starts)
-    allowed = np.ones(len(best), bool)
+    text = similarity if found.questions is None else np.where(found.questions, -2.0, similarity)
+    return _best(found, np.maximum.reduceat(text, found.starts), allowed, limit), _questions(
+        found, similarity, allowed, limit
+    )
+
+
+def _allowed(found: _Loaded, filters: dict[str, str | Collection[str]] | None) -> np.ndarray | None:
+    """Per document: does it match ``filters``? None when a filter names an unknown field."""
+    allowed = np.ones(len(found.doc_ids), bool)
     for name, value in (filters or {}).items():
         column = found.fields.get(name)
         if column is None:
-            return {}
+            return None
         allowed &= np.isin(column, list(value)) if not isinstance(value, str) else column == value
-    candidates = np.flatnonzero(allowed)
+    return allowed
+
+
+def _best(found: _Loaded, best: np.ndarray, allowed: np.ndarray, limit: int) -> dict[str, float]:
+    candidates = np.flatnonzero(allowed & np.isfinite(best))
     if len(candidates) > limit:
         candidates = candidates[np.argpartition(-best[candidates], limit)[:limit]]
     return {str(found.doc_ids[i]): float(best[i]) for i in candidates}
+
+
+def _questions(found: _Loaded, similarity: np.ndarray, allowed: np.ndarray, limit: int) -> dict[str, float]:
+    """Document id → how far its nearest question stands out from all the allowed questions, in
+    standard deviations. The 4-bit model puts any two short questions of one language close
+    (Arabic ones at 0.9 and more), so a question's raw cosine says little; standing out does."""
+    if found.questions is None:
+        return {}
+    sizes = np.diff(np.r_[found.starts, len(similarity)])
+    rows = found.questions & np.repeat(allowed, sizes)
+    if rows.sum() < 2:
+        return {}
+    values = similarity[rows]
+    spread = float(values.std()) or 1e-6
+    z = np.where(rows, (similarity - float(values.mean())) / spread, -np.inf)
+    return _best(found, np.maximum.reduceat(z, found.starts), allowed, limit)
 
 
 def stored_passages(index: str) -> tuple[np.ndarray, np.ndarray]:

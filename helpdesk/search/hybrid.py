@@ -32,7 +32,7 @@ CANDIDATES = 30  # from each side, before fusion
 class Fusion:
     """How the two scores are combined (see ``fused``); tuned on the development split."""
 
-    lexical_weight: float = 0.5
+    lexical_weight: float = 0.3
     lexical_half: float | None = 10.0  # BM25 s → s / (s + half); None: s / the query's best s
     dense_low: float = 0.70  # absolute scaling: cosines below this count as 0 …
     dense_high: float = 0.88  # … and above this as 1
@@ -44,6 +44,17 @@ class Fusion:
     # query, an Arabic question in the English portal) count this much towards the reader's own.
     other_language_weight: float = 1.0
     embed_lexicon_words: bool = True  # the query's vector reads the lexicon's words too
+    # An article's phrasings (questions in customers' words) by meaning: how far the nearest one
+    # stands out from all of them (``dense.nearest_questions``, in standard deviations), scaled
+    # linearly from question_low–question_high to 0–1; the meaning side takes the better of this
+    # and the article's own passages. A document no word matched needs question_only_min.
+    question_low: float = 2.5
+    question_high: float = 3.5
+    question_only_min: float = 3.5
+    # 0: the meaning side is the better of passages and phrasings. Above 0: the phrasings are a
+    # third signal of this weight, added (a passage's scaled cosine is often at its ceiling of 1,
+    # where the better of the two could not tell articles apart); the sum is scaled back to 0–1.
+    question_weight: float = 0.1
 
     @property
     def dense_weight(self) -> float:
@@ -58,9 +69,12 @@ def fused(
     meaning: dict[str, float],
     fusion: Fusion = FUSION,
     other_language: dict[str, float] | None = None,
+    questions: dict[str, float] | None = None,
 ) -> list[tuple[str, float]]:
     """(doc id, fused score), best first, from raw lexical scores (own language, and mapped from
-    the other language's versions) and best-passage cosines."""
+    the other language's versions), best-passage cosines and how far the nearest phrasing stands
+    out (``questions``)."""
+    questions = questions or {}
     if other_language and fusion.other_language_weight > 0:
         lexical = dict(lexical)
         for doc_id, raw in other_language.items():
@@ -68,8 +82,12 @@ def fused(
     top_lexical = max(lexical.values(), default=0.0)
     top_cosine = max(meaning.values(), default=0.0)
     scores: dict[str, float] = {}
-    for doc_id in lexical.keys() | meaning.keys():
-        if doc_id not in lexical and meaning[doc_id] < fusion.dense_only_min:
+    for doc_id in lexical.keys() | meaning.keys() | questions.keys():
+        if (
+            doc_id not in lexical
+            and meaning.get(doc_id, 0.0) < fusion.dense_only_min
+            and questions.get(doc_id, 0.0) < fusion.question_only_min
+        ):
             continue
         raw = lexical.get(doc_id, 0.0)
         if fusion.lexical_half is None:
@@ -84,7 +102,14 @@ def fused(
             else:
                 sense = (cosine - fusion.dense_low) / (fusion.dense_high - fusion.dense_low)
             sense = min(1.0, max(0.0, sense))
-        scores[doc_id] = fusion.lexical_weight * words + fusion.dense_weight * sense
+        asked = 0.0
+        if doc_id in questions:
+            asked = (questions[doc_id] - fusion.question_low) / (fusion.question_high - fusion.question_low)
+            asked = min(1.0, max(0.0, asked))
+            if not fusion.question_weight:
+                sense = max(sense, asked)
+        total = fusion.lexical_weight * words + fusion.dense_weight * sense + fusion.question_weight * asked
+        scores[doc_id] = total / (1.0 + fusion.question_weight)  # 0–1 as before
     return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
 
 
@@ -95,6 +120,7 @@ class Signals:
     lexical: dict[str, float]  # doc id → BM25 score
     other_language: dict[str, float]  # doc id → BM25 score of its version in another language
     meaning: dict[str, float]  # doc id → cosine of its best passage
+    questions: dict[str, float]  # doc id → how far its nearest phrasing stands out (see ``fused``)
     built: object | None  # the Whoosh query, or pg.Built (for highlighting)
     results: object | None  # the Whoosh results, or a list of pg.Found
     suggestion: str | None
@@ -149,6 +175,7 @@ def signals(
         for doc_id, own in dense.counterparts(index, elsewhere, locale).items():
             other_language[own] = max(other_language.get(own, 0.0), elsewhere[doc_id])
     meaning: dict[str, float] = {}
+    questions: dict[str, float] = {}
     if dense.dense_spec(index) is not None:
         text_for_meaning = text
         if as_you_type and text[-1:].isalnum() and len(text.split()) > 1:
@@ -162,8 +189,8 @@ def signals(
             text_for_meaning = " ".join([text_for_meaning, *(w for p in sorted(extra) for w in extra[p])])
         vector = embeddings.embed_query(text_for_meaning)
         if vector is not None:
-            meaning = dense.nearest(index, vector, conditions, limit=candidates)
-    return Signals(lexical, other_language, meaning, built, results, suggestion, conditions)
+            meaning, questions = dense.nearest_both(index, vector, conditions, limit=candidates)
+    return Signals(lexical, other_language, meaning, questions, built, results, suggestion, conditions)
 
 
 def query(
@@ -189,7 +216,7 @@ def query(
     )
     built, results, conditions = found.built, found.results, found.conditions
     if found.meaning:
-        ranked = fused(found.lexical, found.meaning, fusion, found.other_language)
+        ranked = fused(found.lexical, found.meaning, fusion, found.other_language, found.questions)
     else:  # words only (no model or no vectors): today's scores
         ranked = sorted(found.lexical.items(), key=lambda item: -item[1])
     if uses_postgres():

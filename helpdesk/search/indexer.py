@@ -187,7 +187,10 @@ def _write(writer, spec: IndexSpec, doc_id: str) -> None:
     if document is None:
         writer.delete_by_term("id", doc_id)
     else:
-        writer.update_document(**document)
+        # An index built before a field was added (articles' phrasings) keeps taking changes; the
+        # new field is searched once ``helpdesk reindex`` rebuilds it.
+        known = set(writer.schema.names())
+        writer.update_document(**{k: v for k, v in document.items() if k in known})
 
 
 def _single_writer(*, wait: bool) -> bool:

@@ -68,8 +68,9 @@ def build_query(
     ``expand(words)`` gives, per word position, more words to accept there (the dialect lexicon);
     a word the lexicon knows is not "corrected" to some other indexed word."""
     spec = index_spec(index)
-    fields = spec.query_fields
     reader = searcher(index).reader()
+    # Fields the index was built with (one built before a field was added searches the rest).
+    fields = {name: boost for name, boost in spec.query_fields.items() if name in reader.schema}
     words = analysis.words(text)
     typing_last = as_you_type and bool(text) and not text[-1].isspace()
     parts: list[Query] = []

@@ -7,18 +7,21 @@ this test runs the other half. ``pytest -s`` prints recall@1, recall@3 and MRR p
 by words only and by words and meaning.
 """
 
+import json
+
 import pytest
 
+from helpdesk.demo.loader import CONTENT
 from helpdesk.kb import service
 from tests.kb.quality import load_demo_articles, rank_of, read_queries, report, split_heldout
 
 HELDOUT = read_queries("search_quality_heldout.jsonl")
 DEV, TEST = split_heldout(HELDOUT)
 TARGET_RECALL_AT_3 = 0.92  # per language, on the test half
-# Measured on the test half after the second lexicon review and cross-language words (words and
-# meaning: ar 0.846, en 0.835; the development half, which the lexicon was reviewed against, reads
-# 0.95 / 0.96): a drop below these floors is a regression.
-FLOOR_RECALL_AT_3 = {"ar": 0.82, "en": 0.82}
+# Measured on the test half with the demo articles' phrasings (from the 76 queries and the
+# development half; weights cross-validated on the development half): words and meaning ar 0.859,
+# en 0.886 (before phrasings 0.846 / 0.835): a drop below these floors is a regression.
+FLOOR_RECALL_AT_3 = {"ar": 0.85, "en": 0.88}
 
 
 def ranks(cases: list[dict]) -> list[int | None]:
@@ -38,6 +41,18 @@ def test_the_heldout_set_is_split_in_halves_per_language_and_kind():
         test = sum(c["locale"] == locale for c in TEST)
         assert abs(dev - test) <= 5, locale
     assert {c["kind"] for c in TEST} == {"paraphrase", "dialect", "mixed", "synonym", "question"}
+
+
+def test_no_test_question_is_a_phrasing_of_the_demo_articles():
+    """The demo articles' phrasings come from the 76 queries and the development half only
+    (``tune_fusion.demo_phrasings``); counted, never listed, so a failure shows no test question."""
+    lines = (CONTENT / "kb_articles.jsonl").read_text(encoding="utf-8").splitlines()
+    phrasings = {
+        p.casefold() for line in lines if line.strip() for p in json.loads(line).get("phrasings", [])
+    }
+    assert phrasings, "the demo articles have phrasings"
+    leaked = sum(case["query"].casefold() in phrasings for case in TEST)
+    assert leaked == 0
 
 
 def test_heldout_test_half_by_words_and_meaning(app):
