@@ -56,7 +56,12 @@ def _wants_json() -> bool:
 @bp.get("/kb/search")
 def search():
     text = request.args.get("q", "")
-    locale = _locale_arg()
+    every_language = request.args.get("locale") == "any"
+    locale = None if every_language else _locale_arg()
+    if locale is None and not every_language and not _wants_json():
+        # The page reads in the reader's language: a match on an article's translation counts for
+        # their version, so the same article is not listed twice. "any" lists every language.
+        locale = current_language()
     limit = request.args.get("limit", 10, type=int)
     if not 1 <= limit <= 50:
         abort(400, _("The limit must be between 1 and 50."))
@@ -66,7 +71,7 @@ def search():
         )
     if _wants_json():
         return jsonify([hit.as_json() for hit in results.hits])
-    return render_template("kb/search.html", results=results, locale=locale)
+    return render_template("kb/search.html", results=results, locale=locale, every_language=every_language)
 
 
 @bp.get("/kb/suggest")

@@ -58,6 +58,19 @@ def test_search_page_renders_in_arabic_and_refuses_a_bad_locale(client, queries)
     assert client.get("/kb/search?q=x&locale=fr").status_code == 400
 
 
+def test_the_search_page_lists_the_readers_version_once_and_offers_every_language(client):
+    kb_fixture()
+    english = {"Accept-Language": "en"}
+    page = client.get("/kb/search", query_string={"q": "refund استرداد"}, headers=english)
+    text = page.get_data(as_text=True)
+    assert "How long refunds take" in text and "مدة استرداد المبلغ" not in text  # one article, once
+    every = client.get("/kb/search", query_string={"q": "refund استرداد", "locale": "any"}, headers=english)
+    text = every.get_data(as_text=True)
+    assert "How long refunds take" in text and "مدة استرداد المبلغ" in text
+    assert "Search articles in every language" not in text
+    assert "locale=any" in page.get_data(as_text=True)
+
+
 def test_drafts_are_not_found_or_shown_to_customers(client):
     kb_fixture()
     assert "Refund draft" not in client.get("/kb/search?q=draft").get_data(as_text=True)
