@@ -23,10 +23,11 @@ import time
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import islice
 from typing import Any
 
 import nh3
-from sqlalchemy import bindparam, delete, select, text
+from sqlalchemy import bindparam, delete, func, select, text
 from sqlalchemy.dialects.postgresql import ARRAY, TEXT, insert
 from sqlalchemy.orm import Session
 from whoosh import highlight
@@ -248,22 +249,29 @@ def store(
 
 def rebuild(spec: IndexSpec, progress: Callable[[str, int], object] | None = None) -> int:
     """``helpdesk reindex`` for one index: every document written again, in the caller's transaction."""
+    from helpdesk.search import dense
+
     session = db.session
-    rows = list(spec.all_rows() if spec.all_rows else session.scalars(select(spec.model)))
+    total = session.scalar(select(func.count()).select_from(spec.model))
+    # Streamed (a million tickets with their messages do not fit in memory at once); the rows
+    # are kept only for an index whose passage vectors are written after the words.
+    source = spec.all_rows() if spec.all_rows else session.scalars(select(spec.model))
+    kept: list[Any] | None = [] if dense.dense_spec(spec.name) is not None else None
     session.execute(delete(SearchDocument).where(SearchDocument.index_name == spec.name))
     session.execute(delete(SearchWord).where(SearchWord.index_name == spec.name))
     written = 0
-    bar = progress(spec.name, len(rows)) if progress else None
+    bar = progress(spec.name, total) if progress else None
+    rows = iter(source)
     with bar if bar is not None else NoProgress() as tick:
-        for start in range(0, len(rows), 500):
-            chunk = rows[start : start + 500]
+        while chunk := list(islice(rows, 500)):
             documents = {str(row.id): spec.document(row) for row in chunk}
             _store_lexical_only(session, spec, documents)
             written += sum(d is not None for d in documents.values())
+            if kept is not None:
+                kept += chunk
             tick.update(len(chunk))
-    from helpdesk.search import dense
-
-    dense.rebuild_passages_pg(session, spec.name, rows, progress)
+    if kept is not None:
+        dense.rebuild_passages_pg(session, spec.name, kept, progress)
     _stats_cache.pop(spec.name, None)
     return written
 
