@@ -9,7 +9,8 @@ them as they are, with positions and one weight letter per group of equally boos
 most boosted). New words go to the vocabulary that "did you mean" searches with trigrams.
 
 Searching: the GIN index finds the documents with any query term (``:*`` for the word being
-typed), ``ts_rank_cd`` with the field weights picks the best few hundred, and those are scored
+typed), ``ts_rank_cd`` with the field weights picks the best few hundred (of at most
+``RANKED_AT_MOST`` matches, so a common word costs the same at any size), and those are scored
 again in Python with the BM25F formula the Whoosh backend uses, so both rank alike and the
 hybrid fusion, tuned on BM25 scores, fits both.
 """
@@ -47,6 +48,9 @@ MAX_POSITIONS_PER_TERM = 255
 MAX_TERM_CHARS = 200
 MAX_WORD_CHARS = 100
 CANDIDATES = 200  # picked by ts_rank_cd, then scored with BM25F
+# ts_rank_cd reads each match's whole tsvector: "refund" matches a fifth of a million tickets, two
+# seconds of reading. A query matching more than this ranks the first this many the index finds.
+RANKED_AT_MOST = 5_000
 DF_CAP = 50_000  # a word in more documents than this is common anyway: counting on costs time
 STATS_CACHED_FROM = 5_000  # documents; smaller indexes count their statistics at every search
 STATS_MAX_AGE = 60.0  # seconds
@@ -515,10 +519,13 @@ def search(
         f"""
         WITH q AS (SELECT CAST(:query AS tsquery) AS q),
         hits AS (
-            SELECT d.doc_id, d.fields, d.terms, ts_rank_cd(CAST(:weights AS float4[]), d.terms, q.q) AS rank
-            FROM search_documents d, q
-            WHERE d.index_name = :index AND d.terms @@ q.q{where}
-            ORDER BY rank DESC, d.doc_id
+            SELECT m.doc_id, m.fields, m.terms, ts_rank_cd(CAST(:weights AS float4[]), m.terms, q.q) AS rank
+            FROM (
+                SELECT d.doc_id, d.fields, d.terms FROM search_documents d, q
+                WHERE d.index_name = :index AND d.terms @@ q.q{where}
+                LIMIT :scan
+            ) m, q
+            ORDER BY rank DESC, m.doc_id
             LIMIT :candidates
         )
         SELECT h.doc_id, h.fields,
@@ -533,6 +540,7 @@ def search(
         "weights": "{" + ",".join(f"{w:.4f}" for w in shape.rank_weights) + "}",
         "index": index,
         "candidates": max(CANDIDATES, limit * 2),
+        "scan": RANKED_AT_MOST,
         "terms": terms,
         "prefixes": [_like_prefix(p) for p in prefixes],
     }
