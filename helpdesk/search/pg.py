@@ -51,7 +51,10 @@ CANDIDATES = 200  # picked by ts_rank_cd, then scored with BM25F
 # ts_rank_cd reads each match's whole tsvector: "refund" matches a fifth of a million tickets, two
 # seconds of reading. A query matching more than this ranks the first this many the index finds.
 RANKED_AT_MOST = 5_000
-DF_CAP = 50_000  # a word in more documents than this is common anyway: counting on costs time
+# A word in more documents than this is common anyway: counting on reads a row per match (at a
+# fifth of the documents the planner scans the table; the LIMIT stops it early), so "refund" costs
+# the same at 100,000 tickets as at a million.
+DF_CAP = RANKED_AT_MOST
 STATS_CACHED_FROM = 5_000  # documents; smaller indexes count their statistics at every search
 STATS_MAX_AGE = 60.0  # seconds
 PREFIX_BOOST = 0.5  # as the Whoosh backend's Prefix queries (a constant score per field)
@@ -387,12 +390,12 @@ def _prefix_forms(word: str) -> set[str]:
     return {f for f in forms if len(f) >= 2}
 
 
-def document_frequencies(index: str, terms: Iterable[str]) -> dict[str, int]:
-    """How many documents of ``index`` hold each term (counted up to ``DF_CAP``), in one statement."""
-    return counted(index, terms)[0]
+def document_frequencies(index: str, terms: Iterable[str], cap: int = DF_CAP) -> dict[str, int]:
+    """How many documents of ``index`` hold each term (counted up to ``cap``), in one statement."""
+    return counted(index, terms, cap)[0]
 
 
-def counted(index: str, terms: Iterable[str]) -> tuple[dict[str, int], _Stats]:
+def counted(index: str, terms: Iterable[str], cap: int = DF_CAP) -> tuple[dict[str, int], _Stats]:
     """Each term's document frequency and the index's statistics (cached for a large index), in
     one statement."""
     terms = sorted(t for t in set(terms) if t and len(t) <= MAX_TERM_CHARS)
@@ -412,7 +415,7 @@ def counted(index: str, terms: Iterable[str]) -> tuple[dict[str, int], _Stats]:
         )
     if not columns:
         return {}, stats
-    params: dict[str, Any] = {"index": index, "cap": DF_CAP}
+    params: dict[str, Any] = {"index": index, "cap": cap}
     params |= {f"t{n}": f"'{_quoted(t)}'" for n, t in enumerate(terms)}
     row = db.session.execute(text(f"SELECT {', '.join(columns)}"), params).one()
     if stats is None:

@@ -283,9 +283,10 @@ def _more_like_pg(ticket: Ticket, limit: int) -> list[SimilarTicket]:
     counts: dict[str, int] = {}
     for token in bilingual_analyzer()(ticket_document(ticket)["similar"]):
         counts[token.text] = counts.get(token.text, 0) + 1
-    frequencies = pg.document_frequencies(INDEX, counts)
     total = pg.document_count(INDEX)
     most = max(SIMILAR_ALWAYS_KEPT, int(total * SIMILAR_MAX_SHARE))
+    # Counted past the share that makes a word too common to compare by, so those are left out.
+    frequencies = pg.document_frequencies(INDEX, counts, cap=most + 1)
     weights = {
         term: n * math.log((total + 1) / (frequencies[term] + 0.5))
         for term, n in counts.items()
