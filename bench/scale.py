@@ -27,7 +27,7 @@ import click
 from flask import Flask
 from sqlalchemy.engine import make_url
 
-from bench.generate import DATA_DIR, PASSWORD, Scale, bench_app, ensure_dataset
+from bench.generate import DATA_DIR, PASSWORD, Scale, bench_app, ensure_dataset, stamp_path
 from bench.measure import summary, time_requests
 from bench.ours import InProcess, _csrf, _follow_next, operations, time_ingest
 from bench.words import SEARCH_TERMS
@@ -100,8 +100,6 @@ def vacuum_analyze(url: str, stamp: dict, data_dir: Path) -> dict:
     """Planner statistics and the visibility map, as a live database has them: measured right after
     COPY, the planner guesses a few thousand rows for a million and picks its plans on that."""
     import psycopg
-
-    from bench.generate import stamp_path
 
     dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(dsn, autocommit=True) as connection:
@@ -282,6 +280,7 @@ def plot(sizes: dict[str, dict], path: Path) -> Path:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     labels = [s for s in SIZES if s in sizes]
     figure, axes = plt.subplots(figsize=(9, 5.5))
@@ -292,6 +291,8 @@ def plot(sizes: dict[str, dict], path: Path) -> Path:
             axes.plot(*zip(*points, strict=True), marker="o", label=label)
     axes.set_xscale("log")
     axes.set_yscale("log")
+    axes.yaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
+    axes.yaxis.set_minor_formatter(matplotlib.ticker.ScalarFormatter())
     axes.set_xticks([sizes[s]["tickets"] for s in labels], labels)
     axes.set_xlabel("tickets in the database")
     axes.set_ylabel("p95 latency (ms)")
