@@ -21,7 +21,7 @@ help:
 	@echo "make test    set everything up and run the whole test suite"
 	@echo "make setup   create .venv, install packages, htmx and translations (idempotent)"
 	@echo "make lint    ruff check and format check"
-	@echo "make bench   benchmarks at 100k tickets, side by side with django-helpdesk, and search by meaning (BENCH_ARGS=...)"
+	@echo "make bench   benchmarks at 100k tickets, side by side with django-helpdesk, search by meaning, and how cost grows 10k → 1M on PostgreSQL (BENCH_ARGS=..., BENCH_SCALE_ARGS=...)"
 
 setup: $(BIN)/.installed $(HTMX) $(SWAGGER_UI) $(FONTS) $(ICONS) $(MO_FILES)
 
@@ -100,6 +100,7 @@ bench: setup $(BIN)/.bench-installed
 	$(BIN)/python -m bench.shops
 	$(BIN)/python -m bench.whatsapp --save bench/results/whatsapp.jsonl
 	$(BIN)/python -m bench.live $(BENCH_LIVE_ARGS)
+	$(BIN)/python -m bench.scale $(BENCH_SCALE_ARGS)
 
 # Salla and Zid: 50,000 orders synced from the local peer, signed webhooks accepted over HTTP.
 bench-shops: setup

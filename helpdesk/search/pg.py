@@ -9,7 +9,8 @@ them as they are, with positions and one weight letter per group of equally boos
 most boosted). New words go to the vocabulary that "did you mean" searches with trigrams.
 
 Searching: the GIN index finds the documents with any query term (``:*`` for the word being
-typed), ``ts_rank_cd`` with the field weights picks the best few hundred, and those are scored
+typed), ``ts_rank_cd`` with the field weights picks the best few hundred (of at most
+``RANKED_AT_MOST`` matches, so a common word costs the same at any size), and those are scored
 again in Python with the BM25F formula the Whoosh backend uses, so both rank alike and the
 hybrid fusion, tuned on BM25 scores, fits both.
 """
@@ -23,10 +24,11 @@ import time
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import islice
 from typing import Any
 
 import nh3
-from sqlalchemy import bindparam, delete, select, text
+from sqlalchemy import bindparam, delete, func, select, text
 from sqlalchemy.dialects.postgresql import ARRAY, TEXT, insert
 from sqlalchemy.orm import Session
 from whoosh import highlight
@@ -46,9 +48,16 @@ MAX_POSITIONS_PER_TERM = 255
 MAX_TERM_CHARS = 200
 MAX_WORD_CHARS = 100
 CANDIDATES = 200  # picked by ts_rank_cd, then scored with BM25F
-DF_CAP = 50_000  # a word in more documents than this is common anyway: counting on costs time
+# ts_rank_cd reads each match's whole tsvector: "refund" matches a fifth of a million tickets, two
+# seconds of reading. A query matching more than this ranks the first this many the index finds.
+RANKED_AT_MOST = 5_000
+# A word in more documents than this is common anyway: counting on reads a row per match (at a
+# fifth of the documents the planner scans the table; the LIMIT stops it early), so "refund" costs
+# the same at 100,000 tickets as at a million.
+DF_CAP = RANKED_AT_MOST
 STATS_CACHED_FROM = 5_000  # documents; smaller indexes count their statistics at every search
 STATS_MAX_AGE = 60.0  # seconds
+STATS_SAMPLED = 20_000  # documents: a larger index's average lengths come from a sample this size
 PREFIX_BOOST = 0.5  # as the Whoosh backend's Prefix queries (a constant score per field)
 FUZZY_MIN_LENGTH = 5
 K1, B = 1.2, 0.75  # Whoosh's BM25F defaults
@@ -117,6 +126,12 @@ def _tsvector(document: dict, shape: Layout) -> tuple[str, dict[str, int]]:
 
 def _quoted(term: str) -> str:
     return term.replace("\\", "\\\\").replace("'", "''")
+
+
+def _named(index: str) -> str:
+    """The index's name as an SQL literal (a registered name, never user input), so the planner
+    sees it and picks a small index's own GIN index (``SMALL_INDEXES``) when it has one."""
+    return "'" + index.replace("'", "''") + "'"
 
 
 def _words_before(session: Session, index: str, doc_ids: list[str]) -> dict[str, set[str]]:
@@ -248,22 +263,29 @@ def store(
 
 def rebuild(spec: IndexSpec, progress: Callable[[str, int], object] | None = None) -> int:
     """``helpdesk reindex`` for one index: every document written again, in the caller's transaction."""
+    from helpdesk.search import dense
+
     session = db.session
-    rows = list(spec.all_rows() if spec.all_rows else session.scalars(select(spec.model)))
+    total = session.scalar(select(func.count()).select_from(spec.model))
+    # Streamed (a million tickets with their messages do not fit in memory at once); the rows
+    # are kept only for an index whose passage vectors are written after the words.
+    source = spec.all_rows() if spec.all_rows else session.scalars(select(spec.model))
+    kept: list[Any] | None = [] if dense.dense_spec(spec.name) is not None else None
     session.execute(delete(SearchDocument).where(SearchDocument.index_name == spec.name))
     session.execute(delete(SearchWord).where(SearchWord.index_name == spec.name))
     written = 0
-    bar = progress(spec.name, len(rows)) if progress else None
+    bar = progress(spec.name, total) if progress else None
+    rows = iter(source)
     with bar if bar is not None else NoProgress() as tick:
-        for start in range(0, len(rows), 500):
-            chunk = rows[start : start + 500]
+        while chunk := list(islice(rows, 500)):
             documents = {str(row.id): spec.document(row) for row in chunk}
             _store_lexical_only(session, spec, documents)
             written += sum(d is not None for d in documents.values())
+            if kept is not None:
+                kept += chunk
             tick.update(len(chunk))
-    from helpdesk.search import dense
-
-    dense.rebuild_passages_pg(session, spec.name, rows, progress)
+    if kept is not None:
+        dense.rebuild_passages_pg(session, spec.name, kept, progress)
     _stats_cache.pop(spec.name, None)
     return written
 
@@ -375,12 +397,12 @@ def _prefix_forms(word: str) -> set[str]:
     return {f for f in forms if len(f) >= 2}
 
 
-def document_frequencies(index: str, terms: Iterable[str]) -> dict[str, int]:
-    """How many documents of ``index`` hold each term (counted up to ``DF_CAP``), in one statement."""
-    return counted(index, terms)[0]
+def document_frequencies(index: str, terms: Iterable[str], cap: int = DF_CAP) -> dict[str, int]:
+    """How many documents of ``index`` hold each term (counted up to ``cap``), in one statement."""
+    return counted(index, terms, cap)[0]
 
 
-def counted(index: str, terms: Iterable[str]) -> tuple[dict[str, int], _Stats]:
+def counted(index: str, terms: Iterable[str], cap: int = DF_CAP) -> tuple[dict[str, int], _Stats]:
     """Each term's document frequency and the index's statistics (cached for a large index), in
     one statement."""
     terms = sorted(t for t in set(terms) if t and len(t) <= MAX_TERM_CHARS)
@@ -389,28 +411,52 @@ def counted(index: str, terms: Iterable[str]) -> tuple[dict[str, int], _Stats]:
     if stats is not None and time.monotonic() - stats.at >= STATS_MAX_AGE:
         stats = None
     columns = [
-        f"(SELECT count(*) FROM (SELECT 1 FROM search_documents WHERE index_name = :index"
+        f"(SELECT count(*) FROM (SELECT 1 FROM search_documents WHERE index_name = {_named(index)}"
         f" AND terms @@ CAST(:t{n} AS tsquery) LIMIT :cap) s{n})"
         for n in range(len(terms))
     ]
     if stats is None:
-        averages = ", ".join(f"avg(COALESCE((fields->'{LENGTHS}'->>'{x}')::float, 0))" for x in LETTERS)
+        # The averages over every document only when there are few (one statement in all);
+        # a larger index's come from a sample, once a minute.
+        documents = "(SELECT count(*) FROM search_documents WHERE index_name = :index)"
+        columns.append(documents)
         columns.append(
-            f"(SELECT ARRAY[count(*), {averages}] FROM search_documents WHERE index_name = :index)"
+            f"(SELECT ARRAY[{_AVERAGES}] FROM search_documents WHERE index_name = :index"
+            f" AND {documents} <= :sampled)"
         )
     if not columns:
         return {}, stats
-    params: dict[str, Any] = {"index": index, "cap": DF_CAP}
+    params: dict[str, Any] = {"index": index, "cap": cap, "sampled": STATS_SAMPLED}
     params |= {f"t{n}": f"'{_quoted(t)}'" for n, t in enumerate(terms)}
     row = db.session.execute(text(f"SELECT {', '.join(columns)}"), params).one()
     if stats is None:
-        figures = [float(v or 0.0) for v in row[-1]]
-        averages = {x: v or 1.0 for x, v in zip(LETTERS, figures[1:], strict=True)}
-        stats = _Stats(int(figures[0]), averages, time.monotonic())
+        documents, figures = int(row[len(terms)]), row[len(terms) + 1]
+        if documents > STATS_SAMPLED:
+            figures = _sampled_averages(index, documents)
+        averages = {x: float(v or 0.0) or 1.0 for x, v in zip(LETTERS, figures, strict=True)}
+        stats = _Stats(documents, averages, time.monotonic())
         if stats.documents >= STATS_CACHED_FROM:
             with _stats_lock:
                 _stats_cache[index] = stats
     return dict(zip(terms, row[: len(terms)], strict=True)), stats
+
+
+_AVERAGES = ", ".join(f"avg(COALESCE((fields->'{LENGTHS}'->>'{x}')::float, 0))" for x in LETTERS)
+
+
+def _sampled_averages(index: str, documents: int) -> list:
+    """Average tokens per weight letter from about ``STATS_SAMPLED`` documents (reading every
+    document's fields took ten seconds at a million tickets, once a minute in every process)."""
+    share = 100.0 * STATS_SAMPLED / documents
+    return list(
+        db.session.execute(
+            text(
+                f"SELECT {_AVERAGES} FROM search_documents TABLESAMPLE SYSTEM ({share:.6f}) REPEATABLE (1)"
+                " WHERE index_name = :index"
+            ),
+            {"index": index},
+        ).one()
+    )
 
 
 TRIGRAM_THRESHOLD = 0.2  # pg_trgm's default 0.3 misses two-edit typos ("refnuds": 0.33, shorter ones less)
@@ -507,10 +553,13 @@ def search(
         f"""
         WITH q AS (SELECT CAST(:query AS tsquery) AS q),
         hits AS (
-            SELECT d.doc_id, d.fields, d.terms, ts_rank_cd(CAST(:weights AS float4[]), d.terms, q.q) AS rank
-            FROM search_documents d, q
-            WHERE d.index_name = :index AND d.terms @@ q.q{where}
-            ORDER BY rank DESC, d.doc_id
+            SELECT m.doc_id, m.fields, m.terms, ts_rank_cd(CAST(:weights AS float4[]), m.terms, q.q) AS rank
+            FROM (
+                SELECT d.doc_id, d.fields, d.terms FROM search_documents d, q
+                WHERE d.index_name = {_named(index)} AND d.terms @@ q.q{where}
+                LIMIT :scan
+            ) m, q
+            ORDER BY rank DESC, m.doc_id
             LIMIT :candidates
         )
         SELECT h.doc_id, h.fields,
@@ -525,6 +574,7 @@ def search(
         "weights": "{" + ",".join(f"{w:.4f}" for w in shape.rank_weights) + "}",
         "index": index,
         "candidates": max(CANDIDATES, limit * 2),
+        "scan": RANKED_AT_MOST,
         "terms": terms,
         "prefixes": [_like_prefix(p) for p in prefixes],
     }

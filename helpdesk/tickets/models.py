@@ -133,7 +133,9 @@ class Ticket(db.Model):
     queue_id: Mapped[int | None] = mapped_column(ForeignKey("queues.id"))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), index=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
-    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id", ondelete="SET NULL"))
+    # Indexed: agent search looks tickets up by an order number (a join from orders), and an
+    # order's deletion clears it here.
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id", ondelete="SET NULL"), index=True)
     language: Mapped[str | None] = mapped_column(String(5))
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
     follow_up_of_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
