@@ -8,14 +8,14 @@ articles' and the macros' terms make those searches independent of the number of
 And tickets.order_id gets the index its foreign key lacked: agent search looks every query up as an
 order number too, and without it the join from orders planned a scan of every ticket.
 
-Revision ID: 0019_scale_indexes
-Revises: 0018_pg_search
+Revision ID: 0020_scale_indexes
+Revises: 0019_article_phrasings
 """
 
 from alembic import op
 
-revision = "0019_scale_indexes"
-down_revision = "0018_pg_search"
+revision = "0020_scale_indexes"
+down_revision = "0019_article_phrasings"
 branch_labels = None
 depends_on = None
 
