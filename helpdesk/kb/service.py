@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import func, select, update
 
 from helpdesk.dbtypes import utcnow
@@ -234,15 +235,24 @@ def clean_phrasings(phrasings: Iterable[str]) -> list[str]:
         if not text:
             continue
         if len(text) > PHRASING_CHARS:
-            message = _(
-                "A phrasing is at most %(count)d characters: %(text)s", count=PHRASING_CHARS, text=text[:40]
+            message = ngettext(
+                "A phrasing is at most %(num)d character: %(text)s",
+                "A phrasing is at most %(num)d characters: %(text)s",
+                PHRASING_CHARS,
+                text=text[:40],
             )
             raise ArticleProblem(message)
         if text.casefold() not in seen:
             seen.add(text.casefold())
             out.append(text)
     if len(out) > PHRASINGS_PER_ARTICLE:
-        raise ArticleProblem(_("An article has at most %(count)d phrasings.", count=PHRASINGS_PER_ARTICLE))
+        raise ArticleProblem(
+            ngettext(
+                "An article has at most %(num)d phrasing.",
+                "An article has at most %(num)d phrasings.",
+                PHRASINGS_PER_ARTICLE,
+            )
+        )
     return out
 
 
