@@ -310,6 +310,7 @@ def _create_kb(content: _Content) -> int:
             status=ArticleStatus(data["status"]),
             category=categories.get(data["category"]),
             tags=data.get("tags", []),
+            phrasings=data.get("phrasings", []),
             translation_of=by_slug.get(data["translation_of"]) if data.get("translation_of") else None,
             published_at=utcnow() if data["status"] == "published" else None,
         )

@@ -175,3 +175,12 @@ def test_an_index_built_before_phrasings_keeps_working_until_reindexed(app):
     assert [h.slug for h in service.search_articles("refund", locale="en").hits] == ["refund-times"]
     search.reindex(["articles"])
     assert "refund-times" in [h.slug for h in service.search_articles("money", locale="en").hits]
+
+
+def test_the_demo_articles_carry_their_phrasings(app):
+    from helpdesk.demo.loader import load_demo
+
+    load_demo(ticket_count=5)
+    with_phrasings = db.session.scalars(select(Article).where(Article.slug == "refund-times-ar")).one()
+    assert len(with_phrasings.phrasings) >= 2
+    assert sum(bool(a.phrasings) for a in db.session.scalars(select(Article))) >= 70
