@@ -66,6 +66,11 @@ def outbox_subjects(live_server, to: str) -> list[str]:
     return subjects
 
 
+# A passkey step is a fetch for options, the authenticator, a fetch back and a redirect: on a
+# busy machine that took longer than the pages' 10 s (a hang guard, not a timing).
+PASSKEY_HANG_GUARD_MS = 30_000
+
+
 def test_required_two_step_enrolment_a_code_and_a_passkey_in_arabic(
     new_page, new_agent, live_server, two_step_required_for_agents
 ):
@@ -114,7 +119,7 @@ def test_required_two_step_enrolment_a_code_and_a_passkey_in_arabic(
 
     page.goto(f"{site}/account/security")
     page.fill("#passkey-name", "حاسوب العمل")
-    with page.expect_navigation():
+    with page.expect_navigation(timeout=PASSKEY_HANG_GUARD_MS):
         page.click("button[data-passkey=add]")
     assert page.locator(".passkey-list", has_text="حاسوب العمل").is_visible()
     shoot(page, "passkeys-ar-desktop")
@@ -122,7 +127,7 @@ def test_required_two_step_enrolment_a_code_and_a_passkey_in_arabic(
 
     # Without a password: the passkey alone.
     page.goto(f"{site}/staff/login")
-    with page.expect_navigation():
+    with page.expect_navigation(timeout=PASSKEY_HANG_GUARD_MS):
         page.click("button[data-passkey=sign-in]")
     assert page.url.startswith(f"{site}/agent")
     page.click("form[action$='/logout'] button")
@@ -130,7 +135,7 @@ def test_required_two_step_enrolment_a_code_and_a_passkey_in_arabic(
     # After the password, the passkey is the second step.
     password_step()
     assert page.url.endswith("/staff/login/code")
-    with page.expect_navigation():
+    with page.expect_navigation(timeout=PASSKEY_HANG_GUARD_MS):
         page.click("button[data-passkey=sign-in]")
     assert page.url.startswith(f"{site}/agent")
     # The owner was emailed about each change, in Arabic (the agent's language is the page's).
