@@ -207,6 +207,19 @@ def _nothing() -> Iterator[None]:
     yield
 
 
+# The article editor's form, filled in for a new published article.
+NEW_ARTICLE_FORM = {
+    "title": "Gift wrap",
+    "slug": "gift-wrap",
+    "locale": "en",
+    "category": "0",
+    "translation_of": "",
+    "tags": "gift, wrap",
+    "body": "We wrap.",
+    "status": "published",
+}
+
+
 def make_article(
     slug: str, title: str, body: str = "", locale: str = "en", status: str = "published", **fields
 ) -> Article:

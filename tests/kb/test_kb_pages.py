@@ -10,7 +10,7 @@ from helpdesk.extensions import db
 from helpdesk.kb import service
 from helpdesk.kb.models import Article, ArticleFeedback, ArticleStatus, ArticleView, Deflection, SearchEvent
 from helpdesk.tickets.models import Ticket
-from tests.factories import make_article, make_staff
+from tests.factories import NEW_ARTICLE_FORM, make_article, make_staff
 
 
 def add(slug, title, body, locale="en", status=ArticleStatus.PUBLISHED, translation_of=None) -> Article:
@@ -127,20 +127,11 @@ def test_staff_edit_preview_and_publish_an_article(client, login):
     preview = client.submit("/agent/kb/preview", {"body": "**bold** <script>x</script>"})
     assert "<strong>bold</strong>" in preview.get_data(as_text=True)
     assert "<script>" not in preview.get_data(as_text=True)
-    data = {
-        "title": "Gift wrap",
-        "slug": "gift-wrap",
-        "locale": "en",
-        "category": "0",
-        "translation_of": "",
-        "tags": "gift, wrap",
-        "body": "We wrap.",
-        "status": "published",
-    }
-    assert client.submit("/agent/kb/new", data).status_code == 303
+    assert client.submit("/agent/kb/new", NEW_ARTICLE_FORM).status_code == 303
     article = db.session.scalars(select(Article)).one()
     assert article.tags == ["gift", "wrap"] and article.status == ArticleStatus.PUBLISHED
-    again = client.submit("/agent/kb/new", {**data, "title": "Gift wrap 2", "body": "Typed twice."})
+    twice = {**NEW_ARTICLE_FORM, "title": "Gift wrap 2", "body": "Typed twice."}
+    again = client.submit("/agent/kb/new", twice)
     assert again.status_code == 400  # the slug is taken: the editor again, with what was typed
     page = again.get_data(as_text=True)
     assert "Another article already uses this slug." in page and "Typed twice." in page

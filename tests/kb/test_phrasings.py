@@ -14,7 +14,7 @@ from helpdesk.extensions import db
 from helpdesk.kb import service
 from helpdesk.kb.models import Article, Deflection
 from helpdesk.search import hybrid
-from tests.factories import make_article, make_customer, make_staff
+from tests.factories import NEW_ARTICLE_FORM, make_article, make_customer, make_staff
 
 
 def test_an_article_is_found_by_the_words_of_its_phrasings(app):
@@ -58,17 +58,7 @@ def test_the_phrasing_nearest_in_meaning_stands_out(app):
 
 def test_editors_write_phrasings_one_per_line(client, login):
     login(make_staff(Role.SUPERVISOR, language="en"))
-    data = {
-        "title": "Gift wrap",
-        "slug": "gift-wrap",
-        "locale": "en",
-        "category": "0",
-        "translation_of": "",
-        "tags": "",
-        "body": "We wrap.",
-        "status": "published",
-        "phrasings": "can you wrap it\n\n  is   it a present?  \nCan you wrap it\n",
-    }
+    data = {**NEW_ARTICLE_FORM, "phrasings": "can you wrap it\n\n  is   it a present?  \nCan you wrap it\n"}
     assert client.submit("/agent/kb/new", data).status_code == 303
     article = db.session.scalars(select(Article)).one()
     assert article.phrasings == ["can you wrap it", "is it a present?"]
