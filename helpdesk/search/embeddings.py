@@ -30,7 +30,8 @@ QUERY_MAX_TOKENS = 96
 PASSAGE_MAX_TOKENS = MODEL_MAX_TOKENS
 # A searched text that begins with this is a question (an article's "other ways customers ask"):
 # embedded as e5 embeds a query, so it is compared with what a customer types question to question.
-AS_QUERY = "query: "
+# A control character nobody types: a ticket whose subject begins "query: " is still a passage.
+AS_QUERY = "\x1fquestion\x1f"
 QUERY_CACHE_SIZE = 2048  # typing and popular questions repeat the same text
 # OpenMP threads of the model. One: a query is short, requests run in parallel threads anyway, and
 # on a busy machine a team of threads waits at every barrier for a sibling that lost its core

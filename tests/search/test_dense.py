@@ -124,3 +124,11 @@ def test_typing_inside_a_word_costs_no_model_call(app):
     for typed in ("when will my refund a", "when will my refund arr", "when will my refund arriv"):
         assert slugs(typed, as_you_type=True)[0] == "refunds"
     assert len(embeddings._query_cache) == 1  # "when will my refund": the word being typed is left out
+
+
+def test_only_the_internal_marker_makes_a_text_a_question_not_a_subject_that_says_query(app):
+    subject = "query: where is my order"
+    as_passage, as_question = embeddings.embed_passages([subject, embeddings.AS_QUERY + "where is my order"])
+    model = embeddings._model()
+    assert np.allclose(as_passage, model.passage([subject]).reshape(-1), atol=1e-5)
+    assert np.allclose(as_question, model.query(["where is my order"]).reshape(-1), atol=1e-5)
