@@ -4,15 +4,18 @@ Today: a generation number of committed ticket changes, which keys each process'
 queue's view counts, so a change made on one node clears the counts on all of them. Without Redis
 (the embedded set-up) each process keeps its own copy for ``VIEW_COUNTS_MAX_AGE`` seconds. If
 Redis stops answering, callers get ``UNAVAILABLE`` and compute afresh: slower pages, never stale
-or failing ones.
+or failing ones. The client library is imported only when ``REDIS_URL`` is set.
 """
 
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from flask import current_app
-from redis import Redis, RedisError
+
+if TYPE_CHECKING:
+    from redis import Redis
 
 log = logging.getLogger(__name__)
 UNAVAILABLE = -1
@@ -27,6 +30,8 @@ def redis_client() -> Redis | None:
         return None
     client = current_app.extensions.get(_CLIENT)
     if client is None:
+        from redis import Redis
+
         client = Redis.from_url(url, socket_timeout=_TIMEOUT_SECONDS, socket_connect_timeout=_TIMEOUT_SECONDS)
         current_app.extensions[_CLIENT] = client
     return client
@@ -41,6 +46,8 @@ def generation(name: str) -> int | None:
     client = redis_client()
     if client is None:
         return None
+    from redis import RedisError
+
     try:
         return int(client.get(_key(name)) or 0)
     except RedisError as exc:
@@ -53,6 +60,8 @@ def advance(name: str) -> None:
     client = redis_client()
     if client is None:
         return
+    from redis import RedisError
+
     try:
         client.incr(_key(name))
     except RedisError as exc:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-import holidays
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -80,6 +79,8 @@ def _upcoming_holidays(calendar: BusinessCalendar) -> list[tuple[date, str]]:
     """The next year's public holidays of the calendar's country, to check the setting at a glance."""
     if not calendar.holiday_country:
         return []
+    import holidays
+
     today = utcnow().date()
     public = holidays.country_holidays(
         calendar.holiday_country,

@@ -3,7 +3,8 @@ used as the second step after the password or to sign in without one (discoverab
 
 The browser signs our one-time challenge; the library checks the challenge, origin, relying-party
 id, user presence and the signature with the stored public key. A sign counter that does not grow
-(a cloned authenticator) is refused by the library too.
+(a cloned authenticator) is refused by the library too. It is imported by the passkey steps, not
+when a web process starts (about 5 MB with what it imports).
 """
 
 from __future__ import annotations
@@ -11,18 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-import webauthn
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
-from webauthn.helpers import base64url_to_bytes, bytes_to_base64url
-from webauthn.helpers.exceptions import WebAuthnException
-from webauthn.helpers.structs import (
-    AuthenticatorSelectionCriteria,
-    PublicKeyCredentialDescriptor,
-    ResidentKeyRequirement,
-    UserVerificationRequirement,
-)
 
 from helpdesk.audit import service as audit
 from helpdesk.auth import notices
@@ -64,6 +56,15 @@ def staff_with_passkeys() -> set[int]:
 
 def registration_options(user: StaffUser) -> tuple[str, str]:
     """The browser's ``navigator.credentials.create`` options (JSON) and the challenge to keep."""
+    import webauthn
+    from webauthn.helpers import bytes_to_base64url
+    from webauthn.helpers.structs import (
+        AuthenticatorSelectionCriteria,
+        PublicKeyCredentialDescriptor,
+        ResidentKeyRequirement,
+        UserVerificationRequirement,
+    )
+
     rp_id, _origin = _relying_party()
     options = webauthn.generate_registration_options(
         rp_id=rp_id,
@@ -82,6 +83,10 @@ def registration_options(user: StaffUser) -> tuple[str, str]:
 
 def register(user: StaffUser, credential: dict, challenge: str, name: str, *, ip: str | None) -> Passkey:
     """Keep a new passkey once its attestation checks out (flushes)."""
+    import webauthn
+    from webauthn.helpers import base64url_to_bytes
+    from webauthn.helpers.exceptions import WebAuthnException
+
     rp_id, origin = _relying_party()
     try:
         verified = webauthn.verify_registration_response(
@@ -127,6 +132,10 @@ def remove_all(user: StaffUser, *, actor, ip: str | None) -> None:
 def authentication_options(user: StaffUser | None) -> tuple[str, str]:
     """``navigator.credentials.get`` options: this user's passkeys (second step), or any passkey of
     this site the device holds (sign-in without a password)."""
+    import webauthn
+    from webauthn.helpers import bytes_to_base64url
+    from webauthn.helpers.structs import PublicKeyCredentialDescriptor, UserVerificationRequirement
+
     rp_id, _origin = _relying_party()
     allowed = [PublicKeyCredentialDescriptor(id=p.credential_id) for p in passkeys_of(user)] if user else []
     options = webauthn.generate_authentication_options(
@@ -139,6 +148,10 @@ def authenticate(
     credential: dict, challenge: str, *, only: StaffUser | None, ip: str | None
 ) -> PasskeySignIn:
     """Check a signed challenge; refusals are audited (the caller commits either way)."""
+    import webauthn
+    from webauthn.helpers import base64url_to_bytes
+    from webauthn.helpers.exceptions import WebAuthnException
+
     rp_id, origin = _relying_party()
     refused = PasskeySignIn(refusal=_("That passkey was not accepted."))
     try:

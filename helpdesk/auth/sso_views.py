@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from authlib.common.errors import AuthlibBaseError
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from joserfc.errors import JoseError
-from requests import RequestException
 
 from helpdesk.auth import sessions, sso
 from helpdesk.auth.permissions import sign_in_rate_limit
@@ -36,6 +33,8 @@ def _provider_down():
 def start():
     if not sso.is_enabled():
         abort(404)
+    from requests import RequestException  # Authlib's HTTP client, loaded with single sign-on only
+
     try:
         return sso.client().authorize_redirect(_callback_url())
     except (RequestException, ValueError):
@@ -47,6 +46,10 @@ def start():
 def callback():
     if not sso.is_enabled():
         abort(404)
+    from authlib.common.errors import AuthlibBaseError  # loaded with single sign-on only
+    from joserfc.errors import JoseError
+    from requests import RequestException
+
     try:
         token = sso.client().authorize_access_token()
     except RequestException:

@@ -6,12 +6,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import timedelta
-
-import httpx
+from typing import TYPE_CHECKING
 
 from helpdesk.dbtypes import utcnow
 from helpdesk.integrations.tokens import Tokens
 from helpdesk.tickets.errors import DomainError
+
+if TYPE_CHECKING:
+    import httpx
 
 MAX_TRIES = 5
 LONGEST_WAIT = 60.0
@@ -61,6 +63,8 @@ class ApiSession:
         self._refresh = refresh
         self._sleep = sleep
         self._on_refresh = on_refresh
+        import httpx  # not when a web process starts: with its command line's rich and pygments, 8 MB
+
         self.http = httpx.Client(base_url=base_url, timeout=timeout)
         self.waited = 0.0  # seconds spent waiting on rate limits and retries
 
@@ -68,6 +72,8 @@ class ApiSession:
         self.http.close()
 
     def get_json(self, path: str, params: dict | None = None) -> dict:
+        import httpx
+
         refreshed = False
         for attempt in range(MAX_TRIES):
             try:
@@ -109,6 +115,8 @@ class ApiSession:
 
 def post_form(url: str, data: dict, *, timeout: float = 20.0) -> dict:
     """An OAuth token request (form-encoded); errors become ``TokenRejected`` / ``PlatformDown``."""
+    import httpx
+
     try:
         response = httpx.post(url, data=data, timeout=timeout, headers={"Accept": "application/json"})
     except httpx.HTTPError as exc:
@@ -125,6 +133,8 @@ def post_form(url: str, data: dict, *, timeout: float = 20.0) -> dict:
 
 def get_once(url: str, headers: dict[str, str], *, timeout: float = 20.0) -> dict:
     """One authenticated lookup during connecting (who is the store?); failures are ``PlatformDown``."""
+    import httpx
+
     try:
         response = httpx.get(url, headers=headers, timeout=timeout)
         response.raise_for_status()

@@ -12,32 +12,39 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
-
-import pygal
-from pygal.style import Style
 
 SVG_NS = "http://www.w3.org/2000/svg"
 ET.register_namespace("", SVG_NS)
 ET.register_namespace("xlink", "http://www.w3.org/1999/xlink")
 
 WIDTH, HEIGHT = 720, 360
-STYLE = Style(
-    background="#ffffff",
-    plot_background="#ffffff",
-    foreground="#1d2330",
-    foreground_strong="#1d2330",
-    foreground_subtle="#5b6475",
-    opacity=".9",
-    opacity_hover=".9",
-    colors=("#0b6b5d", "#f0b429", "#a4262c", "#1b4fa0", "#5b2a86", "#8a5a00"),
-    font_family='"Noto Naskh Arabic", "Noto Sans Arabic", "Segoe UI", Tahoma, sans-serif',
-    title_font_size=18,
-    label_font_size=13,
-    major_label_font_size=13,
-    legend_font_size=13,
-    value_font_size=13,
-)
+
+
+@cache
+def _style():
+    """pygal's style; pygal is imported with the first chart, not when a web process starts."""
+    from pygal.style import Style
+
+    return Style(
+        background="#ffffff",
+        plot_background="#ffffff",
+        foreground="#1d2330",
+        foreground_strong="#1d2330",
+        foreground_subtle="#5b6475",
+        opacity=".9",
+        opacity_hover=".9",
+        colors=("#0b6b5d", "#f0b429", "#a4262c", "#1b4fa0", "#5b2a86", "#8a5a00"),
+        font_family='"Noto Naskh Arabic", "Noto Sans Arabic", "Segoe UI", Tahoma, sans-serif',
+        title_font_size=18,
+        label_font_size=13,
+        major_label_font_size=13,
+        legend_font_size=13,
+        value_font_size=13,
+    )
+
+
 # Mirrored charts set their text right-to-left: that also swaps what text-anchor start and end mean,
 # so labels that hung left of the y axis now hang right of it, and Arabic punctuation sits right.
 MIRRORED_CSS = """
@@ -49,7 +56,7 @@ def _config(title: str, **options: Any) -> dict[str, Any]:
     return {
         "js": [],  # never load pygal's JavaScript
         "title": title,
-        "style": STYLE,
+        "style": _style(),
         "width": WIDTH,
         "height": HEIGHT,
         "disable_xml_declaration": False,
@@ -74,6 +81,8 @@ def bar_chart(
     major_label_every: int | None = None,
 ) -> str:
     """A (stacked) bar chart as a standalone, accessible SVG document."""
+    import pygal  # with the first chart, not when a web process starts
+
     options: dict[str, Any] = {"show_legend": show_legend and len(series) > 1}
     if max_value is not None:
         options["range"] = (0, max_value)

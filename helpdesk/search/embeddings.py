@@ -15,6 +15,8 @@ import logging
 import os
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from flask import current_app, has_app_context
@@ -42,6 +44,10 @@ _lock = threading.Lock()
 _models: dict[str, object] = {}  # model path ("" = the bundled one) → loaded model
 _failed: set[str] = set()  # paths that could not be loaded (logged once each)
 _query_cache: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+# The model runs in C through ctypes, which lets go of the GIL: a question embedded on this pool
+# while the request's thread searches the words uses a second core (``start_query``).
+EMBEDDING_THREADS = 4
+_pool: ThreadPoolExecutor | None = None
 
 
 def _configured_path() -> str:
@@ -90,9 +96,9 @@ def is_available() -> bool:
     return _model() is not None
 
 
-def truncate(text: str, max_tokens: int, *, is_query: bool) -> str:
+def truncate(text: str, max_tokens: int, *, is_query: bool, model=None) -> str:
     """``text`` cut at a word boundary so that it fits ``max_tokens`` of the model (prefix included)."""
-    model = _model()
+    model = model or _model()
     text = " ".join(text.split())
     if model is None or not text:
         return text
@@ -105,17 +111,39 @@ def truncate(text: str, max_tokens: int, *, is_query: bool) -> str:
 
 def embed_query(text: str) -> np.ndarray | None:
     """The unit vector of what a person typed, or None (no model, or nothing to embed)."""
+    return start_query(text, in_background=False)()
+
+
+def start_query(text: str, *, in_background: bool = True) -> Callable[[], np.ndarray | None]:
+    """``embed_query`` begun on the embedding pool; returns the function that waits for the vector.
+    The model and the cache are looked up here, in the caller's app context."""
     model = _model()
     text = " ".join(text.split())
     if model is None or not any(ch.isalnum() for ch in text):
-        return None
+        return lambda: None
     key = (_configured_path(), text)
     with _lock:
         cached = _query_cache.get(key)
         if cached is not None:
             _query_cache.move_to_end(key)
-            return cached
-    vector = model.query(truncate(text, QUERY_MAX_TOKENS, is_query=True))
+            return lambda: cached
+    if not in_background:
+        vector = _embedded_query(model, key)
+        return lambda: vector
+    return _embedding_pool().submit(_embedded_query, model, key).result
+
+
+def _embedding_pool() -> ThreadPoolExecutor:
+    global _pool
+    if _pool is None:
+        with _lock:
+            if _pool is None:
+                _pool = ThreadPoolExecutor(EMBEDDING_THREADS, thread_name_prefix="embed")
+    return _pool
+
+
+def _embedded_query(model, key: tuple[str, str]) -> np.ndarray:
+    vector = model.query(truncate(key[1], QUERY_MAX_TOKENS, is_query=True, model=model))
     vector.setflags(write=False)
     with _lock:
         _query_cache[key] = vector

@@ -141,6 +141,12 @@ def signals(
     """The lexical and dense candidates of ``text`` (the quality test tunes ``fused`` on these).
     ``expand=False`` leaves out the lexicon (to measure what it adds)."""
     expansions = (lambda words: lexicon.expansions(words, locale)) if expand else None
+    # The question's vector is computed on another core while the words are searched here.
+    vector_of_text = (
+        embeddings.start_query(_text_for_meaning(text, locale, as_you_type, expand, fusion))
+        if dense.dense_spec(index) is not None
+        else None
+    )
     postgres = uses_postgres()
     if postgres:
         built, frequencies = pg.build(index, text, as_you_type=as_you_type, expand=expansions)
@@ -176,21 +182,25 @@ def signals(
             other_language[own] = max(other_language.get(own, 0.0), elsewhere[doc_id])
     meaning: dict[str, float] = {}
     questions: dict[str, float] = {}
-    if dense.dense_spec(index) is not None:
-        text_for_meaning = text
-        if as_you_type and text[-1:].isalnum() and len(text.split()) > 1:
-            # While typing, the meaning of the whole words only: the word being typed is matched
-            # as a prefix by the words' side, and each keystroke inside it finds the vector of the
-            # words before it in the cache instead of costing a model call (10–30 ms).
-            text_for_meaning = text.rsplit(None, 1)[0]
-        if expand and fusion.embed_lexicon_words:
-            # The model knows MSA and English better than dialect: it may read the lexicon's words.
-            extra = lexicon.expansions(analysis.words(text_for_meaning), locale)
-            text_for_meaning = " ".join([text_for_meaning, *(w for p in sorted(extra) for w in extra[p])])
-        vector = embeddings.embed_query(text_for_meaning)
+    if vector_of_text is not None:
+        vector = vector_of_text()
         if vector is not None:
             meaning, questions = dense.nearest_both(index, vector, conditions, limit=candidates)
     return Signals(lexical, other_language, meaning, questions, built, results, suggestion, conditions)
+
+
+def _text_for_meaning(text: str, locale: str | None, as_you_type: bool, expand: bool, fusion: Fusion) -> str:
+    """What the model reads of the customer's text."""
+    if as_you_type and text[-1:].isalnum() and len(text.split()) > 1:
+        # While typing, the meaning of the whole words only: the word being typed is matched as a
+        # prefix by the words' side, and each keystroke inside it finds the vector of the words
+        # before it in the cache instead of costing a model call (10–30 ms).
+        text = text.rsplit(None, 1)[0]
+    if expand and fusion.embed_lexicon_words:
+        # The model knows MSA and English better than dialect: it may read the lexicon's words.
+        extra = lexicon.expansions(analysis.words(text), locale)
+        text = " ".join([text, *(w for p in sorted(extra) for w in extra[p])])
+    return text
 
 
 def query(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, LargeBinary, String, text
+from sqlalchemy import BigInteger, Index, LargeBinary, Sequence, String, text
 from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -27,6 +27,8 @@ class IndexJob(db.Model):
 
 POSTGRES_ONLY = {"postgresql_only": True}  # table info: the migration skips them on SQLite
 SMALL_INDEXES = ("articles", "macros")  # searched while typing; a partial GIN index each
+# Each write of a document takes the next number: a common word's matches are ranked newest first.
+WRITTEN = Sequence("search_documents_written_seq", metadata=db.metadata)
 
 
 class SearchDocument(db.Model):
@@ -37,6 +39,7 @@ class SearchDocument(db.Model):
     __table_args__ = (
         Index("ix_search_documents_terms", "terms", postgresql_using="gin"),
         Index("ix_search_documents_words", "words", postgresql_using="gin"),
+        Index("ix_search_documents_written", "index_name", "written"),
         # The small indexes' own (migration 0019): their searches never walk the tickets' matches.
         *(
             Index(
@@ -56,6 +59,8 @@ class SearchDocument(db.Model):
     terms: Mapped[str] = mapped_column(TSVECTOR)
     # Its unstemmed words (no positions): a word no document has any more leaves the vocabulary.
     words: Mapped[str] = mapped_column(TSVECTOR)
+    # When it was last written (``WRITTEN``'s order): a ticket with a new message comes first.
+    written: Mapped[int] = mapped_column(BigInteger, WRITTEN, server_default=WRITTEN.next_value())
 
 
 class SearchWord(db.Model):

@@ -10,7 +10,8 @@ most boosted). New words go to the vocabulary that "did you mean" searches with 
 
 Searching: the GIN index finds the documents with any query term (``:*`` for the word being
 typed), ``ts_rank_cd`` with the field weights picks the best few hundred (of at most
-``RANKED_AT_MOST`` matches, so a common word costs the same at any size), and those are scored
+``RANKED_AT_MOST`` matches, the most recently written, so a common word costs the same at any
+size and finds this week's tickets rather than the oldest), and those are scored
 again in Python with the BM25F formula the Whoosh backend uses, so both rank alike and the
 hybrid fusion, tuned on BM25 scores, fits both.
 """
@@ -38,7 +39,7 @@ from whoosh.fields import TEXT as TEXT_FIELD
 from helpdesk.extensions import db
 from helpdesk.search import analysis
 from helpdesk.search.backend import uses_postgres
-from helpdesk.search.models import SearchDocument, SearchWord
+from helpdesk.search.models import WRITTEN, SearchDocument, SearchWord
 from helpdesk.search.registry import IndexSpec, index_spec
 
 PENDING = "search_documents_pending"  # session.info: {(index name, doc id)} to write at commit
@@ -49,7 +50,8 @@ MAX_TERM_CHARS = 200
 MAX_WORD_CHARS = 100
 CANDIDATES = 200  # picked by ts_rank_cd, then scored with BM25F
 # ts_rank_cd reads each match's whole tsvector: "refund" matches a fifth of a million tickets, two
-# seconds of reading. A query matching more than this ranks the first this many the index finds.
+# seconds of reading. A query matching more than this ranks its most recently written this many
+# (for a common word PostgreSQL walks ix_search_documents_written down and stops there).
 RANKED_AT_MOST = 5_000
 # A word in more documents than this is common anyway: counting on reads a row per match (at a
 # fifth of the documents the planner scans the table; the LIMIT stops it early), so "refund" costs
@@ -236,7 +238,12 @@ def store(
         session.execute(
             statement.on_conflict_do_update(
                 index_elements=["index_name", "doc_id"],
-                set_={"fields": excluded.fields, "terms": excluded.terms, "words": excluded.words},
+                set_={
+                    "fields": excluded.fields,
+                    "terms": excluded.terms,
+                    "words": excluded.words,
+                    "written": WRITTEN.next_value(),
+                },
             ),
             values,
         )
@@ -551,14 +558,17 @@ def search(
     prefixes = sorted(set(built.prefixes))
     statement = text(
         f"""
-        WITH q AS (SELECT CAST(:query AS tsquery) AS q),
-        hits AS (
-            SELECT m.doc_id, m.fields, m.terms, ts_rank_cd(CAST(:weights AS float4[]), m.terms, q.q) AS rank
+        WITH hits AS (
+            SELECT m.doc_id, m.fields, m.terms,
+                ts_rank_cd(CAST(:weights AS float4[]), m.terms, CAST(:query AS tsquery)) AS rank
             FROM (
-                SELECT d.doc_id, d.fields, d.terms FROM search_documents d, q
-                WHERE d.index_name = {_named(index)} AND d.terms @@ q.q{where}
+                -- The query itself, not a CTE's column: the planner must see its words to know
+                -- a common one (walk the newest down) from a rare one (its GIN bitmap).
+                SELECT d.doc_id, d.fields, d.terms FROM search_documents d
+                WHERE d.index_name = {_named(index)} AND d.terms @@ CAST(:query AS tsquery){where}
+                ORDER BY d.written DESC
                 LIMIT :scan
-            ) m, q
+            ) m
             ORDER BY rank DESC, m.doc_id
             LIMIT :candidates
         )

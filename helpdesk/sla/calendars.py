@@ -1,4 +1,7 @@
-"""Business calendars: building the working schedule from the database, and the admin's edits."""
+"""Business calendars: building the working schedule from the database, and the admin's edits.
+
+The ``holidays`` package (4 MB, every country's rules) is imported by what reads public holidays,
+not when a web process starts."""
 
 from __future__ import annotations
 
@@ -8,7 +11,6 @@ from datetime import date
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-import holidays
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -35,6 +37,8 @@ def timezone_names() -> list[str]:
 
 @cache
 def holiday_countries() -> list[str]:
+    import holidays
+
     return sorted(holidays.list_supported_countries(include_aliases=False))
 
 
@@ -60,11 +64,13 @@ def build_schedule(calendar: BusinessCalendar) -> WorkingCalendar:
         for o in calendar.overrides
     )
     custom_days = frozenset(h.day for h in calendar.holidays)
-    public = (
-        holidays.country_holidays(calendar.holiday_country, subdiv=calendar.holiday_subdivision or None)
-        if calendar.holiday_country
-        else None
-    )
+    public = None
+    if calendar.holiday_country:
+        import holidays
+
+        public = holidays.country_holidays(
+            calendar.holiday_country, subdiv=calendar.holiday_subdivision or None
+        )
     lock = threading.Lock()
 
     def is_holiday(day: date) -> bool:
@@ -96,6 +102,8 @@ def _validate(timezone: str, country: str | None, subdivision: str | None) -> No
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise InvalidCalendar(_("Unknown time zone %(zone)s.", zone=timezone)) from exc
     if country:
+        import holidays
+
         supported = holidays.list_supported_countries()
         if country not in supported:
             raise InvalidCalendar(_("No public holidays are known for %(code)s.", code=country))

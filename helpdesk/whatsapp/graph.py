@@ -13,10 +13,12 @@ Shapes as documented by Meta:
 from __future__ import annotations
 
 import os
-
-import httpx
+from typing import TYPE_CHECKING
 
 from helpdesk.whatsapp.models import WhatsAppAccount
+
+if TYPE_CHECKING:
+    import httpx
 
 TIMEOUT = 20.0
 # Throughput (130429), pair rate (131056) and spam rate (131048) limits: wait and send again.
@@ -40,6 +42,8 @@ def secret(name: str) -> str:
 
 
 def _client(account: WhatsAppAccount) -> httpx.Client:
+    import httpx  # not when a web process starts: with its command line's rich and pygments, 8 MB
+
     token = secret(account.token_env)
     if not token:
         raise GraphError(f"{account.token_env} is not set: no access token for the Graph API.", retry=True)
@@ -71,6 +75,8 @@ def _answer(response: httpx.Response) -> dict:
 
 
 def _call(account: WhatsAppAccount, method: str, path: str, **kwargs) -> httpx.Response:
+    import httpx
+
     with _client(account) as http:
         try:
             return http.request(method, path.lstrip("/"), **kwargs)
@@ -107,6 +113,8 @@ def upload_media(account: WhatsAppAccount, filename: str, content_type: str, dat
 def download_media(account: WhatsAppAccount, media_id: str, limit: int) -> tuple[bytes, str]:
     """The bytes and MIME type of a customer's media, refused above ``limit`` bytes (the file is
     streamed, so a large one is never held whole)."""
+    import httpx
+
     info = _answer(_call(account, "GET", str(media_id)))
     url = info.get("url")
     if not url:

@@ -83,6 +83,7 @@ def test_article_page_counts_views_links_translation_and_takes_feedback(client, 
         page = client.get("/kb/refund-times").get_data(as_text=True)
     assert len(statements) <= 12
     assert "<strong>card</strong>" in page and "/kb/refund-times-ar" in page
+    assert 'id="feedback"' in page and "kb-deflect" not in page  # "Was this helpful?" only
     db.session.refresh(article)
     assert article.view_count == 1
     response = client.submit("/kb/refund-times/feedback", {"helpful": "no", "comment": "Too vague"})
@@ -103,6 +104,7 @@ def test_case_form_suggests_articles_and_deflection_opens_no_case(client, login_
     client.get("/kb/refund-times?from=case_form")
     page = client.get("/kb/refund-times?from=case_form").get_data(as_text=True)
     assert "This solved my problem" in page
+    assert 'id="feedback"' not in page  # one question at a time
     response = client.submit("/kb/refund-times/solved", {"query": "refund"})
     assert response.status_code == 303
     assert count(Deflection) == 1 and count(Ticket) == 0

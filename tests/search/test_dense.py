@@ -2,6 +2,7 @@
 with the words; and words only, logged once, when the model cannot be loaded."""
 
 import logging
+import threading
 
 import numpy as np
 from sqlalchemy import delete
@@ -132,3 +133,24 @@ def test_only_the_internal_marker_makes_a_text_a_question_not_a_subject_that_say
     model = embeddings._model()
     assert np.allclose(as_passage, model.passage([subject]).reshape(-1), atol=1e-5)
     assert np.allclose(as_question, model.query(["where is my order"]).reshape(-1), atol=1e-5)
+
+
+def test_the_question_is_embedded_on_another_thread_while_the_words_are_searched(app, monkeypatch):
+    """The model runs in C without the GIL: the search's words and its meaning use two cores."""
+    add_article("refunds", "How long refunds take", "Refunds reach your card in 5 to 14 days.")
+    search.apply_pending_jobs()
+    embeddings._query_cache.clear()
+    model, threads = embeddings._model(), []
+    real_query = model.query
+
+    def query(texts):
+        threads.append(threading.current_thread().name)
+        return real_query(texts)
+
+    monkeypatch.setattr(model, "query", query)
+    assert slugs("when does my money come back") == ["refunds"]
+    assert len(threads) == 1 and threads[0].startswith("embed")
+    assert slugs("when does my money come back") == ["refunds"]
+    assert len(threads) == 1  # the second time from the cache, with no model call
+    app.config["SEARCH_EMBEDDINGS"] = False  # read in the request's thread, not the pool's
+    assert embeddings.start_query("when does my money come back")() is None

@@ -10,6 +10,7 @@ from sqlalchemy import func, select, text
 from helpdesk import search
 from helpdesk.extensions import db
 from helpdesk.kb.models import Article, ArticleStatus
+from helpdesk.search import pg
 from helpdesk.search.backend import uses_postgres
 from helpdesk.search.models import IndexJob, SearchDocument, SearchWord
 from helpdesk.tickets import service
@@ -101,3 +102,16 @@ def test_reindex_rebuilds_the_tables(app):
     result = app.test_cli_runner().invoke(args=["reindex", "tickets"])
     assert result.exit_code == 0 and "tickets: 1 documents indexed" in result.output
     assert len(numbers("damaged")) == 1
+
+
+def test_a_common_word_ranks_its_most_recently_written_matches(app, monkeypatch):
+    """Past ``RANKED_AT_MOST`` matches only the newest writes are ranked: a ticket with a new
+    message counts as new, and the oldest untouched one drops out (not the other way round)."""
+    oldest, middle, newest = (make_ticket(subject=f"Kettle {n}", body="kettle leaks") for n in range(3))
+    monkeypatch.setattr(pg, "RANKED_AT_MOST", 2)
+    assert set(numbers("kettle")) == {middle.number, newest.number}
+    service.add_message(oldest, author=make_staff(), body="the kettle was replaced", kind=MessageKind.NOTE)
+    db.session.commit()
+    assert set(numbers("kettle")) == {oldest.number, newest.number}
+    monkeypatch.setattr(pg, "RANKED_AT_MOST", 5_000)
+    assert len(numbers("kettle")) == 3
