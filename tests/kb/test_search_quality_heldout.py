@@ -21,8 +21,9 @@ TARGET_RECALL_AT_3 = 0.92  # per language, on the test half
 # Measured on the test half with the demo articles' phrasings (from the 76 queries and the
 # development half; weights cross-validated on the development half): words and meaning ar 0.859,
 # en 0.886 (before phrasings 0.846 / 0.835): a drop below these floors is a regression. The model's
-# arithmetic differs a little between processors (an AMD EPYC with AVX-512 gives Arabic 0.846: one
-# question sits on the edge of the top 3), so the Arabic floor is one question lower.
+# arithmetic differs a little between processors (an AMD EPYC with AVX-512 gave Arabic 0.846 with
+# float32 article vectors: one question sits on the edge of the top 3), so the Arabic floor is one
+# question lower.
 FLOOR_RECALL_AT_3 = {"ar": 0.84, "en": 0.88}
 
 
