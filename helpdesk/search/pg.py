@@ -60,6 +60,7 @@ DF_CAP = RANKED_AT_MOST
 STATS_CACHED_FROM = 5_000  # documents; smaller indexes count their statistics at every search
 STATS_MAX_AGE = 60.0  # seconds
 STATS_SAMPLED = 20_000  # documents: a larger index's average lengths come from a sample this size
+COMMON_WORDS_SHARE = 0.9  # of the table's rows: an index this large takes its common words' counts
 PREFIX_BOOST = 0.5  # as the Whoosh backend's Prefix queries (a constant score per field)
 FUZZY_MIN_LENGTH = 5
 K1, B = 1.2, 0.75  # Whoosh's BM25F defaults
@@ -417,6 +418,8 @@ def counted(index: str, terms: Iterable[str], cap: int = DF_CAP) -> tuple[dict[s
         stats = _stats_cache.get(index)
     if stats is not None and time.monotonic() - stats.at >= STATS_MAX_AGE:
         stats = None
+    known = {t: min(stats.common[t], cap) for t in terms if stats is not None and t in stats.common}
+    terms = [t for t in terms if t not in known]
     columns = [
         f"(SELECT count(*) FROM (SELECT 1 FROM search_documents WHERE index_name = {_named(index)}"
         f" AND terms @@ CAST(:t{n} AS tsquery) LIMIT :cap) s{n})"
@@ -432,7 +435,7 @@ def counted(index: str, terms: Iterable[str], cap: int = DF_CAP) -> tuple[dict[s
             f" AND {documents} <= :sampled)"
         )
     if not columns:
-        return {}, stats
+        return known, stats
     params: dict[str, Any] = {"index": index, "cap": cap, "sampled": STATS_SAMPLED}
     params |= {f"t{n}": f"'{_quoted(t)}'" for n, t in enumerate(terms)}
     row = db.session.execute(text(f"SELECT {', '.join(columns)}"), params).one()
@@ -443,9 +446,30 @@ def counted(index: str, terms: Iterable[str], cap: int = DF_CAP) -> tuple[dict[s
         averages = {x: float(v or 0.0) or 1.0 for x, v in zip(LETTERS, figures, strict=True)}
         stats = _Stats(documents, averages, time.monotonic())
         if stats.documents >= STATS_CACHED_FROM:
+            stats.common = _common_words(documents)
             with _stats_lock:
                 _stats_cache[index] = stats
-    return dict(zip(terms, row[: len(terms)], strict=True)), stats
+    return known | dict(zip(terms, row[: len(terms)], strict=True)), stats
+
+
+def _common_words(documents: int) -> dict[str, int]:
+    """The terms column's most common lexemes (``ANALYZE``'s sample, kept in ``pg_stats``) with
+    their estimated document frequencies, when this index is nearly the whole table (the
+    frequencies are the table's). Counting "card" at a million tickets built a GIN bitmap of its
+    128,660 documents at every search; the statistics say 0.127 of the rows."""
+    row = db.session.execute(
+        text(
+            "SELECT s.most_common_elems::text::text[], s.most_common_elem_freqs, c.reltuples"
+            " FROM pg_stats s JOIN pg_class c ON c.relname = s.tablename"
+            " AND c.relnamespace = to_regnamespace(s.schemaname)"
+            " WHERE s.schemaname = current_schema() AND s.tablename = 'search_documents'"
+            " AND s.attname = 'terms'"
+        )
+    ).first()
+    if row is None or row[0] is None or not row[2] or documents < COMMON_WORDS_SHARE * row[2]:
+        return {}
+    lexemes, frequencies, rows = row
+    return {lexeme: round(share * rows) for lexeme, share in zip(lexemes, frequencies, strict=False)}
 
 
 _AVERAGES = ", ".join(f"avg(COALESCE((fields->'{LENGTHS}'->>'{x}')::float, 0))" for x in LETTERS)
@@ -521,6 +545,9 @@ class _Stats:
     documents: int
     average_lengths: dict[str, float]
     at: float
+    # A large index's common words and their estimated document frequencies, from PostgreSQL's
+    # own statistics of the terms column (``_common_words``): not counted at each search.
+    common: dict[str, int] = field(default_factory=dict)
 
 
 _stats_cache: dict[str, _Stats] = {}

@@ -5,12 +5,12 @@ Runs in CI's PostgreSQL run (HELPDESK_TEST_DATABASE_URL); the rest of the search
 on this backend too."""
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 
 from helpdesk import search
 from helpdesk.extensions import db
 from helpdesk.kb.models import Article, ArticleStatus
-from helpdesk.search import pg
+from helpdesk.search import analysis, pg
 from helpdesk.search.backend import uses_postgres
 from helpdesk.search.models import IndexJob, SearchDocument, SearchWord
 from helpdesk.tickets import service
@@ -115,3 +115,31 @@ def test_a_common_word_ranks_its_most_recently_written_matches(app, monkeypatch)
     assert set(numbers("kettle")) == {oldest.number, newest.number}
     monkeypatch.setattr(pg, "RANKED_AT_MOST", 5_000)
     assert len(numbers("kettle")) == 3
+
+
+def test_a_common_words_frequency_comes_from_the_statistics_not_a_count(app, monkeypatch):
+    """At a million tickets counting "card" built a bitmap of 128,660 documents at each search;
+    a large index takes its common words' counts from ANALYZE's statistics instead."""
+    for n in range(6):
+        make_ticket(subject=f"Kettle {n}", body="kettle leaks")
+    make_ticket(subject="Toaster", body="toaster sparks")
+    db.session.execute(text("ANALYZE search_documents"))
+    db.session.commit()
+    monkeypatch.setattr(pg, "STATS_CACHED_FROM", 1)  # as an index of thousands of documents
+    pg._stats_cache.clear()
+    kettle, rare = analysis.word_terms("kettle")[0], "qx19"
+    assert pg._stats("tickets").common[kettle] == 6
+    counts = []
+
+    def listen(_conn, _cursor, statement, *_rest):
+        if "count(*)" in statement:
+            counts.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", listen)
+    try:
+        assert pg.document_frequencies("tickets", [kettle]) == {kettle: 6}
+        assert counts == []  # no count for a common word
+        assert pg.document_frequencies("tickets", [rare]) == {rare: 0}
+        assert len(counts) == 1  # a word the statistics do not list is counted
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listen)
