@@ -28,7 +28,12 @@ def summary(samples_ms: list[float]) -> dict:
 
 
 def time_requests(
-    call: Callable[[int], int], count: int, warmup: int = 5, budget_seconds: float | None = None
+    call: Callable[[int], int],
+    count: int,
+    warmup: int = 5,
+    budget_seconds: float | None = None,
+    *,
+    keep_samples: bool = False,
 ) -> dict:
     """Run ``call(i)`` (which returns an HTTP status) ``count`` times after a warm-up; stop with an
     error entry at the first non-200 answer. With a budget, stop early once it is spent (at least
@@ -51,8 +56,9 @@ def time_requests(
             return {"error": f"HTTP {status}"}
         over = budget_seconds is not None and time.perf_counter() - started > budget_seconds
         if over and len(samples) >= min_samples:
-            return {**summary(samples), "capped": f"time budget {budget_seconds:.0f} s"}
-    return summary(samples)
+            capped = {**summary(samples), "capped": f"time budget {budget_seconds:.0f} s"}
+            return {**capped, "samples": samples} if keep_samples else capped
+    return {**summary(samples), "samples": samples} if keep_samples else summary(samples)
 
 
 def rss_bytes(pid: int) -> int:

@@ -3,7 +3,9 @@ the report (growth factors, targets, table and plot) from measured figures."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -61,3 +63,25 @@ def test_report_gives_growth_factors_targets_a_table_and_an_svg_plot(tmp_path):
     assert (results / "scale-2026-12-04.json").exists()
     assert (results / "scale-2026-12-04.svg").read_text().lstrip().startswith("<?xml")
     assert "| Queue, default view (open) | 10.0 / 20.0 | 12.5 / 25.0 | 1.25× |" in scale.table(sizes)
+
+
+def test_pages_are_timed_in_rounds_that_take_the_sizes_in_turn(monkeypatch):
+    order = []
+
+    def run(command, check):
+        label, out = (
+            command[command.index("--pages-of") + 1],
+            Path(command[command.index("--samples-to") + 1]),
+        )
+        order.append(label)
+        turn = sum(seen == label for seen in order)
+        pages = {"queue_default": {"samples": [float(turn)] * 2}, "queue_deep": {"skipped": "not here"}}
+        out.write_text(json.dumps(pages))
+
+    monkeypatch.setattr(scale.subprocess, "run", run)
+    pages = scale.interleaved_pages(["100k", "1M"], "postgresql+psycopg://x", 4, 60.0, 2, lambda _m: None)
+
+    assert order == ["100k", "1M", "100k", "1M"]
+    assert pages["1M"]["queue_default"]["n"] == 4  # both rounds' samples, pooled
+    assert pages["1M"]["queue_default"]["mean_ms"] == 1.5  # rounds 1 and 2
+    assert pages["100k"]["queue_deep"] == {"skipped": "not here"}
