@@ -212,11 +212,14 @@ def time_sla_job(app: Flask, runs: int = SLA_RUNS) -> dict:
     return {**summary(samples), "first_run_ms": round(first_ms, 1), "first_run_new": first}
 
 
+def size_of(label: str, server: str) -> tuple[Scale, str, Path]:
+    """A size's scale, database URL and data folder."""
+    return scale_for(SIZES[label]), database_url(server, label), DATA_DIR / f"scale-{label.lower()}"
+
+
 def prepare_size(label: str, server: str, echo: Callable[[str], None] = click.echo) -> tuple[dict, float]:
     """The size's dataset, generated once (and its statistics, as autovacuum leaves them)."""
-    scale = scale_for(SIZES[label])
-    url = database_url(server, label)
-    data_dir = DATA_DIR / f"scale-{label.lower()}"
+    scale, url, data_dir = size_of(label, server)
     create_database(url)
     started = time.perf_counter()
     stamp = ensure_dataset(scale, url, data_dir=data_dir, echo=echo)
@@ -228,8 +231,8 @@ def prepare_size(label: str, server: str, echo: Callable[[str], None] = click.ec
 
 def page_samples(label: str, server: str, count: int, budget: float) -> dict[str, dict]:
     """One round of one size's pages, in this process: each page's samples (or why none)."""
-    scale = scale_for(SIZES[label])
-    app = bench_app(database_url(server, label), DATA_DIR / f"scale-{label.lower()}")
+    scale, url, data_dir = size_of(label, server)
+    app = bench_app(url, data_dir)
     timed = time_pages(app, count, budget, scale.tickets, keep_samples=True)
     with app.app_context():
         from helpdesk.extensions import db
@@ -283,9 +286,7 @@ def measure_size(
     echo: Callable[[str], None] = click.echo,
 ) -> dict:
     """The size's entry of the report: its timed pages, then ingest and the SLA job in this process."""
-    scale = scale_for(SIZES[label])
-    url = database_url(server, label)
-    data_dir = DATA_DIR / f"scale-{label.lower()}"
+    scale, url, data_dir = size_of(label, server)
     app = bench_app(url, data_dir)
     echo(f"{label}: ingest, SLA job…")
     ingest = time_ingest(app, data_dir)
