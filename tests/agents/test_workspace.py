@@ -35,7 +35,21 @@ def test_views_show_counts_and_the_right_tickets(client, login):
 
 def test_unknown_view_is_404(client, login_as):
     login_as("agent")
-    assert client.get("/agent?view=nope").status_code == 404
+    response = client.get("/agent?view=nope")
+    assert response.status_code == 404
+    # Staff are sent back to their queue, not to the customers' help centre.
+    assert _error_page_links(response) == ["/agent"]
+
+
+def test_a_visitors_404_leads_to_the_help_centre(client):
+    response = client.get("/no-such-page")
+    assert response.status_code == 404
+    assert _error_page_links(response) == ["/"]
+
+
+def _error_page_links(response) -> list[str]:
+    section = response.get_data(as_text=True).split('class="card error-page"', 1)[1].split("</section>")[0]
+    return re.findall(r'href="([^"]*)"', section)
 
 
 def test_bad_cursor_is_a_clear_400(client, login_as):
