@@ -6,8 +6,12 @@ Each feature names the config setting holding its key (``SHOP_TOKEN_KEY`` for th
 
 from __future__ import annotations
 
-from cryptography.fernet import Fernet, InvalidToken
+from typing import TYPE_CHECKING
+
 from flask import current_app
+
+if TYPE_CHECKING:
+    from cryptography.fernet import Fernet
 
 
 class SealingKeyMissing(RuntimeError):
@@ -19,6 +23,9 @@ class SealBroken(RuntimeError):
 
 
 def _fernet(key_setting: str) -> Fernet:
+    # Imported when a secret is sealed or read: a web process that never does saves ~10 MB.
+    from cryptography.fernet import Fernet
+
     key = current_app.config.get(key_setting) or ""
     if not key:
         raise SealingKeyMissing(key_setting)
@@ -36,6 +43,8 @@ def seal(value: str | None, key_setting: str) -> bytes | None:
 def unseal(value: bytes | None, key_setting: str) -> str | None:
     if value is None:
         return None
+    from cryptography.fernet import InvalidToken
+
     try:
         return _fernet(key_setting).decrypt(value).decode()
     except InvalidToken as exc:

@@ -22,13 +22,15 @@ from sqlalchemy import delete, event, insert, inspect, select, text
 from sqlalchemy.orm import Session
 from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
+from whoosh.idsets import BitSet
 from whoosh.index import LockError
-from whoosh.searching import Searcher
+from whoosh.query import And, Query, Term
+from whoosh.searching import Results, Searcher
 from whoosh.writing import CLEAR
 
 from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db
-from helpdesk.search import pg
+from helpdesk.search import arrays, pg
 from helpdesk.search.backend import uses_postgres
 from helpdesk.search.models import IndexJob
 from helpdesk.search.registry import IndexSpec, all_indexes, index_spec
@@ -87,6 +89,30 @@ def searcher(name: str) -> Searcher:
         current.close()
     held[key] = current = _take_searcher(key, name)
     return current
+
+
+def search_where(current: Searcher, query: Query, limit: int, fields: dict[str, str]) -> Results | None:
+    """``current.search`` among the documents with these exact field values; None if there are none."""
+    allowed = _documents_with(current, fields)
+    if allowed is not None and not allowed:  # Whoosh takes an empty filter for no filter
+        return None
+    found = arrays.search(current, query, limit, allowed)  # a small index: the same, faster
+    return found if found is not None else current.search(query, limit=limit, filter=allowed)
+
+
+def _documents_with(current: Searcher, fields: dict[str, str]) -> BitSet | None:
+    """The numbers of the documents with these field values, kept on the searcher: it reads one
+    version of the index and is pooled across requests, so the set is built once per version
+    instead of at every search (a few milliseconds over thousands of documents)."""
+    if not fields:
+        return None
+    key = tuple(sorted(fields.items()))
+    kept: dict = current.__dict__.setdefault("_helpdesk_filters", {})
+    found = kept.get(key)
+    if found is None:
+        wanted = And([Term(name, value) for name, value in key])
+        found = kept[key] = BitSet(current.docs_for_query(wanted), size=current.doc_count_all())
+    return found
 
 
 def _take_searcher(key: str, name: str) -> Searcher:

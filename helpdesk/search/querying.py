@@ -12,15 +12,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import nh3
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
 from whoosh import highlight
-from whoosh.query import And, Or, Prefix, Query, Term
+from whoosh.query import Or, Prefix, Query, Term
 
 from helpdesk.search import analysis, pg
 from helpdesk.search.backend import uses_postgres
-from helpdesk.search.indexer import searcher
+from helpdesk.search.indexer import search_where, searcher
 from helpdesk.search.registry import index_spec
 
 FUZZY_MIN_LENGTH = 5
+# Up to this many documents, an index's spelling words are kept in memory for "did you mean"
+# (built once per version of the index); Whoosh's own suggester builds an automaton per word,
+# 5–20 ms in Python. A larger index (tickets) changes too often to keep them.
+WORDS_IN_MEMORY_MAX_DOCUMENTS = 20_000
 EXPANSION_BOOST = 0.6  # a lexicon word counts less than the customer's own word
 SNIPPET_CHARS = pg.SNIPPET_CHARS
 
@@ -110,9 +116,38 @@ def build_query(
 
 
 def _closest_word(index: str, word: str) -> str | None:
+    """The most frequent other indexed word within one edit (two from six letters) that begins
+    with the same letter, as Whoosh's ``suggest`` ranks them; of equally frequent words, the
+    closest (Whoosh took the last in alphabetical order)."""
     maxdist = 1 if len(word) < 6 else 2
-    found = searcher(index).suggest("words", word, limit=1, maxdist=maxdist, prefix=1)
-    return found[0] if found else None
+    current = searcher(index)
+    spelling = _spelling_words(current)
+    if spelling is None:
+        found = current.suggest("words", word, limit=1, maxdist=maxdist, prefix=1)
+        return found[0] if found else None
+    words, frequencies = spelling.get(word[:1], ((), ()))
+    near = process.extract(word, words, scorer=Levenshtein.distance, score_cutoff=maxdist, limit=None)
+    near = [found for found in near if found[1] > 0]  # the word itself corrects nothing
+    if not near:
+        return None
+    return min(near, key=lambda found: (-frequencies[found[2]], found[1], found[0]))[0]
+
+
+def _spelling_words(current) -> dict[str, tuple[list[str], list[float]]] | None:
+    """The index's spelling words and their frequencies by first letter, kept on the searcher (one
+    version of the index), or None for a large index."""
+    if current.doc_count_all() > WORDS_IN_MEMORY_MAX_DOCUMENTS:
+        return None
+    kept = current.__dict__.get("_helpdesk_spelling")
+    if kept is None:
+        kept = {}
+        for term, info in current.reader().iter_field("words"):
+            text = term.decode() if isinstance(term, bytes) else term
+            words, frequencies = kept.setdefault(text[:1], ([], []))
+            words.append(text)
+            frequencies.append(info.weight())
+        current.__dict__["_helpdesk_spelling"] = kept
+    return kept
 
 
 def query(
@@ -131,13 +166,13 @@ def query(
     built, suggestion = build_query(index, text, as_you_type=as_you_type)
     if built is None:
         return SearchResults()
-    conditions = [Term(k, v) for k, v in (filters or {}).items()]
+    conditions = dict(filters or {})
     if locale:
-        conditions.append(Term("locale", locale))
+        conditions["locale"] = locale
     current = searcher(index)
-    results = current.search(
-        built, limit=max(1, limit), filter=And(conditions) if conditions else None, terms=True
-    )
+    results = search_where(current, built, max(1, limit), conditions)
+    if results is None:
+        return SearchResults(suggestion=suggestion)
     results.fragmenter = highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=60)
     results.formatter = highlight.HtmlFormatter(tagname="mark", between=" … ")
     texts = spec.snippet_texts([r["id"] for r in results]) if spec.snippet_texts else None

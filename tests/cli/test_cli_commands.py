@@ -149,6 +149,7 @@ def test_db_commands_are_flask_migrates_and_load_on_demand(tmp_path):
 LOADED_WHEN_USED = (
     *("alembic", "flask_migrate", "mako", "zxcvbn"),
     *("authlib", "webauthn", "httpx", "rich", "pygments", "pygal", "holidays", "redis", "requests"),
+    "cryptography",
 )
 
 
@@ -156,7 +157,8 @@ def test_a_web_process_does_not_load_the_migration_tools(tmp_path):
     """Alembic (with Mako and Pygments) costs a web process about 9 MB it never uses; zxcvbn's
     password lists 13 MB, needed only when someone chooses a password. The libraries of what is
     not set up (single sign-on, Redis) or not yet used (passkeys, charts, public holidays, calls to
-    a shop's or WhatsApp's API with httpx and its rich and pygments) wait too: about 29 MB."""
+    a shop's or WhatsApp's API with httpx and its rich and pygments) wait too: about 29 MB, and
+    cryptography (sealed secrets: shop tokens, two-step sign-in) 10 MB more."""
     assert _run_cli(["init"], tmp_path).returncode == 0
     probe = (
         "import sys\n"

@@ -171,3 +171,33 @@ def test_a_searcher_reads_its_segment_from_disk_instead_of_copying_it(app, whoos
             tracemalloc.stop()
     assert len(hits) == 10
     assert held < on_disk / 10, (held, on_disk)
+
+
+def test_did_you_mean_from_the_words_in_memory_and_from_whooshs_suggester(app, whoosh, monkeypatch):
+    from helpdesk.search import querying
+
+    add_article(slug="refunds", title="How long refunds take", body="Refunds reach your card.")
+    add_article(slug="returns", title="Returns", body="Send the parcel back within a month.")
+    search.apply_pending_jobs()
+    small = [search.query("articles", typo).suggestion for typo in ("refnuds", "parcle", "montth", "xyzzyq")]
+    assert small == ["refunds", "parcel", "month", None]
+    # Of two indexed words equally frequent and both within two edits, the closer one.
+    assert querying._closest_word("articles", "retrns") == "returns"
+    monkeypatch.setattr(querying, "WORDS_IN_MEMORY_MAX_DOCUMENTS", 1)  # as for a large index
+    large = [search.query("articles", typo).suggestion for typo in ("refnuds", "parcle", "montth", "xyzzyq")]
+    assert large == small
+
+
+def test_a_filter_follows_the_index_version_it_was_built_for(app, whoosh):
+    """The set of published documents is kept on a searcher, which reads one version of the index."""
+    article = add_article(slug="refunds", title="How long refunds take", body="Five days.")
+    search.apply_pending_jobs()
+    published = {"status": "published"}
+    assert [h.fields["slug"] for h in search.query("articles", "refunds", filters=published)] == ["refunds"]
+    article.status = ArticleStatus.DRAFT
+    db.session.commit()
+    search.apply_pending_jobs()
+    assert search.query("articles", "refunds", filters=published).hits == []
+    assert [h.fields["slug"] for h in search.query("articles", "refunds", filters={"status": "draft"})] == [
+        "refunds"
+    ]
