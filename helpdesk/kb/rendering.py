@@ -37,7 +37,12 @@ def _words(text: str) -> str:
     return " ".join(re.sub(r"[*_`]", "", text or "").split()).casefold()
 
 
+# Where a block ends, its text and the next block's are two words ("end.</p><p>Next"); an inline
+# element's end is not a space ("<strong>My orders</strong>, choose" stays "My orders, choose").
+_BLOCK_END = re.compile(r"(</(?:p|li|h[1-6]|div|blockquote|pre|td|th|tr|dd|dt)>|<br\s*/?>|<hr\s*/?>)")
+
+
 def plain_text(text: str) -> str:
     """The words of a markdown body without its markup (for indexing and snippets)."""
-    without_tags = nh3.clean(render_markdown(text).replace("</", " </"), tags=set())
+    without_tags = nh3.clean(_BLOCK_END.sub(r" \1", render_markdown(text)), tags=set())
     return " ".join(html.unescape(without_tags).split())
