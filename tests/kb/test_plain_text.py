@@ -12,7 +12,8 @@ def test_inline_markup_leaves_no_space_before_punctuation():
 
 def test_blocks_stay_separate_words():
     text = plain_text(
-        "# Refunds\n\nFive days.\n\n- card\n- wallet\n\nLine one<br>line two\n\n| a | b |\n|---|---|\n| c | d |"
+        "# Refunds\n\nFive days.\n\n- card\n- wallet\n\nLine one<br>line two\n\n"
+        "| a | b |\n|---|---|\n| c | d |"
     )
     assert text.split() == [
         "Refunds",

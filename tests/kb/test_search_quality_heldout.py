@@ -20,13 +20,13 @@ DEV, TEST = split_heldout(HELDOUT)
 TARGET_RECALL_AT_3 = 0.92  # per language, on the test half
 # Measured on the test half with the demo articles' phrasings (from the 76 queries and the
 # development half; weights cross-validated on the development half): words and meaning ar 0.885,
-# en 0.873 (before phrasings 0.846 / 0.835): a drop below these floors is a regression. The model's
-# arithmetic differs a little between processors (an AMD EPYC with AVX-512 moved one Arabic
-# question across the edge of the top 3), and a change of the passages' text moves a question or
-# two either way (dropping the space markdown's inline markup left before punctuation: Arabic
-# 0.859 → 0.885, English 0.886 → 0.873, the development half unchanged), so each floor is one
-# question below the figure.
-FLOOR_RECALL_AT_3 = {"ar": 0.87, "en": 0.86}
+# en 0.873 (PostgreSQL's backend: ar 0.872; before phrasings 0.846 / 0.835): a drop below these
+# floors is a regression. The model's arithmetic differs a little between processors (an AMD EPYC
+# with AVX-512 moved one Arabic question across the edge of the top 3), and a change of the
+# passages' text moves a question or two either way (dropping the space markdown's inline markup
+# left before punctuation: Arabic 0.859 → 0.885, English 0.886 → 0.873, the development half
+# unchanged), so each floor is one question below the lower of the two backends' figures.
+FLOOR_RECALL_AT_3 = {"ar": 0.85, "en": 0.86}
 
 
 def ranks(cases: list[dict]) -> list[int | None]:
