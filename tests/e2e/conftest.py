@@ -132,8 +132,16 @@ def live_server(tmp_path_factory, oidc_provider) -> Iterator[LiveServer]:
     # 60 tickets keep the tests quick; `make screenshots` asks for the demo's full data.
     _helpdesk("demo", "--tickets", os.environ.get("HELPDESK_E2E_DEMO_TICKETS", "60"), "--seed", "7", env=env)
     log = (instance / "server.log").open("wb")
+    # The stream server's own port, reserved like the others. By default it is the page port + 1:
+    # Linux gives bind(0) odd ports first and outgoing connections even ones, so that port is the
+    # kind a browser's or the database's connection may hold, and if taken, live updates are off
+    # for the whole run (every page polls: the likely cause of 7 live journeys failing at once).
+    live_port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "helpdesk.cli", "serve", "--port", str(port), "--threads", "4"],
+        [
+            *(sys.executable, "-m", "helpdesk.cli", "serve", "--port", str(port), "--threads", "4"),
+            *("--live-port", str(live_port)),
+        ],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -147,6 +155,9 @@ def live_server(tmp_path_factory, oidc_provider) -> Iterator[LiveServer]:
     )
     url = f"http://127.0.0.1:{port}"
     _wait_until(lambda: urllib.request.urlopen(url + "/", timeout=1), process, instance)
+    _wait_until(
+        lambda: socket.create_connection(("127.0.0.1", live_port), timeout=1).close(), process, instance
+    )
     _wait_until(
         lambda: socket.create_connection(("127.0.0.1", listener_port), timeout=1).close(), listener, instance
     )
