@@ -70,6 +70,7 @@ ARTICLES = register_index(
         # Phrasings are customers' words: they find the article, but weigh less than what it says.
         query_fields={"title": 3.0, "tags": 2.0, "body": 1.0, "phrasings": PHRASINGS_BOOST},
         snippet_field="body",
+        kept_in_memory=True,
         snippet_text=lambda stored: text_after_title(stored.get("title", ""), stored.get("body", "")),
         watched_attributes=frozenset(
             {"slug", "locale", "title", "body_md", "status", "category_id", "tags", "phrasings"}

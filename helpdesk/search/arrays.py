@@ -6,10 +6,11 @@ through a tree of matchers (15–30 ms). Here each term's postings and their BM2
 once per version of the index into numpy arrays and a query is a sum of them: the same scores
 (the formula, the index's own statistics and quantised field lengths), in about a millisecond.
 
-Only queries that are ``Or`` trees of ``Term`` and ``Prefix`` leaves are taken (what
-``querying.build_query`` makes); the prefixes of a word being typed are scored by Whoosh itself
-and added. Anything else, another weighting model or an index larger than
-``SMALL_INDEX_DOCUMENTS`` (it changes too often to keep its arrays: tickets) goes to Whoosh.
+Used for the indexes whose ``IndexSpec.kept_in_memory`` says so (articles, macros: edited by
+people, so a version lasts). Only queries that are ``Or`` trees of ``Term`` and ``Prefix`` leaves
+are taken (what ``querying.build_query`` makes); the prefixes of a word being typed are scored by
+Whoosh itself and added. Anything else, another weighting model or an index larger than
+``SMALL_INDEX_DOCUMENTS`` goes to Whoosh.
 """
 
 from __future__ import annotations
@@ -74,15 +75,16 @@ class _Arrays:
         self.size = current.doc_count_all()
         self._lengths: dict[str, np.ndarray] = {}
         self._terms: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
-        self._masks: dict[int, np.ndarray] = {}
+        self._masks: dict[int, tuple[BitSet, np.ndarray]] = {}
 
     def mask(self, allowed: BitSet) -> np.ndarray:
-        found = self._masks.get(id(allowed))
-        if found is None:
+        """``allowed`` as a boolean array (filters are few and kept per searcher too)."""
+        kept = self._masks.get(id(allowed))
+        if kept is None:
             found = np.zeros(self.size, dtype=bool)
             found[list(allowed)] = True
-            self._masks = {id(allowed): found}  # filters are kept per searcher too: one at a time
-        return found
+            kept = self._masks[id(allowed)] = (allowed, found)  # the set is held: its id stays its own
+        return kept[1]
 
     def term(self, field: str, text: str) -> tuple[np.ndarray, np.ndarray]:
         """The documents with ``text`` in ``field`` and its BM25F score in each (before boosts)."""

@@ -173,7 +173,7 @@ def signals(
         limit = candidates * 2 if across else candidates
         # Without ``terms=True`` (which terms matched each document): that costs a loop over every
         # term of the query at each match, a third of the search; snippets mark the query's terms.
-        results = search_where(searcher(index), built, limit, searched)
+        results = search_where(index, built, limit, searched)
         for r in results or ():
             (lexical if not across or r.get("locale", locale) == locale else elsewhere)[r["id"]] = r.score
     other_language: dict[str, float] = {}

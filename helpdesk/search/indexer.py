@@ -91,12 +91,14 @@ def searcher(name: str) -> Searcher:
     return current
 
 
-def search_where(current: Searcher, query: Query, limit: int, fields: dict[str, str]) -> Results | None:
-    """``current.search`` among the documents with these exact field values; None if there are none."""
+def search_where(index: str, query: Query, limit: int, fields: dict[str, str]) -> Results | None:
+    """The index's best ``limit`` among the documents with these exact field values; None if there
+    are none."""
+    current = searcher(index)
     allowed = _documents_with(current, fields)
     if allowed is not None and not allowed:  # Whoosh takes an empty filter for no filter
         return None
-    found = arrays.search(current, query, limit, allowed)  # a small index: the same, faster
+    found = arrays.search(current, query, limit, allowed) if index_spec(index).kept_in_memory else None
     return found if found is not None else current.search(query, limit=limit, filter=allowed)
 
 

@@ -16,6 +16,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 from whoosh import highlight
 from whoosh.query import Or, Prefix, Query, Term
+from whoosh.searching import Searcher
 
 from helpdesk.search import analysis, pg
 from helpdesk.search.backend import uses_postgres
@@ -23,9 +24,8 @@ from helpdesk.search.indexer import search_where, searcher
 from helpdesk.search.registry import index_spec
 
 FUZZY_MIN_LENGTH = 5
-# Up to this many documents, an index's spelling words are kept in memory for "did you mean"
-# (built once per version of the index); Whoosh's own suggester builds an automaton per word,
-# 5–20 ms in Python. A larger index (tickets) changes too often to keep them.
+# "Did you mean" compares a word with the words of an index kept in memory (``IndexSpec``) of up to
+# this many documents; Whoosh's own suggester builds an automaton per word, 5–20 ms in Python.
 WORDS_IN_MEMORY_MAX_DOCUMENTS = 20_000
 EXPANSION_BOOST = 0.6  # a lexicon word counts less than the customer's own word
 SNIPPET_CHARS = pg.SNIPPET_CHARS
@@ -121,7 +121,7 @@ def _closest_word(index: str, word: str) -> str | None:
     closest (Whoosh took the last in alphabetical order)."""
     maxdist = 1 if len(word) < 6 else 2
     current = searcher(index)
-    spelling = _spelling_words(current)
+    spelling = _spelling_words(current) if index_spec(index).kept_in_memory else None
     if spelling is None:
         found = current.suggest("words", word, limit=1, maxdist=maxdist, prefix=1)
         return found[0] if found else None
@@ -133,7 +133,7 @@ def _closest_word(index: str, word: str) -> str | None:
     return min(near, key=lambda found: (-frequencies[found[2]], found[1], found[0]))[0]
 
 
-def _spelling_words(current) -> dict[str, tuple[list[str], list[float]]] | None:
+def _spelling_words(current: Searcher) -> dict[str, tuple[list[str], list[float]]] | None:
     """The index's spelling words and their frequencies by first letter, kept on the searcher (one
     version of the index), or None for a large index."""
     if current.doc_count_all() > WORDS_IN_MEMORY_MAX_DOCUMENTS:
@@ -169,8 +169,7 @@ def query(
     conditions = dict(filters or {})
     if locale:
         conditions["locale"] = locale
-    current = searcher(index)
-    results = search_where(current, built, max(1, limit), conditions)
+    results = search_where(index, built, max(1, limit), conditions)
     if results is None:
         return SearchResults(suggestion=suggestion)
     results.fragmenter = highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=60)

@@ -28,6 +28,10 @@ class IndexSpec:
     snippet_texts: Callable[[list[str]], dict[str, str]] | None = None
     # Stored fields → the snippet's text (default: the stored ``snippet_field`` as it is).
     snippet_text: Callable[[dict], str] | None = None
+    # Searchers keep its terms' scores and its words in memory (``arrays.py``, "did you mean"),
+    # built once per version of the index: for one people edit (articles, macros), not one written
+    # at every message (tickets), whose every new version would build them again.
+    kept_in_memory: bool = False
 
     def snippet_source(self, stored: dict, texts: dict[str, str] | None) -> str:
         """The text a hit's snippet is cut from (``texts``: what ``snippet_texts`` read, if any)."""

@@ -396,6 +396,7 @@ MACROS = register_index(
         query_fields={"name": 2.0, "body": 1.0},
         snippet_field="body",
         watched_attributes=frozenset({"name", "body", "locale", "is_active"}),
+        kept_in_memory=True,
     )
 )
 

@@ -79,11 +79,11 @@ def test_other_queries_and_large_indexes_are_left_to_whoosh(app, demo_index, mon
     current = searcher("articles")
     both = And([Term("body", "order"), Term("body", "track")])
     assert arrays.search(current, both, 5, None) is None
-    assert len(search_where(current, both, 5, {})) > 0  # Whoosh answers it
+    assert len(search_where("articles", both, 5, {})) > 0  # Whoosh answers it
     built, _ = build_query("articles", "track my order")
     monkeypatch.setattr(arrays, "SMALL_INDEX_DOCUMENTS", current.doc_count_all() - 1)
     assert arrays.search(current, built, 5, None) is None
-    ranked = [(hit.score, hit.docnum) for hit in search_where(current, built, 5, {})]
+    ranked = [(hit.score, hit.docnum) for hit in search_where("articles", built, 5, {})]
     assert_same_ranking(ranked, whooshs_ranking(current, built, 5))
 
 
@@ -92,5 +92,21 @@ def test_a_filter_nothing_passes_finds_nothing(app, demo_index):
     db.session.commit()
     search.reindex()
     built, _ = build_query("articles", "track my order")
-    assert search_where(searcher("articles"), built, 5, {"status": "published"}) is None
+    assert search_where("articles", built, 5, {"status": "published"}) is None
     assert search.query("articles", "track my order", filters={"status": "published"}).hits == []
+
+
+def test_the_tickets_index_is_ranked_by_whoosh(app, monkeypatch):
+    """Written at every message, its searchers would build the arrays again at each new version."""
+    from tests.factories import make_ticket
+
+    app.config.update(SEARCH_BACKEND="whoosh", SEARCH_EMBEDDINGS=False)
+    make_ticket(subject="Parcel never arrived")
+    db.session.commit()
+    search.apply_pending_jobs()
+
+    def refuse(*_args):
+        raise AssertionError("the tickets index was ranked over arrays")
+
+    monkeypatch.setattr(arrays, "search", refuse)
+    assert [hit.fields["subject"] for hit in search.query("tickets", "parcel")] == ["Parcel never arrived"]
