@@ -7,9 +7,10 @@ once per version of the index into numpy arrays and a query is a sum of them: th
 (the formula, the index's own statistics and quantised field lengths), in about a millisecond.
 
 Used for the indexes whose ``IndexSpec.kept_in_memory`` says so (articles, macros: edited by
-people, so a version lasts). Only queries that are ``Or`` trees of ``Term`` and ``Prefix`` leaves
-are taken (what ``querying.build_query`` makes); the prefixes of a word being typed are scored by
-Whoosh itself and added. Anything else, another weighting model or an index larger than
+people, so a version lasts), which also keep their spelling words here for "did you mean". Only
+queries that are ``Or`` trees of ``Term`` and ``Prefix`` leaves are taken (what
+``querying.build_query`` makes); the prefixes of a word being typed are scored by Whoosh itself
+and added. Anything else, another weighting model or an index larger than
 ``SMALL_INDEX_DOCUMENTS`` goes to Whoosh.
 """
 
@@ -57,6 +58,14 @@ def search(current: Searcher, query: Query, limit: int, allowed: BitSet | None) 
     return Results(current, query, top, docset=set(found.tolist()))
 
 
+def spelling_words(current: Searcher) -> dict[str, tuple[list[str], list[float]]] | None:
+    """The index's spelling words and their frequencies by first letter, or None (a large index:
+    the caller asks Whoosh's ``suggest``)."""
+    if current.doc_count_all() > SMALL_INDEX_DOCUMENTS:
+        return None
+    return _arrays(current).spelling_words()
+
+
 def _leaves(query: Query, into: list[Query]) -> bool:
     """The ``Term`` and ``Prefix`` leaves of an ``Or`` tree (its scores are their sum)."""
     if isinstance(query, Or) and query.boost == 1.0 and not query.scale:
@@ -76,6 +85,17 @@ class _Arrays:
         self._lengths: dict[str, np.ndarray] = {}
         self._terms: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
         self._masks: dict[int, tuple[BitSet, np.ndarray]] = {}
+        self._spelling: dict[str, tuple[list[str], list[float]]] | None = None
+
+    def spelling_words(self) -> dict[str, tuple[list[str], list[float]]]:
+        if self._spelling is None:
+            self._spelling = {}
+            for term, info in self.current.reader().iter_field("words"):
+                text = term.decode() if isinstance(term, bytes) else term
+                words, frequencies = self._spelling.setdefault(text[:1], ([], []))
+                words.append(text)
+                frequencies.append(info.weight())
+        return self._spelling
 
     def mask(self, allowed: BitSet) -> np.ndarray:
         """``allowed`` as a boolean array (filters are few and kept per searcher too)."""

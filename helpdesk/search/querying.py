@@ -16,17 +16,13 @@ from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 from whoosh import highlight
 from whoosh.query import Or, Prefix, Query, Term
-from whoosh.searching import Searcher
 
-from helpdesk.search import analysis, pg
+from helpdesk.search import analysis, arrays, pg
 from helpdesk.search.backend import uses_postgres
 from helpdesk.search.indexer import search_where, searcher
 from helpdesk.search.registry import index_spec
 
 FUZZY_MIN_LENGTH = 5
-# "Did you mean" compares a word with the words of an index kept in memory (``IndexSpec``) of up to
-# this many documents; Whoosh's own suggester builds an automaton per word, 5–20 ms in Python.
-WORDS_IN_MEMORY_MAX_DOCUMENTS = 20_000
 EXPANSION_BOOST = 0.6  # a lexicon word counts less than the customer's own word
 SNIPPET_CHARS = pg.SNIPPET_CHARS
 
@@ -118,10 +114,11 @@ def build_query(
 def _closest_word(index: str, word: str) -> str | None:
     """The most frequent other indexed word within one edit (two from six letters) that begins
     with the same letter, as Whoosh's ``suggest`` ranks them; of equally frequent words, the
-    closest (Whoosh took the last in alphabetical order)."""
+    closest (Whoosh took the last in alphabetical order). An index kept in memory compares the word
+    with its words there; Whoosh's own ``suggest`` builds an automaton per word, 5–20 ms in Python."""
     maxdist = 1 if len(word) < 6 else 2
     current = searcher(index)
-    spelling = _spelling_words(current) if index_spec(index).kept_in_memory else None
+    spelling = arrays.spelling_words(current) if index_spec(index).kept_in_memory else None
     if spelling is None:
         found = current.suggest("words", word, limit=1, maxdist=maxdist, prefix=1)
         return found[0] if found else None
@@ -131,23 +128,6 @@ def _closest_word(index: str, word: str) -> str | None:
     if not near:
         return None
     return min(near, key=lambda found: (-frequencies[found[2]], found[1], found[0]))[0]
-
-
-def _spelling_words(current: Searcher) -> dict[str, tuple[list[str], list[float]]] | None:
-    """The index's spelling words and their frequencies by first letter, kept on the searcher (one
-    version of the index), or None for a large index."""
-    if current.doc_count_all() > WORDS_IN_MEMORY_MAX_DOCUMENTS:
-        return None
-    kept = current.__dict__.get("_helpdesk_spelling")
-    if kept is None:
-        kept = {}
-        for term, info in current.reader().iter_field("words"):
-            text = term.decode() if isinstance(term, bytes) else term
-            words, frequencies = kept.setdefault(text[:1], ([], []))
-            words.append(text)
-            frequencies.append(info.weight())
-        current.__dict__["_helpdesk_spelling"] = kept
-    return kept
 
 
 def query(

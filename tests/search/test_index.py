@@ -174,7 +174,7 @@ def test_a_searcher_reads_its_segment_from_disk_instead_of_copying_it(app, whoos
 
 
 def test_did_you_mean_from_the_words_in_memory_and_from_whooshs_suggester(app, whoosh, monkeypatch):
-    from helpdesk.search import querying
+    from helpdesk.search import arrays, querying
 
     add_article(slug="refunds", title="How long refunds take", body="Refunds reach your card.")
     add_article(slug="returns", title="Returns", body="Send the parcel back within a month.")
@@ -183,7 +183,7 @@ def test_did_you_mean_from_the_words_in_memory_and_from_whooshs_suggester(app, w
     assert small == ["refunds", "parcel", "month", None]
     # Of two indexed words equally frequent and both within two edits, the closer one.
     assert querying._closest_word("articles", "retrns") == "returns"
-    monkeypatch.setattr(querying, "WORDS_IN_MEMORY_MAX_DOCUMENTS", 1)  # as for a large index
+    monkeypatch.setattr(arrays, "SMALL_INDEX_DOCUMENTS", 1)  # as for a large index
     large = [search.query("articles", typo).suggestion for typo in ("refnuds", "parcle", "montth", "xyzzyq")]
     assert large == small
 
