@@ -88,6 +88,7 @@ def test_required_two_step_enrolment_a_code_and_a_passkey_in_arabic(
 
     page = new_page("ar")
     virtual_authenticator(page)
+    script_arrives_late(page, "passkeys.js")
 
     def password_step() -> None:
         page.goto(f"{site}/staff/login")
@@ -183,6 +184,17 @@ def test_a_deactivated_agent_is_signed_out_at_once(new_page, new_agent):
     row.locator("form[action$='/active'] button").click()
     agent.goto("/agent")
     assert "/staff/login" in agent.url
+
+
+def script_arrives_late(page, name: str, seconds: float = 1.0) -> None:
+    """The script comes a while after its page, as on a slow network: a button that needs it must
+    not take a click before it is there (the passkey buttons once ignored it and the journey hung)."""
+
+    def late(route) -> None:
+        time.sleep(seconds)
+        route.continue_()
+
+    page.route(f"**/{name}", late)
 
 
 def virtual_authenticator(page) -> None:

@@ -89,6 +89,9 @@
     });
   }
 
+  // The buttons come disabled, so that a click before this script ran is not lost in silence.
+  document.querySelectorAll("[data-passkey]").forEach(function (button) { button.disabled = false; });
+
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-passkey]");
     if (!button) return;
