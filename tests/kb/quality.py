@@ -17,7 +17,7 @@ from helpdesk.kb.models import Category
 HERE = Path(__file__).parent
 
 
-def read_queries(name: str) -> list[dict]:
+def read_queries(name: str | Path) -> list[dict]:
     lines = (HERE / name).read_text(encoding="utf-8").splitlines()
     return [json.loads(line) for line in lines if line.strip()]
 

@@ -3,8 +3,8 @@
 
 The set is split in two by ``quality.split_heldout``: the fusion weights and floors of
 ``helpdesk/search/hybrid.py`` were chosen on the development half with ``tests/kb/tune_fusion.py``;
-this test runs the other half. ``pytest -s`` prints recall@1, recall@3 and MRR per language and kind,
-by words only and by words and meaning.
+this test runs the other half, and a second writer's questions (below). ``pytest -s`` prints
+recall@1, recall@3 and MRR per language and kind, by words only and by words and meaning.
 """
 
 import json
@@ -27,6 +27,16 @@ TARGET_RECALL_AT_3 = 0.92  # per language, on the test half
 # left before punctuation: Arabic 0.859 → 0.885, English 0.886 → 0.873, the development half
 # unchanged), so each floor is one question below the lower of the two backends' figures.
 FLOOR_RECALL_AT_3 = {"ar": 0.85, "en": 0.86}
+
+
+# A second writer's questions (``search_quality_dev2.jsonl``, 316: written later, given only each
+# article's title, by someone who saw neither the articles nor the first writer's questions). None
+# is a phrasing of the demo articles. They are a development set: tune_fusion's ``--queries``
+# measures them (with ``--cv`` beside the development half); the test half above stays the untouched
+# one. Measured before any tuning on them, on both backends: ar 0.925, en 0.898, about the level of
+# the test half. The floors are one question below.
+SECOND_WRITER = read_queries("search_quality_dev2.jsonl")
+SECOND_WRITER_FLOOR_RECALL_AT_3 = {"ar": 0.91, "en": 0.89}
 
 
 def ranks(cases: list[dict]) -> list[int | None]:
@@ -61,19 +71,32 @@ def test_no_test_question_is_a_phrasing_of_the_demo_articles():
 
 
 def test_heldout_test_half_by_words_and_meaning(app):
+    """The test half, and the second writer's questions (one load of the articles for both: it
+    embeds every passage, half a minute)."""
     load_demo_articles()
-    hybrid_ranks = ranks(TEST)
-    app.config["SEARCH_EMBEDDINGS"] = False
-    words_ranks = ranks(TEST)
-    app.config["SEARCH_EMBEDDINGS"] = True
-    words = report(TEST, words_ranks, "held-out test half, words only (with the lexicon)")
-    both = report(TEST, hybrid_ranks, "held-out test half, words and meaning")
-    for locale, floor in FLOOR_RECALL_AT_3.items():
-        assert both[locale]["recall@3"] >= floor, locale
-        assert both[locale]["MRR"] > words[locale]["MRR"], locale
+    for cases, title, floors in (
+        (SECOND_WRITER, "second writer", SECOND_WRITER_FLOOR_RECALL_AT_3),
+        (TEST, "held-out test half", FLOOR_RECALL_AT_3),
+    ):
+        hybrid_ranks = ranks(cases)
+        app.config["SEARCH_EMBEDDINGS"] = False
+        words_ranks = ranks(cases)
+        app.config["SEARCH_EMBEDDINGS"] = True
+        words = report(cases, words_ranks, f"{title}, words only (with the lexicon)")
+        both = report(cases, hybrid_ranks, f"{title}, words and meaning")
+        for locale, floor in floors.items():
+            assert both[locale]["recall@3"] >= floor, (title, locale)
+            assert both[locale]["MRR"] > words[locale]["MRR"], (title, locale)
     missed = [locale for locale in ("ar", "en") if both[locale]["recall@3"] < TARGET_RECALL_AT_3]
     if missed:
         pytest.xfail(
             f"recall@3 below the {TARGET_RECALL_AT_3} target for {', '.join(missed)}: "
             + ", ".join(f"{loc} {both[loc]['recall@3']:.3f}" for loc in ("ar", "en"))
         )
+
+
+def test_the_second_writers_questions_are_new():
+    first = {c["query"].casefold() for c in [*HELDOUT, *read_queries("search_quality_queries.jsonl")]}
+    assert len(SECOND_WRITER) >= 300
+    assert all(c["query"].casefold() not in first for c in SECOND_WRITER)
+    assert {c["locale"] for c in SECOND_WRITER} == {"ar", "en"}

@@ -3,6 +3,7 @@
     .venv/bin/python -m tests.kb.tune_fusion            # development half, and the grid
     .venv/bin/python -m tests.kb.tune_fusion --cv       # the same, cross-validated (see below)
     .venv/bin/python -m tests.kb.tune_fusion --test     # the test half's figures, nothing else
+    .venv/bin/python -m tests.kb.tune_fusion --queries=tests/kb/search_quality_dev2.jsonl [--cv]
     .venv/bin/python -m tests.kb.tune_fusion --write-phrasings
 
 Loads the demo articles into a throw-away instance, collects both sides' candidates per query
@@ -157,6 +158,10 @@ def main() -> None:
             slug_of = {str(a.id): a.slug for a in db.session.scalars(db.select(Article))}
             dev, test = split_heldout(read_queries("search_quality_heldout.jsonl"))
             cases = test if "--test" in sys.argv else dev
+            if _option("queries"):  # another development set, none of it a phrasing
+                extra = read_queries(Path(_option("queries")).resolve())
+                # With --cv, both development sets (the folds leave out the first's phrasings).
+                cases = [*dev, *extra] if "--cv" in sys.argv else extra
             original = read_queries("search_quality_queries.jsonl")
             cv = "--cv" in sys.argv and "--test" not in sys.argv
 
