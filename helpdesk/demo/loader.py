@@ -452,6 +452,26 @@ DEMO_MACROS = [
         [],
     ),
     (
+        "ar",
+        "استرداد الخصم المكرر",
+        "مرحبًا {{ customer_first_name }}،\n\nراجعنا مدفوعات الطلب {{ order_number }} "
+        "ووجدنا أن المبلغ خُصم مرتين. ألغينا العملية المكررة، ويعود المبلغ إلى بطاقتك "
+        "خلال 5 إلى 10 أيام عمل بحسب البنك.\n\n{{ agent_name }}",
+        Status.PENDING,
+        None,
+        ["payment", "refund"],
+    ),
+    (
+        "en",
+        "Duplicate charge refunded",
+        "Hi {{ customer_first_name }},\n\nWe checked the payments for order {{ order_number }}: you were "
+        "charged twice. We have reversed the second charge; your bank shows the money back on your card "
+        "within 5 to 10 working days.\n\n{{ agent_name }}",
+        Status.PENDING,
+        None,
+        ["payment", "refund"],
+    ),
+    (
         "en",
         "Order shipped",
         "Hi {{ customer_first_name }},\n\nYour order {{ order_number }} is now {{ order_status }}. "
