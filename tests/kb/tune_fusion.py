@@ -158,7 +158,7 @@ def main() -> None:
             slug_of = {str(a.id): a.slug for a in db.session.scalars(db.select(Article))}
             dev, test = split_heldout(read_queries("search_quality_heldout.jsonl"))
             cases = test if "--test" in sys.argv else dev
-            if _option("queries"):  # another development set, none of it a phrasing
+            if _option("queries") and "--test" not in sys.argv:  # another development set, no phrasing
                 extra = read_queries(Path(_option("queries")).resolve())
                 # With --cv, both development sets (the folds leave out the first's phrasings).
                 cases = [*dev, *extra] if "--cv" in sys.argv else extra
