@@ -74,6 +74,7 @@ def test_heldout_test_half_by_words_and_meaning(app):
     """The test half, and the second writer's questions (one load of the articles for both: it
     embeds every passage, half a minute)."""
     load_demo_articles()
+    measured = {}
     for cases, title, floors in (
         (SECOND_WRITER, "second writer", SECOND_WRITER_FLOOR_RECALL_AT_3),
         (TEST, "held-out test half", FLOOR_RECALL_AT_3),
@@ -83,10 +84,11 @@ def test_heldout_test_half_by_words_and_meaning(app):
         words_ranks = ranks(cases)
         app.config["SEARCH_EMBEDDINGS"] = True
         words = report(cases, words_ranks, f"{title}, words only (with the lexicon)")
-        both = report(cases, hybrid_ranks, f"{title}, words and meaning")
+        both = measured[title] = report(cases, hybrid_ranks, f"{title}, words and meaning")
         for locale, floor in floors.items():
             assert both[locale]["recall@3"] >= floor, (title, locale)
             assert both[locale]["MRR"] > words[locale]["MRR"], (title, locale)
+    both = measured["held-out test half"]  # the target is the test half's
     missed = [locale for locale in ("ar", "en") if both[locale]["recall@3"] < TARGET_RECALL_AT_3]
     if missed:
         pytest.xfail(
