@@ -16,9 +16,11 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 from flask import Flask, has_app_context
 from flask.testing import FlaskClient
+from jinja2.bccache import Bucket, BytecodeCache
 from sqlalchemy import create_engine, make_url, text
 
 from helpdesk import create_app
@@ -26,6 +28,7 @@ from helpdesk.auth.models import Role, StaffUser
 from helpdesk.customers.models import Customer
 from helpdesk.extensions import db
 from helpdesk.schema import upgrade_schema
+from helpdesk.search import embeddings
 from tests.factories import PASSWORD, POSTGRES_URL, REDIS_URL, count_queries, make_customer, make_staff
 
 
@@ -38,6 +41,9 @@ def _base_config(instance: Path, database_url: str) -> dict:
         "SERVER_NAME": None,
         "TWO_FACTOR_KEY": "3q2-7wXSg3uB5Xb6hX0Yc4kqY2m3Jm8Kc0b8fH3v7nE=",  # Fernet: staff TOTP secrets
         "VIEW_COUNTS_MAX_AGE": 0,  # fresh counts; tests/agents/test_view_counts.py turns the cache on
+        # scrypt with 1/80 of the work: the suite signs in hundreds of times (tests/auth/test_passwords.py
+        # checks the real parameters)
+        "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
     }
 
 
@@ -90,9 +96,55 @@ def app_config(tmp_path, database_template) -> dict:
     return _base_config(instance, f"sqlite:///{instance / 'helpdesk.db'}")
 
 
+class CompiledTemplates(BytecodeCache):
+    """Templates compiled once per test process and shared by the tests' apps (each test builds its
+    own app, whose Jinja environment would compile every template it renders again). Jinja checks
+    each entry against the template's source."""
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        if bucket.key in self._code:
+            bucket.bytecode_from_string(self._code[bucket.key])
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+COMPILED_TEMPLATES = CompiledTemplates()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def passages_embedded_once() -> Iterator[None]:
+    """Each text's vector is kept for the test process: a dozen tests index the demo articles, and
+    embedding their 314 passages takes 16 s of a core each time. The model is deterministic; a new
+    text still goes to it, and where the model is off or cannot load nothing is returned."""
+    real = embeddings.embed_passages
+    seen: dict[tuple[str, str], np.ndarray] = {}
+
+    def embed_passages(texts: list[str], batch_size: int = 32) -> np.ndarray | None:
+        if embeddings._model() is None:
+            return None
+        model = embeddings._configured_path()
+        missing = [t for t in dict.fromkeys(texts) if (model, t) not in seen]
+        if missing:
+            vectors = real(missing, batch_size)
+            if vectors is None:
+                return None
+            seen.update(((model, t), v) for t, v in zip(missing, vectors, strict=True))
+        rows = [seen[(model, t)] for t in texts]
+        return np.stack(rows) if rows else np.zeros((0, embeddings.DIMENSIONS), dtype=np.float32)
+
+    embeddings.embed_passages = embed_passages
+    yield
+    embeddings.embed_passages = real
+
+
 @pytest.fixture
 def app(app_config) -> Iterator[Flask]:
     app = create_app(app_config)
+    app.jinja_env.bytecode_cache = COMPILED_TEMPLATES
     with app.app_context():
         yield app
         db.session.remove()

@@ -1,11 +1,25 @@
 import subprocess
 import sys
 
+import pytest
 from werkzeug.security import generate_password_hash
 
 from helpdesk.auth.passwords import METHOD, hash_password, needs_rehash, verify_password
+from helpdesk.config import load_config
 from helpdesk.extensions import db
 from tests.factories import PASSWORD, make_customer, make_staff
+
+
+@pytest.fixture(autouse=True)
+def deployed_parameters(app):
+    """The rest of the suite hashes with a cheaper scrypt; here the parameters are a deployment's."""
+    app.config.pop("PASSWORD_HASH_METHOD")
+
+
+def test_a_deployment_cannot_lower_the_parameters_from_its_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("HELPDESK_PASSWORD_HASH_METHOD", "scrypt:16:1:1")
+    monkeypatch.setenv("PASSWORD_HASH_METHOD", "scrypt:16:1:1")
+    assert "PASSWORD_HASH_METHOD" not in load_config({"INSTANCE_PATH": str(tmp_path)})
 
 
 def test_new_hashes_use_todays_parameters_and_verify():

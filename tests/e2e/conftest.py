@@ -7,6 +7,7 @@ which turns the missing browser into a failure.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import socket
@@ -101,6 +102,28 @@ def oidc_provider():
         yield running
 
 
+def _demo_instance(tmp_path_factory, env: dict) -> Path:
+    """The demo instance the browser tests start from, built once per run and copied by each
+    pytest-xdist worker (building it takes half a minute of a core: the demo's tickets and the
+    embedding of its articles). The first worker builds it under a lock; the others wait for it."""
+    run = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        run = run.parent  # the run's own folder, shared by its workers
+    built = run / "e2e-demo"
+    with (run / "e2e-demo.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (built / "helpdesk.db").exists():
+            building = run / "e2e-demo-building"
+            shutil.rmtree(building, ignore_errors=True)
+            env = {**env, "HELPDESK_INSTANCE_PATH": str(building)}
+            _helpdesk("init", env=env)
+            # 60 tickets keep the tests quick; `make screenshots` asks for the demo's full data.
+            tickets = os.environ.get("HELPDESK_E2E_DEMO_TICKETS", "60")
+            _helpdesk("demo", "--tickets", tickets, "--seed", "7", env=env)
+            building.rename(built)
+    return built
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory, oidc_provider) -> Iterator[LiveServer]:
     instance = tmp_path_factory.mktemp("e2e-instance")
@@ -128,9 +151,7 @@ def live_server(tmp_path_factory, oidc_provider) -> Iterator[LiveServer]:
         "HELPDESK_OIDC_CLIENT_SECRET": OIDC_CLIENT_SECRET,
     }
     env.pop("HELPDESK_DATABASE_URL", None)
-    _helpdesk("init", env=env)
-    # 60 tickets keep the tests quick; `make screenshots` asks for the demo's full data.
-    _helpdesk("demo", "--tickets", os.environ.get("HELPDESK_E2E_DEMO_TICKETS", "60"), "--seed", "7", env=env)
+    shutil.copytree(_demo_instance(tmp_path_factory, env), instance, dirs_exist_ok=True)
     log = (instance / "server.log").open("wb")
     # The stream server's own port, reserved like the others. By default it is the page port + 1:
     # Linux gives bind(0) odd ports first and outgoing connections even ones, so that port is the
@@ -224,6 +245,17 @@ def sign_in(page, email: str, *, staff: bool) -> None:
     page.click("form:has(input[name=password]) button[type=submit]")
     page.wait_for_load_state()
     assert "/login" not in page.url, f"sign-in as {email} failed"
+
+
+def script_arrives_late(page, name: str, seconds: float = 1.0) -> None:
+    """The script comes a while after its page, as on a slow network: a button that needs it must
+    not take a click before it is there (the passkey buttons once ignored it and the journey hung)."""
+
+    def late(route) -> None:
+        time.sleep(seconds)
+        route.continue_()
+
+    page.route(f"**/{name}", late)
 
 
 def use_language(page, locale: str) -> None:
