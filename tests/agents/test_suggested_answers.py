@@ -91,7 +91,10 @@ def test_the_panel_suggests_for_the_latest_customer_message_and_inserts_a_filled
     assert text.startswith("مرحباً Huda،") and "{{" not in text
 
     without_js = client.get(f"/agent/tickets/{ticket.number}/suggested").get_data(as_text=True)
-    assert "<html" in without_js and "مدة استرداد المبلغ" in without_js and "<noscript>" in without_js
+    assert "<html" in without_js and "مدة استرداد المبلغ" in without_js
+    # No reply box on that page: its insert buttons stay hidden; the link and the text are shown.
+    assert re.search(r'<button [^>]*data-insert-macro="[^"]+" hidden>', without_js)
+    assert '<code dir="ltr" data-fallback>http' in without_js and "<details data-fallback>" in without_js
 
 
 def test_the_panel_speaks_the_agents_language_and_says_when_it_has_nothing(client, login):

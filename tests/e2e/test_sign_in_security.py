@@ -12,7 +12,7 @@ from pathlib import Path
 import pyotp
 import pytest
 
-from tests.e2e.conftest import DESKTOP, PASSWORD, PHONE, sign_in, use_language
+from tests.e2e.conftest import DESKTOP, PASSWORD, PHONE, script_arrives_late, sign_in, use_language
 
 
 @pytest.fixture
@@ -184,17 +184,6 @@ def test_a_deactivated_agent_is_signed_out_at_once(new_page, new_agent):
     row.locator("form[action$='/active'] button").click()
     agent.goto("/agent")
     assert "/staff/login" in agent.url
-
-
-def script_arrives_late(page, name: str, seconds: float = 1.0) -> None:
-    """The script comes a while after its page, as on a slow network: a button that needs it must
-    not take a click before it is there (the passkey buttons once ignored it and the journey hung)."""
-
-    def late(route) -> None:
-        time.sleep(seconds)
-        route.continue_()
-
-    page.route(f"**/{name}", late)
 
 
 def virtual_authenticator(page) -> None:

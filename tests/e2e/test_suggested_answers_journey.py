@@ -8,8 +8,11 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import sign_in, use_language
+from tests.e2e.conftest import script_arrives_late, sign_in, use_language
 from tests.e2e.test_journeys import open_case
+
+# Buttons that work only through workspace.js (and, to insert, a reply box on the page).
+NEED_THE_SCRIPT = "[data-shortcut-help], [data-macro-text], [data-insert-link], [data-insert-macro]"
 
 CASES = {
     "ar": ("الدفع ما مشى", "حاولت ادفع بالبطاقة وطلع لي ان العملية مرفوضة، ايش اسوي؟", "payment-declined-ar"),
@@ -31,6 +34,7 @@ def test_agent_inserts_a_suggested_article_and_macro_into_the_reply(new_page, lo
     agent = new_page(locale)
     sign_in(agent, "agent5@demo.test" if locale == "ar" else "agent6@demo.test", staff=True)
     use_language(agent, locale)
+    script_arrives_late(agent, "workspace.js")  # its buttons appear when it has run
     agent.goto(f"/agent/tickets/{number}")
     panel = agent.locator("section.suggested-answers")
     expect(panel.locator(f'[data-insert-link$="/kb/{article}"]')).to_be_visible()
@@ -40,3 +44,16 @@ def test_agent_inserts_a_suggested_article_and_macro_into_the_reply(new_page, lo
     panel.locator("[data-insert-macro]").first.click()
     expect(reply).to_have_value(re.compile(r"\n\n\S"))  # the macro's text follows the link
     assert "{{ customer_first_name }}" not in reply.input_value()
+    expect(agent.locator("[data-shortcut-help]")).to_be_visible()
+    expect(panel.locator("[data-fallback]").first).to_be_hidden()  # the buttons replace them
+
+    # Without JavaScript no button that would do nothing is shown (the CSS once let .button outrank
+    # [hidden]); the suggested answers' own page gives the link and the macro's text to copy.
+    plain = new_page(locale, javascript=False)
+    sign_in(plain, "agent5@demo.test" if locale == "ar" else "agent6@demo.test", staff=True)
+    for url in (f"/agent/tickets/{number}", f"/agent/tickets/{number}/suggested"):
+        plain.goto(url)
+        shown = [b.inner_text() for b in plain.locator(NEED_THE_SCRIPT).all() if b.is_visible()]
+        assert not shown, f"{url}: {shown}"
+    expect(plain.locator(f'code[data-fallback]:has-text("/kb/{article}")')).to_be_visible()
+    expect(plain.locator("details[data-fallback]").first).to_be_visible()

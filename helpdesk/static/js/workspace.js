@@ -118,6 +118,21 @@
       insertMacro(macroButton.dataset.macroText.replace(/\/0\/text$/, "/" + encodeURIComponent(select.value) + "/text"), macroButton);
     });
   }
+  // Buttons that need this script are rendered hidden (without JavaScript, or clicked before it has
+  // run, they would do nothing); the insert buttons also need the reply box, and replace the link or
+  // text shown for copying (data-fallback). Suggested answers and article results arrive later.
+  function reveal(root) {
+    root.querySelectorAll("[data-shortcut-help]").forEach(function (button) { button.hidden = false; });
+    if (!document.querySelector('#reply-form textarea[name="body"]')) { return; }
+    root.querySelectorAll("[data-insert-link], [data-insert-macro]").forEach(function (button) {
+      button.hidden = false;
+      var item = button.closest("li");
+      if (item) { item.querySelectorAll("[data-fallback]").forEach(function (shown) { shown.hidden = true; }); }
+    });
+  }
+  reveal(document);
+  document.addEventListener("htmx:load", function (event) { reveal(event.detail.elt); });
+
   // Suggested answers (loaded after the page): a macro goes into the reply box in one click.
   document.addEventListener("click", function (event) {
     var suggested = event.target.closest("[data-insert-macro]");
