@@ -37,8 +37,20 @@ def configure_engine(engine: Engine) -> Engine:
     """What every connection of ours needs, on both databases (the app's engines, and those a test or
     a second worker process opens on the same database)."""
     event.listen(engine, "connect", _sqlite_pragmas)
+    event.listen(engine, "savepoint", _sqlite_savepoint_takes_the_write_lock)
     event.listen(engine, "before_cursor_execute", _strip_nul_characters, retval=True)
     return engine
+
+
+def _sqlite_savepoint_takes_the_write_lock(conn, _name) -> None:
+    """On SQLite a SAVEPOINT outside a transaction starts a deferred one: its reads take a snapshot,
+    and its first write then fails at once with 'database is locked' if another process committed
+    in between (WAL's stale snapshot; the busy timeout does not apply). A claim lost that way to the
+    worker recording a webhook delivery. ``BEGIN IMMEDIATE`` first takes the write lock, waiting
+    for it like any write; the savepoint (a write path: ``begin_nested``) then nests inside."""
+    raw = conn.connection.dbapi_connection
+    if isinstance(raw, sqlite3.Connection) and not raw.in_transaction:
+        raw.execute("BEGIN IMMEDIATE")
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
