@@ -282,3 +282,20 @@ def wait_for_mail(sink: SmtpSink, matches, timeout: float = 20):
 
 def text_of(message) -> str:
     return message.get_body(preferencelist=("plain", "html")).get_content()
+
+
+@pytest.fixture
+def walk_customer(live_server) -> str:
+    """A demo customer with cases, to walk the case page; and a webhook endpoint (the demo has
+    none) so its edit page is walked too."""
+    from helpdesk.api.models import WebhookEndpoint
+    from helpdesk.extensions import db
+    from helpdesk.tickets.models import Ticket
+
+    with live_server.app().app_context():
+        if not db.session.query(WebhookEndpoint).count():
+            db.session.add(
+                WebhookEndpoint(url="https://hooks.example.test/in", secret="s", events=["ticket.created"])
+            )
+            db.session.commit()
+        return db.session.query(Ticket).order_by(Ticket.id).first().customer.email

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.conftest import PHONE, sign_in, use_language
-from tests.e2e.test_layout import phone_page_problems
+from tests.e2e.test_accessibility import phone_page_problems
 
 PAGES = ["/admin/customers", "/admin/customers?q=demo", "/admin/customers/7", "/admin/audit"]
 
