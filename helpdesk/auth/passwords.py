@@ -19,6 +19,7 @@ METHOD = "scrypt:8192:8:10"
 
 
 def current_method() -> str:
+    """Today's parameters: METHOD, unless the app's config (the test suite) names cheaper ones."""
     if has_app_context():
         return current_app.config.get("PASSWORD_HASH_METHOD") or METHOD
     return METHOD
