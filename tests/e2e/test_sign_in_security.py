@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pyotp
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import DESKTOP, PASSWORD, PHONE, script_arrives_late, sign_in, use_language
 
@@ -84,7 +85,7 @@ def test_required_two_step_enrolment_a_code_and_a_passkey_in_arabic(
     admin.goto("/admin/security")
     admin.check("input[name=agent]")
     admin.click("main form:has(input[name=agent]) button[type=submit]")
-    assert admin.locator("input[name=agent]").is_checked()
+    expect(admin.locator("input[name=agent]")).to_be_checked()
 
     page = new_page("ar")
     virtual_authenticator(page)
@@ -98,14 +99,16 @@ def test_required_two_step_enrolment_a_code_and_a_passkey_in_arabic(
 
     password_step()
     assert page.url.endswith("/staff/login/setup")  # sent to enrolment, not signed in
-    assert page.locator("html[dir=rtl]").count() == 1
+    expect(page.locator("html[dir=rtl]")).to_have_count(1)
     page.click("form:has(input[value=start]) button[type=submit]")
-    assert page.locator(".qr-code svg").is_visible()
+    expect(page.locator(".qr-code svg")).to_be_visible()
     secret = page.locator(".totp-secret").inner_text().strip()
     shoot(page, "totp-setup-ar-desktop")
     page.fill("input[name=code]", pyotp.TOTP(secret).now())
     page.click("form:has(input[value=confirm]) button[type=submit]")
-    assert page.locator(".recovery-codes code").count() == 10
+    # The next page has the same address, and on a slow machine the click had returned before it
+    # came (CI, 2026-12-05): expect() waits for the codes, wherever they come from.
+    expect(page.locator(".recovery-codes code")).to_have_count(10)
     shoot(page, "recovery-codes-ar-desktop")
     page.click(".recovery-codes + a.button")
     assert "/agent" in page.url
@@ -122,7 +125,7 @@ def test_required_two_step_enrolment_a_code_and_a_passkey_in_arabic(
     page.fill("#passkey-name", "حاسوب العمل")
     with page.expect_navigation(timeout=PASSKEY_HANG_GUARD_MS):
         page.click("button[data-passkey=add]")
-    assert page.locator(".passkey-list", has_text="حاسوب العمل").is_visible()
+    expect(page.locator(".passkey-list", has_text="حاسوب العمل")).to_be_visible()
     shoot(page, "passkeys-ar-desktop")
     page.click("form[action$='/logout'] button")
 
