@@ -5,7 +5,7 @@ exists."""
 from __future__ import annotations
 
 from flask import url_for
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from werkzeug.routing import BuildError
 
 from helpdesk.extensions import db
@@ -16,15 +16,18 @@ from helpdesk.search.indexer import index_exists
 ARTICLES_INDEX = "articles"
 
 
-def find_articles_for_agent(text: str, locale: str, limit: int = 8) -> list[Article]:
-    """Published articles matching ``text``, best first, the agent's language before the other."""
+def find_articles_for_agent(text: str, language: str, limit: int = 8) -> list[Article]:
+    """Published articles in ``language`` (the customer's) matching ``text``, best first. The words
+    of either language's version count, and the meaning, so an agent may type in English for an
+    Arabic-speaking customer and find the Arabic article."""
     if not text.strip():
         return []
     if not index_exists(ARTICLES_INDEX):
-        return _articles_by_title(text, locale, limit)
+        return _articles_by_title(text, language, limit)
     hits = hybrid.query(
         ARTICLES_INDEX,
         text[:200],
+        language,
         limit=limit,
         filters={"status": ArticleStatus.PUBLISHED.value},
         as_you_type=True,
@@ -33,20 +36,19 @@ def find_articles_for_agent(text: str, locale: str, limit: int = 8) -> list[Arti
     if not ids:
         return []
     found = {a.id: a for a in db.session.scalars(select(Article).where(Article.id.in_(ids)))}
-    ranked = [found[i] for i in ids if i in found and found[i].status == ArticleStatus.PUBLISHED]
-    return sorted(ranked, key=lambda a: a.locale != locale)  # stable: relevance within a language
+    return [found[i] for i in ids if i in found and found[i].status == ArticleStatus.PUBLISHED]
 
 
-def _articles_by_title(text: str, locale: str, limit: int) -> list[Article]:
-    """The fallback: published articles whose title contains every word typed."""
+def _articles_by_title(text: str, language: str, limit: int) -> list[Article]:
+    """The fallback: published articles in ``language`` whose title contains every word typed."""
     words = [w for w in text.lower().split() if w][:6]
     if not words:
         return []
-    query = select(Article).where(Article.status == ArticleStatus.PUBLISHED)
+    query = select(Article).where(Article.status == ArticleStatus.PUBLISHED, Article.locale == language)
     for word in words:
         escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         query = query.where(func.lower(Article.title).like(f"%{escaped}%", escape="\\"))
-    query = query.order_by(case((Article.locale == locale, 0), else_=1), Article.title).limit(limit)
+    query = query.order_by(Article.title).limit(limit)
     return list(db.session.scalars(query))
 
 

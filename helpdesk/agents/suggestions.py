@@ -4,6 +4,7 @@ the answer is one click from the reply box."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -43,10 +44,25 @@ def customer_question(ticket: Ticket) -> str:
         .order_by(Message.created_at.desc(), Message.id.desc())
         .limit(1)
     ).first()
-    text = " ".join(((latest[0] or latest[1]) if latest else "").split())[:QUESTION_CHARS]
+    return _question(ticket, (latest[0] or latest[1]) if latest else "")
+
+
+def _question(ticket: Ticket, latest: str) -> str:
+    text = " ".join(latest.split())[:QUESTION_CHARS]
     if len(text.split()) < SHORT_MESSAGE_WORDS:
         text = f"{ticket.subject} {text}".strip()
     return text
+
+
+def written_language(ticket: Ticket, messages: Sequence[Message]) -> str:
+    """The language of the customer's latest message among ``messages`` (the conversation the page
+    has already loaded, oldest first): ``language_of`` what ``customer_question`` would read."""
+    latest = next(
+        (m for m in reversed(messages) if m.kind == MessageKind.REPLY and m.author_customer_id is not None),
+        None,
+    )
+    text = (latest.display_text or latest.body_text or "") if latest else ""
+    return language_of(ticket, _question(ticket, text))
 
 
 def language_of(ticket: Ticket, text: str) -> str:

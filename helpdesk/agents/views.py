@@ -24,7 +24,7 @@ from helpdesk.agents.forms import (
     TicketEditForm,
 )
 from helpdesk.agents.queue_filters import FILTER_ARGS, BadQueueFilter, queue_filters
-from helpdesk.agents.suggestions import suggested_answers
+from helpdesk.agents.suggestions import suggested_answers, written_language
 from helpdesk.auth.models import StaffUser
 from helpdesk.auth.permissions import staff_required
 from helpdesk.custom_fields import service as field_service
@@ -243,10 +243,12 @@ def _render_ticket(ticket: Ticket, reply_form: ReplyForm | None = None, status: 
     macros = macro_service.active_macros(locale)
     macro_form = MacroApplyForm(version=ticket.version)
     macro_form.macro.choices = [(m.id, m.name) for m in macros]
+    messages = queries.thread(ticket, public_only=False)
     return render_template(
         "agents/ticket.html",
         ticket=ticket,
-        messages=queries.thread(ticket, public_only=False),
+        messages=messages,
+        written_language=written_language(ticket, messages),
         reply_form=reply_form or ReplyForm(version=ticket.version),
         status_form=StatusForm(status=ticket.status.value, version=ticket.version),
         claim_form=ClaimForm(version=ticket.version),
@@ -540,10 +542,13 @@ def ticket_presence(number: str):
 def article_search():
     """Inline KB search for the reply box (htmx fragment, or a small page without JS)."""
     text = request.args.get("q", "")[:200]
-    articles = find_articles_for_agent(text, current_language())
+    language = request.args.get("lang") or current_language()
+    if language not in current_app.config["LANGUAGES"]:
+        abort(400, description=_("There are no articles in that language."))
+    articles = find_articles_for_agent(text, language)
     found = [(a, article_url(a)) for a in articles]
     template = "agents/_articles.html" if htmx else "agents/articles.html"
-    return render_template(template, articles=found, q=text)
+    return render_template(template, articles=found, q=text, lang=language)
 
 
 @bp.get("/attachments/<int:attachment_id>")

@@ -250,9 +250,59 @@ def test_article_search_uses_the_index_with_stemming_and_drafts_left_out(client,
     db.session.commit()
     search.apply_pending_jobs()
     login(make_staff())
-    fragment = client.get("/agent/articles?q=tracked", headers={"HX-Request": "true"}).get_data(as_text=True)
+    fragment = client.get("/agent/articles?q=tracked&lang=en", headers={"HX-Request": "true"})
+    fragment = fragment.get_data(as_text=True)
     assert "Tracking your parcel" in fragment and "Tracking draft" not in fragment
     assert "تتبع الطرود" in client.get("/agent/articles?q=الطرد").get_data(as_text=True)
+
+
+def test_article_search_in_the_customers_language_finds_it_by_the_other_versions_words(client, login):
+    """An agent types English for an Arabic-speaking customer: the Arabic version of the article
+    the English words match is found, and no English article is offered."""
+    english = Article(slug="track", locale="en", title="Tracking your parcel", body_md="", status="published")
+    db.session.add(english)
+    db.session.flush()
+    db.session.add_all(
+        [
+            Article(
+                slug="tatabbu",
+                locale="ar",
+                title="متابعة الطرود",
+                translation_of_id=english.id,
+                body_md="",
+                status=ArticleStatus.PUBLISHED,
+            ),
+            Article(slug="gift", locale="en", title="Gift cards", body_md="", status=ArticleStatus.PUBLISHED),
+        ]
+    )
+    db.session.commit()
+    search.apply_pending_jobs()
+    login(make_staff())
+    arabic = client.get("/agent/articles?q=tracking&lang=ar", headers={"HX-Request": "true"})
+    assert "متابعة الطرود" in arabic.get_data(as_text=True)
+    assert "Tracking your parcel" not in arabic.get_data(as_text=True)
+    english_page = client.get("/agent/articles?q=tracking&lang=en").get_data(as_text=True)  # without JS
+    assert "Tracking your parcel" in english_page and "متابعة الطرود" not in english_page
+    assert '<option value="en" lang="en" selected>' in english_page
+    # Without a language, the agent's own (Arabic here).
+    assert "متابعة الطرود" in client.get("/agent/articles?q=tracking").get_data(as_text=True)
+    unknown = client.get("/agent/articles?q=tracking&lang=fr")
+    assert unknown.status_code == 400 and "لا توجد مقالات بهذه اللغة" in unknown.get_data(as_text=True)
+
+
+def test_the_ticket_pages_article_search_is_in_the_language_the_customer_wrote(client, login):
+    """The language of the customer's latest message, not of their profile (an Arabic speaker may
+    write in English); a message of a few words is read with the subject."""
+    login(make_staff())
+    for profile, subject, body, written in (
+        ("ar", "Card declined", "I tried to pay three times and the bank declined it.", "en"),
+        ("en", "الدفع ما مشى", "حاولت ادفع بالبطاقة وطلع لي ان العملية مرفوضة", "ar"),
+        ("ar", "Refund", "ok?", "en"),
+    ):
+        ticket = make_ticket(customer=make_customer(language=profile), subject=subject, body=body)
+        page = client.get(f"/agent/tickets/{ticket.number}").get_data(as_text=True)
+        assert f'<option value="{written}" lang="{written}" selected>' in page, (subject, written)
+        assert "change from:#article-lang" in page
 
 
 def test_search_page_and_similar_panel_render_in_english(client, login):

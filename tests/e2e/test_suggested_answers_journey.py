@@ -47,6 +47,19 @@ def test_agent_inserts_a_suggested_article_and_macro_into_the_reply(new_page, lo
     expect(agent.locator("[data-shortcut-help]")).to_be_visible()
     expect(panel.locator("[data-fallback]").first).to_be_hidden()  # the buttons replace them
 
+    # The article search is in the language the customer wrote, whatever language the agent types.
+    search = agent.locator("section.kb-links")
+    expect(search.locator("#article-lang")).to_have_value(locale)
+    search.locator("#article-q").fill("refund" if locale == "ar" else "استرداد")
+    links = search.locator("#article-results [data-insert-link]")
+    expect(links.first).to_be_visible()
+    assert {link.get_attribute("data-insert-link").endswith("-ar") for link in links.all()} == {
+        locale == "ar"
+    }
+    search.locator("#article-lang").select_option("en" if locale == "ar" else "ar")  # the other one
+    other = "" if locale == "ar" else "-ar"
+    expect(search.locator(f'#article-results [data-insert-link$="/kb/refund-times{other}"]')).to_be_visible()
+
     # Without JavaScript no button that would do nothing is shown (the CSS once let .button outrank
     # [hidden]); the suggested answers' own page gives the link and the macro's text to copy.
     plain = new_page(locale, javascript=False)
