@@ -202,10 +202,16 @@ def _wait_until(probe, process: subprocess.Popen, instance: Path, timeout: float
             time.sleep(0.2)
 
 
+# How long a page action or an expect() waits: a hang guard, not a timing. expect()'s own default
+# (5 s) was half the pages' and too short on a busy CI machine.
+WAIT_MS = 10_000
+
+
 @pytest.fixture(scope="session")
 def browser():
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=WAIT_MS)
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=chromium_path(), headless=True, args=CHROMIUM_FLAGS
@@ -229,7 +235,7 @@ def new_page(browser, live_server):
             accept_downloads=True,
             **options,
         )
-        context.set_default_timeout(10_000)
+        context.set_default_timeout(WAIT_MS)
         contexts.append(context)
         return context.new_page()
 

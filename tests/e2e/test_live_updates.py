@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import sign_in, use_language
+from tests.e2e.conftest import WAIT_MS, sign_in, use_language
 
 
 @pytest.fixture(autouse=True)
@@ -21,7 +21,7 @@ def patient_expectations():
     measures speed; bench/live.py does.)"""
     expect.set_options(timeout=30_000)
     yield
-    expect.set_options(timeout=5_000)
+    expect.set_options(timeout=WAIT_MS)
 
 
 def _in_app(live_server, work):
