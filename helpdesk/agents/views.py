@@ -240,15 +240,16 @@ def _edit_form(ticket: Ticket, agents: list[StaffUser], queues: list[Queue], for
 def _render_ticket(ticket: Ticket, reply_form: ReplyForm | None = None, status: int = 200):
     locale = current_language()
     agents, queues = _agents(), _active_queues()
-    macros = macro_service.active_macros(locale)
+    messages = queries.thread(ticket, public_only=False)
+    written = written_language(ticket, messages)  # the customer's: macros and articles in it first
+    macros = macro_service.active_macros(written)
     macro_form = MacroApplyForm(version=ticket.version)
     macro_form.macro.choices = [(m.id, m.name) for m in macros]
-    messages = queries.thread(ticket, public_only=False)
     return render_template(
         "agents/ticket.html",
         ticket=ticket,
         messages=messages,
-        written_language=written_language(ticket, messages),
+        written_language=written,
         reply_form=reply_form or ReplyForm(version=ticket.version),
         status_form=StatusForm(status=ticket.status.value, version=ticket.version),
         claim_form=ClaimForm(version=ticket.version),

@@ -237,3 +237,26 @@ def test_order_status_placeholder_reads_as_words_in_the_macros_language_on_both_
     reply = [m for m in db.session.get(Ticket, ticket.id).messages if m.kind == MessageKind.REPLY][-1]
     assert reply.body_text == "SO-8 is out for delivery."
     assert "out_for_delivery" not in reply.body_text
+
+
+def test_the_ticket_page_offers_the_macros_in_the_customers_language_first(client, login):
+    """An agent whose pages are in Arabic answers a customer who wrote in English: the English
+    macros come first in the list (the language of the customer's latest message, as for the
+    suggested answers and the article search)."""
+    db.session.add_all(
+        [
+            Macro(name="أ شكراً لتواصلك", locale="ar", body="x", add_tags=[]),
+            Macro(name="Z Thanks for writing", locale="en", body="x", add_tags=[]),
+        ]
+    )
+    db.session.commit()
+    login(make_staff())
+    english, arabic = "Z Thanks for writing", "أ شكراً لتواصلك"
+    for body, first, second in (
+        ("I tried to pay three times and the bank declined it.", english, arabic),
+        ("حاولت ادفع بالبطاقة وطلع لي ان العملية مرفوضة", arabic, english),
+    ):
+        ticket = make_ticket(customer=make_customer(language="ar"), subject="?", body=body)
+        page = client.get(f"/agent/tickets/{ticket.number}").get_data(as_text=True)
+        options = page[page.index('id="macro-select"') :]
+        assert options.index(first) < options.index(second), body
