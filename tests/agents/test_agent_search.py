@@ -259,7 +259,9 @@ def test_article_search_uses_the_index_with_stemming_and_drafts_left_out(client,
 def test_article_search_in_the_customers_language_finds_it_by_the_other_versions_words(client, login):
     """An agent types English for an Arabic-speaking customer: the Arabic version of the article
     the English words match is found, and no English article is offered."""
-    english = Article(slug="track", locale="en", title="Tracking your parcel", body_md="", status="published")
+    english = Article(
+        slug="track", locale="en", title="Tracking your parcel", body_md="", status=ArticleStatus.PUBLISHED
+    )
     db.session.add(english)
     db.session.flush()
     db.session.add_all(
