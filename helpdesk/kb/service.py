@@ -24,6 +24,7 @@ from helpdesk.kb.models import (
     SearchEvent,
 )
 from helpdesk.search import hybrid
+from helpdesk.search.querying import SearchResults
 from helpdesk.tickets.errors import DomainError
 
 LOCALES = ("ar", "en")
@@ -139,9 +140,7 @@ def search_articles(
     results = ArticleResults(query=text)
     if text:
         filters = {"status": ArticleStatus.PUBLISHED.value} if published_only else None
-        found = hybrid.query(
-            "articles", text, locale=locale, limit=limit, filters=filters, as_you_type=as_you_type
-        )
+        found = _ranked(text, locale, limit, filters, as_you_type)
         results.suggestion = found.suggestion
         results.hits = [
             ArticleHit(
@@ -165,6 +164,28 @@ def search_articles(
             )
         )
     return results
+
+
+def _ranked(
+    text: str, locale: str | None, limit: int, filters: dict | None, as_you_type: bool
+) -> SearchResults:
+    """The articles index's hits for ``text``. Without a language, each language's own ranking
+    (where a translation's words count for its version, as in the portal) merged by score: one
+    ranking of both languages at once let one crowd out the other (for "refund", seven Arabic
+    articles and one English; the English "How long refunds take" was not among them). Each
+    article is in one language's ranking only, so none is listed twice."""
+    if locale is not None:
+        return hybrid.query(
+            "articles", text, locale=locale, limit=limit, filters=filters, as_you_type=as_you_type
+        )
+    each = [
+        hybrid.query("articles", text, locale=code, limit=limit, filters=filters, as_you_type=as_you_type)
+        for code in LOCALES
+    ]
+    best_first = sorted(each, key=lambda found: -max((hit.score for hit in found.hits), default=0.0))
+    hits = sorted((hit for found in each for hit in found.hits), key=lambda hit: -hit.score)[:limit]
+    suggestion = next((found.suggestion for found in best_first if found.suggestion), None)
+    return SearchResults(hits=hits, suggestion=suggestion)
 
 
 def related_articles(article: Article, limit: int = 5) -> list[ArticleHit]:

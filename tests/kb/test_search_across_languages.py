@@ -16,6 +16,14 @@ def test_an_arabic_question_in_the_english_portal_finds_the_english_article(app)
     # Latin words of an Arabic question also match the English versions' words.
     assert "vat-invoice-ar" in slugs("ابي vat invoice لطلبي", "ar")
     assert all(slug.endswith("-ar") for slug in slugs("كيف الغي الطلب", "ar"))
+    # Every language (the API and CLI without a locale, the portal's "any"): each language's own
+    # ranking, merged by score. One ranking of both let the Arabic articles crowd out the English
+    # "How long refunds take" for "refund".
+    every = service.search_articles("refund", limit=8).hits
+    found = [hit.slug for hit in every]
+    assert {"refund-times", "refund-times-ar"} <= set(found[:4])
+    assert len(found) == len(set(found))
+    assert [hit.score for hit in every] == sorted((hit.score for hit in every), reverse=True)
 
 
 def test_without_vectors_a_search_stays_in_the_readers_language(app):

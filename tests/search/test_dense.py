@@ -101,14 +101,14 @@ def test_without_the_model_search_uses_words_only_and_says_so_once(app, caplog):
     with caplog.at_level(logging.ERROR, logger="helpdesk.search"):
         search.apply_pending_jobs()
         assert slugs("refunds") == ["refunds"]  # found by its words
-        assert slugs("money back") == []  # meaning would have found it
+        assert slugs("getting paid back", locale="en") == []  # meaning would have found it
         assert not embeddings.is_available()
     failures = [r for r in caplog.records if "could not be loaded" in r.getMessage()]
     assert len(failures) == 1
     assert len(dense.stored_passages("articles")[0]) == 0
     app.config["SEARCH_EMBEDDING_MODEL"] = ""
     search.reindex(["articles"])  # once the model is back, a reindex embeds what was missed
-    assert slugs("money back") == ["refunds"]
+    assert slugs("getting paid back", locale="en") == ["refunds"]
 
 
 def test_fusion_keeps_word_matches_and_drops_far_meaning_only_candidates():
@@ -123,7 +123,7 @@ def test_typing_inside_a_word_costs_no_model_call(app):
     search.apply_pending_jobs()
     embeddings._query_cache.clear()
     for typed in ("when will my refund a", "when will my refund arr", "when will my refund arriv"):
-        assert slugs(typed, as_you_type=True)[0] == "refunds"
+        assert slugs(typed, locale="en", as_you_type=True)[0] == "refunds"
     assert len(embeddings._query_cache) == 1  # "when will my refund": the word being typed is left out
 
 
