@@ -549,7 +549,7 @@ def article_search():
     articles = find_articles_for_agent(text, language)
     found = [(a, article_url(a)) for a in articles]
     template = "agents/_articles.html" if htmx else "agents/articles.html"
-    return render_template(template, articles=found, q=text, lang=language)
+    return render_template(template, articles=found, q=text, searched_language=language)
 
 
 @bp.get("/attachments/<int:attachment_id>")

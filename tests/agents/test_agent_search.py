@@ -286,6 +286,7 @@ def test_article_search_in_the_customers_language_finds_it_by_the_other_versions
     english_page = client.get("/agent/articles?q=tracking&lang=en").get_data(as_text=True)  # without JS
     assert "Tracking your parcel" in english_page and "متابعة الطرود" not in english_page
     assert '<option value="en" lang="en" selected>' in english_page
+    assert '<html lang="ar" dir="rtl">' in english_page  # the page stays in the agent's language
     # Without a language, the agent's own (Arabic here).
     assert "متابعة الطرود" in client.get("/agent/articles?q=tracking").get_data(as_text=True)
     unknown = client.get("/agent/articles?q=tracking&lang=fr")
