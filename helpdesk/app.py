@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException
 from helpdesk.config import PACKAGE_DIR, TEMPLATES_DIR, load_config
 from helpdesk.extensions import babel, csrf, db, htmx, limiter, login_manager, mail
 from helpdesk.i18n import (
+    LANGUAGE_CHOICES,
     current_language,
     format_file_size,
     format_local_date,
@@ -242,6 +243,7 @@ def _register_template_helpers(app: Flask) -> None:
             "CHANNEL_LABELS": {channel: str(label) for channel, label in CHANNEL_LABELS.items()},
         }
 
+    app.add_template_global(LANGUAGE_CHOICES, "LANGUAGE_CHOICES")
     register_sla_helpers(app)
     app.add_template_global(order_status_label)
     app.add_template_global(address_text)

@@ -19,6 +19,8 @@ from wtforms.i18n import messages_path
 from wtforms.validators import Length
 
 RTL_LANGUAGES = {"ar"}
+# Each language named in itself, as language pickers show them.
+LANGUAGE_CHOICES = [("ar", "العربية"), ("en", "English")]
 
 
 def select_locale() -> str:

@@ -8,13 +8,12 @@ from helpdesk.auth.models import Role
 from helpdesk.customers.labels import TIER_LABELS
 from helpdesk.customers.models import Tier
 from helpdesk.fields import SelectField
-from helpdesk.i18n import MaxLength
+from helpdesk.i18n import LANGUAGE_CHOICES, MaxLength
 from helpdesk.sla.business_time import parse_intervals
 from helpdesk.tickets.labels import PRIORITY_LABELS
 from helpdesk.tickets.models import Priority
 
 ROLE_LABELS = {Role.AGENT: _l("Agent"), Role.SUPERVISOR: _l("Supervisor"), Role.ADMIN: _l("Admin")}
-LANGUAGE_CHOICES = [("ar", "العربية"), ("en", "English")]
 # Weekdays as date.weekday() numbers, in the order an Arabic week is written (Sunday first).
 WEEKDAYS = [
     (6, _l("Sunday")),

@@ -6,7 +6,7 @@ from wtforms.validators import DataRequired, InputRequired, Optional, Validation
 from wtforms.widgets import HiddenInput
 
 from helpdesk.fields import SelectField
-from helpdesk.i18n import MaxLength
+from helpdesk.i18n import LANGUAGE_CHOICES, MaxLength
 from helpdesk.tickets.labels import PRIORITY_LABELS, STATUS_LABELS
 from helpdesk.tickets.macros import unfilled_message, unfilled_placeholders
 from helpdesk.tickets.models import TAG_MAX_CHARS, MessageKind, Status
@@ -103,7 +103,7 @@ class PresenceForm(FlaskForm):
 
 class MacroForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), MaxLength(120)])
-    locale = SelectField(_l("Language"), choices=[("ar", "العربية"), ("en", "English")])
+    locale = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
     body = TextAreaField(_l("Reply text"), validators=[DataRequired(), MaxLength(20000)])
     set_status = SelectField(
         _l("Set status"), choices=[("", "—")] + [(s.value, label) for s, label in STATUS_LABELS.items()]

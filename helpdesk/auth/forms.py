@@ -6,7 +6,7 @@ from wtforms.validators import DataRequired, EqualTo, ValidationError
 
 from helpdesk.auth import password_policy
 from helpdesk.fields import SelectField
-from helpdesk.i18n import MaxLength
+from helpdesk.i18n import LANGUAGE_CHOICES, MaxLength
 from helpdesk.tickets.models import SUBJECT_MAX_CHARS
 
 
@@ -52,7 +52,7 @@ class LoginForm(FlaskForm):
 
 
 class LanguageForm(FlaskForm):
-    language = SelectField(choices=[("ar", "العربية"), ("en", "English")])
+    language = SelectField(choices=LANGUAGE_CHOICES)
     next = HiddenField()
 
 

@@ -25,6 +25,7 @@ from helpdesk.automations.models import TriggerEvent
 from helpdesk.custom_fields.models import CustomField, FieldScope, FieldType, RequestType
 from helpdesk.customers.labels import ORDER_STATUS_LABELS, TIER_LABELS
 from helpdesk.extensions import db
+from helpdesk.i18n import LANGUAGE_CHOICES
 from helpdesk.tickets.labels import CHANNEL_LABELS, PRIORITY_LABELS, STATUS_LABELS
 from helpdesk.tickets.models import Queue, Tag
 
@@ -86,7 +87,6 @@ EVENT_LABELS = {
 }
 SLA_LABELS = {"due_soon": _l("due soon"), "breached": _l("breached")}
 UNIT_LABELS = {"calendar": _l("calendar hours"), "business": _l("business hours (the queue's calendar)")}
-LANGUAGE_NAMES = [("ar", "العربية"), ("en", "English")]  # each in its own language, as pickers show them
 STAFF_LABELS = {"assignee": _l("the assignee"), "supervisor": _l("the queue's supervisor")}
 
 # The operators the editor offers, per field: the assignee's "nobody" / "someone" and the SLA's
@@ -271,7 +271,7 @@ class EditorChoices:
         if name == "order_status":
             return [(code, label) for code, label in ORDER_STATUS_LABELS.items() if code != "canceled"]
         if name == "language":
-            return LANGUAGE_NAMES
+            return LANGUAGE_CHOICES
         if name in ("queue", "set_queue"):
             return self.queues
         if name == "request_type":

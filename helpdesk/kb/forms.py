@@ -5,7 +5,7 @@ from wtforms.validators import DataRequired, Optional
 
 from helpdesk.agents.forms import TagNames
 from helpdesk.fields import SelectField
-from helpdesk.i18n import MaxLength
+from helpdesk.i18n import LANGUAGE_CHOICES, MaxLength
 
 
 class FeedbackForm(FlaskForm):
@@ -24,7 +24,7 @@ class PhrasingReviewForm(FlaskForm):
 class ArticleForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), MaxLength(255)])
     slug = StringField(_l("Slug"), validators=[DataRequired(), MaxLength(160)])
-    locale = SelectField(_l("Language"), choices=[("ar", "العربية"), ("en", "English")])
+    locale = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
     category = SelectField(_l("Category"), coerce=int)
     translation_of = StringField(_l("Translation of (slug)"), validators=[Optional(), MaxLength(160)])
     tags = StringField(_l("Tags (comma-separated)"), validators=[Optional(), MaxLength(500), TagNames()])

@@ -4,7 +4,7 @@ from wtforms import IntegerField, StringField
 from wtforms.validators import DataRequired, NumberRange, Optional
 
 from helpdesk.fields import SelectField
-from helpdesk.i18n import MaxLength
+from helpdesk.i18n import LANGUAGE_CHOICES, MaxLength
 
 
 class AccountForm(FlaskForm):
@@ -33,4 +33,4 @@ class AccountForm(FlaskForm):
 
 
 class TemplateForm(FlaskForm):
-    language = SelectField(_l("Language"), choices=[("ar", "العربية"), ("en", "English")])
+    language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
