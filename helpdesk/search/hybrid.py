@@ -61,6 +61,16 @@ class Fusion:
 
 
 FUSION = Fusion()
+# The model reads English far better than Arabic (meaning alone, development half: recall@3 0.95
+# against 0.84), so English leans more on meaning and on its phrasings. Chosen on both development
+# sets (the first writer's half, cross-validated, and the second writer's), against ``FUSION``:
+# recall@1 0.815 → 0.852 and 0.764 → 0.790, MRR 0.895 → 0.914 and 0.837 → 0.861.
+FUSIONS = {"en": Fusion(lexical_weight=0.2, question_weight=0.2)}
+
+
+def fusion_for(locale: str | None) -> Fusion:
+    """The fusion settings of a search in ``locale`` (``FUSION`` without one)."""
+    return FUSIONS.get(locale or "", FUSION)
 
 
 def fused(
@@ -211,10 +221,12 @@ def query(
     filters: dict[str, str] | None = None,
     *,
     as_you_type: bool = False,
-    fusion: Fusion = FUSION,
+    fusion: Fusion | None = None,
 ) -> SearchResults:
-    """Like ``search.query`` (same hits, snippets, "did you mean"), ranked by words and meaning."""
+    """Like ``search.query`` (same hits, snippets, "did you mean"), ranked by words and meaning
+    (``fusion``: the settings of ``locale`` unless given)."""
     spec = index_spec(index)
+    fusion = fusion or fusion_for(locale)
     found = signals(
         index,
         text,

@@ -34,9 +34,10 @@ FLOOR_RECALL_AT_3 = {"ar": 0.85, "en": 0.86}
 # is a phrasing of the demo articles. They are a development set: tune_fusion's ``--queries``
 # measures them (with ``--cv`` beside the development half); the test half above stays the untouched
 # one. Measured before any tuning on them, on both backends: ar 0.925, en 0.898, about the level of
-# the test half. The floors are one question below.
+# the test half. The floors are one question below. English's own fusion settings
+# (``hybrid.FUSIONS``) were then chosen on them and the development half: English 0.898 → 0.924.
 SECOND_WRITER = read_queries("search_quality_dev2.jsonl")
-SECOND_WRITER_FLOOR_RECALL_AT_3 = {"ar": 0.91, "en": 0.89}
+SECOND_WRITER_FLOOR_RECALL_AT_3 = {"ar": 0.91, "en": 0.91}
 
 
 def ranks(cases: list[dict]) -> list[int | None]:

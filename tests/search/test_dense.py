@@ -118,6 +118,26 @@ def test_fusion_keeps_word_matches_and_drops_far_meaning_only_candidates():
     assert all(0 <= score <= 1 for _doc, score in ranked)
 
 
+def test_an_english_search_is_fused_with_english_settings_and_an_arabic_one_with_the_default(app):
+    add_article("refunds", "How long refunds take", "Refunds reach your card in 5 to 14 days.")
+    add_article("refunds-ar", "مدة استرداد المبلغ", "يصل المبلغ إلى بطاقتك خلال 5 إلى 14 يوما.", locale="ar")
+    search.apply_pending_jobs()
+    for locale, settings, other in (("en", hybrid.FUSIONS["en"], hybrid.FUSION), ("ar", hybrid.FUSION, None)):
+        assert hybrid.fusion_for(locale) is settings
+        found = hybrid.signals("articles", "refund money back", locale, {"status": "published"})
+        hit = hybrid.query("articles", "refund money back", locale, filters={"status": "published"}).hits[0]
+        fused = dict(
+            hybrid.fused(found.lexical, found.meaning, settings, found.other_language, found.questions)
+        )
+        assert hit.score == round(fused[hit.id], 4)
+        if other is not None:  # the two settings score this article differently
+            by_default = dict(
+                hybrid.fused(found.lexical, found.meaning, other, found.other_language, found.questions)
+            )
+            assert round(by_default[hit.id], 4) != hit.score
+    assert hybrid.fusion_for(None) is hybrid.FUSION
+
+
 def test_typing_inside_a_word_costs_no_model_call(app):
     add_article("refunds", "How long refunds take", "Refunds reach your card in 5 to 14 days.")
     search.apply_pending_jobs()
