@@ -33,3 +33,11 @@ def test_without_vectors_a_search_stays_in_the_readers_language(app):
     assert english[0] == "cancel-an-order"
     assert not any(slug.endswith("-ar") for slug in english)
     assert all(slug.endswith("-ar") for slug in slugs("الغاء الطلب cancel", "ar"))
+
+
+def test_arabizi_in_an_english_sentence_is_read_as_the_english_articles_words(app):
+    load_demo_articles()
+    app.config["SEARCH_EMBEDDINGS"] = False  # the words alone
+    assert slugs("pls kansel my talab", "en")[0] == "cancel-an-order"
+    assert slugs("the screen came maksoor", "en")[0] == "damaged-item"
+    assert slugs("can i arajje3 the shoes", "en")[0] in ("return-policy", "how-to-return")
