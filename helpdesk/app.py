@@ -17,6 +17,7 @@ from helpdesk.config import PACKAGE_DIR, TEMPLATES_DIR, load_config
 from helpdesk.extensions import babel, csrf, db, htmx, limiter, login_manager, mail
 from helpdesk.i18n import (
     LANGUAGE_CHOICES,
+    LANGUAGE_NAMES,
     current_language,
     format_file_size,
     format_local_date,
@@ -244,6 +245,7 @@ def _register_template_helpers(app: Flask) -> None:
         }
 
     app.add_template_global(LANGUAGE_CHOICES, "LANGUAGE_CHOICES")
+    app.add_template_global(LANGUAGE_NAMES, "LANGUAGE_NAMES")
     register_sla_helpers(app)
     app.add_template_global(order_status_label)
     app.add_template_global(address_text)

@@ -21,6 +21,7 @@ from wtforms.validators import Length
 RTL_LANGUAGES = {"ar"}
 # Each language named in itself, as language pickers show them.
 LANGUAGE_CHOICES = [("ar", "العربية"), ("en", "English")]
+LANGUAGE_NAMES = dict(LANGUAGE_CHOICES)
 
 
 def select_locale() -> str:
