@@ -66,9 +66,13 @@ def written_language(ticket: Ticket, messages: Sequence[Message]) -> str:
 
 
 def language_of(ticket: Ticket, text: str) -> str:
-    """The language the customer wrote in (two words in three of one script), else the ticket's."""
+    """The language the customer wrote in (two words in three of one language), else the ticket's.
+    Arabic in Latin letters counts as Arabic when its marks (``analysis.is_arabizi``) make a quarter
+    of the Latin words: its readers read Arabic articles."""
     words = [w for w in analysis.words(text) if not w.isdigit()]
-    arabic = sum(analysis.is_arabic(w) for w in words)
+    latin = [w for w in words if not analysis.is_arabic(w)]
+    arabizi = sum(map(analysis.is_arabizi, latin))
+    arabic = len(words) - len(latin) + (len(latin) if arabizi * 4 >= len(latin) > 0 else 0)
     if words and arabic * 3 >= len(words) * 2:
         return "ar"
     if words and (len(words) - arabic) * 3 >= len(words) * 2:

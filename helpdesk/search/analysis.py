@@ -112,6 +112,19 @@ def is_arabic(word: str) -> bool:
     return bool(_ARABIC_LETTER.match(word))
 
 
+# Arabic written in Latin letters ("el OTP ma ywsl 3la jawali"): a digit standing for a letter
+# English lacks (2 ء, 3 ع, 5 خ, 6 ط, 7 ح, 8 ق, 9 ص) before letters or between them ("3la", "7ag",
+# "a8ayrah"; not "ps5", "a10234" or "2nd"), or one of the commonest Arabizi words (its list).
+_ARABIZI_DIGIT = re.compile(r"^[a-z]*[2356789][a-z]{2,}$|^[a-z]+[2356789][a-z]+$")
+_ORDINAL = re.compile(r"^\d(?:st|nd|rd|th)$")
+ARABIZI_WORDS = _stop_words("arabizi.txt")
+
+
+def is_arabizi(word: str) -> bool:
+    """Whether a normalised Latin word is Arabic written in Latin letters (see ``_ARABIZI_DIGIT``)."""
+    return word in ARABIZI_WORDS or bool(_ARABIZI_DIGIT.match(word) and not _ORDINAL.match(word))
+
+
 def _restore_prefix(word: str, stem: str) -> str:
     if stem and not word.startswith(stem):
         at = word.find(stem)
@@ -145,6 +158,14 @@ def _stem_arabic(word: str) -> str:
 
 def strip_article(word: str) -> str:
     return _ARTICLE.sub("", word, count=1)
+
+
+def spelling_edits(word: str) -> int:
+    """How many edits a misspelling of ``word`` may be from the indexed word it is corrected to:
+    one, two from six letters. An Arabic word is counted without its article: two edits made the
+    greeting السلام the الاستلام (receipt) of cash on delivery."""
+    letters = strip_article(word) if is_arabic(word) else word
+    return 1 if len(letters) < 6 else 2
 
 
 def arabic_variants(word: str) -> list[str]:

@@ -150,10 +150,12 @@ def signals(
     """The lexical and dense candidates of ``text`` (the quality test tunes ``fused`` on these).
     ``expand=False`` leaves out the lexicon (to measure what it adds)."""
     expansions = (lambda words: lexicon.expansions(words, locale)) if expand else None
-    # The question's vector is computed on another core while the words are searched here.
+    # The question's vector is computed on another core while the words are searched here. Text of
+    # stop words only ("thanks", "السلام عليكم", "how do i") asks nothing: the model would still
+    # find its nearest article.
     vector_of_text = (
         embeddings.start_query(_text_for_meaning(text, locale, as_you_type, expand, fusion))
-        if dense.dense_spec(index) is not None
+        if dense.dense_spec(index) is not None and any(map(analysis.word_terms, analysis.words(text)))
         else None
     )
     postgres = uses_postgres()

@@ -517,7 +517,7 @@ def closest_words(index: str, words: list[str]) -> dict[str, str]:
     best: dict[str, tuple[int, str]] = {}
     for asked, candidate in db.session.execute(statement, params):
         distance = _edit_distance(asked, candidate)
-        if distance <= (1 if len(asked) < 6 else 2) and (asked not in best or distance < best[asked][0]):
+        if distance <= analysis.spelling_edits(asked) and (asked not in best or distance < best[asked][0]):
             best[asked] = (distance, candidate)
     return {asked: found for asked, (_d, found) in best.items()}
 

@@ -116,7 +116,7 @@ def _closest_word(index: str, word: str) -> str | None:
     with the same letter, as Whoosh's ``suggest`` ranks them; of equally frequent words, the
     closest (Whoosh took the last in alphabetical order). An index kept in memory compares the word
     with its words there; Whoosh's own ``suggest`` builds an automaton per word, 5–20 ms in Python."""
-    maxdist = 1 if len(word) < 6 else 2
+    maxdist = analysis.spelling_edits(word)
     current = searcher(index)
     spelling = arrays.spelling_words(current) if index_spec(index).kept_in_memory else None
     if spelling is None:

@@ -41,3 +41,35 @@ def test_arabizi_in_an_english_sentence_is_read_as_the_english_articles_words(ap
     assert slugs("pls kansel my talab", "en")[0] == "cancel-an-order"
     assert slugs("the screen came maksoor", "en")[0] == "damaged-item"
     assert slugs("can i arajje3 the shoes", "en")[0] in ("return-policy", "how-to-return")
+
+
+def test_arabic_in_latin_letters_is_answered_in_arabic_and_english_stays_english():
+    from types import SimpleNamespace
+
+    from helpdesk.agents.suggestions import language_of
+
+    profile_in_english = SimpleNamespace(language="en")
+    for text in (
+        "el OTP ma ywsl 3la jawali, 7awalt akthar mn 5 mrat",
+        "salam, wain al8a el tracking 7ag el order 12345678?",
+        "abi alghi el order please",
+    ):
+        assert language_of(profile_in_english, text) == "ar", text
+    for text in (
+        "My order A10234 has not arrived, I ordered a PS5 and a 4k TV",
+        "size chart for men jeans on the 2nd floor",
+        "Hi team, the OTP never arrives",
+    ):
+        assert language_of(SimpleNamespace(language="ar"), text) == "en", text
+
+
+def test_a_greeting_is_not_corrected_to_an_article_word():
+    """Two edits turned the four letters of السلام (with its article) into الاستلام (receipt)."""
+    from helpdesk.search import analysis
+
+    assert analysis.spelling_edits("السلام") == 1
+    assert analysis.spelling_edits("الاستلام") == 2
+    assert analysis.spelling_edits("delivery") == 2
+    assert analysis.words("السلام عليكم شكرا hello thanks") and not any(
+        analysis.word_terms(w) for w in analysis.words("السلام عليكم شكرا hello thanks")
+    )

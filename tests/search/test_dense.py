@@ -18,6 +18,7 @@ from helpdesk.search import dense, embeddings, hybrid
 from helpdesk.search.models import SearchPassage
 from helpdesk.worker.runner import run_once
 from tests.factories import POSTGRES_URL, make_article
+from tests.kb.quality import load_demo_articles
 
 LONG_BODY = """## Paying for your order
 
@@ -238,3 +239,41 @@ def test_the_question_is_embedded_on_another_thread_while_the_words_are_searched
     assert len(threads) == 1  # the second time from the cache, with no model call
     app.config["SEARCH_EMBEDDINGS"] = False  # read in the request's thread, not the pool's
     assert embeddings.start_query("when does my money come back")() is None
+
+
+def test_a_passage_near_every_question_loses_its_hubness_and_its_own_phrasings_do_not_count():
+    """Three documents: a hub (close to every other document's phrasings), a plain one, and one
+    whose passage is close only to its own phrasings; a question row is never penalised."""
+    rng = np.random.default_rng(7)
+    common = rng.normal(size=embeddings.DIMENSIONS)
+
+    def unit(v):
+        return (v / np.linalg.norm(v)).astype(np.float32)
+
+    topics = [unit(rng.normal(size=embeddings.DIMENSIONS)) for _ in range(3)]
+    hub = unit(common)
+    rows = [hub, topics[0], unit(topics[1] + topics[2])]  # the three documents' passages
+    questions = []
+    for doc, topic in enumerate(topics):
+        noise = 0.2 * rng.normal(size=(12, embeddings.DIMENSIONS))
+        questions += [(doc, unit(topic + 0.9 * common + n)) for n in noise]
+    owner = [0, 1, 2] + [doc for doc, _v in questions]
+    vectors = np.stack(rows + [v for _d, v in questions])
+    order = np.argsort(owner, kind="stable")
+    is_question = np.array([False] * 3 + [True] * len(questions))[order]
+    starts = np.flatnonzero(np.r_[True, np.diff(np.array(owner)[order]) != 0])
+    hubness = dense._hubness(vectors[order], None, is_question, starts)
+    passage_of = {doc: hubness[order.tolist().index(doc)] for doc in range(3)}
+    assert passage_of[0] > 0.1  # the hub
+    assert passage_of[0] > 3 * max(passage_of[1], passage_of[2])
+    assert not hubness[is_question].any()
+    assert dense._hubness(vectors[order], None, None, starts) is None  # no phrasings: nothing to compare
+
+
+def test_a_greeting_or_a_thank_you_alone_finds_no_article(app):
+    """Stop words only ask nothing: no words to search, and no model call (the password article
+    was the model's nearest to Arabic small talk, "السلام" was corrected to الاستلام)."""
+    load_demo_articles()
+    for text in ("شكرا", "السلام عليكم", "مرحبا", "الله يعطيك العافية", "thanks", "hello", "hi there"):
+        locale = "en" if text.isascii() else "ar"
+        assert service.search_articles(text, locale=locale, limit=10).hits == [], text
