@@ -73,3 +73,11 @@ def test_a_greeting_is_not_corrected_to_an_article_word():
     assert analysis.words("السلام عليكم شكرا hello thanks") and not any(
         analysis.word_terms(w) for w in analysis.words("السلام عليكم شكرا hello thanks")
     )
+
+
+def test_a_greeting_then_not_arrived_yet_finds_the_late_order_article(app):
+    """Found walking the case form: "السلام" had become الاستلام (receipt), and "ما وصل" (has not
+    arrived) did not say late."""
+    load_demo_articles()
+    app.config["SEARCH_EMBEDDINGS"] = False  # the words alone
+    assert slugs("السلام عليكم طلبي ما وصل لين الحين", "ar")[0] == "late-order-ar"
