@@ -510,9 +510,7 @@ def stored_vector(index: str, doc_id: str) -> np.ndarray | None:
     at = np.searchsorted(found.doc_ids, int(doc_id))
     if at >= len(found.doc_ids) or found.doc_ids[at] != int(doc_id):
         return None
-    row = found.vectors[found.starts[at]].astype(np.float32)
-    if found.scales is not None:
-        row = row * found.scales[found.starts[at]]
+    row = _floats(found.vectors, found.scales, found.starts[at : at + 1])[0]
     norm = float(np.linalg.norm(row))
     return row / norm if norm else None
 
