@@ -21,13 +21,15 @@ from tests.factories import make_customer, make_ticket
 from tests.kb.quality import load_demo_articles, read_queries
 
 GAPS = read_queries("search_gap_queries_heldout.jsonl")
-# Measured on the held-out gap set: 31 of 120 had a result found by meaning alone among their top 3
-# (44 before the hubness correction, and before stop words alone stopped asking the model).
-MOST_FOUND_BY_MEANING_ALONE = 36
+# Measured on the held-out gap set: 25 of 120 (PostgreSQL 26) had a result found by meaning alone
+# among their top 3 (44 before the hubness correction and before stop words alone stopped asking
+# the model; 31 before the second writer's phrasings and today's fusion).
+MOST_FOUND_BY_MEANING_ALONE = 31
 MESSAGES = read_queries("suggested_answers_messages.jsonl")
-# Measured on the test half: the expected article among the 3 suggested, ar 54 of 56 (0.964),
-# en 50 of 52 (0.962). One message below each.
-FLOOR_SUGGESTED_AT_3 = {"ar": 0.94, "en": 0.94}
+# Measured on the test half: the expected article among the 3 suggested, ar 55 of 56 (0.982),
+# en 52 of 52, on both backends (54 and 50 before the second writer's phrasings and today's
+# fusion). One message below each.
+FLOOR_SUGGESTED_AT_3 = {"ar": 0.96, "en": 0.98}
 
 
 def in_test_half(case: dict) -> bool:

@@ -9,35 +9,35 @@ recall@1, recall@3 and MRR per language and kind, by words only and by words and
 
 import json
 
-import pytest
-
+from helpdesk import search
 from helpdesk.demo.loader import CONTENT
+from helpdesk.extensions import db
 from helpdesk.kb import service
+from helpdesk.kb.models import Article
 from tests.kb.quality import load_demo_articles, rank_of, read_queries, report, split_heldout
 
 HELDOUT = read_queries("search_quality_heldout.jsonl")
 DEV, TEST = split_heldout(HELDOUT)
 TARGET_RECALL_AT_3 = 0.92  # per language, on the test half
-# Measured on the test half with the demo articles' phrasings (from the 76 queries and the
-# development half; weights cross-validated on the development half): words and meaning ar 0.885,
-# en 0.873 (PostgreSQL's backend: ar 0.872; before phrasings 0.846 / 0.835): a drop below these
-# floors is a regression. The model's arithmetic differs a little between processors (an AMD EPYC
-# with AVX-512 moved one Arabic question across the edge of the top 3), and a change of the
-# passages' text moves a question or two either way (dropping the space markdown's inline markup
-# left before punctuation: Arabic 0.859 → 0.885, English 0.886 → 0.873, the development half
-# unchanged), so each floor is one question below the lower of the two backends' figures.
-FLOOR_RECALL_AT_3 = {"ar": 0.85, "en": 0.86}
+# Measured on the test half, words and meaning, with the demo articles' phrasings (the 76 queries,
+# the development half and the second writer's questions; the fusion cross-validated on both
+# development sets): SQLite ar 0.949, en 0.962; PostgreSQL ar 0.962, en 0.962 (before the second
+# writer's phrasings and today's fusion: 0.897 / 0.886; before any phrasings 0.846 / 0.835). The
+# model's arithmetic differs a little between processors (an AMD EPYC with AVX-512 moved one Arabic
+# question across the edge of the top 3), and a change of the passages' text moves a question or
+# two either way, so each floor is one question below the lower of the two backends' figures.
+FLOOR_RECALL_AT_3 = {"ar": 0.93, "en": 0.94}
 
 
 # A second writer's questions (``search_quality_dev2.jsonl``, 316: written later, given only each
-# article's title, by someone who saw neither the articles nor the first writer's questions). None
-# is a phrasing of the demo articles. They are a development set: tune_fusion's ``--queries``
-# measures them (with ``--cv`` beside the development half); the test half above stays the untouched
-# one. Measured before any tuning on them, on both backends: ar 0.925, en 0.898, about the level of
-# the test half. The floors are one question below. English's own fusion settings
-# (``hybrid.FUSIONS``) were then chosen on them and the development half: English 0.898 → 0.924.
+# article's title, by someone who saw neither the articles nor the first writer's questions). They
+# are a development set, and phrasings of the demo articles too (what a shop gathers from the
+# questions its customers asked: ``kb.service.phrasing_suggestions``); tune_fusion's ``--cv``
+# measures each of its folds without that fold's phrasings. Here they are measured with all of
+# their own phrasings taken out: ar 0.931, en 0.930 on both backends (0.925 / 0.936 before, with the
+# earlier fusion). The floors are one question below.
 SECOND_WRITER = read_queries("search_quality_dev2.jsonl")
-SECOND_WRITER_FLOOR_RECALL_AT_3 = {"ar": 0.91, "en": 0.91}
+SECOND_WRITER_FLOOR_RECALL_AT_3 = {"ar": 0.92, "en": 0.92}
 
 
 def ranks(cases: list[dict]) -> list[int | None]:
@@ -71,15 +71,26 @@ def test_no_test_question_is_a_phrasing_of_the_demo_articles():
     assert leaked == 0
 
 
+def without_phrasings(cases: list[dict]) -> None:
+    """The demo articles without ``cases``' questions among their phrasings, reindexed."""
+    asked = {c["query"].casefold() for c in cases}
+    for article in db.session.scalars(db.select(Article)):
+        article.phrasings = [p for p in article.phrasings or [] if p.casefold() not in asked]
+    db.session.commit()
+    search.reindex()
+
+
 def test_heldout_test_half_by_words_and_meaning(app):
-    """The test half, and the second writer's questions (one load of the articles for both: it
-    embeds every passage, half a minute)."""
+    """The test half, then the second writer's questions with their phrasings taken out (one load
+    of the articles for both: it embeds every passage, half a minute)."""
     load_demo_articles()
     measured = {}
     for cases, title, floors in (
-        (SECOND_WRITER, "second writer", SECOND_WRITER_FLOOR_RECALL_AT_3),
         (TEST, "held-out test half", FLOOR_RECALL_AT_3),
+        (SECOND_WRITER, "second writer", SECOND_WRITER_FLOOR_RECALL_AT_3),
     ):
+        if cases is SECOND_WRITER:
+            without_phrasings(SECOND_WRITER)
         hybrid_ranks = ranks(cases)
         app.config["SEARCH_EMBEDDINGS"] = False
         words_ranks = ranks(cases)
@@ -90,12 +101,8 @@ def test_heldout_test_half_by_words_and_meaning(app):
             assert both[locale]["recall@3"] >= floor, (title, locale)
             assert both[locale]["MRR"] > words[locale]["MRR"], (title, locale)
     both = measured["held-out test half"]  # the target is the test half's
-    missed = [locale for locale in ("ar", "en") if both[locale]["recall@3"] < TARGET_RECALL_AT_3]
-    if missed:
-        pytest.xfail(
-            f"recall@3 below the {TARGET_RECALL_AT_3} target for {', '.join(missed)}: "
-            + ", ".join(f"{loc} {both[loc]['recall@3']:.3f}" for loc in ("ar", "en"))
-        )
+    for locale in ("ar", "en"):
+        assert both[locale]["recall@3"] >= TARGET_RECALL_AT_3, locale
 
 
 def test_the_second_writers_questions_are_new():

@@ -3,19 +3,21 @@
     .venv/bin/python -m tests.kb.tune_fusion            # development half, and the grid
     .venv/bin/python -m tests.kb.tune_fusion --cv       # the same, cross-validated (see below)
     .venv/bin/python -m tests.kb.tune_fusion --test     # the test half's figures, nothing else
-    .venv/bin/python -m tests.kb.tune_fusion --queries=tests/kb/search_quality_dev2.jsonl [--cv]
+    .venv/bin/python -m tests.kb.tune_fusion --cv --queries=tests/kb/search_quality_dev2.jsonl
     .venv/bin/python -m tests.kb.tune_fusion --write-phrasings
 
 Loads the demo articles into a throw-away instance, collects both sides' candidates per query
 once, then scores a grid of ``hybrid.Fusion`` settings; prints the best few with their figures.
 
 The demo articles' phrasings ("other ways customers ask") are the 76 queries of
-``search_quality_queries.jsonl`` and every question of the development half, each on the article
-it expects; ``--write-phrasings`` writes them into ``helpdesk/demo/content/kb_articles.jsonl``
+``search_quality_queries.jsonl``, every question of the development half and the second writer's
+(``search_quality_dev2.jsonl``), each on the article it expects; ``--write-phrasings`` writes them
+into ``helpdesk/demo/content/kb_articles.jsonl``
 (``demo_phrasings`` says exactly which). The test half never becomes a phrasing (the held-out test
 checks). Since the development questions are then phrasings, measuring on them would measure a
-lookup: ``--cv`` splits the development half into ``FOLDS`` parts by a hash of the question and,
-for each part, searches it with the phrasings of the other parts only.
+lookup: ``--cv`` splits the development questions into ``FOLDS`` parts by a hash of the question
+and, for each part, searches it with the phrasings of the other parts only. Measure the second
+writer's questions with ``--cv`` too (without it, they would find their own phrasings).
 """
 
 from __future__ import annotations
@@ -40,13 +42,14 @@ FOLDS = 4
 
 
 def demo_phrasings() -> dict[str, list[str]]:
-    """Article slug → its phrasings: the 76 queries first, then the development half's questions
-    (the test half's never: 5 of the 76 are test questions too, and are left out — compared here,
-    never shown)."""
+    """Article slug → its phrasings: the 76 queries first, then the development half's questions,
+    then the second writer's (the test half's never: 5 of the 76 are test questions too, and are
+    left out — compared here, never shown)."""
     dev, test = split_heldout(read_queries("search_quality_heldout.jsonl"))
     tested = {c["query"].casefold() for c in test}
     out: dict[str, list[str]] = {}
-    for case in [*read_queries("search_quality_queries.jsonl"), *dev]:
+    second = read_queries("search_quality_dev2.jsonl")
+    for case in [*read_queries("search_quality_queries.jsonl"), *dev, *second]:
         if case["query"].casefold() in tested:
             continue
         found = out.setdefault(case["expected"], [])
@@ -164,9 +167,9 @@ def main() -> None:
             slug_of = {str(a.id): a.slug for a in db.session.scalars(db.select(Article))}
             dev, test = split_heldout(read_queries("search_quality_heldout.jsonl"))
             cases = test if "--test" in sys.argv else dev
-            if _option("queries") and "--test" not in sys.argv:  # another development set, no phrasing
+            if _option("queries") and "--test" not in sys.argv:  # another development set
                 extra = read_queries(Path(_option("queries")).resolve())
-                # With --cv, both development sets (the folds leave out the first's phrasings).
+                # With --cv, both development sets (each fold leaves out its own questions' phrasings).
                 cases = [*dev, *extra] if "--cv" in sys.argv else extra
             original = read_queries("search_quality_queries.jsonl")
             cv = "--cv" in sys.argv and "--test" not in sys.argv

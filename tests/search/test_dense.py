@@ -184,8 +184,27 @@ def test_fusion_keeps_word_matches_and_drops_far_meaning_only_candidates():
 
 
 def test_an_english_search_is_fused_with_english_settings_and_an_arabic_one_with_the_default(app):
-    add_article("refunds", "How long refunds take", "Refunds reach your card in 5 to 14 days.")
-    add_article("refunds-ar", "مدة استرداد المبلغ", "يصل المبلغ إلى بطاقتك خلال 5 إلى 14 يوما.", locale="ar")
+    refund_asked = ["where is my money back", "refund not received yet", "when do i get my money"]
+    make_article(
+        "refunds", "How long refunds take", "Refunds reach your card in 5 to 14 days.", phrasings=refund_asked
+    )
+    body = "يصل المبلغ إلى بطاقتك خلال 5 إلى 14 يوما."
+    make_article(
+        "refunds-ar", "مدة استرداد المبلغ", body, locale="ar", phrasings=["وين فلوسي", "متى يرجع المبلغ"]
+    )
+    # Enough other phrasings for the nearest refund one to stand out by about 2 standard deviations,
+    # between the two settings' scales
+    other_asked = [
+        "how much is delivery",
+        "can i change my password",
+        "do you sell gift cards",
+        "is the shop open",
+        "can i pay in cash",
+        "where do i enter a coupon",
+        "my account is locked",
+        "do you ship abroad",
+    ]
+    make_article("faq", "Questions", "Answers to common questions.", phrasings=other_asked)
     search.apply_pending_jobs()
     for locale, settings, other in (("en", hybrid.FUSIONS["en"], hybrid.FUSION), ("ar", hybrid.FUSION, None)):
         assert hybrid.fusion_for(locale) is settings
