@@ -30,8 +30,10 @@ Never share the one-time code we send by SMS with anyone, even someone who says 
 """
 
 
-def add_article(slug, title, body, locale="en", status=ArticleStatus.PUBLISHED, tags=()) -> Article:
-    return make_article(slug, title, body, locale=locale, status=status, tags=tags)
+def add_article(
+    slug, title, body, locale="en", status=ArticleStatus.PUBLISHED, tags=(), phrasings=()
+) -> Article:
+    return make_article(slug, title, body, locale=locale, status=status, tags=tags, phrasings=list(phrasings))
 
 
 def slugs(text, **kwargs) -> list[str]:
@@ -185,11 +187,11 @@ def test_fusion_keeps_word_matches_and_drops_far_meaning_only_candidates():
 
 def test_an_english_search_is_fused_with_english_settings_and_an_arabic_one_with_the_default(app):
     refund_asked = ["where is my money back", "refund not received yet", "when do i get my money"]
-    make_article(
+    add_article(
         "refunds", "How long refunds take", "Refunds reach your card in 5 to 14 days.", phrasings=refund_asked
     )
     body = "يصل المبلغ إلى بطاقتك خلال 5 إلى 14 يوما."
-    make_article(
+    add_article(
         "refunds-ar", "مدة استرداد المبلغ", body, locale="ar", phrasings=["وين فلوسي", "متى يرجع المبلغ"]
     )
     # Enough other phrasings for the nearest refund one to stand out by about 2 standard deviations,
@@ -204,7 +206,7 @@ def test_an_english_search_is_fused_with_english_settings_and_an_arabic_one_with
         "my account is locked",
         "do you ship abroad",
     ]
-    make_article("faq", "Questions", "Answers to common questions.", phrasings=other_asked)
+    add_article("faq", "Questions", "Answers to common questions.", phrasings=other_asked)
     search.apply_pending_jobs()
     for locale, settings, other in (("en", hybrid.FUSIONS["en"], hybrid.FUSION), ("ar", hybrid.FUSION, None)):
         assert hybrid.fusion_for(locale) is settings
