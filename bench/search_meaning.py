@@ -61,6 +61,18 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def mapped_mb(suffix: str) -> float:
+    """Resident MB of the files mapped into this process whose path ends with ``suffix`` (the model:
+    clean file pages, shared by every process that maps it and dropped first under pressure)."""
+    total, current = 0, ""
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        if "-" in line.split(" ", 1)[0] and not line.endswith("kB"):
+            current = line
+        elif line.startswith("Rss:") and current.endswith(suffix):
+            total += int(line.split()[1])
+    return total / 1024
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
@@ -236,6 +248,12 @@ def measure(instance: Path, with_model: bool) -> None:
             f"{mode}.rss_mb",
             f"[{label}] RSS after all of it ({rows} tickets' vectors loaded): {rss_mb():.0f} MB",
             round(rss_mb()),
+        )
+        model_pages = mapped_mb(".bin")
+        report(
+            f"{mode}.model_pages_mb",
+            f"[{label}]   of which the model file's pages: {model_pages:.0f} MB",
+            round(model_pages),
         )
 
 

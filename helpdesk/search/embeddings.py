@@ -17,6 +17,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import numpy as np
 from flask import current_app, has_app_context
@@ -132,23 +133,38 @@ def embed_query(text: str) -> np.ndarray | None:
     return start_query(text, in_background=False)()
 
 
-def start_query(text: str, *, in_background: bool = True) -> Callable[[], np.ndarray | None]:
-    """``embed_query`` begun on the embedding pool; returns the function that waits for the vector.
-    The model and the cache are looked up here, in the caller's app context."""
+@dataclass(frozen=True)
+class PendingVector:
+    """A question's vector: calling it waits for it. ``ready`` is False while the embedding pool
+    computes it (the caller may do other work meanwhile, until ``done``), True when it was known at
+    once (cached, no model, or nothing to embed)."""
+
+    wait: Callable[[], np.ndarray | None]
+    ready: bool = True
+    done: Callable[[], bool] = lambda: True
+
+    def __call__(self) -> np.ndarray | None:
+        return self.wait()
+
+
+def start_query(text: str, *, in_background: bool = True) -> PendingVector:
+    """``embed_query`` begun on the embedding pool. The model and the cache are looked up here, in
+    the caller's app context."""
     model = _model()
     text = " ".join(text.split())
     if model is None or not any(ch.isalnum() for ch in text):
-        return lambda: None
+        return PendingVector(lambda: None)
     key = (_configured_path(), text)
     with _lock:
         cached = _query_cache.get(key)
         if cached is not None:
             _query_cache.move_to_end(key)
-            return lambda: cached
+            return PendingVector(lambda: cached)
     if not in_background:
         vector = _embedded_query(model, key)
-        return lambda: vector
-    return _embedding_pool().submit(_embedded_query, model, key).result
+        return PendingVector(lambda: vector)
+    future = _embedding_pool().submit(_embedded_query, model, key)
+    return PendingVector(future.result, ready=False, done=future.done)
 
 
 def _embedding_pool() -> ThreadPoolExecutor:

@@ -13,6 +13,7 @@ Without the model (or its vectors) this is the lexical search as before.
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import nh3
@@ -147,9 +148,12 @@ def signals(
     candidates: int = CANDIDATES,
     expand: bool = True,
     fusion: Fusion = FUSION,
+    meanwhile: Callable[[Signals, Callable[[], bool]], None] | None = None,
 ) -> Signals:
     """The lexical and dense candidates of ``text`` (the quality test tunes ``fused`` on these).
-    ``expand=False`` leaves out the lexicon (to measure what it adds)."""
+    ``expand=False`` leaves out the lexicon (to measure what it adds). ``meanwhile`` is given the
+    words' side (``meaning`` still empty) while the question's vector is being computed, and a
+    function that tells when it is."""
     expansions = (lambda words: lexicon.expansions(words, locale)) if expand else None
     # The question's vector is computed on another core while the words are searched here. Text of
     # stop words only ("thanks", "السلام عليكم", "how do i") asks nothing: the model would still
@@ -193,13 +197,14 @@ def signals(
     if elsewhere:
         for doc_id, own in dense.counterparts(index, elsewhere, locale).items():
             other_language[own] = max(other_language.get(own, 0.0), elsewhere[doc_id])
-    meaning: dict[str, float] = {}
-    questions: dict[str, float] = {}
+    found = Signals(lexical, other_language, {}, {}, built, results, suggestion, conditions)
     if vector_of_text is not None:
+        if meanwhile is not None and not vector_of_text.ready:
+            meanwhile(found, vector_of_text.done)
         vector = vector_of_text()
         if vector is not None:
-            meaning, questions = dense.nearest_both(index, vector, conditions, limit=candidates)
-    return Signals(lexical, other_language, meaning, questions, built, results, suggestion, conditions)
+            found.meaning, found.questions = dense.nearest_both(index, vector, conditions, limit=candidates)
+    return found
 
 
 def _text_for_meaning(text: str, locale: str | None, as_you_type: bool, expand: bool, fusion: Fusion) -> str:
@@ -228,8 +233,17 @@ def query(
 ) -> SearchResults:
     """Like ``search.query`` (same hits, snippets, "did you mean"), ranked by words and meaning
     (``fusion``: the settings of ``locale`` unless given)."""
-    spec = index_spec(index)
     fusion = fusion or fusion_for(locale)
+    prepared: _WhooshHits | None = None
+
+    def prepare(words_side: Signals, vector_done: Callable[[], bool]) -> None:
+        # While the model embeds the question on another core, the likeliest hits' fields and
+        # snippets (the words' best first) are read here, until the vector is there.
+        nonlocal prepared
+        if not uses_postgres():
+            prepared = _WhooshHits(index, words_side)
+            prepared.prepare(limit * 2, until=vector_done)
+
     found = signals(
         index,
         text,
@@ -238,44 +252,85 @@ def query(
         as_you_type=as_you_type,
         candidates=max(CANDIDATES, limit),
         fusion=fusion,
+        meanwhile=prepare,
     )
-    built, results, conditions = found.built, found.results, found.conditions
     if found.meaning:
         ranked = fused(found.lexical, found.meaning, fusion, found.other_language, found.questions)
     else:  # words only (no model or no vectors): today's scores
         ranked = sorted(found.lexical.items(), key=lambda item: -item[1])
     if uses_postgres():
         return _postgres_results(index, found, ranked, limit)
-    current = searcher(index)
-    suggestion = found.suggestion
-    by_id = {r["id"]: r for r in results} if results is not None else {}
-    if results is not None:
-        results.fragmenter = highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=60)
-        results.formatter = highlight.HtmlFormatter(tagname="mark", between=" … ")
-    chosen: list[tuple[str, float, dict]] = []
+    hits = prepared or _WhooshHits(index, found)
+    chosen: list[tuple[str, float]] = []
     for doc_id, score in ranked:
         if len(chosen) >= limit:
             break
-        stored = by_id[doc_id].fields() if doc_id in by_id else current.document(id=doc_id)
-        # The index is the authority on status and locale: vectors may lag behind an edit.
-        if stored is None or any(stored.get(k) != v for k, v in conditions.items()):
-            continue
-        chosen.append((doc_id, score, stored))
-    texts = spec.snippet_texts([d for d, _s, _f in chosen]) if spec.snippet_texts else None
-    terms = {t for f, t in built.iter_all_terms() if f == spec.snippet_field} if built is not None else set()
-    hits = []
-    for doc_id, score, stored in chosen:
-        body = spec.snippet_source({**stored, "id": doc_id}, texts)
-        snippet = _snippet(by_id.get(doc_id), body, terms, spec.snippet_field)
-        hits.append(
+        if hits.fields(doc_id) is not None:
+            chosen.append((doc_id, score))
+    texts = hits.spec.snippet_texts([d for d, _s in chosen]) if hits.spec.snippet_texts else None
+    return SearchResults(
+        hits=[
             Hit(
                 id=doc_id,
                 score=round(score, 4),
-                fields=stored,
-                snippet=nh3.clean(snippet, tags={"mark"}, attributes={}),
+                fields=hits.fields(doc_id),
+                snippet=hits.snippet(doc_id, texts),
             )
-        )
-    return SearchResults(hits=hits, suggestion=suggestion)
+            for doc_id, score in chosen
+        ],
+        suggestion=found.suggestion,
+    )
+
+
+class _WhooshHits:
+    """The stored fields and snippets of one Whoosh search's documents, each read once."""
+
+    def __init__(self, index: str, found: Signals) -> None:
+        self.spec = index_spec(index)
+        self.conditions = found.conditions
+        self.searcher = searcher(index)
+        self.results = found.results
+        self.by_id = {r["id"]: r for r in found.results} if found.results is not None else {}
+        if found.results is not None:
+            found.results.fragmenter = highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=60)
+            found.results.formatter = highlight.HtmlFormatter(tagname="mark", between=" … ")
+        built = found.built
+        field = self.spec.snippet_field
+        self.terms = {t for f, t in built.iter_all_terms() if f == field} if built is not None else set()
+        self._fields: dict[str, dict | None] = {}
+        self._snippets: dict[str, str] = {}
+
+    def fields(self, doc_id: str) -> dict | None:
+        """The document's stored fields, or None if it is gone or does not match the search's
+        conditions (the index is the authority on status and locale: vectors may lag an edit)."""
+        if doc_id not in self._fields:
+            hit = self.by_id.get(doc_id)
+            stored = hit.fields() if hit is not None else self.searcher.document(id=doc_id)
+            if stored is not None and any(stored.get(k) != v for k, v in self.conditions.items()):
+                stored = None
+            self._fields[doc_id] = stored
+        return self._fields[doc_id]
+
+    def snippet(self, doc_id: str, texts: dict[str, str] | None) -> str:
+        if doc_id not in self._snippets:
+            body = self.spec.snippet_source({**self.fields(doc_id), "id": doc_id}, texts)
+            marked = _snippet(self.by_id.get(doc_id), body, self.terms, self.spec.snippet_field)
+            self._snippets[doc_id] = nh3.clean(marked, tags={"mark"}, attributes={})
+        return self._snippets[doc_id]
+
+    def prepare(self, most: int, until: Callable[[], bool]) -> None:
+        """Fields and snippets of the ``most`` best matches by words, ahead of the ranking, or fewer
+        if ``until()`` comes true first. Not for an index whose snippets are cut from texts read
+        from the database with the hits."""
+        if self.spec.snippet_texts is not None:
+            return
+        ready = 0
+        for result in self.results or ():
+            if ready >= most or until():
+                break
+            if self.fields(result["id"]) is not None:
+                self.snippet(result["id"], None)
+                ready += 1
 
 
 def _postgres_results(

@@ -6,8 +6,10 @@ import os
 import subprocess
 import sys
 import threading
+import time
 
 import numpy as np
+import pytest
 from sqlalchemy import delete
 
 from helpdesk import search
@@ -260,6 +262,50 @@ def test_the_question_is_embedded_on_another_thread_while_the_words_are_searched
     assert len(threads) == 1  # the second time from the cache, with no model call
     app.config["SEARCH_EMBEDDINGS"] = False  # read in the request's thread, not the pool's
     assert embeddings.start_query("when does my money come back")() is None
+
+
+@pytest.mark.skipif(bool(POSTGRES_URL), reason="PostgreSQL's hits are read after the ranking")
+def test_while_the_question_is_embedded_the_best_word_matches_get_their_snippets_ready(app, monkeypatch):
+    """The request's thread is idle while the model runs on the pool: it reads the fields and
+    snippets of the best matches by words meanwhile, and the hits are the same as without."""
+    refunds = add_article("refunds", "How long refunds take", "Refunds reach your card in 5 to 14 days.")
+    returns = add_article("returns", "Returning an order", "You can return an order in 14 days for a refund.")
+    add_article("tracking", "Tracking your parcel", "Follow your parcel with its tracking number.")
+    search.apply_pending_jobs()
+    embeddings._query_cache.clear()
+    model, events = embeddings._model(), []
+    real_query, real_snippet = model.query, hybrid._WhooshHits.snippet
+
+    def slow_query(texts):
+        vector = real_query(texts)
+        time.sleep(0.3)
+        events.append("vector")
+        return vector
+
+    def snippet(self, doc_id, texts):
+        if doc_id not in self._snippets:
+            events.append(doc_id)
+        return real_snippet(self, doc_id, texts)
+
+    monkeypatch.setattr(model, "query", slow_query)
+    monkeypatch.setattr(hybrid._WhooshHits, "snippet", snippet)
+    published = {"status": "published"}
+    first = hybrid.query("articles", "refund in 14 days", "en", filters=published)
+    assert set(events[: events.index("vector")]) == {str(refunds.id), str(returns.id)}
+    events.clear()
+    again = hybrid.query("articles", "refund in 14 days", "en", filters=published)
+    assert "vector" not in events  # from the cache: nothing to wait for, nothing read ahead
+    assert [(h.id, h.score, h.snippet) for h in again.hits] == [
+        (h.id, h.score, h.snippet) for h in first.hits
+    ]
+    assert "<mark>" in first.hits[0].snippet
+
+    words_side = hybrid.signals("articles", "refund in 14 days", "en", published)
+    ahead = hybrid._WhooshHits("articles", words_side)
+    ahead.prepare(5, until=lambda: True)  # the vector came first
+    assert ahead._snippets == {}
+    ahead.prepare(1, until=lambda: False)  # at most the best one
+    assert len(ahead._snippets) == 1
 
 
 def test_a_passage_near_every_question_loses_its_hubness_and_its_own_phrasings_do_not_count():
