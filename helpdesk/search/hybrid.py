@@ -234,15 +234,14 @@ def query(
     """Like ``search.query`` (same hits, snippets, "did you mean"), ranked by words and meaning
     (``fusion``: the settings of ``locale`` unless given)."""
     fusion = fusion or fusion_for(locale)
-    prepared: _WhooshHits | None = None
+    prepared: _Hits | None = None
 
     def prepare(words_side: Signals, vector_done: Callable[[], bool]) -> None:
         # While the model embeds the question on another core, the likeliest hits' fields and
         # snippets (the words' best first) are read here, until the vector is there.
         nonlocal prepared
-        if not uses_postgres():
-            prepared = _WhooshHits(index, words_side)
-            prepared.prepare(limit * 2, until=vector_done)
+        prepared = _hits_of(index, words_side)
+        prepared.prepare(limit * 2, until=vector_done)
 
     found = signals(
         index,
@@ -258,9 +257,8 @@ def query(
         ranked = fused(found.lexical, found.meaning, fusion, found.other_language, found.questions)
     else:  # words only (no model or no vectors): today's scores
         ranked = sorted(found.lexical.items(), key=lambda item: -item[1])
-    if uses_postgres():
-        return _postgres_results(index, found, ranked, limit)
-    hits = prepared or _WhooshHits(index, found)
+    hits = prepared or _hits_of(index, found)
+    hits.load([doc_id for doc_id, _s in ranked[: limit * 3]])
     chosen: list[tuple[str, float]] = []
     for doc_id, score in ranked:
         if len(chosen) >= limit:
@@ -282,30 +280,39 @@ def query(
     )
 
 
-class _WhooshHits:
-    """The stored fields and snippets of one Whoosh search's documents, each read once."""
+def _hits_of(index: str, found: Signals) -> _Hits:
+    return _PostgresHits(index, found) if uses_postgres() else _WhooshHits(index, found)
+
+
+class _Hits:
+    """The stored fields and snippets of one search's documents, each read once."""
 
     def __init__(self, index: str, found: Signals) -> None:
+        self.index = index
         self.spec = index_spec(index)
         self.conditions = found.conditions
-        self.searcher = searcher(index)
-        self.results = found.results
-        self.by_id = {r["id"]: r for r in found.results} if found.results is not None else {}
-        if found.results is not None:
-            found.results.fragmenter = highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=60)
-            found.results.formatter = highlight.HtmlFormatter(tagname="mark", between=" … ")
-        built = found.built
-        field = self.spec.snippet_field
-        self.terms = {t for f, t in built.iter_all_terms() if f == field} if built is not None else set()
         self._fields: dict[str, dict | None] = {}
         self._snippets: dict[str, str] = {}
+
+    def _stored(self, doc_id: str) -> dict | None:
+        raise NotImplementedError
+
+    def _marked(self, doc_id: str, body: str) -> str:
+        """Safe HTML: ``body``'s passages with the document's matched words marked."""
+        raise NotImplementedError
+
+    def _by_words(self) -> list[str]:
+        """The documents the words matched, best first."""
+        raise NotImplementedError
+
+    def load(self, doc_ids: list[str]) -> None:
+        """Read the fields of these documents at once, where the backend can (before ``fields``)."""
 
     def fields(self, doc_id: str) -> dict | None:
         """The document's stored fields, or None if it is gone or does not match the search's
         conditions (the index is the authority on status and locale: vectors may lag an edit)."""
         if doc_id not in self._fields:
-            hit = self.by_id.get(doc_id)
-            stored = hit.fields() if hit is not None else self.searcher.document(id=doc_id)
+            stored = self._stored(doc_id)
             if stored is not None and any(stored.get(k) != v for k, v in self.conditions.items()):
                 stored = None
             self._fields[doc_id] = stored
@@ -314,8 +321,7 @@ class _WhooshHits:
     def snippet(self, doc_id: str, texts: dict[str, str] | None) -> str:
         if doc_id not in self._snippets:
             body = self.spec.snippet_source({**self.fields(doc_id), "id": doc_id}, texts)
-            marked = _snippet(self.by_id.get(doc_id), body, self.terms, self.spec.snippet_field)
-            self._snippets[doc_id] = nh3.clean(marked, tags={"mark"}, attributes={})
+            self._snippets[doc_id] = self._marked(doc_id, body)
         return self._snippets[doc_id]
 
     def prepare(self, most: int, until: Callable[[], bool]) -> None:
@@ -325,39 +331,60 @@ class _WhooshHits:
         if self.spec.snippet_texts is not None:
             return
         ready = 0
-        for result in self.results or ():
+        for doc_id in self._by_words():
             if ready >= most or until():
                 break
-            if self.fields(result["id"]) is not None:
-                self.snippet(result["id"], None)
+            if self.fields(doc_id) is not None:
+                self.snippet(doc_id, None)
                 ready += 1
 
 
-def _postgres_results(
-    index: str, found: Signals, ranked: list[tuple[str, float]], limit: int
-) -> SearchResults:
-    """``query``'s hits on the PostgreSQL backend: fields from the documents table, snippets marked
-    with the terms each document matched (or, found by meaning alone, any of the query's terms)."""
-    spec = index_spec(index)
-    by_id = {r.id: r for r in found.results or []}
-    wanted = [doc_id for doc_id, _s in ranked[: limit * 3]]
-    stored = pg.documents(index, [d for d in wanted if d not in by_id])
-    chosen: list[tuple[str, float, dict]] = []
-    for doc_id, score in ranked:
-        if len(chosen) >= limit:
-            break
-        fields = by_id[doc_id].fields if doc_id in by_id else stored.get(doc_id)
-        if fields is None or any(fields.get(k) != v for k, v in found.conditions.items()):
-            continue
-        chosen.append((doc_id, score, fields))
-    texts = spec.snippet_texts([d for d, _s, _f in chosen]) if spec.snippet_texts else None
-    asked = {t for t, _b in found.built.exact} if found.built is not None else set()
-    hits = []
-    for doc_id, score, fields in chosen:
-        body = spec.snippet_source({**fields, "id": doc_id}, texts)
-        terms = by_id[doc_id].terms if doc_id in by_id else asked
-        hits.append(Hit(id=doc_id, score=round(score, 4), fields=fields, snippet=pg.snippet(body, terms)))
-    return SearchResults(hits=hits, suggestion=found.suggestion)
+class _WhooshHits(_Hits):
+    def __init__(self, index: str, found: Signals) -> None:
+        super().__init__(index, found)
+        self.searcher = searcher(index)
+        self.results = found.results
+        self.by_id = {r["id"]: r for r in found.results} if found.results is not None else {}
+        if found.results is not None:
+            found.results.fragmenter = highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=60)
+            found.results.formatter = highlight.HtmlFormatter(tagname="mark", between=" … ")
+        built, field = found.built, self.spec.snippet_field
+        self.terms = {t for f, t in built.iter_all_terms() if f == field} if built is not None else set()
+
+    def _stored(self, doc_id: str) -> dict | None:
+        hit = self.by_id.get(doc_id)
+        return hit.fields() if hit is not None else self.searcher.document(id=doc_id)
+
+    def _marked(self, doc_id: str, body: str) -> str:
+        marked = _snippet(self.by_id.get(doc_id), body, self.terms, self.spec.snippet_field)
+        return nh3.clean(marked, tags={"mark"}, attributes={})
+
+    def _by_words(self) -> list[str]:
+        return [r["id"] for r in self.results or ()]
+
+
+class _PostgresHits(_Hits):
+    """Fields from the documents table (those no word matched: in one query, ``load``); snippets
+    marked with the terms each document matched or, found by meaning alone, any of the query's."""
+
+    def __init__(self, index: str, found: Signals) -> None:
+        super().__init__(index, found)
+        self.results = found.results or []
+        self.by_id = {r.id: r for r in self.results}
+        self.asked = {t for t, _b in found.built.exact} if found.built is not None else set()
+        self.read: dict[str, dict] = {}
+
+    def load(self, doc_ids: list[str]) -> None:
+        self.read.update(pg.documents(self.index, [d for d in doc_ids if d not in self.by_id]))
+
+    def _stored(self, doc_id: str) -> dict | None:
+        return self.by_id[doc_id].fields if doc_id in self.by_id else self.read.get(doc_id)
+
+    def _marked(self, doc_id: str, body: str) -> str:
+        return pg.snippet(body, self.by_id[doc_id].terms if doc_id in self.by_id else self.asked)
+
+    def _by_words(self) -> list[str]:
+        return [r.id for r in sorted(self.results, key=lambda r: -r.score)]
 
 
 def _snippet(result, body: str, terms: set, field: str) -> str:

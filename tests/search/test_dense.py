@@ -9,7 +9,6 @@ import threading
 import time
 
 import numpy as np
-import pytest
 from sqlalchemy import delete
 
 from helpdesk import search
@@ -264,7 +263,6 @@ def test_the_question_is_embedded_on_another_thread_while_the_words_are_searched
     assert embeddings.start_query("when does my money come back")() is None
 
 
-@pytest.mark.skipif(bool(POSTGRES_URL), reason="PostgreSQL's hits are read after the ranking")
 def test_while_the_question_is_embedded_the_best_word_matches_get_their_snippets_ready(app, monkeypatch):
     """The request's thread is idle while the model runs on the pool: it reads the fields and
     snippets of the best matches by words meanwhile, and the hits are the same as without."""
@@ -274,7 +272,7 @@ def test_while_the_question_is_embedded_the_best_word_matches_get_their_snippets
     search.apply_pending_jobs()
     embeddings._query_cache.clear()
     model, events = embeddings._model(), []
-    real_query, real_snippet = model.query, hybrid._WhooshHits.snippet
+    real_query, real_snippet = model.query, hybrid._Hits.snippet
 
     def slow_query(texts):
         vector = real_query(texts)
@@ -288,7 +286,7 @@ def test_while_the_question_is_embedded_the_best_word_matches_get_their_snippets
         return real_snippet(self, doc_id, texts)
 
     monkeypatch.setattr(model, "query", slow_query)
-    monkeypatch.setattr(hybrid._WhooshHits, "snippet", snippet)
+    monkeypatch.setattr(hybrid._Hits, "snippet", snippet)
     published = {"status": "published"}
     first = hybrid.query("articles", "refund in 14 days", "en", filters=published)
     assert set(events[: events.index("vector")]) == {str(refunds.id), str(returns.id)}
@@ -301,7 +299,7 @@ def test_while_the_question_is_embedded_the_best_word_matches_get_their_snippets
     assert "<mark>" in first.hits[0].snippet
 
     words_side = hybrid.signals("articles", "refund in 14 days", "en", published)
-    ahead = hybrid._WhooshHits("articles", words_side)
+    ahead = hybrid._hits_of("articles", words_side)
     ahead.prepare(5, until=lambda: True)  # the vector came first
     assert ahead._snippets == {}
     ahead.prepare(1, until=lambda: False)  # at most the best one
