@@ -31,6 +31,7 @@ def find_articles_for_agent(text: str, language: str, limit: int = 8) -> list[Ar
         limit=limit,
         filters={"status": ArticleStatus.PUBLISHED.value},
         as_you_type=True,
+        snippets=False,
     )
     ids = [int(hit.id) for hit in hits]
     if not ids:

@@ -87,15 +87,15 @@ def suggested_answers(ticket: Ticket, limit: int = SUGGESTED) -> SuggestedAnswer
     if not question:
         return found
     if index_exists(ARTICLES_INDEX):
-        hits = hybrid.query(
-            ARTICLES_INDEX, question, locale, limit, filters={"status": ArticleStatus.PUBLISHED.value}
-        ).hits
+        published = {"status": ArticleStatus.PUBLISHED.value}
+        hits = hybrid.query(ARTICLES_INDEX, question, locale, limit, published, snippets=False).hits
         articles = _rows(Article, _strong(hits))
         found.articles = [(a, article_url(a)) for a in articles if a.status == ArticleStatus.PUBLISHED]
     if index_exists(MACROS_INDEX):
         # The customer's language first; a team that keeps its macros in one language still gets them.
-        hits = hybrid.query(MACROS_INDEX, question, locale, limit, filters={"active": "yes"}).hits
-        hits = hits or hybrid.query(MACROS_INDEX, question, None, limit, filters={"active": "yes"}).hits
+        active = {"active": "yes"}
+        hits = hybrid.query(MACROS_INDEX, question, locale, limit, active, snippets=False).hits
+        hits = hits or hybrid.query(MACROS_INDEX, question, None, limit, active, snippets=False).hits
         found.macros = [m for m in _rows(Macro, _strong(hits)) if m.is_active]
     return found
 

@@ -230,9 +230,11 @@ def query(
     *,
     as_you_type: bool = False,
     fusion: Fusion | None = None,
+    snippets: bool = True,
 ) -> SearchResults:
     """Like ``search.query`` (same hits, snippets, "did you mean"), ranked by words and meaning
-    (``fusion``: the settings of ``locale`` unless given)."""
+    (``fusion``: the settings of ``locale`` unless given). ``snippets=False``: the hits' snippets
+    are left empty, for a caller that shows only titles (highlighting is most of a hit's cost)."""
     fusion = fusion or fusion_for(locale)
     prepared: _Hits | None = None
 
@@ -241,7 +243,8 @@ def query(
         # snippets (the words' best first) are read here, until the vector is there.
         nonlocal prepared
         prepared = _hits_of(index, words_side)
-        prepared.prepare(limit * 2, until=vector_done)
+        if snippets:
+            prepared.prepare(limit * 2, until=vector_done)
 
     found = signals(
         index,
@@ -265,14 +268,16 @@ def query(
             break
         if hits.fields(doc_id) is not None:
             chosen.append((doc_id, score))
-    texts = hits.spec.snippet_texts([d for d, _s in chosen]) if hits.spec.snippet_texts else None
+    texts = None
+    if snippets and hits.spec.snippet_texts:
+        texts = hits.spec.snippet_texts([d for d, _s in chosen])
     return SearchResults(
         hits=[
             Hit(
                 id=doc_id,
                 score=round(score, 4),
                 fields=hits.fields(doc_id),
-                snippet=hits.snippet(doc_id, texts),
+                snippet=hits.snippet(doc_id, texts) if snippets else "",
             )
             for doc_id, score in chosen
         ],

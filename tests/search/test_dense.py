@@ -306,6 +306,25 @@ def test_while_the_question_is_embedded_the_best_word_matches_get_their_snippets
     assert len(ahead._snippets) == 1
 
 
+def test_a_caller_that_shows_only_titles_gets_the_same_hits_without_highlighting(app, monkeypatch):
+    add_article("refunds", "How long refunds take", "Refunds reach your card in 5 to 14 days.")
+    add_article("returns", "Returning an order", "You can return an order in 14 days for a refund.")
+    search.apply_pending_jobs()
+    published = {"status": "published"}
+    shown = hybrid.query("articles", "refund in 14 days", "en", filters=published).hits
+    assert shown and all("<mark>" in hit.snippet for hit in shown)
+
+    def no_highlighting(*args):
+        raise AssertionError("a snippet was cut")
+
+    monkeypatch.setattr(hybrid._Hits, "snippet", no_highlighting)
+    embeddings._query_cache.clear()  # the vector is computed again: nothing is read ahead either
+    titles = hybrid.query("articles", "refund in 14 days", "en", filters=published, snippets=False).hits
+    assert [(h.id, h.score, h.fields["title"], h.snippet) for h in titles] == [
+        (h.id, h.score, h.fields["title"], "") for h in shown
+    ]
+
+
 def test_a_passage_near_every_question_loses_its_hubness_and_its_own_phrasings_do_not_count():
     """Three documents: a hub (close to every other document's phrasings), a plain one, and one
     whose passage is close only to its own phrasings; a question row is never penalised."""
