@@ -135,12 +135,11 @@ def embed_query(text: str) -> np.ndarray | None:
 
 @dataclass(frozen=True)
 class PendingVector:
-    """A question's vector: calling it waits for it. ``ready`` is False while the embedding pool
-    computes it (the caller may do other work meanwhile, until ``done``), True when it was known at
-    once (cached, no model, or nothing to embed)."""
+    """A question's vector: calling it waits for it. ``done()`` is False while the embedding pool
+    computes it (the caller may do other work meanwhile); a vector known at once (cached, no model,
+    or nothing to embed) is done from the start."""
 
     wait: Callable[[], np.ndarray | None]
-    ready: bool = True
     done: Callable[[], bool] = lambda: True
 
     def __call__(self) -> np.ndarray | None:
@@ -164,7 +163,7 @@ def start_query(text: str, *, in_background: bool = True) -> PendingVector:
         vector = _embedded_query(model, key)
         return PendingVector(lambda: vector)
     future = _embedding_pool().submit(_embedded_query, model, key)
-    return PendingVector(future.result, ready=False, done=future.done)
+    return PendingVector(future.result, done=future.done)
 
 
 def _embedding_pool() -> ThreadPoolExecutor:

@@ -199,7 +199,7 @@ def signals(
             other_language[own] = max(other_language.get(own, 0.0), elsewhere[doc_id])
     found = Signals(lexical, other_language, {}, {}, built, results, suggestion, conditions)
     if vector_of_text is not None:
-        if meanwhile is not None and not vector_of_text.ready:
+        if meanwhile is not None and not vector_of_text.done():
             meanwhile(found, vector_of_text.done)
         vector = vector_of_text()
         if vector is not None:
