@@ -13,6 +13,7 @@ Without the model (or its vectors) this is the lexical search as before.
 from __future__ import annotations
 
 import html
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -289,7 +290,7 @@ def _hits_of(index: str, found: Signals) -> _Hits:
     return _PostgresHits(index, found) if uses_postgres() else _WhooshHits(index, found)
 
 
-class _Hits:
+class _Hits(ABC):
     """The stored fields and snippets of one search's documents, each read once."""
 
     def __init__(self, index: str, found: Signals) -> None:
@@ -299,17 +300,19 @@ class _Hits:
         self._fields: dict[str, dict | None] = {}
         self._snippets: dict[str, str] = {}
 
+    @abstractmethod
     def _stored(self, doc_id: str) -> dict | None:
-        raise NotImplementedError
+        """The document's stored fields, whatever the search's conditions (None if it is gone)."""
 
+    @abstractmethod
     def _marked(self, doc_id: str, body: str) -> str:
         """Safe HTML: ``body``'s passages with the document's matched words marked."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _by_words(self) -> list[str]:
         """The documents the words matched, best first."""
-        raise NotImplementedError
 
+    @abstractmethod
     def load(self, doc_ids: list[str]) -> None:
         """Read the fields of these documents at once, where the backend can (before ``fields``)."""
 
@@ -348,24 +351,33 @@ class _WhooshHits(_Hits):
     def __init__(self, index: str, found: Signals) -> None:
         super().__init__(index, found)
         self.searcher = searcher(index)
-        self.results = found.results
-        self.by_id = {r["id"]: r for r in found.results} if found.results is not None else {}
+        self.by_id = {r["id"]: r for r in found.results} if found.results is not None else {}  # best first
         if found.results is not None:
             found.results.fragmenter = highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=60)
             found.results.formatter = highlight.HtmlFormatter(tagname="mark", between=" … ")
         built, field = found.built, self.spec.snippet_field
         self.terms = {t for f, t in built.iter_all_terms() if f == field} if built is not None else set()
 
+    def load(self, doc_ids: list[str]) -> None:
+        """Nothing: Whoosh reads a document's stored fields when they are asked for."""
+
     def _stored(self, doc_id: str) -> dict | None:
         hit = self.by_id.get(doc_id)
         return hit.fields() if hit is not None else self.searcher.document(id=doc_id)
 
     def _marked(self, doc_id: str, body: str) -> str:
-        marked = _snippet(self.by_id.get(doc_id), body, self.terms, self.spec.snippet_field)
-        return nh3.clean(marked, tags={"mark"}, attributes={})
+        """Highlighted passages where words matched (found by meaning alone: any of the query's
+        terms), else the start of the text."""
+        hit = self.by_id.get(doc_id)
+        found = (
+            hit.highlights(self.spec.snippet_field, text=body, top=2)
+            if hit is not None
+            else pg.marked(body, self.terms)
+        )
+        return nh3.clean(found or html.escape(_shorten(body)), tags={"mark"}, attributes={})
 
     def _by_words(self) -> list[str]:
-        return [r["id"] for r in self.results or ()]
+        return list(self.by_id)
 
 
 class _PostgresHits(_Hits):
@@ -374,8 +386,7 @@ class _PostgresHits(_Hits):
 
     def __init__(self, index: str, found: Signals) -> None:
         super().__init__(index, found)
-        self.results = found.results or []
-        self.by_id = {r.id: r for r in self.results}
+        self.by_id = {r.id: r for r in found.results or []}
         self.asked = {t for t, _b in found.built.exact} if found.built is not None else set()
         self.read: dict[str, dict] = {}
 
@@ -389,10 +400,4 @@ class _PostgresHits(_Hits):
         return pg.snippet(body, self.by_id[doc_id].terms if doc_id in self.by_id else self.asked)
 
     def _by_words(self) -> list[str]:
-        return [r.id for r in sorted(self.results, key=lambda r: -r.score)]
-
-
-def _snippet(result, body: str, terms: set, field: str) -> str:
-    """Highlighted passages where words matched, else the start of the text."""
-    found = result.highlights(field, text=body, top=2) if result is not None else pg.marked(body, terms)
-    return found or html.escape(_shorten(body))
+        return sorted(self.by_id, key=lambda doc_id: -self.by_id[doc_id].score)
