@@ -12,7 +12,7 @@ English. Stop words of both languages are dropped.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -61,11 +61,13 @@ def _stemmers() -> tuple[Stemmer.Stemmer, Stemmer.Stemmer]:
     return Stemmer.Stemmer("arabic"), Stemmer.Stemmer("english")
 
 
-def normalise(text: str) -> tuple[str, list[int]]:
+def normalise(text: str) -> tuple[str, Sequence[int]]:
     """Lower-case, drop tashkeel and tatweel, unify alef / ta marbuta / alef maqsura and digits.
 
     Returns the normalised text and, for each of its characters, the index in ``text`` it came from.
     """
+    if _one_for_one(text):  # most text: no tashkeel, so each character stays where it was
+        return text.translate(_NORMAL_TABLE), range(len(text))
     chars: list[str] = []
     origins: list[int] = []
     for index, char in enumerate(text):
@@ -95,6 +97,20 @@ def _normal_char(char: str) -> str:
         _NORMAL_CHARS[char] = out
         _NORMAL_TABLE[ord(char)] = out
     return out
+
+
+def _one_for_one(text: str) -> bool:
+    """Whether each character of ``text`` has a normal form of exactly one character (known to
+    ``_NORMAL_TABLE``)."""
+    for char in set(text):
+        out = _NORMAL_CHARS.get(char)
+        if out is None:
+            out = _normal_char(char)
+            if char not in _NORMAL_CHARS:  # the table is full
+                return False
+        if len(out) != 1:
+            return False
+    return True
 
 
 def normalise_text(text: str) -> str:

@@ -12,18 +12,14 @@ Without the model (or its vectors) this is the lexical search as before.
 
 from __future__ import annotations
 
-import html
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-import nh3
-from whoosh import highlight
-
 from helpdesk.search import analysis, dense, embeddings, lexicon, pg
 from helpdesk.search.backend import uses_postgres
 from helpdesk.search.indexer import search_where, searcher
-from helpdesk.search.querying import SNIPPET_CHARS, Hit, SearchResults, _shorten, build_query
+from helpdesk.search.querying import Hit, SearchResults, build_query
 from helpdesk.search.registry import index_spec
 
 CANDIDATES = 30  # from each side, before fusion
@@ -134,7 +130,7 @@ class Signals:
     meaning: dict[str, float]  # doc id → cosine of its best passage
     questions: dict[str, float]  # doc id → how far its nearest phrasing stands out (see ``fused``)
     built: object | None  # the Whoosh query, or pg.Built (for highlighting)
-    results: object | None  # the Whoosh results, or a list of pg.Found
+    results: list | None  # the Whoosh hits, or pg.Found, best first
     suggestion: str | None
     conditions: dict[str, str]
 
@@ -191,8 +187,11 @@ def signals(
         limit = candidates * 2 if across else candidates
         # Without ``terms=True`` (which terms matched each document): that costs a loop over every
         # term of the query at each match, a third of the search; snippets mark the query's terms.
-        results = search_where(index, built, limit, searched)
-        for r in results or ():
+        # The hits, made once: Whoosh's results make a new hit, which reads its stored fields again,
+        # each time they are gone through.
+        whole = search_where(index, built, limit, searched)
+        results = list(iter(whole)) if whole is not None else []  # iter: no len(), which counts all
+        for r in results:
             (lexical if not across or r.get("locale", locale) == locale else elsewhere)[r["id"]] = r.score
     other_language: dict[str, float] = {}
     if elsewhere:
@@ -351,12 +350,14 @@ class _WhooshHits(_Hits):
     def __init__(self, index: str, found: Signals) -> None:
         super().__init__(index, found)
         self.searcher = searcher(index)
-        self.by_id = {r["id"]: r for r in found.results} if found.results is not None else {}  # best first
-        if found.results is not None:
-            found.results.fragmenter = highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=60)
-            found.results.formatter = highlight.HtmlFormatter(tagname="mark", between=" … ")
-        built, field = found.built, self.spec.snippet_field
-        self.terms = {t for f, t in built.iter_all_terms() if f == field} if built is not None else set()
+        self.by_id = {r["id"]: r for r in found.results or ()}  # best first
+        # The query's terms in the index, prefixes expanded: what Whoosh would mark in each hit,
+        # worked out once for the search instead of once a hit.
+        self.terms: set[str] = set()
+        if found.built is not None:
+            field = self.spec.snippet_field
+            existing = found.built.existing_terms(self.searcher.reader(), fieldname=field, expand=True)
+            self.terms = {self.searcher.schema[field].from_bytes(t) for _f, t in existing}
 
     def load(self, doc_ids: list[str]) -> None:
         """Nothing: Whoosh reads a document's stored fields when they are asked for."""
@@ -366,15 +367,7 @@ class _WhooshHits(_Hits):
         return hit.fields() if hit is not None else self.searcher.document(id=doc_id)
 
     def _marked(self, doc_id: str, body: str) -> str:
-        """Highlighted passages where words matched (found by meaning alone: any of the query's
-        terms), else the start of the text."""
-        hit = self.by_id.get(doc_id)
-        found = (
-            hit.highlights(self.spec.snippet_field, text=body, top=2)
-            if hit is not None
-            else pg.marked(body, self.terms)
-        )
-        return nh3.clean(found or html.escape(_shorten(body)), tags={"mark"}, attributes={})
+        return pg.snippet(body, self.terms)
 
     def _by_words(self) -> list[str]:
         return list(self.by_id)

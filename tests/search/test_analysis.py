@@ -1,6 +1,6 @@
 """The bilingual analyzer: normalisation before tokenising, careful prefixes, stemming, offsets."""
 
-from helpdesk.search.analysis import bilingual_analyzer, normalise_text, words
+from helpdesk.search.analysis import bilingual_analyzer, normalise, normalise_text, words
 
 
 def terms(text: str) -> list[str]:
@@ -41,3 +41,14 @@ def test_character_offsets_point_into_the_original_text():
     text = "شحن الطَّلَبِ"
     token = [t for t in bilingual_analyzer()(text, chars=True)][-1]
     assert text[token.startchar : token.endchar] == "الطَّلَبِ"
+
+
+def test_offsets_hold_with_and_without_diacritics_and_for_letters_that_grow_when_lowered():
+    # Text with no diacritic takes a shortcut (each character stays where it was); the others are
+    # mapped character by character. Both must point at the same words.
+    for text in ["Refund of ORDER الطلب", "Refund of ORDER الطَّلَب", "İstanbul ORDER الطلب"]:
+        found = [text[t.startchar : t.endchar] for t in bilingual_analyzer()(text, chars=True)]
+        assert found[-2:] == ["ORDER", text.split()[-1]]
+    assert normalise("Ab الطَّلَب") == ("ab الطلب", [0, 1, 2, 3, 4, 5, 8, 10])
+    text, origins = normalise("Ab Cd")
+    assert (text, list(origins)) == ("ab cd", [0, 1, 2, 3, 4])

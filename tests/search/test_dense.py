@@ -325,6 +325,33 @@ def test_a_caller_that_shows_only_titles_gets_the_same_hits_without_highlighting
     ]
 
 
+def test_each_hit_is_read_once_and_a_word_being_typed_is_marked_where_it_matched(app, monkeypatch):
+    add_article("refunds", "How long refunds take", "Refunds reach your card in 5 to 14 days.")
+    add_article("returns", "Returning an order", "You can return an order in 14 days for a refund.")
+    add_article("tracking", "Track your parcel", "The courier sends a tracking link by SMS.")
+    search.apply_pending_jobs()
+    if POSTGRES_URL:
+        reads = None  # the documents table is read in one query (the page budgets count it)
+    else:
+        from whoosh.reading import SegmentReader
+
+        reads = []
+        stored_fields = SegmentReader.stored_fields
+
+        def counted(reader, docnum):
+            reads.append((id(reader), docnum))
+            return stored_fields(reader, docnum)
+
+        monkeypatch.setattr(SegmentReader, "stored_fields", counted)
+    found = hybrid.query("articles", "refunds in 14 days", "en", filters={"status": "published"}).hits
+    assert {h.fields["title"] for h in found[:2]} == {"How long refunds take", "Returning an order"}
+    if reads is not None:
+        assert reads and len(reads) == len(set(reads))  # Whoosh's hits are made once, not per use
+    typing = hybrid.query("articles", "how long refu", "en", as_you_type=True).hits
+    assert typing[0].fields["title"] == "How long refunds take"
+    assert "<mark>Refunds</mark>" in typing[0].snippet  # the prefix marks the whole word
+
+
 def test_a_passage_near_every_question_loses_its_hubness_and_its_own_phrasings_do_not_count():
     """Three documents: a hub (close to every other document's phrasings), a plain one, and one
     whose passage is close only to its own phrasings; a question row is never penalised."""
