@@ -414,11 +414,25 @@ def _similarities(found: _Loaded, vector: np.ndarray) -> np.ndarray:
         similarity = found.vectors @ vector
     else:
         query, query_scale = _compact(vector.reshape(1, -1).astype(np.float32))
-        # einsum sums the int8 products in int32 without a float copy of the matrix (about 25 ms for
-        # 100,000 rows on one core, where a float16 → float32 conversion costs ten times that).
-        dots = np.einsum("ij,j->i", found.vectors, query[0], dtype=np.int32)
-        similarity = dots * found.scales * query_scale[0]
+        similarity = _int8_dots(found.vectors, query[0]) * found.scales * query_scale[0]
     return similarity if found.hubness is None else similarity - found.hubness
+
+
+ROWS_AT_ONCE = 512  # int8 rows made float32 at a time for the product: 0.8 MB, kept in the cache
+
+
+def _int8_dots(rows: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """``rows @ query`` for int8 rows and query, exactly (a sum of 384 int8 products stays below
+    2**24, where float32 is still exact). Blocks of rows are made float32 in one small buffer for
+    BLAS: twice as fast as numpy's int32 ``einsum``, with no float copy of the whole matrix."""
+    block = np.empty((min(ROWS_AT_ONCE, len(rows)), rows.shape[1]), np.float32)
+    wanted = query.astype(np.float32)
+    out = np.empty(len(rows), np.float32)
+    for start in range(0, len(rows), ROWS_AT_ONCE):
+        part = rows[start : start + ROWS_AT_ONCE]
+        np.copyto(block[: len(part)], part, casting="unsafe")
+        np.matmul(block[: len(part)], wanted, out=out[start : start + len(part)])
+    return out
 
 
 def nearest(

@@ -388,3 +388,16 @@ def test_a_greeting_or_a_thank_you_alone_finds_no_article(app):
     for text in ("شكرا", "السلام عليكم", "مرحبا", "الله يعطيك العافية", "thanks", "hello", "hi there"):
         locale = "en" if text.isascii() else "ar"
         assert service.search_articles(text, locale=locale, limit=10).hits == [], text
+
+
+def test_the_int8_product_is_exact_over_several_blocks_of_rows():
+    rng = np.random.default_rng(3)
+    rows = rng.integers(-127, 128, size=(2 * dense.ROWS_AT_ONCE + 7, embeddings.DIMENSIONS), dtype=np.int8)
+    rows[0] = 127  # the largest sum there can be is still exact in float32
+    rows[1] = -127
+    query = rng.integers(-127, 128, size=embeddings.DIMENSIONS, dtype=np.int8)
+    query[:] = np.where(np.arange(embeddings.DIMENSIONS) % 2, 127, query)
+    exact = rows.astype(np.int64) @ query.astype(np.int64)
+    assert np.array_equal(dense._int8_dots(rows, query), exact)
+    assert np.array_equal(dense._int8_dots(rows[:3], query), exact[:3])
+    assert dense._int8_dots(rows[:0], query).shape == (0,)
