@@ -91,7 +91,6 @@ def build(instance: Path, articles: int, tickets: int) -> None:
     """Demo articles plus generated ones, indexed and embedded (the worker's and reindex's work)."""
     app = create_app(config(instance))
     with app.app_context():
-        embeddings.use_batch_threads()  # as `helpdesk reindex` does; load_demo_articles reindexes
         upgrade_schema()
         load_demo_articles()
         rng = random.Random(7)

@@ -7,7 +7,6 @@ import sys
 import click
 from flask.cli import with_appcontext
 
-from helpdesk.search import embeddings
 from helpdesk.search.indexer import reindex
 from helpdesk.search.registry import UnknownIndex, all_indexes
 
@@ -17,7 +16,6 @@ from helpdesk.search.registry import UnknownIndex, all_indexes
 @with_appcontext
 def reindex_command(names: tuple[str, ...]) -> None:
     """Rebuild every search index (or the NAMES given) from the database."""
-    embeddings.use_batch_threads()  # the model loads at the first passage
 
     def progress(name: str, total: int):
         return click.progressbar(length=total, label=f"Indexing {name}", file=sys.stderr)

@@ -36,14 +36,12 @@ PASSAGE_MAX_TOKENS = MODEL_MAX_TOKENS
 # A control character nobody types: a ticket whose subject begins "query: " is still a passage.
 AS_QUERY = "\x1fquestion\x1f"
 QUERY_CACHE_SIZE = 2048  # typing and popular questions repeat the same text
-# OpenMP threads of the model. One in a web process: two make a question 1.6 times faster alone,
-# but a search no faster (the request's own thread searches the words meanwhile and takes a core),
-# and libgomp gives every thread that calls the model a team of its own, which made each question
-# 1.4 times slower than on one thread (measured in README, "Search by meaning").
-DEFAULT_THREADS = 1
-# ``helpdesk reindex`` does nothing else: two threads (or the cores, if fewer) embed passages 1.6
-# times faster.
-BATCH_THREADS = min(2, os.cpu_count() or 1)
+# OpenMP threads of the model: two, or the cores if fewer. A question alone is 1.8 times faster on two
+# (15.3 → 8.7 ms at the median on the held-out questions). On a busy machine a question gets one
+# (``_threads_for_a_question``), and while the model runs on every core the request's thread does
+# not read ahead (``PendingVector.spare_core``): it would take a core from the model (README,
+# "Search by meaning").
+DEFAULT_THREADS = min(2, os.cpu_count() or 1)
 # Read by libgomp when the model's engine loads. Its default (300,000 turns) keeps a team's threads
 # spinning at each barrier for a sibling that lost its core: on a busy machine that made two threads
 # take 25–800 ms for a 15-token question. Spinning briefly, then sleeping, two threads were no
@@ -53,6 +51,8 @@ SPIN_COUNT = "1000"
 _lock = threading.Lock()
 _models: dict[str, object] = {}  # model path ("" = the bundled one) → loaded model
 _failed: set[str] = set()  # paths that could not be loaded (logged once each)
+_threads: dict[str, int] = {}  # model path → the threads it was loaded with
+_on_this_thread = threading.local()  # the model's threads last asked for on this thread
 _query_cache: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
 # The model runs in C through ctypes, which lets go of the GIL: a question embedded on this pool
 # while the request's thread searches the words uses a second core (``start_query``).
@@ -99,15 +99,9 @@ def _model(path: str | None = None):
                 else:
                     os.environ[name] = value
         _models[path] = model
+        _threads[path] = threads
         log.info("embedding model %s loaded", path or MODEL_NAME)
         return model
-
-
-def use_batch_threads() -> None:
-    """Load the model with ``BATCH_THREADS`` unless threads were configured (a process that only
-    embeds, such as ``helpdesk reindex``; before the model's first use in this process)."""
-    if not current_app.config.get("SEARCH_EMBEDDING_THREADS"):
-        current_app.config["SEARCH_EMBEDDING_THREADS"] = BATCH_THREADS
 
 
 def is_available() -> bool:
@@ -141,6 +135,7 @@ class PendingVector:
 
     wait: Callable[[], np.ndarray | None]
     done: Callable[[], bool] = lambda: True
+    spare_core: bool = False  # a core is left free while the model computes it (for the caller)
 
     def __call__(self) -> np.ndarray | None:
         return self.wait()
@@ -162,8 +157,19 @@ def start_query(text: str, *, in_background: bool = True) -> PendingVector:
     if not in_background:
         vector = _embedded_query(model, key)
         return PendingVector(lambda: vector)
-    future = _embedding_pool().submit(_embedded_query, model, key)
-    return PendingVector(future.result, done=future.done)
+    threads = _threads_for_a_question()
+    future = _embedding_pool().submit(_embedded_query, model, key, threads)
+    return PendingVector(future.result, done=future.done, spare_core=(os.cpu_count() or 1) > threads)
+
+
+def _threads_for_a_question() -> int:
+    """All the threads the model was loaded with while the machine has cores to spare (the last
+    minute's load average), else one: two processes searching at once on two cores were 10 %
+    slower with two threads each."""
+    most = _threads.get(_configured_path(), DEFAULT_THREADS)
+    if most > 1 and os.getloadavg()[0] >= (os.cpu_count() or 1):
+        return 1
+    return most
 
 
 def _embedding_pool() -> ThreadPoolExecutor:
@@ -175,7 +181,11 @@ def _embedding_pool() -> ThreadPoolExecutor:
     return _pool
 
 
-def _embedded_query(model, key: tuple[str, str]) -> np.ndarray:
+def _embedded_query(model, key: tuple[str, str], threads: int | None = None) -> np.ndarray:
+    if threads is not None and getattr(_on_this_thread, "threads", None) != threads:
+        # OpenMP keeps the number per calling thread; the engine's library finds its libgomp's.
+        model._lib.omp_set_num_threads(threads)
+        _on_this_thread.threads = threads
     vector = model.query(truncate(key[1], QUERY_MAX_TOKENS, is_query=True, model=model))
     vector.setflags(write=False)
     with _lock:

@@ -149,8 +149,8 @@ def signals(
 ) -> Signals:
     """The lexical and dense candidates of ``text`` (the quality test tunes ``fused`` on these).
     ``expand=False`` leaves out the lexicon (to measure what it adds). ``meanwhile`` is given the
-    words' side (``meaning`` still empty) while the question's vector is being computed, and a
-    function that tells when it is."""
+    words' side (``meaning`` still empty) while the question's vector is being computed, if the
+    model leaves a core free, and a function that tells when the vector is done."""
     expansions = (lambda words: lexicon.expansions(words, locale)) if expand else None
     # The question's vector is computed on another core while the words are searched here. Text of
     # stop words only ("thanks", "السلام عليكم", "how do i") asks nothing: the model would still
@@ -199,7 +199,7 @@ def signals(
             other_language[own] = max(other_language.get(own, 0.0), elsewhere[doc_id])
     found = Signals(lexical, other_language, {}, {}, built, results, suggestion, conditions)
     if vector_of_text is not None:
-        if meanwhile is not None and not vector_of_text.done():
+        if meanwhile is not None and not vector_of_text.done() and vector_of_text.spare_core:
             meanwhile(found, vector_of_text.done)
         vector = vector_of_text()
         if vector is not None:

