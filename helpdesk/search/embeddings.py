@@ -154,10 +154,10 @@ def start_query(text: str, *, in_background: bool = True) -> PendingVector:
         if cached is not None:
             _query_cache.move_to_end(key)
             return PendingVector(lambda: cached)
-    if not in_background:
-        vector = _embedded_query(model, key)
-        return PendingVector(lambda: vector)
     threads = _threads_for_a_question()
+    if not in_background:
+        vector = _embedded_query(model, key, threads)
+        return PendingVector(lambda: vector)
     future = _embedding_pool().submit(_embedded_query, model, key, threads)
     return PendingVector(future.result, done=future.done, spare_core=(os.cpu_count() or 1) > threads)
 
@@ -167,9 +167,11 @@ def _threads_for_a_question() -> int:
     minute's load average), else one: two processes searching at once on two cores were 10 %
     slower with two threads each."""
     most = _threads.get(_configured_path(), DEFAULT_THREADS)
-    if most > 1 and os.getloadavg()[0] >= (os.cpu_count() or 1):
-        return 1
-    return most
+    try:
+        busy = os.getloadavg()[0] >= (os.cpu_count() or 1)
+    except OSError:  # no load average on this system
+        busy = False
+    return 1 if most > 1 and busy else most
 
 
 def _embedding_pool() -> ThreadPoolExecutor:
