@@ -183,8 +183,8 @@ def _embedding_pool() -> ThreadPoolExecutor:
     return _pool
 
 
-def _embedded_query(model, key: tuple[str, str], threads: int | None = None) -> np.ndarray:
-    if threads is not None and getattr(_on_this_thread, "threads", None) != threads:
+def _embedded_query(model, key: tuple[str, str], threads: int) -> np.ndarray:
+    if getattr(_on_this_thread, "threads", None) != threads:
         # OpenMP keeps the number per calling thread; the engine's library finds its libgomp's.
         model._lib.omp_set_num_threads(threads)
         _on_this_thread.threads = threads

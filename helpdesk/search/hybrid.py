@@ -13,7 +13,7 @@ Without the model (or its vectors) this is the lexical search as before.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 
 from helpdesk.search import analysis, dense, embeddings, lexicon, pg
@@ -304,8 +304,8 @@ class _Hits(ABC):
         """The document's stored fields, whatever the search's conditions (None if it is gone)."""
 
     @abstractmethod
-    def _marked(self, doc_id: str, body: str) -> str:
-        """Safe HTML: ``body``'s passages with the document's matched words marked."""
+    def _terms(self, doc_id: str) -> Collection[str]:
+        """The terms to mark in the document's snippet."""
 
     @abstractmethod
     def _by_words(self) -> list[str]:
@@ -328,7 +328,7 @@ class _Hits(ABC):
     def snippet(self, doc_id: str, texts: dict[str, str] | None) -> str:
         if doc_id not in self._snippets:
             body = self.spec.snippet_source({**self.fields(doc_id), "id": doc_id}, texts)
-            self._snippets[doc_id] = self._marked(doc_id, body)
+            self._snippets[doc_id] = pg.snippet(body, self._terms(doc_id))
         return self._snippets[doc_id]
 
     def prepare(self, most: int, until: Callable[[], bool]) -> None:
@@ -366,8 +366,8 @@ class _WhooshHits(_Hits):
         hit = self.by_id.get(doc_id)
         return hit.fields() if hit is not None else self.searcher.document(id=doc_id)
 
-    def _marked(self, doc_id: str, body: str) -> str:
-        return pg.snippet(body, self.terms)
+    def _terms(self, doc_id: str) -> Collection[str]:
+        return self.terms
 
     def _by_words(self) -> list[str]:
         return list(self.by_id)
@@ -389,8 +389,8 @@ class _PostgresHits(_Hits):
     def _stored(self, doc_id: str) -> dict | None:
         return self.by_id[doc_id].fields if doc_id in self.by_id else self.read.get(doc_id)
 
-    def _marked(self, doc_id: str, body: str) -> str:
-        return pg.snippet(body, self.by_id[doc_id].terms if doc_id in self.by_id else self.asked)
+    def _terms(self, doc_id: str) -> Collection[str]:
+        return self.by_id[doc_id].terms if doc_id in self.by_id else self.asked
 
     def _by_words(self) -> list[str]:
         return sorted(self.by_id, key=lambda doc_id: -self.by_id[doc_id].score)
